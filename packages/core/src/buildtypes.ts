@@ -1,0 +1,26 @@
+/** buildType URIs. Non-GitHub ones are documented in docs/buildtypes/<platform>-v1.md. */
+export const BUILD_TYPES = {
+  github: "https://actions.github.io/buildtypes/workflow/v1",
+  gitlab: "https://provenant.dev/buildtypes/gitlab-ci/v1",
+  jenkins: "https://provenant.dev/buildtypes/jenkins/v1",
+  azurePipelines: "https://provenant.dev/buildtypes/azure-pipelines/v1",
+  local: "https://provenant.dev/buildtypes/local/v1",
+} as const;
+
+/**
+ * Extension field (SLSA v1.0 `<vendor>_<name>`) in `runDetails.metadata`
+ * saying where the identity facts came from:
+ * - `oidc-token`: source and builder fields were read from the platform's
+ *   OIDC token after verifying its signature;
+ * - `environment`: from variables a build step could have changed;
+ * - `local`: from the git checkout on a machine outside CI.
+ */
+export const FACTS_SOURCE_FIELD = "provenant_factsSource";
+export type FactsSource = "oidc-token" | "environment" | "local";
+
+export const HOSTED_BUILD_TYPES: readonly string[] = [
+  BUILD_TYPES.github,
+  BUILD_TYPES.gitlab,
+  BUILD_TYPES.jenkins,
+  BUILD_TYPES.azurePipelines,
+];

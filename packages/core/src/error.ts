@@ -1,0 +1,50 @@
+/**
+ * The one error type of Provenant. Callers branch on `code`, never on the
+ * message text; adapters map codes to their platform's way of failing.
+ */
+export type ErrorCode =
+  // input that cannot be read as what it claims to be
+  | "MALFORMED_JSON"
+  | "MALFORMED_BUNDLE"
+  | "MALFORMED_ENVELOPE"
+  | "WRONG_PAYLOAD_TYPE"
+  | "INVALID_BASE64"
+  | "MALFORMED_STATEMENT"
+  | "UNKNOWN_PREDICATE_TYPE"
+  | "MALFORMED_PROVENANCE"
+  | "PROVENANCE_FIELD_CASE"
+  | "EMPTY_SUBJECTS"
+  | "INVALID_DIGEST"
+  // signatures and trust
+  | "SIGNATURE_INVALID"
+  | "UNTRUSTED_KEY"
+  | "SIGNATURE_THRESHOLD"
+  | "SUBJECT_MISMATCH"
+  | "POLICY_DENIED"
+  | "INVALID_POLICY"
+  // keys
+  | "KEY_UNREADABLE"
+  | "KEY_PASSWORD_WRONG"
+  | "KEY_UNSUPPORTED"
+  // the build side
+  | "NO_SUBJECTS_MATCHED"
+  | "PLATFORM_FACTS_MISSING"
+  | "PLATFORM_NOT_AVAILABLE"
+  | "TOKEN_INVALID"
+  // the edges
+  | "USAGE"
+  | "IO_ERROR";
+
+export class ProvenantError extends Error {
+  override readonly name = "ProvenantError";
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+export function isProvenantError(error: unknown, code?: ErrorCode): error is ProvenantError {
+  return error instanceof ProvenantError && (code === undefined || error.code === code);
+}

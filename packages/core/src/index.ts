@@ -1,0 +1,95 @@
+export { ProvenantError, isProvenantError, type ErrorCode } from "./error.js";
+
+export { DigestSetSchema, parseDigestReference, type DigestSet } from "./schemas/digest.js";
+export {
+  STATEMENT_TYPE,
+  ResourceDescriptorSchema,
+  StatementSchema,
+  SubjectSchema,
+  type ResourceDescriptor,
+  type Statement,
+  type Subject,
+} from "./schemas/statement.js";
+export {
+  SLSA_PROVENANCE_V1,
+  BuildDefinitionSchema,
+  BuildMetadataSchema,
+  BuilderSchema,
+  ProvenanceSchema,
+  RunDetailsSchema,
+  type BuildDefinition,
+  type BuildMetadata,
+  type Builder,
+  type Provenance,
+  type RunDetails,
+} from "./schemas/provenance.js";
+export {
+  IN_TOTO_PAYLOAD_TYPE,
+  EnvelopeSchema,
+  type Envelope,
+  type EnvelopeSignature,
+} from "./schemas/dsse.js";
+export {
+  BUNDLE_V03_MEDIA_TYPE,
+  READABLE_BUNDLE_MEDIA_TYPES,
+  BundleSchema,
+  type Bundle,
+  type VerificationMaterial,
+} from "./schemas/bundle.js";
+export { parseWith } from "./schemas/parse.js";
+
+export { buildStatement, parseStatement, type ProvenanceStatement } from "./statement/build.js";
+export { attest, type Attestation } from "./statement/attest.js";
+export { inspect, type Inspection } from "./statement/inspect.js";
+export { parseProvenance } from "./provenance/validate.js";
+
+export { preAuthEncoding } from "./dsse/pae.js";
+export { decodeBase64, encodeBase64 } from "./dsse/base64.js";
+export { keySigner, type Signer } from "./dsse/signer.js";
+export {
+  parseEnvelope,
+  signEnvelope,
+  verifyEnvelope,
+  type EnvelopeVerification,
+  type TrustedKey,
+} from "./dsse/envelope.js";
+export {
+  algorithmOf,
+  keyIdOf,
+  signBytes,
+  verifyBytes,
+  type KeyAlgorithm,
+  type RsaPadding,
+} from "./keys/algorithms.js";
+export {
+  GENERATED_ALGORITHMS,
+  generateKeyPair,
+  privateKeyFromPem,
+  publicKeyFromPem,
+  type GeneratedAlgorithm,
+  type GeneratedKeyPair,
+} from "./keys/pem.js";
+
+export { parseBundle, parseSignedDocument, toBundle, type SignedDocument } from "./bundle/bundle.js";
+export { normalizeGitUrl } from "./source/git-url.js";
+export { normalizeRepository, refKind, sourceDependency, sourceOf, type Source } from "./source/source.js";
+export { PolicySchema, parsePolicy, type Policy } from "./policy/policy.js";
+export {
+  checkTitle,
+  verify,
+  type Check,
+  type CheckId,
+  type VerificationReport,
+  type VerifyOptions,
+} from "./verify/verify.js";
+export { slsaLevelOf, type SlsaLevel } from "./verify/level.js";
+export { BUILD_TYPES, FACTS_SOURCE_FIELD, HOSTED_BUILD_TYPES, type FactsSource } from "./buildtypes.js";
+export {
+  PLATFORM_NAMES,
+  detectPlatform,
+  type Environment,
+  type CollectContext,
+  type PlatformAdapter,
+  type PlatformName,
+  type ProvenanceFields,
+} from "./platform.js";

@@ -1,0 +1,107 @@
+import {
+  constants,
+  createHash,
+  type KeyObject,
+  sign as nodeSign,
+  verify as nodeVerify,
+} from "node:crypto";
+import { ProvenantError } from "../error.js";
+
+export type KeyAlgorithm = "ecdsa-p256" | "ecdsa-p384" | "ed25519" | "rsa";
+export type RsaPadding = "pkcs1" | "pss";
+
+/** Lowercase hex SHA-256 of the DER SubjectPublicKeyInfo (DESIGN: key id). */
+export function keyIdOf(publicKey: KeyObject): string {
+  const der = publicKey.export({ type: "spki", format: "der" });
+  return createHash("sha256").update(der).digest("hex");
+}
+
+export function algorithmOf(key: KeyObject): KeyAlgorithm {
+  switch (key.asymmetricKeyType) {
+    case "ec": {
+      const curve = key.asymmetricKeyDetails?.namedCurve;
+      if (curve === "prime256v1" || curve === "P-256") return "ecdsa-p256";
+      if (curve === "secp384r1" || curve === "P-384") return "ecdsa-p384";
+      throw new ProvenantError(
+        "KEY_UNSUPPORTED",
+        `EC key on curve ${curve ?? "unknown"}; expected P-256 or P-384`,
+      );
+    }
+    case "ed25519":
+      return "ed25519";
+    case "rsa": {
+      const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+      if (bits < 2048) {
+        throw new ProvenantError(
+          "KEY_UNSUPPORTED",
+          `RSA key of ${bits} bits; expected at least 2048`,
+        );
+      }
+      return "rsa";
+    }
+    default:
+      throw new ProvenantError(
+        "KEY_UNSUPPORTED",
+        `key type ${key.asymmetricKeyType ?? "unknown"}; expected ECDSA P-256/P-384, Ed25519 or RSA`,
+      );
+  }
+}
+
+// P-384 pairs with SHA-384 (as in Sigstore's ECDSA_P384_SHA_384); everything
+// else uses SHA-256. Ed25519 hashes internally, so Node takes `null`.
+function digestFor(algorithm: KeyAlgorithm): string | null {
+  if (algorithm === "ed25519") return null;
+  return algorithm === "ecdsa-p384" ? "sha384" : "sha256";
+}
+
+export function signBytes(
+  privateKey: KeyObject,
+  data: Uint8Array,
+  rsaPadding: RsaPadding = "pkcs1",
+): Buffer {
+  const algorithm = algorithmOf(privateKey);
+  if (algorithm === "rsa") {
+    return nodeSign("sha256", data, {
+      key: privateKey,
+      padding: rsaPadding === "pss" ? constants.RSA_PKCS1_PSS_PADDING : constants.RSA_PKCS1_PADDING,
+      saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
+    });
+  }
+  return nodeSign(digestFor(algorithm), data, { key: privateKey, dsaEncoding: "der" });
+}
+
+/**
+ * Verifies one signature. RSA signatures are accepted in PKCS#1 v1.5 or PSS
+ * form (both with SHA-256): the envelope does not say which was used, and
+ * both are sound. ECDSA signatures are ASN.1 DER, as DSSE and Sigstore use.
+ */
+export function verifyBytes(publicKey: KeyObject, data: Uint8Array, signature: Uint8Array): boolean {
+  let algorithm: KeyAlgorithm;
+  try {
+    algorithm = algorithmOf(publicKey);
+  } catch {
+    return false;
+  }
+  try {
+    if (algorithm === "rsa") {
+      return (
+        nodeVerify("sha256", data, { key: publicKey, padding: constants.RSA_PKCS1_PADDING }, signature) ||
+        nodeVerify(
+          "sha256",
+          data,
+          {
+            key: publicKey,
+            padding: constants.RSA_PKCS1_PSS_PADDING,
+            saltLength: constants.RSA_PSS_SALTLEN_AUTO,
+          },
+          signature,
+        )
+      );
+    }
+    return nodeVerify(digestFor(algorithm), data, { key: publicKey, dsaEncoding: "der" }, signature);
+  } catch {
+    // OpenSSL throws on garbage signatures of the wrong shape: that is a
+    // failed verification, not a crash.
+    return false;
+  }
+}

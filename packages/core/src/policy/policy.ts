@@ -1,0 +1,105 @@
+import picomatch from "picomatch";
+import semver from "semver";
+import { z } from "zod";
+import { parseWith } from "../schemas/parse.js";
+import { normalizeRepository, type Source } from "../source/source.js";
+
+/**
+ * What a deploy gate requires of provenance, in the habits of slsa-verifier
+ * (`--builder-id`, `--source-uri`, `--source-branch`, `--source-tag`,
+ * `--source-versioned-tag`). Every field is optional; absent means "any".
+ */
+export const PolicySchema = z.strictObject({
+  builderId: z.string().min(1).optional(),
+  buildType: z.string().min(1).optional(),
+  sourceUri: z.string().min(1).optional(),
+  sourceBranch: z.string().min(1).optional(),
+  sourceTag: z.string().min(1).optional(),
+  sourceVersionedTag: z
+    .string()
+    .min(1)
+    .refine((range) => semver.validRange(range) !== null, {
+      message: "expected a semver range such as ^1.2.0 or >=1.2.0 <2",
+    })
+    .optional(),
+  minimumLevel: z.number().int().min(0).max(3).optional(),
+});
+export type Policy = z.infer<typeof PolicySchema>;
+
+export function parsePolicy(value: unknown): Policy {
+  return parseWith(PolicySchema, value, "INVALID_POLICY", "policy");
+}
+
+export interface RuleResult {
+  pass: boolean;
+  reason: string;
+}
+
+function glob(pattern: string): (value: string) => boolean {
+  // `*` stays within one path segment, `**` crosses them, as in shell globs.
+  return picomatch(pattern, { dot: true, nobrace: false, noextglob: true });
+}
+
+/**
+ * slsa-verifier's rule: a policy id with `@` must equal the builder id; one
+ * without `@` matches the builder id's name part (before its `@ref`).
+ */
+export function matchBuilderId(expected: string, actual: string): RuleResult {
+  const actualName = actual.includes("@") ? actual.slice(0, actual.lastIndexOf("@")) : actual;
+  const pass = expected.includes("@") ? expected === actual : expected === actualName || expected === actual;
+  return {
+    pass,
+    reason: pass ? `builder id is ${actual}` : `builder id is ${actual}; expected ${expected}`,
+  };
+}
+
+export function matchSourceUri(expected: string, source: Source | undefined): RuleResult {
+  if (!source) return { pass: false, reason: "the provenance records no git source; expected " + expected };
+  const pattern = normalizeRepository(expected);
+  const pass = glob(pattern)(source.repository);
+  return {
+    pass,
+    reason: pass
+      ? `source ${source.repository} matches ${expected}`
+      : `source is ${source.repository}; expected ${expected}`,
+  };
+}
+
+export function matchBranch(expected: string, source: Source | undefined): RuleResult {
+  const wanted = expected.replace(/^refs\/heads\//, "");
+  if (!source?.branch) {
+    return { pass: false, reason: `source ref is ${source?.ref ?? "not recorded"}; expected branch ${wanted}` };
+  }
+  const pass = glob(wanted)(source.branch);
+  return {
+    pass,
+    reason: pass ? `built from branch ${source.branch}` : `built from branch ${source.branch}; expected ${wanted}`,
+  };
+}
+
+export function matchTag(expected: string, source: Source | undefined): RuleResult {
+  const wanted = expected.replace(/^refs\/tags\//, "");
+  if (!source?.tag) {
+    return { pass: false, reason: `source ref is ${source?.ref ?? "not recorded"}; expected tag ${wanted}` };
+  }
+  const pass = glob(wanted)(source.tag);
+  return { pass, reason: pass ? `built from tag ${source.tag}` : `built from tag ${source.tag}; expected ${wanted}` };
+}
+
+export function matchVersionedTag(range: string, source: Source | undefined): RuleResult {
+  if (!source?.tag) {
+    return {
+      pass: false,
+      reason: `source ref is ${source?.ref ?? "not recorded"}; expected a tag in ${range}`,
+    };
+  }
+  const version = semver.clean(source.tag, { loose: false });
+  if (!version) {
+    return { pass: false, reason: `tag ${source.tag} is not a semantic version; expected one in ${range}` };
+  }
+  const pass = semver.satisfies(version, range, { includePrerelease: false });
+  return {
+    pass,
+    reason: pass ? `tag ${source.tag} is in ${range}` : `tag ${source.tag} is not in ${range}`,
+  };
+}

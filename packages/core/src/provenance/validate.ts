@@ -1,0 +1,66 @@
+import { ProvenantError } from "../error.js";
+import { parseWith } from "../schemas/parse.js";
+import { type Provenance, ProvenanceSchema } from "../schemas/provenance.js";
+
+// The field names SLSA v1.0 defines on the structural objects. Their
+// contents (externalParameters and the like) are free-form and may use any
+// case, as GitHub's own `internalParameters.github.event_name` does.
+const KNOWN_FIELDS: Record<string, readonly string[]> = {
+  predicate: ["buildDefinition", "runDetails"],
+  buildDefinition: ["buildType", "externalParameters", "internalParameters", "resolvedDependencies"],
+  runDetails: ["builder", "metadata", "byproducts"],
+  builder: ["id", "version", "builderDependencies"],
+  metadata: ["invocationId", "startedOn", "finishedOn"],
+  resourceDescriptor: [
+    "uri",
+    "digest",
+    "name",
+    "downloadLocation",
+    "mediaType",
+    "content",
+    "annotations",
+  ],
+};
+
+function camelCase(name: string): string {
+  return name.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
+}
+
+function checkCase(value: unknown, kind: string, where: string): void {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return;
+  const known = KNOWN_FIELDS[kind]!;
+  for (const key of Object.keys(value)) {
+    if (!key.includes("_")) continue;
+    const camel = camelCase(key);
+    if (camel !== key && known.includes(camel)) {
+      throw new ProvenantError(
+        "PROVENANCE_FIELD_CASE",
+        `provenance: ${where}${where ? "." : ""}${key}: SLSA v1.0 field names are camelCase; expected "${camel}"`,
+      );
+    }
+  }
+}
+
+function checkDescriptors(list: unknown, where: string): void {
+  if (!Array.isArray(list)) return;
+  for (const [i, rd] of list.entries()) checkCase(rd, "resourceDescriptor", `${where}[${i}]`);
+}
+
+/**
+ * Validates SLSA v1.0 provenance, ours or a foreign producer's: required
+ * fields, camelCase names (a snake_case `build_type` is reported as such,
+ * not as a missing field), RFC 3339 timestamps and lowercase hex digests.
+ */
+export function parseProvenance(predicate: unknown): Provenance {
+  const p = predicate as Record<string, Record<string, unknown>> | undefined;
+  checkCase(p, "predicate", "");
+  checkCase(p?.buildDefinition, "buildDefinition", "buildDefinition");
+  checkDescriptors(p?.buildDefinition?.resolvedDependencies, "buildDefinition.resolvedDependencies");
+  checkCase(p?.runDetails, "runDetails", "runDetails");
+  const runDetails = p?.runDetails as Record<string, Record<string, unknown>> | undefined;
+  checkCase(runDetails?.builder, "builder", "runDetails.builder");
+  checkDescriptors(runDetails?.builder?.builderDependencies, "runDetails.builder.builderDependencies");
+  checkCase(runDetails?.metadata, "metadata", "runDetails.metadata");
+  checkDescriptors(runDetails?.byproducts, "runDetails.byproducts");
+  return parseWith(ProvenanceSchema, predicate, "MALFORMED_PROVENANCE", "provenance");
+}

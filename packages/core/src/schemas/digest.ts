@@ -1,0 +1,49 @@
+import { z } from "zod";
+
+/** Expected hex lengths for the digest algorithms whose size is fixed. */
+const HEX_LENGTHS: Record<string, number[]> = {
+  sha256: [64],
+  sha384: [96],
+  sha512: [128],
+  sha1: [40],
+  gitCommit: [40, 64],
+  gitTree: [40, 64],
+};
+
+/**
+ * in-toto DigestSet. DESIGN: digests are lowercase hex, so uppercase hex is
+ * refused rather than silently folded (two spellings of one digest would let
+ * a policy match one and miss the other).
+ */
+export const DigestSetSchema = z
+  .record(z.string().min(1), z.string())
+  .superRefine((digests, ctx) => {
+    for (const [algorithm, value] of Object.entries(digests)) {
+      if (!/^[0-9a-f]+$/.test(value)) {
+        ctx.addIssue({
+          code: "custom",
+          path: [algorithm],
+          message: `expected lowercase hex, got "${value.slice(0, 80)}"`,
+        });
+        continue;
+      }
+      const lengths = HEX_LENGTHS[algorithm];
+      if (lengths && !lengths.includes(value.length)) {
+        ctx.addIssue({
+          code: "custom",
+          path: [algorithm],
+          message: `expected ${lengths.join(" or ")} hex characters for ${algorithm}, got ${value.length}`,
+        });
+      }
+    }
+  });
+export type DigestSet = z.infer<typeof DigestSetSchema>;
+
+/** `sha256:<hex>` as users type it on the command line. */
+export function parseDigestReference(text: string): { algorithm: string; hex: string } | undefined {
+  const match = /^(sha256|sha384|sha512):([0-9a-f]+)$/.exec(text);
+  if (!match) return undefined;
+  const [, algorithm, hex] = match;
+  if (hex!.length !== HEX_LENGTHS[algorithm!]![0]) return undefined;
+  return { algorithm: algorithm!, hex: hex! };
+}

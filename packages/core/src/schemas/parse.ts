@@ -1,0 +1,27 @@
+import type { z } from "zod";
+import { type ErrorCode, ProvenantError } from "../error.js";
+
+/**
+ * Parses untrusted data with a zod schema and turns a failure into one coded
+ * error naming the first bad field by a short path, never the raw zod dump.
+ */
+export function parseWith<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  code: ErrorCode,
+  what: string,
+): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const where = issue.path.length > 0 ? formatPath(issue.path) : "(top level)";
+  throw new ProvenantError(code, `${what}: ${where}: ${issue.message}`, { cause: result.error });
+}
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((part, index) =>
+      typeof part === "number" ? `[${part}]` : `${index === 0 ? "" : "."}${String(part)}`,
+    )
+    .join("");
+}

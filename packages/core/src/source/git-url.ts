@@ -1,0 +1,31 @@
+/**
+ * Turns any git remote into the `https://host/path` form the source
+ * convention records, and strips credentials: scp-style `git@host:org/repo`,
+ * `ssh://git@host:2222/org/repo.git`, `git://`, and `https://user:token@host/…`
+ * all become `https://host/org/repo`. A token in a remote URL must never reach
+ * a provenance document or a log. Returns undefined for local paths.
+ */
+export function normalizeGitUrl(remote: string): string | undefined {
+  const text = remote.trim();
+  if (text === "") return undefined;
+  const scp = /^(?:[^@/\s]+@)?([^:/\s]+):(?!\/)(.+)$/.exec(text);
+  if (scp && !/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
+    return `https://${scp[1]!.toLowerCase()}/${trimPath(scp[2]!)}`;
+  }
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return undefined;
+  }
+  if (!["http:", "https:", "ssh:", "git:", "git+ssh:", "ssh+git:"].includes(url.protocol)) return undefined;
+  // ssh ports say nothing about the repository's https address; http(s) ports do.
+  const keepPort = (url.protocol === "https:" || url.protocol === "http:") && url.port !== "";
+  const host = `${url.hostname.toLowerCase()}${keepPort ? `:${url.port}` : ""}`;
+  const scheme = url.protocol === "http:" ? "http" : "https";
+  return `${scheme}://${host}/${trimPath(decodeURIComponent(url.pathname))}`;
+}
+
+function trimPath(path: string): string {
+  return path.replace(/^\/+/, "").replace(/\/+$/, "").replace(/\.git$/, "");
+}

@@ -1,0 +1,55 @@
+import { ProvenantError } from "../error.js";
+import { parseProvenance } from "../provenance/validate.js";
+import { parseWith } from "../schemas/parse.js";
+import type { BuildDefinition, Provenance, RunDetails } from "../schemas/provenance.js";
+import { SLSA_PROVENANCE_V1 } from "../schemas/provenance.js";
+import {
+  STATEMENT_TYPE,
+  type Statement,
+  StatementSchema,
+  type Subject,
+  SubjectSchema,
+} from "../schemas/statement.js";
+
+export type ProvenanceStatement = Statement<Provenance>;
+
+/**
+ * Builds an in-toto Statement v1 carrying SLSA v1.0 provenance, validating
+ * both halves so that we never sign something a verifier would refuse.
+ */
+export function buildStatement(
+  subjects: readonly Subject[],
+  provenance: { buildDefinition: BuildDefinition; runDetails: RunDetails },
+): ProvenanceStatement {
+  if (subjects.length === 0) {
+    throw new ProvenantError(
+      "EMPTY_SUBJECTS",
+      "statement: no subjects; expected at least one artifact with a sha256 digest",
+    );
+  }
+  subjects.forEach((s, i) => {
+    parseWith(SubjectSchema, s, "INVALID_DIGEST", `subject[${i}] ${s.name ?? ""}`.trim());
+  });
+  const predicate = parseProvenance({
+    buildDefinition: provenance.buildDefinition,
+    runDetails: provenance.runDetails,
+  });
+  return {
+    _type: STATEMENT_TYPE,
+    subject: subjects.map((s) => ({ ...s })),
+    predicateType: SLSA_PROVENANCE_V1,
+    predicate,
+  };
+}
+
+/** Parses a Statement of any predicate type (the predicate is checked separately). */
+export function parseStatement(value: unknown): Statement {
+  const subjects = (value as { subject?: unknown } | null)?.subject;
+  if (Array.isArray(subjects) && subjects.length === 0) {
+    throw new ProvenantError(
+      "EMPTY_SUBJECTS",
+      "statement: subject list is empty; expected at least one subject with a digest",
+    );
+  }
+  return parseWith(StatementSchema, value, "MALFORMED_STATEMENT", "statement");
+}

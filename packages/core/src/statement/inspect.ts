@@ -1,0 +1,34 @@
+import { parseSignedDocument } from "../bundle/bundle.js";
+import { decodeBase64 } from "../dsse/base64.js";
+import { ProvenantError } from "../error.js";
+import { parseProvenance } from "../provenance/validate.js";
+import { type Provenance, SLSA_PROVENANCE_V1 } from "../schemas/provenance.js";
+import type { Statement } from "../schemas/statement.js";
+import { type Source, sourceOf } from "../source/source.js";
+import { parseStatement } from "./build.js";
+
+export interface Inspection {
+  kind: "bundle" | "envelope";
+  keyIds: string[];
+  statement: Statement;
+  provenance?: Provenance;
+  source?: Source;
+}
+
+/** Reads what a bundle or envelope claims, WITHOUT verifying any signature. */
+export function inspect(document: unknown): Inspection {
+  const parsed = parseSignedDocument(document);
+  const payload = decodeBase64(parsed.envelope.payload, "DSSE envelope payload");
+  let json: unknown;
+  try {
+    json = JSON.parse(payload.toString("utf8"));
+  } catch (cause) {
+    throw new ProvenantError("MALFORMED_STATEMENT", "statement: the payload is not JSON", { cause });
+  }
+  const statement = parseStatement(json);
+  const keyIds = parsed.envelope.signatures.map((s) => s.keyid ?? "").filter((k) => k !== "");
+  if (statement.predicateType !== SLSA_PROVENANCE_V1) return { kind: parsed.kind, keyIds, statement };
+  const provenance = parseProvenance(statement.predicate);
+  const source = sourceOf(provenance);
+  return { kind: parsed.kind, keyIds, statement, provenance, ...(source ? { source } : {}) };
+}

