@@ -1,0 +1,74 @@
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import {
+  attest,
+  detectPlatform,
+  keySigner,
+  PLATFORM_NAMES,
+  type PlatformName,
+  ProvenantError,
+} from "@provenant/core";
+import { type Io, writeFileAtomic } from "../io.js";
+import { loadSigningKey } from "../keys/load.js";
+import { ADAPTERS } from "../platforms/registry.js";
+import { resolveSubjects, type SubjectInputs } from "../subjects/subjects.js";
+
+export interface AttestInputs extends Omit<SubjectInputs, "progress"> {
+  key?: string;
+  platform: string;
+  bundle: string;
+  intotoJsonl?: string;
+  json: boolean;
+  /** Platform-specific options (token audience and the like). */
+  platformOptions: Record<string, string | undefined>;
+}
+
+export function choosePlatform(requested: string, env: Io["env"]): PlatformName {
+  if (requested === "auto") return detectPlatform(env);
+  if (!PLATFORM_NAMES.includes(requested as PlatformName)) {
+    throw new ProvenantError("USAGE", `--platform ${requested}: expected auto or one of ${PLATFORM_NAMES.join(", ")}`);
+  }
+  return requested as PlatformName;
+}
+
+export async function runAttest(inputs: AttestInputs, io: Io): Promise<number> {
+  if (inputs.patterns.length + inputs.checksumFiles.length + inputs.digests.length === 0) {
+    throw new ProvenantError("EMPTY_SUBJECTS", "no subjects; give SUBJECT..., --checksums FILE or --digest NAME=sha256:HEX");
+  }
+  const platform = choosePlatform(inputs.platform, io.env);
+  // Read the key first: a bad key should fail before minutes of hashing.
+  const signer = keySigner(await loadSigningKey(inputs.key, io));
+  const subjects = await resolveSubjects({ ...inputs, progress: !inputs.json }, io);
+  const adapter = await ADAPTERS[platform]();
+  const provenance = await adapter.collect({
+    env: io.env,
+    cwd: io.cwd,
+    fetch: globalThis.fetch,
+    warn: (message) => io.stderr(`provenant: warning: ${message}\n`),
+    now: () => new Date(),
+    options: inputs.platformOptions,
+  });
+  const { bundle, envelope, statement } = await attest(subjects, provenance, signer);
+
+  const bundlePath = resolve(io.cwd, inputs.bundle);
+  await writeFileAtomic(bundlePath, `${JSON.stringify(bundle, null, 2)}\n`);
+  let jsonlPath: string | undefined;
+  if (inputs.intotoJsonl) {
+    jsonlPath = resolve(io.cwd, inputs.intotoJsonl);
+    // A collection grows by whole lines: rewrite through a temp file rather
+    // than append, so a crash never leaves half a line.
+    const existing = await readFile(jsonlPath, "utf8").catch(() => "");
+    const prefix = existing === "" || existing.endsWith("\n") ? existing : `${existing}\n`;
+    await writeFileAtomic(jsonlPath, `${prefix}${JSON.stringify(envelope)}\n`);
+  }
+  if (inputs.json) {
+    io.stdout(
+      `${JSON.stringify({ platform, bundle: bundlePath, intotoJsonl: jsonlPath, keyId: signer.keyId, subjects: statement.subject }, null, 2)}\n`,
+    );
+  } else {
+    io.stderr(`attested ${statement.subject.length} subject(s) on platform ${platform}, signed by key ${signer.keyId}\n`);
+    io.stdout(`${bundlePath}\n`);
+    if (jsonlPath) io.stdout(`${jsonlPath}\n`);
+  }
+  return 0;
+}

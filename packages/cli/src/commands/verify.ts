@@ -1,0 +1,66 @@
+import { keyIdOf, parseDigestReference, ProvenantError, type Policy, parsePolicy, type VerificationReport, verify } from "@provenant/core";
+import { type Io, parseJson, readTextFile } from "../io.js";
+import { loadPublicKeys } from "../keys/load.js";
+import { renderReport } from "../output/report.js";
+import { resolveSubjects } from "../subjects/subjects.js";
+
+export interface VerifyInputs {
+  artifacts: readonly string[];
+  digests: readonly string[];
+  bundle: string;
+  keys: readonly string[];
+  threshold: number;
+  policy: Policy;
+  json: boolean;
+}
+
+/** Reads a bundle, a single envelope, or a `.intoto.jsonl` collection (one envelope a line). */
+export function readSignedDocuments(text: string, path: string): unknown[] {
+  const lines = text.split(/\r?\n/).filter((line) => line.trim() !== "");
+  if (lines.length === 0) {
+    throw new ProvenantError("MALFORMED_JSON", `${path} is empty; expected a Sigstore bundle or DSSE envelopes`);
+  }
+  if (lines.length > 1) {
+    try {
+      return [JSON.parse(text)];
+    } catch {
+      // Not one document: read it as JSON Lines below.
+    }
+    return lines.map((line, i) => parseJson(line, `${path} line ${i + 1}`));
+  }
+  return [parseJson(lines[0]!, path)];
+}
+
+export async function runVerify(inputs: VerifyInputs, io: Io): Promise<number> {
+  if (inputs.artifacts.length === 0 && inputs.digests.length === 0) {
+    throw new ProvenantError("USAGE", "nothing to verify against; give ARTIFACT... or --digest sha256:HEX");
+  }
+  const policy = parsePolicy(inputs.policy);
+  const trustedKeys = (await loadPublicKeys(inputs.keys)).map((publicKey) => ({ publicKey, keyId: keyIdOf(publicKey) }));
+  const artifactDigests = inputs.digests.map((text) => {
+    const digest = parseDigestReference(text);
+    if (!digest) throw new ProvenantError("INVALID_DIGEST", `--digest ${text}: expected sha256:<64 lowercase hex characters>`);
+    return { [digest.algorithm]: digest.hex };
+  });
+  if (inputs.artifacts.length > 0) {
+    const subjects = await resolveSubjects({ patterns: inputs.artifacts, checksumFiles: [], digests: [], progress: !inputs.json }, io);
+    artifactDigests.push(...subjects.map((s) => s.digest));
+  }
+  const documents = readSignedDocuments(await readTextFile(inputs.bundle, "bundle"), inputs.bundle);
+  const reports: VerificationReport[] = documents.map((document) =>
+    verify(document, { trustedKeys, threshold: inputs.threshold, artifactDigests, policy }),
+  );
+  // A collection verifies when one of its envelopes does (slsa-verifier's rule for .intoto.jsonl).
+  const chosen = reports.find((r) => r.verified);
+  const shown = chosen ? [chosen] : reports;
+  if (inputs.json) {
+    const strip = ({ statement: _s, ...rest }: VerificationReport) => rest;
+    io.stdout(`${JSON.stringify(shown.length === 1 ? strip(shown[0]!) : shown.map(strip), null, 2)}\n`);
+  } else {
+    shown.forEach((report, i) => {
+      if (shown.length > 1) io.stdout(`envelope ${i + 1} of ${shown.length}:\n`);
+      io.stdout(renderReport(report, io));
+    });
+  }
+  return chosen ? 0 : 1;
+}

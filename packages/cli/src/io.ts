@@ -1,0 +1,70 @@
+import { randomBytes } from "node:crypto";
+import { chmod, open, readFile, rename, rm } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { ProvenantError } from "@provenant/core";
+
+/** Everything a command touches outside itself, so tests can run commands in-process. */
+export interface Io {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: Readonly<Record<string, string | undefined>>;
+  cwd: string;
+  /** stderr is a terminal: progress bars and colour are allowed. */
+  isTTY: boolean;
+}
+
+export function processIo(): Io {
+  return {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    env: process.env,
+    cwd: process.cwd(),
+    isTTY: Boolean(process.stderr.isTTY),
+  };
+}
+
+/**
+ * Writes through a temp file in the same directory and renames it into
+ * place, so a crash or a full disk never leaves a half-written bundle or key.
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
+  try {
+    const handle = await open(temp, "wx", mode);
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await chmod(temp, mode);
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw new ProvenantError("IO_ERROR", `could not write ${path}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
+
+export async function readTextFile(path: string, what: string): Promise<string> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : (error as Error).message;
+    throw new ProvenantError("IO_ERROR", `cannot read ${what} ${path}: ${why}`, { cause: error });
+  }
+}
+
+export function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ProvenantError(
+      "MALFORMED_JSON",
+      `${what} is not valid JSON (${(error as Error).message}); expected a Sigstore bundle or DSSE envelope`,
+      { cause: error },
+    );
+  }
+}

@@ -1,0 +1,40 @@
+import type { KeyObject } from "node:crypto";
+import { ProvenantError, privateKeyFromPem, publicKeyFromPem } from "@provenant/core";
+import type { Io } from "../io.js";
+import { readTextFile } from "../io.js";
+
+export const SIGNING_KEY_ENV = "PROVENANT_SIGNING_KEY";
+export const KEY_PASSWORD_ENV = "PROVENANT_KEY_PASSWORD";
+
+/** The signing key from `--key FILE` or `PROVENANT_SIGNING_KEY` (PEM text). Never echoed. */
+export async function loadSigningKey(keyPath: string | undefined, io: Io): Promise<KeyObject> {
+  const password = io.env[KEY_PASSWORD_ENV];
+  if (keyPath) {
+    const pem = await readTextFile(keyPath, "signing key").catch((error: ProvenantError) => {
+      throw new ProvenantError("KEY_UNREADABLE", error.message, { cause: error });
+    });
+    return privateKeyFromPem(pem, password, `signing key ${keyPath}`);
+  }
+  const fromEnv = io.env[SIGNING_KEY_ENV];
+  if (fromEnv && fromEnv.trim() !== "") {
+    return privateKeyFromPem(fromEnv, password, `signing key in ${SIGNING_KEY_ENV}`);
+  }
+  throw new ProvenantError(
+    "KEY_UNREADABLE",
+    `no signing key; pass --key FILE or set ${SIGNING_KEY_ENV} to the PEM text of a PKCS#8 private key`,
+  );
+}
+
+export async function loadPublicKeys(paths: readonly string[]): Promise<KeyObject[]> {
+  if (paths.length === 0) {
+    throw new ProvenantError("USAGE", "no public key; pass --key PUBFILE (repeatable)");
+  }
+  const keys: KeyObject[] = [];
+  for (const path of paths) {
+    const pem = await readTextFile(path, "public key").catch((error: ProvenantError) => {
+      throw new ProvenantError("KEY_UNREADABLE", error.message, { cause: error });
+    });
+    keys.push(publicKeyFromPem(pem, `public key ${path}`));
+  }
+  return keys;
+}

@@ -1,0 +1,179 @@
+import { Command, CommanderError, Option } from "commander";
+import { type ErrorCode, isProvenantError } from "@provenant/core";
+import { keysGenerate } from "./commands/keys.js";
+import { listSubjects } from "./commands/subjects.js";
+import { runAttest } from "./commands/attest.js";
+import { runVerify } from "./commands/verify.js";
+import { runInspect } from "./commands/inspect.js";
+import type { Io } from "./io.js";
+import { CLI_VERSION } from "./platforms/registry.js";
+
+/** Codes that mean "you gave me something I cannot use": exit 2. */
+const INPUT_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  "USAGE",
+  "MALFORMED_JSON",
+  "IO_ERROR",
+  "KEY_UNREADABLE",
+  "KEY_PASSWORD_WRONG",
+  "KEY_UNSUPPORTED",
+  "NO_SUBJECTS_MATCHED",
+  "EMPTY_SUBJECTS",
+  "INVALID_DIGEST",
+  "INVALID_POLICY",
+]);
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+function buildProgram(io: Io, setExit: (code: number) => void): Command {
+  const program = new Command("provenant")
+    .description("Generate, sign and verify SLSA v1.0 build provenance on any CI system or locally.")
+    .version(CLI_VERSION, "-V, --version")
+    .showHelpAfterError("(run with --help for usage)")
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .exitOverride();
+
+  const keys = program.command("keys").description("manage signing keys");
+  keys
+    .command("generate")
+    .description("write PREFIX.key (PKCS#8 PEM, mode 0600) and PREFIX.pub (SPKI PEM); print the key id")
+    .addOption(
+      new Option("-a, --algorithm <name>", "key algorithm")
+        .choices(["ecdsa-p256", "ecdsa-p384", "ed25519", "rsa-3072"])
+        .default("ecdsa-p256"),
+    )
+    .option("-o, --out <prefix>", "path prefix of the two files", "provenant")
+    .option("--password-env <var>", "encrypt the private key with the password in this environment variable")
+    .option("-f, --force", "overwrite existing files", false)
+    .action(async (opts) => {
+      setExit(await keysGenerate(opts, io));
+    });
+
+  const subjectOptions = (command: Command) =>
+    command
+      .option("--checksums <file>", "sha256sum-format file of name/digest pairs (repeatable)", collect, [])
+      .option("--digest <name=sha256:hex>", "a subject given by digest (repeatable)", collect, []);
+
+  subjectOptions(
+    program
+      .command("subjects")
+      .description("list artifacts with their sha256 digests (directories recurse, globs expand)")
+      .argument("[paths...]", "files, directories or globs"),
+  )
+    .option("--json", "print the subjects as JSON", false)
+    .action(async (paths: string[], opts) => {
+      setExit(
+        await listSubjects(
+          { patterns: paths, checksumFiles: opts.checksums, digests: opts.digest, progress: !opts.json, json: opts.json },
+          io,
+        ),
+      );
+    });
+
+  subjectOptions(
+    program
+      .command("attest")
+      .description("build SLSA provenance for the subjects on this platform, sign it and write a Sigstore bundle")
+      .argument("[subjects...]", "files, directories or globs to attest"),
+  )
+    .option("-k, --key <file>", "PEM private key (default: $PROVENANT_SIGNING_KEY; password in $PROVENANT_KEY_PASSWORD)")
+    .addOption(
+      new Option("-p, --platform <name>", "CI platform whose facts to record")
+        .choices(["auto", "github", "gitlab", "jenkins", "azure-pipelines", "local"])
+        .default("auto"),
+    )
+    .option("-b, --bundle <file>", "where to write the Sigstore bundle", "provenance.sigstore.json")
+    .option("--intoto-jsonl <file>", "also append the DSSE envelope to this .intoto.jsonl collection")
+    .option("--token-audience <aud>", "audience expected in the platform's OIDC token")
+    .option("--token-variable <name>", "variable holding the platform's OIDC token")
+    .option("--json", "print a JSON summary", false)
+    .action(async (subjects: string[], opts) => {
+      setExit(
+        await runAttest(
+          {
+            patterns: subjects,
+            checksumFiles: opts.checksums,
+            digests: opts.digest,
+            key: opts.key,
+            platform: opts.platform,
+            bundle: opts.bundle,
+            intotoJsonl: opts.intotoJsonl,
+            json: opts.json,
+            platformOptions: { tokenAudience: opts.tokenAudience, tokenVariable: opts.tokenVariable },
+          },
+          io,
+        ),
+      );
+    });
+
+  program
+    .command("verify")
+    .description("verify a bundle or .intoto.jsonl against trusted keys, the artifacts and a policy (exit 0 verified, 1 failed, 2 bad input)")
+    .argument("[artifacts...]", "artifacts whose digests must be subjects")
+    .option("--digest <sha256:hex>", "an artifact digest (repeatable)", collect, [])
+    .requiredOption("-b, --bundle <file>", "Sigstore bundle or .intoto.jsonl file")
+    .option("-k, --key <pubfile>", "trusted public key, PEM (repeatable)", collect, [])
+    .option("--threshold <n>", "distinct trusted keys that must have signed", (v) => Number.parseInt(v, 10), 1)
+    .option("--builder-id <id>", "required builder id (name part matches when it has no @ref)")
+    .option("--build-type <uri>", "required buildType")
+    .option("--source-uri <uri>", "required source repository, globs allowed: github.com/acme/*")
+    .option("--source-branch <branch>", "required source branch (globs allowed)")
+    .option("--source-tag <tag>", "required source tag (globs allowed)")
+    .option("--source-versioned-tag <range>", "required semver range for the source tag, e.g. ^1.2.0")
+    .option("--slsa-level <n>", "minimum SLSA Build level", (v) => Number.parseInt(v, 10))
+    .option("--json", "print the report as JSON", false)
+    .action(async (artifacts: string[], opts) => {
+      const policy = Object.fromEntries(
+        Object.entries({
+          builderId: opts.builderId,
+          buildType: opts.buildType,
+          sourceUri: opts.sourceUri,
+          sourceBranch: opts.sourceBranch,
+          sourceTag: opts.sourceTag,
+          sourceVersionedTag: opts.sourceVersionedTag,
+          minimumLevel: opts.slsaLevel,
+        }).filter(([, v]) => v !== undefined),
+      );
+      setExit(
+        await runVerify(
+          { artifacts, digests: opts.digest, bundle: opts.bundle, keys: opts.key, threshold: opts.threshold, policy, json: opts.json },
+          io,
+        ),
+      );
+    });
+
+  program
+    .command("inspect")
+    .description("show what a bundle or envelope claims (subjects, source, builder) WITHOUT verifying it")
+    .argument("<file>", "Sigstore bundle, DSSE envelope or .intoto.jsonl")
+    .option("--json", "print as JSON", false)
+    .action(async (file: string, opts) => {
+      setExit(await runInspect({ file, json: opts.json }, io));
+    });
+
+  return program;
+}
+
+/**
+ * Runs the CLI in-process and returns the exit code: 0 success (verified),
+ * 1 failure (verification failed), 2 bad usage or unreadable input.
+ */
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  let exitCode = 0;
+  const program = buildProgram(io, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    if (isProvenantError(error)) {
+      io.stderr(`provenant: error [${error.code}]: ${error.message}\n`);
+      return INPUT_ERRORS.has(error.code) ? 2 : 1;
+    }
+    io.stderr(`provenant: unexpected error: ${(error as Error)?.message ?? String(error)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,47 @@
+import { type Subject } from "@provenant/core";
+import type { Io } from "../io.js";
+import { readTextFile } from "../io.js";
+import { parseChecksums, parseDigestOption } from "./checksums.js";
+import { collectFiles } from "./collect.js";
+import { hashFiles } from "./hash.js";
+import { progressBar } from "./progress.js";
+
+export interface SubjectInputs {
+  patterns: readonly string[];
+  checksumFiles: readonly string[];
+  digests: readonly string[];
+  /** Allow a progress bar (false under --json). */
+  progress: boolean;
+}
+
+/**
+ * Resolves every way of naming subjects into one list, duplicates removed
+ * (same name and digest). Files are hashed in parallel.
+ */
+export async function resolveSubjects(inputs: SubjectInputs, io: Io): Promise<Subject[]> {
+  const subjects: Subject[] = [];
+  if (inputs.patterns.length > 0) {
+    const { files, skipped } = await collectFiles(inputs.patterns, io.cwd);
+    for (const s of skipped) io.stderr(`provenant: not following symbolic link ${s}\n`);
+    const totalBytes = files.reduce((sum, f) => sum + f.size, 0);
+    const bar =
+      inputs.progress && io.isTTY && totalBytes > 256 * 1048576 ? progressBar(io.stderr, totalBytes, files.length) : undefined;
+    const digests = await hashFiles(
+      files.map((f) => ({ path: f.realPath, size: f.size })),
+      bar ? (p) => bar.update(p) : undefined,
+    );
+    bar?.done();
+    for (const file of files) subjects.push({ name: file.name, digest: { sha256: digests.get(file.realPath)! } });
+  }
+  for (const path of inputs.checksumFiles) {
+    subjects.push(...parseChecksums(await readTextFile(path, "checksums file"), path));
+  }
+  for (const digest of inputs.digests) subjects.push(parseDigestOption(digest));
+
+  const unique = new Map<string, Subject>();
+  for (const s of subjects) {
+    const key = `${s.name ?? ""}\u0000${JSON.stringify(s.digest)}`;
+    if (!unique.has(key)) unique.set(key, s);
+  }
+  return [...unique.values()];
+}
