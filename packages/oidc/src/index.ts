@@ -1,0 +1,1 @@
+export { discoverJwksUri, verifyIdToken, type TokenClaims, type VerifyTokenOptions } from "./verify-token.js";
