@@ -1,0 +1,136 @@
+import { describe, expect, it } from "vitest";
+import { BUILD_TYPES } from "../buildtypes.js";
+import { keySigner } from "../dsse/signer.js";
+import { signEnvelope } from "../dsse/envelope.js";
+import { attest } from "../statement/attest.js";
+import { COMMIT, ecKeys, SHA_A, SHA_B, sampleProvenance } from "../test-support.js";
+import { verify, type VerifyOptions } from "./verify.js";
+
+const keys = ecKeys();
+const trusted = [{ publicKey: keys.publicKey }];
+const subjects = [{ name: "app.tgz", digest: { sha256: SHA_A } }];
+
+async function bundleFor(provenance = sampleProvenance()) {
+  return (await attest(subjects, provenance, keySigner(keys.privateKey))).bundle;
+}
+
+function failed(report: ReturnType<typeof verify>) {
+  return report.checks.filter((c) => c.status === "fail").map((c) => `${c.id}:${c.code}`);
+}
+
+const base: VerifyOptions = { trustedKeys: trusted, artifactDigests: [{ sha256: SHA_A }] };
+
+describe("verify", () => {
+  it("passes a good bundle and reports signer, source and level", async () => {
+    const report = verify(await bundleFor(), base);
+    expect(report.verified).toBe(true);
+    expect(report.signedBy).toHaveLength(1);
+    expect(report.source).toEqual({
+      uri: "https://gitlab.example.com/acme/app",
+      repository: "gitlab.example.com/acme/app",
+      ref: "refs/heads/main",
+      branch: "main",
+      commit: COMMIT,
+    });
+    expect(report.slsaLevel.level).toBe(2);
+  });
+
+  it("reports a subject digest mismatch", async () => {
+    const report = verify(await bundleFor(), { ...base, artifactDigests: [{ sha256: SHA_B }] });
+    expect(report.verified).toBe(false);
+    expect(failed(report)).toEqual(["subject:SUBJECT_MISMATCH"]);
+  });
+
+  it("reports an untrusted signer and stops before reading the statement", async () => {
+    const report = verify(await bundleFor(), { ...base, trustedKeys: [{ publicKey: ecKeys().publicKey }] });
+    expect(failed(report)).toEqual(["signature:UNTRUSTED_KEY"]);
+    expect(report.statement).toBeUndefined();
+    expect(report.slsaLevel.level).toBe(0);
+  });
+
+  it("never throws on garbage", () => {
+    for (const junk of [null, 42, "x", [], {}, { mediaType: "nope" }, { payloadType: 1 }]) {
+      const report = verify(junk, base);
+      expect(report.verified).toBe(false);
+      expect(report.checks[0]!.status).toBe("fail");
+    }
+  });
+
+  it("reports an unknown predicate type", async () => {
+    const statement = { _type: "https://in-toto.io/Statement/v1", subject: subjects, predicateType: "https://example.com/other", predicate: {} };
+    const envelope = await signEnvelope(Buffer.from(JSON.stringify(statement)), [keySigner(keys.privateKey)]);
+    expect(failed(verify(envelope, base))).toEqual(["predicateType:UNKNOWN_PREDICATE_TYPE"]);
+  });
+
+  it("reports snake_case provenance as a case error, naming the camelCase field", async () => {
+    const statement = {
+      _type: "https://in-toto.io/Statement/v1",
+      subject: subjects,
+      predicateType: "https://slsa.dev/provenance/v1",
+      predicate: { build_definition: {}, run_details: {} },
+    };
+    const envelope = await signEnvelope(Buffer.from(JSON.stringify(statement)), [keySigner(keys.privateKey)]);
+    const report = verify(envelope, base);
+    expect(failed(report)).toEqual(["provenance:PROVENANCE_FIELD_CASE"]);
+    expect(report.checks.find((c) => c.id === "provenance")!.reason).toContain('"buildDefinition"');
+  });
+
+  it("reports an empty subject list", async () => {
+    const statement = { _type: "https://in-toto.io/Statement/v1", subject: [], predicateType: "https://slsa.dev/provenance/v1", predicate: sampleProvenance() };
+    const envelope = await signEnvelope(Buffer.from(JSON.stringify(statement)), [keySigner(keys.privateKey)]);
+    expect(failed(verify(envelope, base))).toEqual(["statement:EMPTY_SUBJECTS"]);
+  });
+
+  it("applies the policy, one check per rule", async () => {
+    const bundle = await bundleFor(sampleProvenance({ ref: "refs/tags/v1.4.2" }));
+    const pass = verify(bundle, {
+      ...base,
+      policy: {
+        builderId: "https://gitlab.example.com/runners/shared",
+        buildType: BUILD_TYPES.gitlab,
+        sourceUri: "gitlab.example.com/acme/*",
+        sourceTag: "v1.*",
+        sourceVersionedTag: "^1.4.0",
+        minimumLevel: 2,
+      },
+    });
+    expect(pass.verified).toBe(true);
+    expect(pass.checks.map((c) => c.id)).toEqual(
+      expect.arrayContaining(["builderId", "buildType", "sourceUri", "sourceTag", "sourceVersionedTag", "slsaLevel"]),
+    );
+
+    const fail = verify(bundle, {
+      ...base,
+      policy: { sourceUri: "gitlab.example.com/other/*", sourceBranch: "main", sourceVersionedTag: ">=2" },
+    });
+    expect(failed(fail)).toEqual(["sourceUri:POLICY_DENIED", "sourceBranch:POLICY_DENIED", "sourceVersionedTag:POLICY_DENIED"]);
+  });
+
+  it("grants L1 only to facts that were not token-verified, and to local builds", async () => {
+    const env = verify(await bundleFor(sampleProvenance({ factsSource: "environment" })), {
+      ...base,
+      policy: { minimumLevel: 2 },
+    });
+    expect(env.slsaLevel.level).toBe(1);
+    expect(failed(env)).toEqual(["slsaLevel:POLICY_DENIED"]);
+    const local = verify(await bundleFor(sampleProvenance({ buildType: BUILD_TYPES.local })), base);
+    expect(local.slsaLevel).toMatchObject({ level: 1 });
+    expect(local.slsaLevel.reason).toMatch(/L1 only/);
+  });
+
+  it("verifies a bare DSSE envelope as well as a bundle", async () => {
+    const { envelope } = await attest(subjects, sampleProvenance(), keySigner(keys.privateKey));
+    expect(verify(envelope, base).verified).toBe(true);
+  });
+
+  it("refuses a bundle whose hint differs from the signature keyid", async () => {
+    const bundle = await bundleFor();
+    const tampered = { ...bundle, verificationMaterial: { ...bundle.verificationMaterial, publicKey: { hint: "f".repeat(64) } } };
+    expect(failed(verify(tampered, base))).toEqual(["bundle:MALFORMED_BUNDLE"]);
+  });
+
+  it("fails when no artifact digest is given rather than passing silently", async () => {
+    const report = verify(await bundleFor(), { ...base, artifactDigests: [] });
+    expect(report.verified).toBe(false);
+  });
+});
