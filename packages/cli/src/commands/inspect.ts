@@ -1,10 +1,11 @@
+import { resolve } from "node:path";
 import { inspect } from "@provenant/core";
 import { type Io, readTextFile } from "../io.js";
 import { styler } from "../output/style.js";
 import { readSignedDocuments } from "./verify.js";
 
 export async function runInspect(inputs: { file: string; json: boolean }, io: Io): Promise<number> {
-  const documents = readSignedDocuments(await readTextFile(inputs.file, "file"), inputs.file);
+  const documents = readSignedDocuments(await readTextFile(resolve(io.cwd, inputs.file), "file"), inputs.file);
   const inspections = documents.map((d) => inspect(d));
   if (inputs.json) {
     io.stdout(`${JSON.stringify(inspections.length === 1 ? inspections[0] : inspections, null, 2)}\n`);

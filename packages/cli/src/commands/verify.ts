@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { keyIdOf, parseDigestReference, ProvenantError, type Policy, parsePolicy, type VerificationReport, verify } from "@provenant/core";
 import { type Io, parseJson, readTextFile } from "../io.js";
 import { loadPublicKeys } from "../keys/load.js";
@@ -36,7 +37,7 @@ export async function runVerify(inputs: VerifyInputs, io: Io): Promise<number> {
     throw new ProvenantError("USAGE", "nothing to verify against; give ARTIFACT... or --digest sha256:HEX");
   }
   const policy = parsePolicy(inputs.policy);
-  const trustedKeys = (await loadPublicKeys(inputs.keys)).map((publicKey) => ({ publicKey, keyId: keyIdOf(publicKey) }));
+  const trustedKeys = (await loadPublicKeys(inputs.keys, io.cwd)).map((publicKey) => ({ publicKey, keyId: keyIdOf(publicKey) }));
   const artifactDigests = inputs.digests.map((text) => {
     const digest = parseDigestReference(text);
     if (!digest) throw new ProvenantError("INVALID_DIGEST", `--digest ${text}: expected sha256:<64 lowercase hex characters>`);
@@ -46,7 +47,7 @@ export async function runVerify(inputs: VerifyInputs, io: Io): Promise<number> {
     const subjects = await resolveSubjects({ patterns: inputs.artifacts, checksumFiles: [], digests: [], progress: !inputs.json }, io);
     artifactDigests.push(...subjects.map((s) => s.digest));
   }
-  const documents = readSignedDocuments(await readTextFile(inputs.bundle, "bundle"), inputs.bundle);
+  const documents = readSignedDocuments(await readTextFile(resolve(io.cwd, inputs.bundle), "bundle"), inputs.bundle);
   const reports: VerificationReport[] = documents.map((document) =>
     verify(document, { trustedKeys, threshold: inputs.threshold, artifactDigests, policy }),
   );

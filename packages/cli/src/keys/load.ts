@@ -1,4 +1,5 @@
 import type { KeyObject } from "node:crypto";
+import { resolve } from "node:path";
 import { ProvenantError, privateKeyFromPem, publicKeyFromPem } from "@provenant/core";
 import type { Io } from "../io.js";
 import { readTextFile } from "../io.js";
@@ -10,7 +11,7 @@ export const KEY_PASSWORD_ENV = "PROVENANT_KEY_PASSWORD";
 export async function loadSigningKey(keyPath: string | undefined, io: Io): Promise<KeyObject> {
   const password = io.env[KEY_PASSWORD_ENV];
   if (keyPath) {
-    const pem = await readTextFile(keyPath, "signing key").catch((error: ProvenantError) => {
+    const pem = await readTextFile(resolve(io.cwd, keyPath), "signing key").catch((error: ProvenantError) => {
       throw new ProvenantError("KEY_UNREADABLE", error.message, { cause: error });
     });
     return privateKeyFromPem(pem, password, `signing key ${keyPath}`);
@@ -25,13 +26,13 @@ export async function loadSigningKey(keyPath: string | undefined, io: Io): Promi
   );
 }
 
-export async function loadPublicKeys(paths: readonly string[]): Promise<KeyObject[]> {
+export async function loadPublicKeys(paths: readonly string[], cwd: string): Promise<KeyObject[]> {
   if (paths.length === 0) {
     throw new ProvenantError("USAGE", "no public key; pass --key PUBFILE (repeatable)");
   }
   const keys: KeyObject[] = [];
   for (const path of paths) {
-    const pem = await readTextFile(path, "public key").catch((error: ProvenantError) => {
+    const pem = await readTextFile(resolve(cwd, path), "public key").catch((error: ProvenantError) => {
       throw new ProvenantError("KEY_UNREADABLE", error.message, { cause: error });
     });
     keys.push(publicKeyFromPem(pem, `public key ${path}`));

@@ -68,7 +68,11 @@ export async function collectFiles(patterns: readonly string[], cwd: string): Pr
     if (visited.has(realDir)) return;
     visited.add(realDir);
     const entries = await readdir(dir, { withFileTypes: true });
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    // Regular entries before links, so that a file reached both directly and
+    // through a link inside the root is named by its own path.
+    entries.sort((a, b) =>
+      a.isSymbolicLink() !== b.isSymbolicLink() ? (a.isSymbolicLink() ? 1 : -1) : a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    );
     for (const entry of entries) {
       const path = resolve(dir, entry.name);
       if (entry.isDirectory()) {

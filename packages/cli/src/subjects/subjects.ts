@@ -1,4 +1,5 @@
-import { type Subject } from "@provenant/core";
+import { resolve } from "node:path";
+import type { Subject } from "@provenant/core";
 import type { Io } from "../io.js";
 import { readTextFile } from "../io.js";
 import { parseChecksums, parseDigestOption } from "./checksums.js";
@@ -34,7 +35,7 @@ export async function resolveSubjects(inputs: SubjectInputs, io: Io): Promise<Su
     for (const file of files) subjects.push({ name: file.name, digest: { sha256: digests.get(file.realPath)! } });
   }
   for (const path of inputs.checksumFiles) {
-    subjects.push(...parseChecksums(await readTextFile(path, "checksums file"), path));
+    subjects.push(...parseChecksums(await readTextFile(resolve(io.cwd, path), "checksums file"), path));
   }
   for (const digest of inputs.digests) subjects.push(parseDigestOption(digest));
 

@@ -1,0 +1,165 @@
+import { execFileSync } from "node:child_process";
+import { readFile, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { runCli, scratch } from "./test-support.js";
+
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeEach(async () => {
+  ({ dir, cleanup } = await scratch());
+  await writeFile(join(dir, "app.tgz"), "the artifact");
+});
+afterEach(() => cleanup());
+
+const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, { cwd: dir, env });
+
+async function keyAndBundle(extra: string[] = []) {
+  expect((await cli(["keys", "generate", "--out", "signing"])).code).toBe(0);
+  const attest = await cli(["attest", "app.tgz", "--key", "signing.key", "--platform", "local", ...extra]);
+  expect(attest.stderr).toContain("attested 1 subject");
+  expect(attest.code).toBe(0);
+}
+
+describe("provenant keys generate", () => {
+  it("writes a 0600 private key and prints only the key id", async () => {
+    const result = await cli(["keys", "generate", "--out", "k", "--algorithm", "ed25519"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^[0-9a-f]{64}\n$/);
+    expect((await stat(join(dir, "k.key"))).mode & 0o777).toBe(0o600);
+    expect(await readFile(join(dir, "k.pub"), "utf8")).toContain("BEGIN PUBLIC KEY");
+    expect(result.stdout + result.stderr).not.toContain("PRIVATE KEY");
+  });
+
+  it("encrypts with the password from the named variable and refuses to overwrite", async () => {
+    const env = { KEY_PASS: "hunter2-but-longer" };
+    expect((await cli(["keys", "generate", "--out", "k", "--password-env", "KEY_PASS"], env)).code).toBe(0);
+    expect(await readFile(join(dir, "k.key"), "utf8")).toContain("ENCRYPTED PRIVATE KEY");
+    const again = await cli(["keys", "generate", "--out", "k"]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/exists.*--force/);
+  });
+});
+
+describe("provenant attest and verify (local platform)", () => {
+  it("attests, then verifies against the artifact and a policy", async () => {
+    await keyAndBundle();
+    const bundle = JSON.parse(await readFile(join(dir, "provenance.sigstore.json"), "utf8"));
+    expect(bundle.mediaType).toBe("application/vnd.dev.sigstore.bundle.v0.3+json");
+    const ok = await cli([
+      "verify", "app.tgz", "--bundle", "provenance.sigstore.json", "--key", "signing.pub",
+      "--build-type", "https://provenant.dev/buildtypes/local/v1",
+    ]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/^PASS {2}signature/m);
+    expect(ok.stdout).toMatch(/SLSA Build L1: local build/);
+    expect(ok.stdout).toMatch(/^VERIFIED$/m);
+  });
+
+  it("exits 1 with the failing check when the artifact changed", async () => {
+    await keyAndBundle();
+    await writeFile(join(dir, "app.tgz"), "tampered");
+    const result = await cli(["verify", "app.tgz", "-b", "provenance.sigstore.json", "-k", "signing.pub"]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/^FAIL {2}subject digest .*\[SUBJECT_MISMATCH\]$/m);
+  });
+
+  it("exits 1 when the policy is not met, and prints JSON with --json", async () => {
+    await keyAndBundle();
+    const result = await cli([
+      "verify", "app.tgz", "-b", "provenance.sigstore.json", "-k", "signing.pub", "--slsa-level", "2", "--json",
+    ]);
+    expect(result.code).toBe(1);
+    const report = JSON.parse(result.stdout);
+    expect(report.verified).toBe(false);
+    expect(report.checks.find((c: { id: string }) => c.id === "slsaLevel")).toMatchObject({ status: "fail", code: "POLICY_DENIED" });
+  });
+
+  it("writes and verifies an .intoto.jsonl collection", async () => {
+    await keyAndBundle(["--intoto-jsonl", "attestations.intoto.jsonl"]);
+    await cli(["attest", "app.tgz", "--key", "signing.key", "--platform", "local", "--intoto-jsonl", "attestations.intoto.jsonl"]);
+    const lines = (await readFile(join(dir, "attestations.intoto.jsonl"), "utf8")).trim().split("\n");
+    expect(lines).toHaveLength(2);
+    expect(JSON.parse(lines[0]!).payloadType).toBe("application/vnd.in-toto+json");
+    const result = await cli(["verify", "app.tgz", "-b", "attestations.intoto.jsonl", "-k", "signing.pub"]);
+    expect(result.code).toBe(0);
+  });
+
+  it("takes the key from PROVENANT_SIGNING_KEY with its password, and says when the password is wrong", async () => {
+    await cli(["keys", "generate", "--out", "enc", "--password-env", "P"], { P: "s3cret-pass" });
+    const pem = await readFile(join(dir, "enc.key"), "utf8");
+    const ok = await cli(["attest", "app.tgz", "--platform", "local"], { PROVENANT_SIGNING_KEY: pem, PROVENANT_KEY_PASSWORD: "s3cret-pass" });
+    expect(ok.code).toBe(0);
+    const wrong = await cli(["attest", "app.tgz", "--platform", "local"], { PROVENANT_SIGNING_KEY: pem, PROVENANT_KEY_PASSWORD: "nope" });
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain("[KEY_PASSWORD_WRONG]");
+    expect(wrong.stderr).not.toContain("s3cret");
+  });
+
+  it("gives each kind of bad input its own code and exit 2", async () => {
+    await keyAndBundle();
+    await writeFile(join(dir, "broken.json"), "{ not json");
+    const cases: [string[], string][] = [
+      [["attest", "dist/*.tgz", "--key", "signing.key", "--platform", "local"], "NO_SUBJECTS_MATCHED"],
+      [["attest", "app.tgz", "--key", "missing.key", "--platform", "local"], "KEY_UNREADABLE"],
+      [["attest", "app.tgz", "--key", "signing.pub", "--platform", "local"], "KEY_UNREADABLE"],
+      [["attest", "--key", "signing.key", "--platform", "local"], "EMPTY_SUBJECTS"],
+      [["verify", "app.tgz", "-b", "broken.json", "-k", "signing.pub"], "MALFORMED_JSON"],
+      [["verify", "app.tgz", "-b", "missing.json", "-k", "signing.pub"], "IO_ERROR"],
+      [["verify", "-b", "provenance.sigstore.json", "-k", "signing.pub"], "USAGE"],
+      [["verify", "--digest", "sha256:XYZ", "-b", "provenance.sigstore.json", "-k", "signing.pub"], "INVALID_DIGEST"],
+      [["verify", "app.tgz", "-b", "provenance.sigstore.json", "-k", "signing.pub", "--source-versioned-tag", "banana"], "INVALID_POLICY"],
+    ];
+    for (const [args, code] of cases) {
+      const result = await cli(args);
+      expect({ args, code: result.code, stderr: result.stderr }).toMatchObject({ code: 2, stderr: expect.stringContaining(`[${code}]`) });
+      expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    }
+  });
+
+  it("exits 2 for unknown commands and options, 0 for --help", async () => {
+    expect((await cli(["frobnicate"])).code).toBe(2);
+    expect((await cli(["verify", "--nope"])).code).toBe(2);
+    for (const command of [[], ["keys", "generate"], ["subjects"], ["attest"], ["verify"], ["inspect"]]) {
+      const help = await cli([...command, "--help"]);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toContain("Usage: provenant");
+    }
+  });
+
+  it("names an adapter that is not in this build", async () => {
+    await cli(["keys", "generate", "--out", "signing"]);
+    const result = await cli(["attest", "app.tgz", "--key", "signing.key"], { GITHUB_ACTIONS: "true" });
+    // Either the GitHub adapter is present and asks for its facts, or it says it is missing.
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/\[(PLATFORM_NOT_AVAILABLE|PLATFORM_FACTS_MISSING|TOKEN_INVALID)\]/);
+  });
+});
+
+describe("provenant inspect and subjects", () => {
+  it("shows the statement without verifying", async () => {
+    await keyAndBundle();
+    const result = await cli(["inspect", "provenance.sigstore.json"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("https://provenant.dev/buildtypes/local/v1");
+    expect(result.stdout).toContain("app.tgz");
+    expect(result.stdout).toContain("NOT verified");
+  });
+
+  it("lists subjects as sha256sum-like text or JSON", async () => {
+    const text = await cli(["subjects", "app.tgz"]);
+    const expected = execFileSync("sha256sum", ["app.tgz"], { cwd: dir, encoding: "utf8" }).split(" ")[0];
+    expect(text.stdout).toBe(`sha256:${expected}  app.tgz\n`);
+    const json = await cli(["subjects", "app.tgz", "--json"]);
+    expect(JSON.parse(json.stdout)).toEqual([{ name: "app.tgz", digest: { sha256: expected } }]);
+  });
+
+  it("colours only on a terminal without NO_COLOR", async () => {
+    await keyAndBundle();
+    const args = ["verify", "app.tgz", "-b", "provenance.sigstore.json", "-k", "signing.pub"];
+    const tty = await runCli(args, { cwd: dir, isTTY: true });
+    expect(tty.stdout).toContain("\u001b[32m");
+    const noColor = await runCli(args, { cwd: dir, isTTY: true, env: { NO_COLOR: "1" } });
+    expect(noColor.stdout).not.toContain("\u001b[");
+  });
+});

@@ -1,0 +1,61 @@
+import { execFileSync } from "node:child_process";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { parseProvenance, sourceOf } from "@provenant/core";
+import { scratch } from "../../test-support.js";
+import { localFacts } from "./facts.js";
+import { localProvenance } from "./provenance.js";
+
+let dir: string;
+let cleanup: () => Promise<void>;
+const git = (...args: string[]) => execFileSync("git", args, { cwd: dir, encoding: "utf8" }).trim();
+
+beforeEach(async () => {
+  ({ dir, cleanup } = await scratch());
+  git("init", "-q", "-b", "main");
+  git("config", "user.email", "dev@example.com");
+  git("config", "user.name", "Dev");
+  await writeFile(join(dir, "README"), "hello");
+  git("add", "README");
+  git("commit", "-qm", "first");
+});
+afterEach(() => cleanup());
+
+describe("local platform", () => {
+  it("records the remote without credentials, the branch and the commit", async () => {
+    git("remote", "add", "origin", "https://builder:ghp_SECRET123@github.com/acme/app.git");
+    const facts = await localFacts(dir, new Date("2026-11-23T10:00:00Z"), "1.0.0");
+    const provenance = parseProvenance(localProvenance(facts));
+    expect(JSON.stringify(provenance)).not.toContain("ghp_SECRET123");
+    expect(sourceOf(provenance)).toEqual({
+      uri: "https://github.com/acme/app",
+      repository: "github.com/acme/app",
+      ref: "refs/heads/main",
+      branch: "main",
+      commit: git("rev-parse", "HEAD"),
+    });
+    expect(provenance.buildDefinition.internalParameters).toMatchObject({ dirty: false });
+    expect(provenance.runDetails.metadata?.finishedOn).toBe("2026-11-23T10:00:00.000Z");
+  });
+
+  it("records a tag on a detached checkout and a dirty tree", async () => {
+    git("remote", "add", "origin", "git@gitlab.example.com:acme/app.git");
+    git("tag", "v1.2.0");
+    git("checkout", "-q", "--detach", "v1.2.0");
+    await writeFile(join(dir, "README"), "changed");
+    const provenance = localProvenance(await localFacts(dir, new Date(), "1.0.0"));
+    expect(provenance.buildDefinition.resolvedDependencies?.[0]?.uri).toBe("git+https://gitlab.example.com/acme/app@refs/tags/v1.2.0");
+    expect(provenance.buildDefinition.internalParameters).toMatchObject({ dirty: true });
+  });
+
+  it("still produces valid provenance outside a git checkout", async () => {
+    const { dir: plain, cleanup: done } = await scratch();
+    try {
+      const provenance = parseProvenance(localProvenance(await localFacts(plain, new Date(), "1.0.0")));
+      expect(sourceOf(provenance)).toBeUndefined();
+    } finally {
+      await done();
+    }
+  });
+});

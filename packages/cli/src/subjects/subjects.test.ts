@@ -1,0 +1,123 @@
+import { createHash } from "node:crypto";
+import { mkdir, symlink, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { isProvenantError } from "@provenant/core";
+import { scratch } from "../test-support.js";
+import { parseChecksums, parseDigestOption } from "./checksums.js";
+import { collectFiles } from "./collect.js";
+import { hashFiles } from "./hash.js";
+import { resolveSubjects } from "./subjects.js";
+
+const sha = (text: string) => createHash("sha256").update(text).digest("hex");
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeEach(async () => {
+  ({ dir, cleanup } = await scratch());
+});
+afterEach(() => cleanup());
+
+const io = () => ({ stdout: () => {}, stderr: () => {}, env: {}, cwd: dir, isTTY: false });
+
+describe("collectFiles", () => {
+  it("recurses into directories and names files relative to cwd", async () => {
+    await mkdir(join(dir, "dist/sub"), { recursive: true });
+    await writeFile(join(dir, "dist/a.tgz"), "a");
+    await writeFile(join(dir, "dist/sub/b.tgz"), "b");
+    const { files } = await collectFiles(["dist"], dir);
+    expect(files.map((f) => f.name)).toEqual(["dist/a.tgz", "dist/sub/b.tgz"]);
+  });
+
+  it("does not follow symbolic links that leave the root, and survives loops", async () => {
+    await mkdir(join(dir, "outside"));
+    await writeFile(join(dir, "outside/secret"), "host file");
+    await mkdir(join(dir, "dist"));
+    await writeFile(join(dir, "dist/app"), "app");
+    await symlink(join(dir, "outside/secret"), join(dir, "dist/escape"));
+    await symlink(join(dir, "outside"), join(dir, "dist/escape-dir"));
+    await symlink(join(dir, "dist"), join(dir, "dist/loop"));
+    await symlink(join(dir, "dist/app"), join(dir, "dist/alias"));
+    const { files, skipped } = await collectFiles(["dist"], dir);
+    expect(files.map((f) => f.name)).toEqual(["dist/app"]);
+    expect(skipped.join("\n")).toContain("escape");
+    expect(skipped.join("\n")).toContain("escape-dir");
+  });
+
+  it("applies the same rule to glob matches", async () => {
+    await mkdir(join(dir, "dist"));
+    await writeFile(join(dir, "secret.tgz"), "x");
+    await writeFile(join(dir, "dist/ok.tgz"), "ok");
+    await symlink(join(dir, "secret.tgz"), join(dir, "dist/leak.tgz"));
+    const { files } = await collectFiles(["dist/*.tgz"], dir);
+    expect(files.map((f) => f.name)).toEqual(["dist/ok.tgz"]);
+  });
+
+  it("removes duplicates named by several patterns", async () => {
+    await writeFile(join(dir, "a.bin"), "a");
+    const { files } = await collectFiles(["a.bin", "*.bin", "."], dir);
+    expect(files).toHaveLength(1);
+  });
+
+  it("reports a glob or path that matches nothing", async () => {
+    for (const pattern of ["dist/*.tgz", "missing.bin"]) {
+      const error = await collectFiles([pattern], dir).catch((e: unknown) => e);
+      expect(isProvenantError(error, "NO_SUBJECTS_MATCHED")).toBe(true);
+      expect((error as Error).message).toContain(pattern);
+    }
+  });
+});
+
+describe("hashFiles", () => {
+  it("gives each file's sha256 on the main thread and across workers", async () => {
+    const jobs = [];
+    for (let i = 0; i < 300; i++) {
+      const path = join(dir, `f${i}`);
+      await writeFile(path, `content ${i}`);
+      jobs.push({ path, size: `content ${i}`.length });
+    }
+    const big = join(dir, "big");
+    await writeFile(big, Buffer.alloc(5 * 1048576 + 3, 7));
+    jobs.push({ path: big, size: 5 * 1048576 + 3 });
+    const parallel = await hashFiles(jobs, undefined, 2);
+    const serial = await hashFiles(jobs, undefined, 1);
+    expect(parallel.get(join(dir, "f17"))).toBe(sha("content 17"));
+    expect(parallel.get(big)).toBe(createHash("sha256").update(Buffer.alloc(5 * 1048576 + 3, 7)).digest("hex"));
+    expect(Object.fromEntries(parallel)).toEqual(Object.fromEntries(serial));
+  });
+});
+
+describe("checksums and --digest", () => {
+  it("reads sha256sum output in text and binary mode", () => {
+    const text = `${sha("a")}  dist/a.tgz\n${sha("b").toUpperCase()} *dist/b.tgz\n\n# comment\n`;
+    expect(parseChecksums(text, "SHA256SUMS")).toEqual([
+      { name: "dist/a.tgz", digest: { sha256: sha("a") } },
+      { name: "dist/b.tgz", digest: { sha256: sha("b") } },
+    ]);
+  });
+
+  it("names the bad line", () => {
+    expect(() => parseChecksums(`${sha("a")}  ok\nnot a checksum line\n`, "SUMS")).toThrow(/SUMS:2/);
+  });
+
+  it("parses NAME=sha256:HEX and refuses anything else", () => {
+    expect(parseDigestOption(`registry.example.com/app=sha256:${sha("x")}`)).toEqual({
+      name: "registry.example.com/app",
+      digest: { sha256: sha("x") },
+    });
+    expect(() => parseDigestOption("app=sha256:abc")).toThrow(/NAME=sha256/);
+    expect(() => parseDigestOption(`sha256:${sha("x")}`)).toThrow(/NAME=sha256/);
+  });
+
+  it("merges every source of subjects and drops exact duplicates", async () => {
+    await writeFile(join(dir, "a.tgz"), "a");
+    await writeFile(join(dir, "SUMS"), `${sha("a")}  a.tgz\n`);
+    const subjects = await resolveSubjects(
+      { patterns: ["a.tgz"], checksumFiles: ["SUMS"].map((f) => join(dir, f)), digests: [`img=sha256:${sha("i")}`], progress: false },
+      io(),
+    );
+    expect(subjects).toEqual([
+      { name: "a.tgz", digest: { sha256: sha("a") } },
+      { name: "img", digest: { sha256: sha("i") } },
+    ]);
+  });
+});

@@ -1,0 +1,49 @@
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+// The single-file build that CI images and the Jenkins/GitLab shims run.
+const BUNDLE = join(import.meta.dirname, "../dist/provenant.mjs");
+let dir: string;
+
+function provenant(args: string[], env: Record<string, string> = {}) {
+  const result = spawnSync(process.execPath, [BUNDLE, ...args], {
+    cwd: dir,
+    encoding: "utf8",
+    env: { PATH: process.env.PATH ?? "", HOME: dir, ...env },
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+beforeAll(async () => {
+  if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run "pnpm --filter @provenant/cli build" first`);
+  dir = await mkdtemp(join(tmpdir(), "provenant-bundle-"));
+  await writeFile(join(dir, "artifact.bin"), "bytes");
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+describe("the bundled provenant.mjs", () => {
+  it("runs on its own: keys, attest, verify with exit codes 0, 1 and 2", () => {
+    expect(provenant(["--version"]).stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    expect(provenant(["keys", "generate", "--out", "k"]).code).toBe(0);
+    expect(provenant(["attest", "artifact.bin", "--key", "k.key", "--platform", "local"]).code).toBe(0);
+    const ok = provenant(["verify", "artifact.bin", "--bundle", "provenance.sigstore.json", "--key", "k.pub"]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain("VERIFIED");
+    const wrong = provenant(["verify", "--digest", `sha256:${"0".repeat(64)}`, "--bundle", "provenance.sigstore.json", "--key", "k.pub"]);
+    expect(wrong.code).toBe(1);
+    const bad = provenant(["verify", "artifact.bin", "--bundle", "nope.json", "--key", "k.pub"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^provenant: error \[IO_ERROR\]: cannot read bundle .*nope\.json: no such file\n$/);
+  });
+
+  it("detects the platform from the environment", () => {
+    provenant(["keys", "generate", "--out", "d", "--force"]);
+    const result = provenant(["attest", "artifact.bin", "--key", "d.key"], { GITLAB_CI: "true" });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/gitlab|GitLab|CI_/);
+  });
+});
