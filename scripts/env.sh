@@ -41,3 +41,6 @@ provenant_apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 }
+
+# No telemetry calls from the build tools: CI has no network but the registries.
+export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
