@@ -120,4 +120,21 @@ describe("checksums and --digest", () => {
       { name: "img", digest: { sha256: sha("i") } },
     ]);
   });
+
+  it("shows a progress bar on a terminal for long runs, and never under --json or in a pipe", async () => {
+    await mkdir(join(dir, "many"));
+    await Promise.all(Array.from({ length: 1200 }, (_, i) => writeFile(join(dir, "many", `f${i}`), `${i}`)));
+    const run = async (isTTY: boolean, progress: boolean) => {
+      let stderr = "";
+      const subjects = await resolveSubjects(
+        { patterns: ["many"], checksumFiles: [], digests: [], progress },
+        { ...io(), isTTY, stderr: (t: string) => void (stderr += t) },
+      );
+      expect(subjects).toHaveLength(1200);
+      return stderr;
+    };
+    expect(await run(true, true)).toMatch(/\] +\d+%  \d+\/1200 files/);
+    expect(await run(true, false)).toBe("");
+    expect(await run(false, true)).toBe("");
+  });
 });

@@ -25,8 +25,9 @@ export async function resolveSubjects(inputs: SubjectInputs, io: Io): Promise<Su
     const { files, skipped } = await collectFiles(inputs.patterns, io.cwd);
     for (const s of skipped) io.stderr(`provenant: not following symbolic link ${s}\n`);
     const totalBytes = files.reduce((sum, f) => sum + f.size, 0);
-    const bar =
-      inputs.progress && io.isTTY && totalBytes > 256 * 1048576 ? progressBar(io.stderr, totalBytes, files.length) : undefined;
+    // "Long runs" only: a bar that flashes for a few files is noise.
+    const long = totalBytes > 64 * 1048576 || files.length > 1000;
+    const bar = inputs.progress && io.isTTY && long ? progressBar(io.stderr, totalBytes, files.length) : undefined;
     const digests = await hashFiles(
       files.map((f) => ({ path: f.realPath, size: f.size })),
       bar ? (p) => bar.update(p) : undefined,

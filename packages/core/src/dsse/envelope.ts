@@ -68,12 +68,16 @@ export function verifyEnvelope(
   const signedBy = new Set<string>();
   const untrustedKeyIds: string[] = [];
   let badSignature = false;
+  let anonymousUnmatched = false;
   for (const signature of signatures) {
     const candidates = signature.keyid ? keys.filter((k) => k.keyId === signature.keyid) : keys;
     if (signature.keyid && candidates.length === 0) untrustedKeyIds.push(signature.keyid);
     const match = candidates.find((k) => verifyBytes(k.publicKey, pae, signature.bytes));
     if (match) signedBy.add(match.keyId);
-    else if (candidates.length > 0) badSignature = true;
+    // A signature that names a trusted key but does not verify was altered;
+    // one that names no key and matches none was made by some other key.
+    else if (signature.keyid && candidates.length > 0) badSignature = true;
+    else if (!signature.keyid) anonymousUnmatched = true;
   }
 
   if (signedBy.size >= Math.max(1, threshold)) {
@@ -91,7 +95,12 @@ export function verifyEnvelope(
       "the envelope's signature does not verify with the trusted key it names; the payload or signature was altered or signed by another key",
     );
   }
-  const named = untrustedKeyIds.length > 0 ? ` (signed by key ${untrustedKeyIds.join(", ")})` : "";
+  const named =
+    untrustedKeyIds.length > 0
+      ? ` (signed by key ${untrustedKeyIds.join(", ")})`
+      : anonymousUnmatched
+        ? " (the signature names no key id and no trusted key verifies it)"
+        : "";
   throw new ProvenantError(
     "UNTRUSTED_KEY",
     `no signature from a trusted key${named}; expected one of ${keys.map((k) => k.keyId).join(", ") || "(no trusted keys given)"}`,

@@ -133,4 +133,16 @@ describe("verify", () => {
     const report = verify(await bundleFor(), { ...base, artifactDigests: [] });
     expect(report.verified).toBe(false);
   });
+
+  it("explains that a keyless (certificate) bundle cannot be trusted by key", async () => {
+    const { envelope } = await attest(subjects, sampleProvenance(), keySigner(ecKeys().privateKey));
+    const keyless = {
+      mediaType: "application/vnd.dev.sigstore.bundle.v0.3+json",
+      verificationMaterial: { certificate: { rawBytes: "MIIB" }, tlogEntries: [] },
+      dsseEnvelope: { ...envelope, signatures: [{ sig: envelope.signatures[0]!.sig }] },
+    };
+    const report = verify(keyless, base);
+    expect(failed(report)).toEqual(["signature:UNTRUSTED_KEY"]);
+    expect(report.checks[1]!.reason).toMatch(/X\.509 certificate/);
+  });
 });

@@ -130,9 +130,11 @@ export function verify(document: unknown, options: VerifyOptions): VerificationR
 
   // 1. The container: bundle or envelope.
   let envelope: Envelope;
+  let keyless = false;
   try {
     const parsed = parseSignedDocument(document);
     envelope = parsed.envelope;
+    keyless = parsed.kind === "bundle" && signerMaterialOf(parsed.bundle) === "certificate";
     pass(
       "bundle",
       parsed.kind === "bundle"
@@ -150,7 +152,15 @@ export function verify(document: unknown, options: VerifyOptions): VerificationR
     verification = verifyEnvelope(envelope, options.trustedKeys, options.threshold ?? 1);
     pass("signature", `signed by trusted key ${verification.signedBy.join(", ")}`);
   } catch (error) {
-    failFrom("signature", error);
+    if (keyless && isProvenantError(error) && error.code !== "INVALID_BASE64") {
+      fail(
+        "signature",
+        error.code,
+        `${error.message}; this bundle is signed with an X.509 certificate (keyless Sigstore), and Provenant trusts only the public keys it is given`,
+      );
+    } else {
+      failFrom("signature", error);
+    }
     return report();
   }
   const signedBy = verification.signedBy;
