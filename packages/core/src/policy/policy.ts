@@ -54,7 +54,7 @@ export function matchBuilderId(expected: string, actual: string): RuleResult {
 }
 
 export function matchSourceUri(expected: string, source: Source | undefined): RuleResult {
-  if (!source) return { pass: false, reason: "the provenance records no git source; expected " + expected };
+  if (!source) return { pass: false, reason: `the provenance records no git source; expected ${expected}` };
   const pattern = normalizeRepository(expected);
   const pass = glob(pattern)(source.repository);
   return {
