@@ -1,0 +1,146 @@
+import { execFile } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { type Environment, ProvenantError, parseWith } from "@provenant/core";
+import { z } from "zod";
+import type { CredentialSource, Credentials } from "../registry/client.js";
+
+/** The parts of docker's `config.json` that hold credentials (docker/cli `configfile`). */
+const DockerConfigSchema = z.looseObject({
+  auths: z
+    .record(
+      z.string(),
+      z.looseObject({
+        auth: z.string().optional(),
+        username: z.string().optional(),
+        password: z.string().optional(),
+        identitytoken: z.string().optional(),
+      }),
+    )
+    .optional(),
+  credHelpers: z.record(z.string(), z.string().regex(/^[A-Za-z0-9_.-]+$/, "expected a helper name")).optional(),
+  credsStore: z.string().regex(/^[A-Za-z0-9_.-]+$/, "expected a helper name").optional(),
+});
+type DockerConfig = z.infer<typeof DockerConfigSchema>;
+
+/** What `docker-credential-<name> get` prints (docker-credential-helpers protocol). */
+const HelperOutputSchema = z.object({ Username: z.string(), Secret: z.string() });
+
+/** Runs `docker-credential-<helper> get` with the server URL on stdin; stdout is JSON. */
+export type CredentialHelperRunner = (helper: string, serverUrl: string) => Promise<string | undefined>;
+
+export interface RegistryCredentialOptions {
+  env: Environment;
+  homeDir?: string;
+  runHelper?: CredentialHelperRunner;
+  warn?: (message: string) => void;
+}
+
+/** Docker keeps Docker Hub's credentials under its old index URL. */
+const DOCKER_HUB_KEY = "https://index.docker.io/v1/";
+
+function keyHost(key: string): string {
+  return key
+    .replace(/^[a-z]+:\/\//i, "")
+    .replace(/\/.*$/, "")
+    .toLowerCase();
+}
+
+function isDockerHub(registry: string): boolean {
+  return ["docker.io", "index.docker.io", "registry-1.docker.io"].includes(registry.toLowerCase());
+}
+
+function sameRegistry(key: string, registry: string): boolean {
+  const host = keyHost(key);
+  return host === registry.toLowerCase() || (isDockerHub(registry) && isDockerHub(host));
+}
+
+const runHelperProcess: CredentialHelperRunner = (helper, serverUrl) =>
+  new Promise((resolve, reject) => {
+    // argv array, no shell: the helper name came from a config file.
+    const child = execFile(`docker-credential-${helper}`, ["get"], { timeout: 30_000, maxBuffer: 1024 * 1024 }, (error, stdout) => {
+      if (!error) return resolve(stdout);
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") {
+        return reject(new ProvenantError("IO_ERROR", `credential helper docker-credential-${helper} is not installed (named in the docker config)`));
+      }
+      // The helpers exit 1 with "credentials not found" for an unknown server.
+      resolve(undefined);
+    });
+    child.stdin?.end(serverUrl);
+  });
+
+/**
+ * Credentials the way docker finds them, plus Provenant's own variables:
+ * `PROVENANT_REGISTRY_USERNAME`/`PROVENANT_REGISTRY_PASSWORD` first, then
+ * `$DOCKER_CONFIG/config.json` (default `~/.docker/config.json`):
+ * `credHelpers[host]`, `auths[host]`, then `credsStore`.
+ */
+export function registryCredentials(options: RegistryCredentialOptions): CredentialSource {
+  const runHelper = options.runHelper ?? runHelperProcess;
+  let config: Promise<DockerConfig | undefined> | undefined;
+  const configPath = join(options.env.DOCKER_CONFIG ?? join(options.homeDir ?? homedir(), ".docker"), "config.json");
+  return async (registry) => {
+    const { PROVENANT_REGISTRY_USERNAME: username, PROVENANT_REGISTRY_PASSWORD: password } = options.env;
+    if (username && password) return { username, password };
+    config ??= readDockerConfig(configPath);
+    const loaded = await config;
+    if (!loaded) return undefined;
+    const serverUrl = isDockerHub(registry) ? DOCKER_HUB_KEY : registry;
+    const helper = Object.entries(loaded.credHelpers ?? {}).find(([key]) => sameRegistry(key, registry))?.[1];
+    if (helper) return fromHelper(runHelper, helper, serverUrl);
+    const entry = Object.entries(loaded.auths ?? {}).find(([key]) => sameRegistry(key, registry))?.[1];
+    if (entry) {
+      const fromEntry = credentialsFromAuthEntry(entry, configPath, options.warn);
+      if (fromEntry) return fromEntry;
+    }
+    if (loaded.credsStore) return fromHelper(runHelper, loaded.credsStore, serverUrl);
+    return undefined;
+  };
+}
+
+function credentialsFromAuthEntry(
+  entry: NonNullable<DockerConfig["auths"]>[string],
+  configPath: string,
+  warn?: (message: string) => void,
+): Credentials | undefined {
+  if (entry.username && entry.password) return { username: entry.username, password: entry.password };
+  if (entry.auth) {
+    const decoded = Buffer.from(entry.auth, "base64").toString("utf8");
+    const colon = decoded.indexOf(":");
+    if (colon <= 0) throw new ProvenantError("MALFORMED_JSON", `${configPath}: an "auth" value is not base64 of USER:PASSWORD`);
+    return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+  }
+  if (entry.identitytoken) warn?.(`${configPath}: identity tokens (OAuth refresh tokens) are not supported; log in with a password or token`);
+  return undefined;
+}
+
+async function fromHelper(runHelper: CredentialHelperRunner, helper: string, serverUrl: string): Promise<Credentials | undefined> {
+  const output = await runHelper(helper, serverUrl);
+  if (output === undefined) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(output);
+  } catch (error) {
+    throw new ProvenantError("MALFORMED_JSON", `docker-credential-${helper} printed something that is not JSON`, { cause: error });
+  }
+  const parsed = parseWith(HelperOutputSchema, json, "MALFORMED_JSON", `docker-credential-${helper} output`);
+  return { username: parsed.Username, password: parsed.Secret };
+}
+
+async function readDockerConfig(path: string): Promise<DockerConfig | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw new ProvenantError("IO_ERROR", `cannot read docker config ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ProvenantError("MALFORMED_JSON", `docker config ${path} is not valid JSON (${(error as Error).message})`, { cause: error });
+  }
+  return parseWith(DockerConfigSchema, json, "MALFORMED_JSON", `docker config ${path}`);
+}
