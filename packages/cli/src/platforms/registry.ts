@@ -31,9 +31,9 @@ function notYet(platform: PlatformName, issue: string): PlatformAdapter {
 
 /** One entry per platform; adapters are loaded only when chosen. */
 export const ADAPTERS: Record<PlatformName, () => Promise<PlatformAdapter>> = {
-  github: async () => notYet("github", "GitHub Actions adapter"),
+  github: async () => (await import("@provenant/github")).adapter,
   gitlab: async () => notYet("gitlab", "GitLab CI adapter"),
   jenkins: async () => notYet("jenkins", "Jenkins adapter"),
-  "azure-pipelines": async () => notYet("azure-pipelines", "Azure Pipelines adapter"),
+  "azure-pipelines": async () => (await import("@provenant/azure-pipelines")).adapter,
   local: async () => local,
 };

@@ -1,0 +1,196 @@
+import { type CollectContext, isProvenantError } from "@provenant/core";
+import { startTestIssuer, type TestIssuer } from "@provenant/oidc/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { adapter } from "../adapter.js";
+import { type FakeAzureDevOps, type FakeBuild, startFakeAzureDevOps } from "../test-fixtures/azure-devops-server.js";
+import { AZURE_REPOS_CI_ENV, GITHUB_PR_ENV, pipelineClaims } from "../test-fixtures/variables.js";
+import { collectAzurePipelinesFacts } from "./collect.js";
+import { AZURE_TOKEN_AUDIENCE } from "./token.js";
+
+const FAKE_BUILD: FakeBuild = {
+  project: { id: AZURE_REPOS_CI_ENV.SYSTEM_TEAMPROJECTID, name: AZURE_REPOS_CI_ENV.SYSTEM_TEAMPROJECT },
+  buildId: 1234,
+  definitionId: 42,
+  revision: 7,
+  yamlFilename: "/pipelines/ci.yml",
+  reason: "individualCI",
+  isHosted: true,
+  templateParameters: { environment: "staging" },
+  jobId: AZURE_REPOS_CI_ENV.SYSTEM_JOBID,
+  requestedFor: "dev@acme.example",
+};
+
+function contextFor(env: Record<string, string | undefined>, options: Record<string, string | undefined> = {}) {
+  const warnings: string[] = [];
+  const context: CollectContext = {
+    env,
+    cwd: process.cwd(),
+    fetch: globalThis.fetch,
+    warn: (message) => warnings.push(message),
+    now: () => new Date(),
+    options,
+  };
+  return { context, warnings };
+}
+
+let issuer: TestIssuer;
+let azure: FakeAzureDevOps;
+
+beforeAll(async () => {
+  issuer = await startTestIssuer({ defaultAudience: AZURE_TOKEN_AUDIENCE });
+  issuer.setTokenEndpointClaims(pipelineClaims(AZURE_REPOS_CI_ENV));
+  azure = await startFakeAzureDevOps(FAKE_BUILD, { accessToken: issuer.requestToken });
+});
+afterAll(async () => {
+  await issuer.close();
+  await azure.close();
+});
+
+/** A job on the local stand-ins: its OIDC endpoint is the test issuer, its collection the fake Azure DevOps. */
+function jobEnv(overrides: Record<string, string | undefined> = {}) {
+  return {
+    ...AZURE_REPOS_CI_ENV,
+    SYSTEM_COLLECTIONURI: azure.collectionUri,
+    SYSTEM_OIDCREQUESTURI: issuer.tokenUrl,
+    SYSTEM_ACCESSTOKEN: issuer.requestToken,
+    ...overrides,
+  };
+}
+
+describe("collectAzurePipelinesFacts", () => {
+  it("records environment facts and says why when SYSTEM_ACCESSTOKEN is not mapped", async () => {
+    const { context, warnings } = contextFor({ ...GITHUB_PR_ENV });
+    const facts = await collectAzurePipelinesFacts(context);
+    expect(facts).toMatchObject({
+      factsSource: "environment",
+      collectionUri: "https://dev.azure.com/acme/",
+      organization: "acme",
+      repository: { url: "https://github.com/acme/payments-api", provider: "GitHub" },
+      ref: "refs/pull/17/merge",
+      commit: "9fceb02d0ae598e95dc970b74767f19372d61af8",
+      build: { id: "1234", reason: "PullRequest" },
+      agent: { name: "build-rack-07", id: "31", os: "Linux" },
+    });
+    expect(facts.agent.hosted).toBeUndefined();
+    expect(warnings.join("\n")).toMatch(/SYSTEM_ACCESSTOKEN is not mapped.*SLSA Build L1/);
+  });
+
+  it("strips the user name Azure Repos puts in Build.Repository.Uri", async () => {
+    const { context } = contextFor({ ...AZURE_REPOS_CI_ENV, SYSTEM_OIDCREQUESTURI: undefined });
+    const facts = await collectAzurePipelinesFacts(context);
+    expect(facts.repository.url).toBe("https://dev.azure.com/acme/Payments%20Platform/_git/payments-api");
+  });
+
+  it("requests and verifies the pipeline token, lets its claims win and enriches from the Build API", async () => {
+    // A step rewrote the commit variable: the token's rpo_ver must be recorded instead.
+    const { context, warnings } = contextFor(jobEnv({ BUILD_SOURCEVERSION: "0000000000000000000000000000000000000000" }), {
+      tokenIssuer: issuer.issuer,
+    });
+    const facts = await collectAzurePipelinesFacts(context);
+    expect(facts.factsSource).toBe("oidc-token");
+    expect(facts.commit).toBe(AZURE_REPOS_CI_ENV.BUILD_SOURCEVERSION);
+    expect(warnings).toContain(
+      `BUILD_SOURCEVERSION is 0000000000000000000000000000000000000000 but the verified OIDC token says ${AZURE_REPOS_CI_ENV.BUILD_SOURCEVERSION}; recording the token's value`,
+    );
+    expect(facts).toMatchObject({
+      organizationId: AZURE_REPOS_CI_ENV.SYSTEM_COLLECTIONID,
+      definition: { id: "42", revision: 7, yamlPath: "/pipelines/ci.yml" },
+      build: {
+        reason: "IndividualCI",
+        requestedFor: "dev@acme.example",
+        templateParameters: { environment: "staging" },
+      },
+      agent: { hosted: true },
+      job: { name: "Build" },
+    });
+    expect(facts.build.startTime?.toISOString()).toBe("2026-11-22T10:00:05.765Z");
+    const tokenRequest = issuer.requests.find((r) => r.method === "POST");
+    expect(tokenRequest).toMatchObject({ path: "/token?api-version=7.1-preview.1", authorization: `Bearer ${issuer.requestToken}` });
+    // azure-devops-node-api first reads the resource locations, then the three resources.
+    expect(azure.requests.map((r) => `${r.method} ${r.path.replace(/\?.*/, "")}`)).toEqual([
+      "OPTIONS /acme/_apis/Location",
+      "GET /acme/_apis/ResourceAreas",
+      "OPTIONS /acme/_apis/build",
+      "GET /acme/Payments%20Platform/_apis/build/builds/1234",
+      "GET /acme/Payments%20Platform/_apis/build/definitions/42",
+      "GET /acme/Payments%20Platform/_apis/build/builds/1234/Timeline",
+    ]);
+  });
+
+  it("builds a Microsoft-hosted builder id and L2-grade metadata through the adapter", async () => {
+    const { context } = contextFor(jobEnv(), { tokenIssuer: issuer.issuer });
+    const fields = await adapter.collect(context);
+    expect(fields.runDetails.builder.id).toBe(`${azure.collectionUri}_agents/microsoft-hosted`);
+    expect(fields.runDetails.metadata).toMatchObject({
+      provenant_factsSource: "oidc-token",
+      invocationId: `${azure.collectionUri}Payments%20Platform/_build/results?buildId=1234`,
+    });
+    expect(fields.buildDefinition.externalParameters).toMatchObject({ definition: { yamlPath: "/pipelines/ci.yml" } });
+  });
+
+  it("warns and keeps going when the Build API is unreachable", async () => {
+    const { context, warnings } = contextFor({
+      ...AZURE_REPOS_CI_ENV,
+      SYSTEM_COLLECTIONURI: "http://127.0.0.1:9/acme/",
+      SYSTEM_OIDCREQUESTURI: undefined,
+      SYSTEM_ACCESSTOKEN: "job-access-token",
+    });
+    const started = Date.now();
+    const facts = await collectAzurePipelinesFacts(context);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(facts.factsSource).toBe("environment");
+    expect(facts.build.reason).toBe("IndividualCI");
+    expect(warnings.some((w) => w.startsWith("cannot read the Build API at http://127.0.0.1:9/acme/"))).toBe(true);
+  });
+
+  it("rejects a token for another audience", async () => {
+    const token = await issuer.sign(pipelineClaims(AZURE_REPOS_CI_ENV), { audience: "someone-else" });
+    const { context } = contextFor(jobEnv({ PIPELINE_ID_TOKEN: token }), { tokenIssuer: issuer.issuer, tokenVariable: "PIPELINE_ID_TOKEN" });
+    await expect(collectAzurePipelinesFacts(context)).rejects.toSatisfy((error) => isProvenantError(error, "TOKEN_INVALID"));
+  });
+
+  it("rejects an expired token and one signed by another key", async () => {
+    for (const signOptions of [{ expiresInSeconds: -600 }, { otherKey: true }]) {
+      const token = await issuer.sign(pipelineClaims(AZURE_REPOS_CI_ENV), signOptions);
+      const { context } = contextFor(jobEnv({ PIPELINE_ID_TOKEN: token }), { tokenIssuer: issuer.issuer, tokenVariable: "PIPELINE_ID_TOKEN" });
+      await expect(collectAzurePipelinesFacts(context)).rejects.toSatisfy((error) => isProvenantError(error, "TOKEN_INVALID"));
+    }
+  });
+
+  it("rejects a token without the repository claims", async () => {
+    const { rpo_ver: _omitted, ...claims } = pipelineClaims(AZURE_REPOS_CI_ENV);
+    const token = await issuer.sign(claims);
+    const { context } = contextFor(jobEnv({ PIPELINE_ID_TOKEN: token }), { tokenIssuer: issuer.issuer, tokenVariable: "PIPELINE_ID_TOKEN" });
+    await expect(collectAzurePipelinesFacts(context)).rejects.toSatisfy(
+      (error) => isProvenantError(error, "PLATFORM_FACTS_MISSING") && /rpo_ver/.test((error as Error).message),
+    );
+  });
+
+  it("expects the token from vstoken.dev.azure.com for the organization by default", async () => {
+    const token = await issuer.sign(pipelineClaims(AZURE_REPOS_CI_ENV));
+    const fetched: string[] = [];
+    const { context } = contextFor(jobEnv({ PIPELINE_ID_TOKEN: token }), { tokenVariable: "PIPELINE_ID_TOKEN" });
+    context.fetch = async (input) => {
+      fetched.push(String(input));
+      return new Response("{}", { status: 404 });
+    };
+    await expect(collectAzurePipelinesFacts(context)).rejects.toSatisfy((error) => isProvenantError(error, "TOKEN_INVALID"));
+    expect(fetched).toEqual([`https://vstoken.dev.azure.com/${AZURE_REPOS_CI_ENV.SYSTEM_COLLECTIONID}/.well-known/openid-configuration`]);
+  });
+
+  it("names the missing predefined variables outside a pipeline job", async () => {
+    const { context } = contextFor({ TF_BUILD: "True", SYSTEM_COLLECTIONURI: "https://dev.azure.com/acme/" });
+    await expect(collectAzurePipelinesFacts(context)).rejects.toSatisfy(
+      (error) =>
+        isProvenantError(error, "PLATFORM_FACTS_MISSING") &&
+        /SYSTEM_TEAMPROJECT, SYSTEM_DEFINITIONID, BUILD_BUILDID, BUILD_REPOSITORY_URI, BUILD_SOURCEBRANCH, BUILD_SOURCEVERSION/.test(
+          (error as Error).message,
+        ),
+    );
+  });
+
+  it("refuses a commit that is not a git object id", async () => {
+    const { context } = contextFor({ ...AZURE_REPOS_CI_ENV, SYSTEM_OIDCREQUESTURI: undefined, BUILD_SOURCEVERSION: "C1234" });
+    await expect(collectAzurePipelinesFacts(context)).rejects.toSatisfy((error) => isProvenantError(error, "PLATFORM_FACTS_MISSING"));
+  });
+});

@@ -1,0 +1,204 @@
+import { type CollectContext, ProvenantError } from "@provenant/core";
+import { type BuildApiFacts, readBuildApi } from "./enrich.js";
+import { AZURE_TOKEN_AUDIENCE, azureTokenIssuer, type PipelineClaims, requestPipelineToken, verifyPipelineToken } from "./token.js";
+import type { AzurePipelinesFacts } from "./types.js";
+import { normalizeCollectionUri, organizationOf, type PipelineVariables, readPipelineVariables, repositoryUrlOf } from "./variables.js";
+
+/** Options the CLI passes through `context.options`, or the attest task sets. */
+export interface AzureCollectOptions {
+  /** Expected `aud` of the pipeline token; default `api://AzureADTokenExchange`. */
+  tokenAudience?: string;
+  /** Read a ready-made ID token from this variable instead of requesting one. */
+  tokenVariable?: string;
+  /** Expected issuer; default `https://vstoken.dev.azure.com/<System.CollectionId>`. For tests and sovereign clouds. */
+  tokenIssuer?: string;
+  provenantVersion?: string;
+}
+
+const COMMIT = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
+async function pipelineToken(
+  context: CollectContext,
+  variables: PipelineVariables,
+  options: AzureCollectOptions,
+): Promise<string | undefined> {
+  if (options.tokenVariable) {
+    const token = context.env[options.tokenVariable]?.trim();
+    if (!token) {
+      throw new ProvenantError(
+        "PLATFORM_FACTS_MISSING",
+        `the token variable ${options.tokenVariable} is empty; expected the pipeline's OIDC ID token in it`,
+      );
+    }
+    return token;
+  }
+  const accessToken = context.env.SYSTEM_ACCESSTOKEN?.trim();
+  if (!variables.oidcRequestUri) return undefined;
+  if (!accessToken) {
+    context.warn(
+      "SYSTEM_ACCESSTOKEN is not mapped, so no OIDC token can be requested; the provenance records environment facts only (SLSA Build L1). Add `env: { SYSTEM_ACCESSTOKEN: $(System.AccessToken) }` to the step.",
+    );
+    return undefined;
+  }
+  return requestPipelineToken(variables.oidcRequestUri, accessToken, context.fetch);
+}
+
+/** Claims win over variables; a disagreement means a step changed a variable, so say so. */
+function claimOverVariable(context: CollectContext, claim: string | undefined, variable: string | undefined, name: string) {
+  if (claim !== undefined && variable !== undefined && claim.toLowerCase() !== variable.toLowerCase()) {
+    context.warn(`${name} is ${variable} but the verified OIDC token says ${claim}; recording the token's value`);
+  }
+  return claim ?? variable;
+}
+
+function required(values: Record<string, string | undefined>): Record<string, string> {
+  const missing = Object.entries(values)
+    .filter(([, value]) => value === undefined)
+    .map(([name]) => name);
+  if (missing.length > 0) {
+    throw new ProvenantError(
+      "PLATFORM_FACTS_MISSING",
+      `not an Azure Pipelines job, or the agent did not set ${missing.join(", ")}; expected the predefined variables of a pipeline job`,
+    );
+  }
+  return values as Record<string, string>;
+}
+
+async function buildApiFacts(context: CollectContext, request: Parameters<typeof readBuildApi>[0] | undefined): Promise<BuildApiFacts> {
+  if (!request) {
+    context.warn("SYSTEM_ACCESSTOKEN is not mapped; the Build API was not read (no requested-for, times, template parameters or pool kind)");
+    return {};
+  }
+  try {
+    return await readBuildApi(request);
+  } catch (cause) {
+    context.warn(
+      `cannot read the Build API at ${request.collectionUri}: ${(cause as Error).message}; recording the predefined variables only`,
+    );
+    return {};
+  }
+}
+
+/**
+ * Gathers an Azure Pipelines job's facts: predefined variables, then the
+ * verified OIDC token's claims over them, then the Build API.
+ */
+export async function collectAzurePipelinesFacts(
+  context: CollectContext,
+  explicit: AzureCollectOptions = {},
+): Promise<AzurePipelinesFacts> {
+  const options: AzureCollectOptions = {
+    tokenAudience: context.options.tokenAudience,
+    tokenVariable: context.options.tokenVariable,
+    tokenIssuer: context.options.tokenIssuer,
+    ...explicit,
+  };
+  const variables = readPipelineVariables(context.env);
+  if (variables.repositoryProvider === "TfsVersionControl") {
+    throw new ProvenantError(
+      "PLATFORM_FACTS_MISSING",
+      "the pipeline builds a TFVC repository, which has no git commit; Provenant records git sources only",
+    );
+  }
+  const token = await pipelineToken(context, variables, options);
+  let claims: PipelineClaims | undefined;
+  if (token) {
+    const issuer =
+      options.tokenIssuer ??
+      (variables.collectionId
+        ? azureTokenIssuer(variables.collectionId)
+        : (() => {
+            throw new ProvenantError("PLATFORM_FACTS_MISSING", "SYSTEM_COLLECTIONID is not set; expected the organization id that names the token issuer");
+          })());
+    claims = await verifyPipelineToken(token, {
+      issuer,
+      audience: options.tokenAudience ?? AZURE_TOKEN_AUDIENCE,
+      fetch: context.fetch,
+      now: context.now,
+    });
+  }
+
+  const facts = required({
+    SYSTEM_COLLECTIONURI: variables.collectionUri,
+    SYSTEM_TEAMPROJECT: variables.project,
+    SYSTEM_DEFINITIONID: claimOverVariable(context, claims?.def_id, variables.definitionId, "SYSTEM_DEFINITIONID"),
+    BUILD_BUILDID: claimOverVariable(context, claims?.run_id, variables.buildId, "BUILD_BUILDID"),
+    BUILD_REPOSITORY_URI: claims?.rpo_uri ?? variables.repositoryUri,
+    BUILD_SOURCEBRANCH: claimOverVariable(context, claims?.rpo_ref, variables.sourceBranch, "BUILD_SOURCEBRANCH"),
+    BUILD_SOURCEVERSION: claimOverVariable(context, claims?.rpo_ver, variables.sourceVersion, "BUILD_SOURCEVERSION"),
+  });
+  const commit = facts.BUILD_SOURCEVERSION!.toLowerCase();
+  if (!COMMIT.test(commit)) {
+    throw new ProvenantError("PLATFORM_FACTS_MISSING", `BUILD_SOURCEVERSION is ${commit}; expected a git commit (40 or 64 hex characters)`);
+  }
+  if (!/^\d+$/.test(facts.BUILD_BUILDID!)) {
+    throw new ProvenantError("PLATFORM_FACTS_MISSING", `BUILD_BUILDID is ${facts.BUILD_BUILDID}; expected a number`);
+  }
+  const repositoryUrl = repositoryUrlOf(facts.BUILD_REPOSITORY_URI!, claims ? "the token's rpo_uri" : "BUILD_REPOSITORY_URI");
+  if (claims && variables.repositoryUri) {
+    const fromVariable = repositoryUrlOf(variables.repositoryUri, "BUILD_REPOSITORY_URI");
+    claimOverVariable(context, repositoryUrl, fromVariable, "BUILD_REPOSITORY_URI");
+  }
+  const collectionUri = normalizeCollectionUri(facts.SYSTEM_COLLECTIONURI!);
+  const accessToken = context.env.SYSTEM_ACCESSTOKEN?.trim();
+  const api = await buildApiFacts(
+    context,
+    accessToken
+      ? {
+          collectionUri,
+          project: facts.SYSTEM_TEAMPROJECT!,
+          buildId: Number(facts.BUILD_BUILDID),
+          ...(/^\d+$/.test(facts.SYSTEM_DEFINITIONID!) ? { definitionId: Number(facts.SYSTEM_DEFINITIONID) } : {}),
+          ...(variables.jobId ? { jobId: variables.jobId } : {}),
+          accessToken,
+        }
+      : undefined,
+  );
+
+  return {
+    collectionUri,
+    organization: organizationOf(collectionUri),
+    organizationId: claimOverVariable(context, claims?.org_id, variables.collectionId, "SYSTEM_COLLECTIONID"),
+    project: facts.SYSTEM_TEAMPROJECT!,
+    projectId: claimOverVariable(context, claims?.prj_id, variables.projectId, "SYSTEM_TEAMPROJECTID"),
+    definition: {
+      id: facts.SYSTEM_DEFINITIONID!,
+      name: variables.definitionName,
+      revision: api.definitionRevision,
+      yamlPath: api.yamlPath,
+    },
+    build: {
+      id: facts.BUILD_BUILDID!,
+      number: variables.buildNumber,
+      reason: api.reason ?? variables.reason,
+      requestedFor: api.requestedFor,
+      queueTime: api.queueTime,
+      startTime: api.startTime,
+      finishTime: api.finishTime,
+      templateParameters: api.templateParameters,
+    },
+    repository: {
+      url: repositoryUrl,
+      provider: variables.repositoryProvider,
+      name: variables.repositoryName,
+      id: claims?.rpo_id ?? variables.repositoryId,
+    },
+    ref: facts.BUILD_SOURCEBRANCH!,
+    commit,
+    agent: {
+      name: variables.agentName ?? api.agentName,
+      id: variables.agentId,
+      os: variables.agentOs,
+      hosted: api.hosted,
+    },
+    job: {
+      id: variables.jobId,
+      name: api.jobName ?? variables.jobName,
+      planId: variables.planId,
+      timelineId: variables.timelineId,
+    },
+    factsSource: claims ? "oidc-token" : "environment",
+    provenantVersion: options.provenantVersion,
+    finishedOn: context.now(),
+  };
+}

@@ -1,0 +1,105 @@
+import * as azdev from "azure-devops-node-api";
+import { BuildReason } from "azure-devops-node-api/interfaces/BuildInterfaces.js";
+import { z } from "zod";
+
+/** What the Build REST API adds to the predefined variables. */
+export interface BuildApiFacts {
+  requestedFor?: string;
+  reason?: string;
+  queueTime?: Date;
+  startTime?: Date;
+  finishTime?: Date;
+  templateParameters?: Record<string, string>;
+  definitionRevision?: number;
+  yamlPath?: string;
+  hosted?: boolean;
+  jobName?: string;
+  agentName?: string;
+}
+
+export interface BuildApiRequest {
+  collectionUri: string;
+  project: string;
+  buildId: number;
+  definitionId?: number;
+  jobId?: string;
+  accessToken: string;
+}
+
+// The subset of Build, BuildDefinition and Timeline (Build REST API 7.1) the
+// adapter records, as azure-devops-node-api returns them: dates already
+// parsed, enums as numbers.
+const BuildSchema = z.looseObject({
+  reason: z.number().nullish(),
+  queueTime: z.date().nullish(),
+  startTime: z.date().nullish(),
+  finishTime: z.date().nullish(),
+  requestedFor: z.looseObject({ uniqueName: z.string().nullish(), displayName: z.string().nullish() }).nullish(),
+  templateParameters: z.record(z.string(), z.unknown()).nullish(),
+  definition: z.looseObject({ revision: z.number().nullish() }).nullish(),
+  queue: z.looseObject({ pool: z.looseObject({ isHosted: z.boolean().nullish() }).nullish() }).nullish(),
+});
+const DefinitionSchema = z.looseObject({
+  process: z.looseObject({ yamlFilename: z.string().nullish() }).nullish(),
+});
+const TimelineSchema = z.looseObject({
+  records: z
+    .array(z.looseObject({ id: z.string().nullish(), type: z.string().nullish(), name: z.string().nullish(), workerName: z.string().nullish() }))
+    .nullish(),
+});
+
+function parsed<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new Error(`the ${what} response has an unexpected ${issue?.path.join(".") || "body"} (${issue?.message ?? "invalid"})`);
+  }
+  return result.data;
+}
+
+function reasonName(reason: number | null | undefined): string | undefined {
+  if (reason === undefined || reason === null) return undefined;
+  const name = BuildReason[reason];
+  return name && name !== "None" ? name : undefined;
+}
+
+function stringValues(parameters: Record<string, unknown> | null | undefined): Record<string, string> | undefined {
+  if (!parameters) return undefined;
+  return Object.fromEntries(
+    Object.entries(parameters).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]),
+  );
+}
+
+/**
+ * Reads the running build, its definition and its timeline through the Build
+ * REST API with the job access token. Throws when the API cannot be read;
+ * the caller turns that into a warning.
+ */
+export async function readBuildApi(request: BuildApiRequest): Promise<BuildApiFacts> {
+  const connection = new azdev.WebApi(request.collectionUri, azdev.getBearerHandler(request.accessToken), {
+    socketTimeout: 15_000,
+    allowRetries: false,
+  });
+  const builds = await connection.getBuildApi();
+  const build = parsed(BuildSchema, await builds.getBuild(request.project, request.buildId), "Builds - Get");
+  const definition =
+    request.definitionId === undefined
+      ? undefined
+      : parsed(DefinitionSchema, await builds.getDefinition(request.project, request.definitionId, build.definition?.revision ?? undefined), "Definitions - Get");
+  const timeline = parsed(TimelineSchema, (await builds.getBuildTimeline(request.project, request.buildId)) ?? {}, "Timeline - Get");
+  const job = timeline.records?.find((record) => record.type === "Job" && record.id?.toLowerCase() === request.jobId?.toLowerCase());
+  const requestedFor = build.requestedFor?.uniqueName ?? build.requestedFor?.displayName;
+  return {
+    ...(requestedFor ? { requestedFor } : {}),
+    ...(reasonName(build.reason) ? { reason: reasonName(build.reason) } : {}),
+    ...(build.queueTime ? { queueTime: build.queueTime } : {}),
+    ...(build.startTime ? { startTime: build.startTime } : {}),
+    ...(build.finishTime ? { finishTime: build.finishTime } : {}),
+    ...(build.templateParameters ? { templateParameters: stringValues(build.templateParameters) } : {}),
+    ...(typeof build.definition?.revision === "number" ? { definitionRevision: build.definition.revision } : {}),
+    ...(definition?.process?.yamlFilename ? { yamlPath: definition.process.yamlFilename } : {}),
+    ...(typeof build.queue?.pool?.isHosted === "boolean" ? { hosted: build.queue.pool.isHosted } : {}),
+    ...(job?.name ? { jobName: job.name } : {}),
+    ...(job?.workerName ? { agentName: job.workerName } : {}),
+  };
+}

@@ -1,0 +1,210 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/**
+ * A local stand-in for the Azure DevOps REST API (Services, api-version 7.1)
+ * serving one organization `acme`. Azure DevOps cannot run here, so every body
+ * follows the documented response shapes (learn.microsoft.com/rest/api/azure/devops:
+ * Location "Resource Areas - List", Build "Builds - Get", "Definitions - Get",
+ * "Timeline - Get"; OPTIONS on `_apis/<area>` answers ApiResourceLocation
+ * entries, which azure-devops-node-api reads to build each request URL).
+ */
+export interface FakeAzureDevOps {
+  /** `http://127.0.0.1:<port>/acme/`, the collection URI. */
+  collectionUri: string;
+  requests: { method: string; path: string; authorization?: string }[];
+  close(): Promise<void>;
+}
+
+const BUILD_AREA_ID = "965220d5-5bb9-42cf-8d67-9b146df2a5a4";
+
+function location(id: string, area: string, resourceName: string, routeTemplate: string, maxVersion: string, resourceVersion: number) {
+  return { id, area, resourceName, routeTemplate, resourceVersion, minVersion: "2.0", maxVersion, releasedVersion: "7.1" };
+}
+
+const LOCATION_AREA = [location("e81700f7-3be2-46de-8624-2eb35882fcaa", "Location", "ResourceAreas", "_apis/{resource}/{areaId}", "7.2", 1)];
+const BUILD_AREA = [
+  location("0cd358e1-9217-4d94-8269-1c1ee6f93dcf", "build", "builds", "{project}/_apis/build/{resource}/{buildId}", "7.2", 7),
+  location("dbeaf647-6167-421a-bda9-c9327b25e2e6", "build", "definitions", "{project}/_apis/build/{resource}/{definitionId}", "7.2", 7),
+  location("8baac422-4c6e-4de5-8532-db96d92acffa", "build", "Timeline", "{project}/_apis/build/builds/{buildId}/{resource}/{timelineId}", "7.2", 3),
+];
+
+export interface FakeBuild {
+  project: { id: string; name: string };
+  buildId: number;
+  definitionId: number;
+  revision: number;
+  yamlFilename: string;
+  reason: string;
+  isHosted: boolean;
+  templateParameters: Record<string, string>;
+  jobId: string;
+  requestedFor: string;
+}
+
+function buildBody(base: string, b: FakeBuild) {
+  const projectUrl = `${base}_apis/projects/${b.project.id}`;
+  const identity = {
+    displayName: "Dev One",
+    url: `${base}_apis/Identities/5c1b3b0a-9b8e-4b6f-a2e1-0f3c9d8e7a61`,
+    id: "5c1b3b0a-9b8e-4b6f-a2e1-0f3c9d8e7a61",
+    uniqueName: b.requestedFor,
+    descriptor: "aad.NWMxYjNiMGEtOWI4ZS00YjZmLWEyZTEtMGYzYzlkOGU3YTYx",
+  };
+  return {
+    _links: { self: { href: `${base}${b.project.id}/_apis/build/Builds/${b.buildId}` } },
+    properties: {},
+    tags: [],
+    validationResults: [],
+    plans: [{ planId: "a0b1c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4d" }],
+    templateParameters: b.templateParameters,
+    triggerInfo: {},
+    id: b.buildId,
+    buildNumber: "20261122.3",
+    status: "inProgress",
+    queueTime: "2026-11-22T10:00:00.1234567Z",
+    startTime: "2026-11-22T10:00:05.7654321Z",
+    url: `${base}${b.project.id}/_apis/build/Builds/${b.buildId}`,
+    definition: {
+      drafts: [],
+      id: b.definitionId,
+      name: "payments-api-ci",
+      url: `${base}${b.project.id}/_apis/build/Definitions/${b.definitionId}?revision=${b.revision}`,
+      uri: `vstfs:///Build/Definition/${b.definitionId}`,
+      path: "\\",
+      type: "build",
+      queueStatus: "enabled",
+      revision: b.revision,
+      project: { id: b.project.id, name: b.project.name, url: projectUrl, state: "wellFormed", revision: 11, visibility: "private" },
+    },
+    buildNumberRevision: 3,
+    project: { id: b.project.id, name: b.project.name, url: projectUrl, state: "wellFormed", revision: 11, visibility: "private" },
+    uri: `vstfs:///Build/Build/${b.buildId}`,
+    sourceBranch: "refs/heads/main",
+    sourceVersion: "3f786850e387550fdab836ed7e6dc881de23001b",
+    queue: { id: 12, name: "Azure Pipelines", pool: { id: 9, name: "Azure Pipelines", isHosted: b.isHosted } },
+    priority: "normal",
+    reason: b.reason,
+    requestedFor: identity,
+    requestedBy: identity,
+    lastChangedDate: "2026-11-22T10:00:06.01Z",
+    lastChangedBy: identity,
+    orchestrationPlan: { planId: "a0b1c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4d" },
+    logs: { id: 0, type: "Container", url: `${base}${b.project.id}/_apis/build/builds/${b.buildId}/logs` },
+    repository: { id: "c0ffee00-1111-4222-8333-944445555666", type: "TfsGit", name: "payments-api", clean: null, checkoutSubmodules: false },
+    retainedByRelease: false,
+    triggeredByBuild: null,
+    appendCommitMessageToRunName: true,
+  };
+}
+
+function definitionBody(base: string, b: FakeBuild) {
+  return {
+    options: [],
+    triggers: [{ branchFilters: [], pathFilters: [], settingsSourceType: 2, batchChanges: false, maxConcurrentBuildsPerBranch: 1, triggerType: "continuousIntegration" }],
+    properties: {},
+    tags: [],
+    _links: {},
+    jobAuthorizationScope: "projectCollection",
+    jobTimeoutInMinutes: 60,
+    jobCancelTimeoutInMinutes: 5,
+    process: { yamlFilename: b.yamlFilename, type: 2 },
+    repository: { properties: {}, id: "c0ffee00-1111-4222-8333-944445555666", type: "TfsGit", name: "payments-api", defaultBranch: "refs/heads/main", clean: null, checkoutSubmodules: false },
+    quality: "definition",
+    queue: { id: 12, name: "Azure Pipelines", pool: { id: 9, name: "Azure Pipelines", isHosted: b.isHosted } },
+    id: b.definitionId,
+    name: "payments-api-ci",
+    url: `${base}${b.project.id}/_apis/build/Definitions/${b.definitionId}?revision=${b.revision}`,
+    uri: `vstfs:///Build/Definition/${b.definitionId}`,
+    path: "\\",
+    type: "build",
+    queueStatus: "enabled",
+    revision: b.revision,
+    createdDate: "2026-01-10T09:00:00Z",
+    project: { id: b.project.id, name: b.project.name, state: "wellFormed", revision: 11, visibility: "private" },
+  };
+}
+
+function timelineBody(base: string, b: FakeBuild) {
+  const record = (id: string, type: string, name: string, parentId: string | null, workerName: string | null) => ({
+    previousAttempts: [],
+    id,
+    parentId,
+    type,
+    name,
+    startTime: "2026-11-22T10:00:06Z",
+    finishTime: null,
+    currentOperation: null,
+    percentComplete: null,
+    state: "inProgress",
+    result: null,
+    resultCode: null,
+    changeId: 4,
+    lastModified: "0001-01-01T00:00:00",
+    workerName,
+    order: 1,
+    details: null,
+    errorCount: 0,
+    warningCount: 0,
+    url: null,
+    log: null,
+    task: null,
+    attempt: 1,
+    identifier: null,
+  });
+  return {
+    records: [
+      record("96ac2280-8cb4-5df5-99de-dd2da759617d", "Stage", "__default", null, null),
+      record("3dc8fd7e-4368-5a92-293e-d53cefc8c4b3", "Phase", "Build", "96ac2280-8cb4-5df5-99de-dd2da759617d", null),
+      record(b.jobId, "Job", "Build", "3dc8fd7e-4368-5a92-293e-d53cefc8c4b3", "Azure Pipelines 3"),
+    ],
+    lastChangedBy: "00000002-0000-8888-8000-000000000000",
+    lastChangedOn: "2026-11-22T10:00:07.1Z",
+    id: "a0b1c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4d",
+    changeId: 4,
+    url: `${base}${b.project.id}/_apis/build/builds/${b.buildId}/Timeline/a0b1c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4d`,
+  };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown) {
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8; api-version=7.1" });
+  res.end(JSON.stringify(body));
+}
+
+export async function startFakeAzureDevOps(build: FakeBuild, options: { accessToken: string }): Promise<FakeAzureDevOps> {
+  const requests: FakeAzureDevOps["requests"] = [];
+  let base = "";
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    const method = req.method ?? "GET";
+    requests.push({ method, path: url.pathname + url.search, ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}) });
+    if (req.headers.authorization !== `Bearer ${options.accessToken}`) {
+      // Azure DevOps answers an anonymous or bad token with 203 + a sign-in page; 401 is what a
+      // rejected bearer gets with X-TFS-FedAuthRedirect: Suppress, which the client sends.
+      sendJson(res, 401, { message: "TF400813: The user is not authorized to access this resource." });
+      return;
+    }
+    const path = decodeURIComponent(url.pathname);
+    const project = `/acme/${build.project.name}/_apis/build`;
+    const projectById = `/acme/${build.project.id}/_apis/build`;
+    const inProject = (suffix: string) => path === `${project}${suffix}` || path === `${projectById}${suffix}`;
+    if (method === "OPTIONS" && path === "/acme/_apis/Location") return sendJson(res, 200, { count: LOCATION_AREA.length, value: LOCATION_AREA });
+    if (method === "OPTIONS" && path === "/acme/_apis/build") return sendJson(res, 200, { count: BUILD_AREA.length, value: BUILD_AREA });
+    if (method === "GET" && path === "/acme/_apis/ResourceAreas") {
+      return sendJson(res, 200, { count: 1, value: [{ id: BUILD_AREA_ID, name: "build", locationUrl: base }] });
+    }
+    if (method === "GET" && inProject(`/builds/${build.buildId}`)) return sendJson(res, 200, buildBody(base, build));
+    if (method === "GET" && inProject(`/definitions/${build.definitionId}`)) return sendJson(res, 200, definitionBody(base, build));
+    if (method === "GET" && (inProject(`/builds/${build.buildId}/Timeline`) || inProject(`/builds/${build.buildId}/Timeline/`))) {
+      return sendJson(res, 200, timelineBody(base, build));
+    }
+    sendJson(res, 404, { message: `no route for ${method} ${path}` });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/acme/`;
+  return {
+    collectionUri: base,
+    requests,
+    close: () => new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve()))),
+  };
+}
