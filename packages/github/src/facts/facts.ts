@@ -1,0 +1,78 @@
+import { type CollectContext, type FactsSource, ProvenantError } from "@provenant/core";
+import { type GitHubClaims, parseClaims } from "./claims.js";
+import { runStartedOn } from "./enrich.js";
+import { claimsFromEnvironment } from "./environment.js";
+import { readEventPayload } from "./event.js";
+import { apiUrlFor, issuerFor, serverUrlOf } from "./server.js";
+import { canRequestIdToken, DEFAULT_AUDIENCE, requestIdToken, verifyGitHubToken } from "./token.js";
+
+/** Everything `provenance(facts)` needs; plain data. */
+export interface GitHubFacts {
+  /** `GITHUB_SERVER_URL`, e.g. `https://github.com` or `https://acme.ghe.com`. */
+  serverUrl: string;
+  claims: GitHubClaims;
+  /** `oidc-token` when `claims` came from a verified ID token, else `environment`. */
+  factsSource: Extract<FactsSource, "oidc-token" | "environment">;
+  /** The issuer whose signature was verified, in `oidc-token` mode. */
+  issuer?: string;
+  /** RFC 3339 start of the run attempt, when the REST API told us. */
+  startedOn?: string;
+  /** A `workflow_dispatch` run's inputs, from the event payload. */
+  workflowInputs?: Record<string, string | number | boolean | null>;
+}
+
+/** Variable overriding the OIDC issuer (a GHES host, a test issuer). */
+export const ISSUER_VARIABLE = "PROVENANT_GITHUB_OIDC_ISSUER";
+
+/**
+ * Gathers the facts of this GitHub Actions job. With `id-token: write` the
+ * identity comes from the job's ID token after its signature is verified;
+ * without, from the environment, and the provenance says so.
+ */
+export async function githubFacts(context: CollectContext): Promise<GitHubFacts> {
+  const { env, options } = context;
+  const serverUrl = serverUrlOf(env.GITHUB_SERVER_URL);
+  const issuer = options.tokenIssuer || env[ISSUER_VARIABLE] || issuerFor(serverUrl);
+  const audience = options.tokenAudience || DEFAULT_AUDIENCE;
+  const payload = await readEventPayload(env.GITHUB_EVENT_PATH);
+
+  let token: string | undefined;
+  if (options.tokenVariable) {
+    token = env[options.tokenVariable];
+    if (!token) {
+      throw new ProvenantError("PLATFORM_FACTS_MISSING", `--token-variable ${options.tokenVariable}: that variable is empty or unset`);
+    }
+  } else if (canRequestIdToken(env)) {
+    token = await requestIdToken(env, audience, context.fetch);
+  }
+
+  let facts: GitHubFacts;
+  if (token) {
+    const verified = await verifyGitHubToken(token, { issuer, audience, fetch: context.fetch, now: context.now });
+    facts = {
+      serverUrl,
+      claims: parseClaims(verified, (claim) => `the ID token's "${claim}" claim`),
+      factsSource: "oidc-token",
+      issuer: verified.iss,
+    };
+  } else {
+    context.warn(
+      "no OIDC ID token (grant the job `permissions: id-token: write`): facts come from GITHUB_* variables a step could change, so verification grants SLSA Build L1 only",
+    );
+    facts = { serverUrl, claims: claimsFromEnvironment(env, payload), factsSource: "environment" };
+  }
+
+  if (facts.claims.event_name === "workflow_dispatch" && payload?.inputs) {
+    facts.workflowInputs = payload.inputs;
+  }
+  if (env.GITHUB_TOKEN) {
+    const startedOn = await runStartedOn(facts.claims, {
+      token: env.GITHUB_TOKEN,
+      apiUrl: (env.GITHUB_API_URL || apiUrlFor(serverUrl)).replace(/\/+$/, ""),
+      fetch: context.fetch,
+      warn: context.warn,
+    });
+    if (startedOn) facts.startedOn = startedOn;
+  }
+  return facts;
+}

@@ -1,0 +1,59 @@
+import { BUILD_TYPES, FACTS_SOURCE_FIELD, type ProvenanceFields } from "@provenant/core";
+import type { GitHubFacts } from "./facts/facts.js";
+
+/** Extension field (SLSA `<vendor>_<name>`) holding a `workflow_dispatch` run's inputs. */
+export const WORKFLOW_INPUTS_FIELD = "provenant_workflowInputs";
+
+/**
+ * `owner/repo/.github/workflows/release.yml@refs/tags/v1` → `.github/workflows/release.yml`.
+ * The buildType warns that path and ref may both contain "@": the known ref
+ * suffix is cut first, the last "@" only when the ref differs.
+ */
+export function workflowPathOf(workflowRef: string, repository: string, ref: string): string {
+  const withoutRepository = workflowRef.startsWith(`${repository}/`) ? workflowRef.slice(repository.length + 1) : workflowRef;
+  if (withoutRepository.endsWith(`@${ref}`)) return withoutRepository.slice(0, -(ref.length + 1));
+  const at = withoutRepository.lastIndexOf("@");
+  return at === -1 ? withoutRepository : withoutRepository.slice(0, at);
+}
+
+/**
+ * The GitHub Actions workflow buildType
+ * (https://actions.github.io/buildtypes/workflow/v1), field for field what
+ * GitHub's own `@actions/attest` records for the same claims. Additions live
+ * only in `runDetails.metadata`, outside the buildType's parameters, because
+ * its consumers should reject external parameters they do not know.
+ */
+export function provenance(facts: GitHubFacts): ProvenanceFields {
+  const { claims, serverUrl } = facts;
+  const repositoryUrl = `${serverUrl}/${claims.repository}`;
+  return {
+    buildDefinition: {
+      buildType: BUILD_TYPES.github,
+      externalParameters: {
+        workflow: {
+          ref: claims.ref,
+          repository: repositoryUrl,
+          path: workflowPathOf(claims.workflow_ref, claims.repository, claims.ref),
+        },
+      },
+      internalParameters: {
+        github: {
+          event_name: claims.event_name,
+          repository_id: claims.repository_id,
+          repository_owner_id: claims.repository_owner_id,
+          runner_environment: claims.runner_environment,
+        },
+      },
+      resolvedDependencies: [{ uri: `git+${repositoryUrl}@${claims.ref}`, digest: { gitCommit: claims.sha } }],
+    },
+    runDetails: {
+      builder: { id: `${serverUrl}/${claims.job_workflow_ref}` },
+      metadata: {
+        invocationId: `${repositoryUrl}/actions/runs/${claims.run_id}/attempts/${claims.run_attempt}`,
+        ...(facts.startedOn ? { startedOn: facts.startedOn } : {}),
+        [FACTS_SOURCE_FIELD]: facts.factsSource,
+        ...(facts.workflowInputs ? { [WORKFLOW_INPUTS_FIELD]: facts.workflowInputs } : {}),
+      },
+    },
+  };
+}
