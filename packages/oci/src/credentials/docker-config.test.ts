@@ -1,0 +1,86 @@
+import { chmod, mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { isProvenantError } from "@provenant/core";
+import { describe, expect, it } from "vitest";
+import { registryCredentials } from "./docker-config.js";
+
+// Shapes from docker/cli's configfile (config.json) and docker-credential-helpers' `get` protocol.
+async function dockerConfig(config: unknown): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "provenant-docker-"));
+  await writeFile(join(dir, "config.json"), typeof config === "string" ? config : JSON.stringify(config));
+  return dir;
+}
+
+const b64 = (text: string) => Buffer.from(text).toString("base64");
+
+describe("registryCredentials", () => {
+  it("prefers PROVENANT_REGISTRY_USERNAME/PASSWORD", async () => {
+    const dir = await dockerConfig({ auths: { "ghcr.io": { auth: b64("config:user") } } });
+    const source = registryCredentials({ env: { DOCKER_CONFIG: dir, PROVENANT_REGISTRY_USERNAME: "env", PROVENANT_REGISTRY_PASSWORD: "pw" } });
+    expect(await source("ghcr.io")).toEqual({ username: "env", password: "pw" });
+  });
+
+  it("reads auths by host, with or without scheme, and Docker Hub under its index URL", async () => {
+    const dir = await dockerConfig({
+      auths: {
+        "https://ghcr.io": { auth: b64("gh:pass:with:colons") },
+        "https://index.docker.io/v1/": { username: "hub", password: "hubpw" },
+        "registry.corp:5000": { auth: b64("corp:pw") },
+      },
+    });
+    const source = registryCredentials({ env: { DOCKER_CONFIG: dir } });
+    expect(await source("ghcr.io")).toEqual({ username: "gh", password: "pass:with:colons" });
+    expect(await source("docker.io")).toEqual({ username: "hub", password: "hubpw" });
+    expect(await source("registry.corp:5000")).toEqual({ username: "corp", password: "pw" });
+    expect(await source("registry.corp")).toBeUndefined();
+    expect(await source("quay.io")).toBeUndefined();
+  });
+
+  it("asks credHelpers for their host and credsStore for the rest", async () => {
+    const dir = await dockerConfig({ credHelpers: { "123.dkr.ecr.example": "ecr-login" }, credsStore: "pass" });
+    const asked: string[] = [];
+    const source = registryCredentials({
+      env: { DOCKER_CONFIG: dir },
+      runHelper: async (helper, serverUrl) => {
+        asked.push(`${helper} ${serverUrl}`);
+        return helper === "ecr-login" ? JSON.stringify({ ServerURL: serverUrl, Username: "AWS", Secret: "tok" }) : undefined;
+      },
+    });
+    expect(await source("123.dkr.ecr.example")).toEqual({ username: "AWS", password: "tok" });
+    expect(await source("docker.io")).toBeUndefined();
+    expect(asked).toEqual(["ecr-login 123.dkr.ecr.example", "pass https://index.docker.io/v1/"]);
+  });
+
+  it("runs a real docker-credential-* program from PATH", async () => {
+    const bin = await mkdtemp(join(tmpdir(), "provenant-helper-"));
+    // Echoes the server URL it was asked about, proving it came through stdin.
+    await writeFile(
+      join(bin, "docker-credential-provenant-test"),
+      '#!/bin/sh\n[ "$1" = get ] || exit 2\nread server\nprintf \'{"ServerURL":"%s","Username":"helper-user","Secret":"%s"}\' "$server" "$server"\n',
+    );
+    await chmod(join(bin, "docker-credential-provenant-test"), 0o755);
+    const dir = await dockerConfig({ credsStore: "provenant-test" });
+    const savedPath = process.env.PATH;
+    process.env.PATH = `${bin}:${savedPath}`;
+    try {
+      expect(await registryCredentials({ env: { DOCKER_CONFIG: dir } })("ghcr.io")).toEqual({ username: "helper-user", password: "ghcr.io" });
+      const missing = await dockerConfig({ credsStore: "not-installed-anywhere" });
+      await expect(registryCredentials({ env: { DOCKER_CONFIG: missing } })("ghcr.io")).rejects.toThrow(
+        /docker-credential-not-installed-anywhere is not installed/,
+      );
+    } finally {
+      process.env.PATH = savedPath;
+    }
+  });
+
+  it("has nothing to offer when there is no config, and says what is wrong with a broken one", async () => {
+    expect(await registryCredentials({ env: {}, homeDir: "/nonexistent" })("ghcr.io")).toBeUndefined();
+    const broken = await dockerConfig("{ not json");
+    await expect(registryCredentials({ env: { DOCKER_CONFIG: broken } })("ghcr.io")).rejects.toSatisfy((e) => isProvenantError(e, "MALFORMED_JSON"));
+    const badAuth = await dockerConfig({ auths: { "ghcr.io": { auth: b64("no-colon") } } });
+    await expect(registryCredentials({ env: { DOCKER_CONFIG: badAuth } })("ghcr.io")).rejects.toThrow(/not base64 of USER:PASSWORD/);
+    const badHelper = await dockerConfig({ credsStore: "../../bin/sh" });
+    await expect(registryCredentials({ env: { DOCKER_CONFIG: badHelper } })("ghcr.io")).rejects.toThrow(/credsStore: expected a helper name/);
+  });
+});

@@ -1,0 +1,272 @@
+import { createHash } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { isProvenantError } from "@provenant/core";
+import { afterEach, describe, expect, it } from "vitest";
+import { MEDIA_TYPES } from "../manifest/media-types.js";
+import { listAttestations } from "../referrers/pull.js";
+import { pushAttestation } from "../referrers/push.js";
+import { RegistryClient } from "./client.js";
+
+/*
+ * Hostile and unusual registries, played by tiny HTTP servers on 127.0.0.1.
+ * Response shapes follow the OCI distribution spec v1.1 (routes, status codes,
+ * Docker-Content-Digest, WWW-Authenticate, OCI-Subject, the error body) and
+ * the Docker token authentication spec (the token endpoint's JSON).
+ */
+
+interface Recorded {
+  method: string;
+  url: string;
+  headers: IncomingMessage["headers"];
+}
+
+type Handler = (request: IncomingMessage, response: ServerResponse, body: Buffer) => void;
+
+const servers: { close: () => void }[] = [];
+afterEach(() => {
+  for (const server of servers.splice(0)) server.close();
+});
+
+async function serve(handler: Handler): Promise<{ host: string; requests: Recorded[] }> {
+  const requests: Recorded[] = [];
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk) => chunks.push(chunk));
+    request.on("end", () => {
+      requests.push({ method: request.method!, url: request.url!, headers: request.headers });
+      handler(request, response, Buffer.concat(chunks));
+    });
+  });
+  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+  servers.push({ close: () => server.close() });
+  return { host: `127.0.0.1:${(server.address() as { port: number }).port}`, requests };
+}
+
+const sha256 = (bytes: Uint8Array | string) => `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+const repo = (host: string) => ({ registry: host, repository: "acme/app" });
+const noWait = { sleep: async () => {} };
+
+function rejectsWith(promise: Promise<unknown>, code: string, pattern: RegExp) {
+  return expect(promise).rejects.toSatisfy((error) => {
+    if (!isProvenantError(error) || error.code !== code || !pattern.test(error.message)) {
+      throw new Error(`expected ${code} matching ${pattern}, got ${(error as Error).name} ${(error as { code?: string }).code}: ${(error as Error).message}`);
+    }
+    return true;
+  });
+}
+
+const manifestJson = JSON.stringify({
+  schemaVersion: 2,
+  mediaType: MEDIA_TYPES.ociManifest,
+  config: { mediaType: MEDIA_TYPES.empty, digest: sha256("{}"), size: 2 },
+  layers: [],
+});
+
+describe("a registry serving bad content", () => {
+  it("refuses a manifest that is not JSON", async () => {
+    const { host } = await serve((_req, res) => {
+      res.writeHead(200, { "content-type": MEDIA_TYPES.ociManifest }).end("<html>maintenance</html>");
+    });
+    await rejectsWith(new RegistryClient().getManifest(repo(host), "1.0"), "MALFORMED_JSON", /manifest .*acme\/app@1\.0 is not valid JSON/);
+  });
+
+  it("refuses an oversized manifest, declared or streamed", async () => {
+    const huge = Buffer.alloc(5 * 1024 * 1024, 0x20);
+    const declared = await serve((_req, res) => {
+      res.writeHead(200, { "content-length": String(huge.length) }).end(huge);
+    });
+    await rejectsWith(new RegistryClient().getManifest(repo(declared.host), "1.0"), "IO_ERROR", /5242880 bytes, over the 4194304-byte limit/);
+
+    const streamed = await serve((_req, res) => {
+      res.writeHead(200, { "transfer-encoding": "chunked" });
+      for (let i = 0; i < 5; i++) res.write(huge.subarray(0, 1024 * 1024));
+      res.end();
+    });
+    await rejectsWith(new RegistryClient().getManifest(repo(streamed.host), "1.0"), "IO_ERROR", /more than 4194304 bytes/);
+  });
+
+  it("refuses a manifest whose bytes are not the digest asked for", async () => {
+    const asked = sha256("something else");
+    const { host } = await serve((_req, res) => {
+      res.writeHead(200, { "content-type": MEDIA_TYPES.ociManifest, "docker-content-digest": asked }).end(manifestJson);
+    });
+    await rejectsWith(new RegistryClient().getManifest(repo(host), asked), "INVALID_DIGEST", new RegExp(`digest ${sha256(manifestJson)}, expected ${asked}`));
+  });
+
+  it("refuses a tag whose Docker-Content-Digest disagrees with the bytes", async () => {
+    const { host } = await serve((_req, res) => {
+      res.writeHead(200, { "content-type": MEDIA_TYPES.ociManifest, "docker-content-digest": sha256("other") }).end(manifestJson);
+    });
+    await rejectsWith(new RegistryClient().getManifest(repo(host), "1.0"), "INVALID_DIGEST", /the registry says its digest is/);
+  });
+
+  it("refuses a blob whose bytes are not its digest", async () => {
+    const { host } = await serve((_req, res) => {
+      res.writeHead(200).end("tampered");
+    });
+    await rejectsWith(new RegistryClient().getBlob(repo(host), sha256("original")), "INVALID_DIGEST", /expected sha256:/);
+  });
+
+  it("returns the digest it computed for a good tag", async () => {
+    const { host } = await serve((_req, res) => {
+      res.writeHead(200, { "content-type": MEDIA_TYPES.ociManifest, "docker-content-digest": sha256(manifestJson) }).end(manifestJson);
+    });
+    const fetched = await new RegistryClient().getManifest(repo(host), "1.0");
+    expect(fetched).toMatchObject({ digest: sha256(manifestJson), mediaType: MEDIA_TYPES.ociManifest, size: manifestJson.length });
+  });
+});
+
+describe("redirects", () => {
+  it("drops credentials when a redirect leads to another host", async () => {
+    const blob = "bundle bytes";
+    const storage = await serve((_req, res) => {
+      res.writeHead(200).end(blob);
+    });
+    const registry = await serve((req, res) => {
+      if (!req.headers.authorization) {
+        res.writeHead(401, { "www-authenticate": 'Basic realm="test"' }).end();
+        return;
+      }
+      // "localhost" is another origin than 127.0.0.1, like object storage would be.
+      res.writeHead(307, { location: `http://localhost:${storage.host.split(":")[1]}/blob?sig=abc` }).end();
+    });
+    const client = new RegistryClient({ credentials: async () => ({ username: "u", password: "p" }) });
+    expect(new TextDecoder().decode(await client.getBlob(repo(registry.host), sha256(blob)))).toBe(blob);
+    expect(registry.requests.at(-1)!.headers.authorization).toBe(`Basic ${Buffer.from("u:p").toString("base64")}`);
+    expect(storage.requests).toHaveLength(1);
+    expect(storage.requests[0]!.headers.authorization).toBeUndefined();
+  });
+
+  it("refuses a redirect to plain HTTP on a host that is not loopback", async () => {
+    const { host } = await serve((_req, res) => {
+      res.writeHead(302, { location: "http://downgrade.example/blob" }).end();
+    });
+    await rejectsWith(new RegistryClient().getBlob(repo(host), sha256("x")), "USAGE", /refusing http:\/\/downgrade\.example.*--insecure-registry/);
+  });
+
+  it("speaks HTTPS to other hosts unless they are named insecure", async () => {
+    const urls: string[] = [];
+    const fetch = (async (url: URL) => {
+      urls.push(String(url));
+      throw new TypeError("fetch failed");
+    }) as unknown as typeof globalThis.fetch;
+    const options = { fetch, retries: 0 };
+    await expect(new RegistryClient(options).hasBlob({ registry: "registry.corp:5000", repository: "a" }, sha256("x"))).rejects.toThrow(/cannot reach/);
+    await expect(
+      new RegistryClient({ ...options, insecureRegistries: ["registry.corp:5000"] }).hasBlob({ registry: "registry.corp:5000", repository: "a" }, sha256("x")),
+    ).rejects.toThrow();
+    await expect(new RegistryClient(options).hasBlob({ registry: "docker.io", repository: "library/alpine" }, sha256("x"))).rejects.toThrow();
+    expect(urls.map((u) => u.split("/v2/")[0])).toEqual(["https://registry.corp:5000", "http://registry.corp:5000", "https://registry-1.docker.io"]);
+  });
+});
+
+describe("retries, backoff and timeouts", () => {
+  it("retries 503 and 429, honouring Retry-After", async () => {
+    let calls = 0;
+    const { host } = await serve((_req, res) => {
+      calls++;
+      if (calls === 1) res.writeHead(503).end();
+      else if (calls === 2) res.writeHead(429, { "retry-after": "2" }).end();
+      else res.writeHead(200).end("ok");
+    });
+    const waits: number[] = [];
+    const client = new RegistryClient({ backoffMs: 100, sleep: async (ms) => void waits.push(ms) });
+    expect(new TextDecoder().decode(await client.getBlob(repo(host), sha256("ok")))).toBe("ok");
+    expect(calls).toBe(3);
+    expect(waits[0]).toBeGreaterThanOrEqual(75);
+    expect(waits[0]).toBeLessThanOrEqual(125);
+    expect(waits[1]).toBe(2000);
+  });
+
+  it("gives up after its retries with the registry's error", async () => {
+    let calls = 0;
+    const { host } = await serve((_req, res) => {
+      calls++;
+      res.writeHead(500, { "content-type": "application/json" }).end(JSON.stringify({ errors: [{ code: "UNKNOWN", message: "disk full" }] }));
+    });
+    await rejectsWith(new RegistryClient({ retries: 2, ...noWait }).getBlob(repo(host), sha256("x")), "IO_ERROR", /HTTP 500 \(UNKNOWN: disk full\)/);
+    expect(calls).toBe(3);
+  });
+
+  it("times out a registry that never answers", async () => {
+    const { host } = await serve(() => {
+      // never responds
+    });
+    await rejectsWith(new RegistryClient({ timeoutMs: 300, ...noWait }).getManifest(repo(host), "1.0"), "IO_ERROR", /did not answer within 0\.3s/);
+  });
+});
+
+describe("Bearer token authentication", () => {
+  it("gets a token from the realm with Basic credentials and the needed scope", async () => {
+    const auth = await serve((req, res) => {
+      const ok = req.headers.authorization === `Basic ${Buffer.from("bot:pw").toString("base64")}`;
+      res.writeHead(ok ? 200 : 401, { "content-type": "application/json" }).end(JSON.stringify(ok ? { token: "t0k3n", expires_in: 300 } : {}));
+    });
+    const registry = await serve((req, res) => {
+      if (req.headers.authorization !== "Bearer t0k3n") {
+        res
+          .writeHead(401, {
+            "www-authenticate": `Bearer realm="http://${auth.host}/token",service="test-registry",scope="repository:acme/app:pull"`,
+          })
+          .end();
+        return;
+      }
+      res.writeHead(200, { "content-type": MEDIA_TYPES.ociManifest }).end(manifestJson);
+    });
+    const client = new RegistryClient({ credentials: async () => ({ username: "bot", password: "pw" }) });
+    expect((await client.getManifest(repo(registry.host), "1.0"))?.digest).toBe(sha256(manifestJson));
+    // The token is reused for the same scope.
+    await client.getManifest(repo(registry.host), "1.0");
+    expect(auth.requests).toHaveLength(1);
+    const tokenUrl = new URL(auth.requests[0]!.url, "http://x");
+    expect(tokenUrl.searchParams.get("service")).toBe("test-registry");
+    expect(tokenUrl.searchParams.get("scope")).toBe("repository:acme/app:pull");
+    expect(registry.requests.map((r) => r.headers.authorization)).toEqual([undefined, "Bearer t0k3n", "Bearer t0k3n"]);
+  });
+
+  it("says so when the token service answers without a token", async () => {
+    const auth = await serve((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" }).end("{}");
+    });
+    const registry = await serve((_req, res) => {
+      res.writeHead(401, { "www-authenticate": `Bearer realm="http://${auth.host}/token",service="s"` }).end();
+    });
+    await rejectsWith(new RegistryClient().getManifest(repo(registry.host), "1.0"), "IO_ERROR", /expected JSON with a "token"/);
+  });
+});
+
+describe("a registry with the referrers API", () => {
+  it("lets the registry index the referrer and lists through the API", async () => {
+    const subject = { mediaType: MEDIA_TYPES.ociManifest, digest: sha256(manifestJson), size: manifestJson.length };
+    let stored: { digest: string; size: number; annotations: Record<string, string> } | undefined;
+    const { host, requests } = await serve((req, res, body) => {
+      const url = new URL(req.url!, "http://x");
+      if (req.method === "HEAD") return void res.writeHead(404).end();
+      if (req.method === "POST") return void res.writeHead(202, { location: "/v2/acme/app/blobs/uploads/1" }).end();
+      if (req.method === "PUT" && url.pathname.includes("/blobs/")) return void res.writeHead(201).end();
+      if (req.method === "PUT" && url.pathname.includes("/manifests/")) {
+        const manifest = JSON.parse(body.toString()) as { annotations: Record<string, string>; subject: { digest: string } };
+        stored = { digest: sha256(body), size: body.length, annotations: manifest.annotations };
+        return void res.writeHead(201, { "oci-subject": manifest.subject.digest, "docker-content-digest": sha256(body) }).end();
+      }
+      if (url.pathname === `/v2/acme/app/referrers/${subject.digest}`) {
+        const index = {
+          schemaVersion: 2,
+          mediaType: MEDIA_TYPES.ociIndex,
+          manifests: [{ mediaType: MEDIA_TYPES.ociManifest, artifactType: MEDIA_TYPES.sigstoreBundle, ...stored }],
+        };
+        return void res.writeHead(200, { "content-type": MEDIA_TYPES.ociIndex }).end(JSON.stringify(index));
+      }
+      res.writeHead(404).end();
+    });
+    const client = new RegistryClient();
+    const pushed = await pushAttestation(client, repo(host), subject, new TextEncoder().encode("{}"), { predicateType: "https://slsa.dev/provenance/v1" });
+    expect(pushed.via).toBe("referrers-api");
+    // No fallback tag was written.
+    expect(requests.filter((r) => r.url.includes("/manifests/sha256-"))).toEqual([]);
+    const listed = await listAttestations(client, repo(host), subject.digest);
+    expect(listed).toEqual([
+      { source: "referrers-api", manifestDigest: pushed.digest, mediaType: MEDIA_TYPES.ociManifest, predicateType: "https://slsa.dev/provenance/v1", created: expect.any(String) },
+    ]);
+  });
+});
