@@ -33,7 +33,7 @@ function notYet(platform: PlatformName, issue: string): PlatformAdapter {
 export const ADAPTERS: Record<PlatformName, () => Promise<PlatformAdapter>> = {
   github: async () => (await import("@provenant/github")).adapter,
   gitlab: async () => notYet("gitlab", "GitLab CI adapter"),
-  jenkins: async () => notYet("jenkins", "Jenkins adapter"),
+  jenkins: async () => (await import("@provenant/jenkins")).adapter,
   "azure-pipelines": async () => (await import("@provenant/azure-pipelines")).adapter,
   local: async () => local,
 };

@@ -1,0 +1,132 @@
+import type { CollectContext } from "@provenant/core";
+import { ProvenantError } from "@provenant/core";
+import type { TokenClaims } from "@provenant/oidc";
+import { API_TOKEN_VARIABLE, API_USER_VARIABLE, fetchBuildDetails } from "./build-api.js";
+import { DEFAULT_AUDIENCE, issuerFor, readIdToken, verifyJenkinsToken } from "./token.js";
+import type { JenkinsBuildDetails, JenkinsFacts, JenkinsScm } from "./types.js";
+import {
+  environmentLookup,
+  present,
+  publicUrl,
+  readScm,
+  requireVariable,
+  SCM_VARIABLES,
+  wholeNumber,
+  withTrailingSlash,
+} from "./variables.js";
+
+/**
+ * Reads a Jenkins build's facts: its variables, the OIDC Provider plugin's
+ * ID token when one is bound, and the JSON API when a user API token is.
+ */
+export async function jenkinsFacts(context: CollectContext): Promise<JenkinsFacts> {
+  const lookup = environmentLookup(context.env);
+  const controllerUrl = withTrailingSlash(publicUrl(requireVariable(lookup, "JENKINS_URL", "the controller's root URL"), "JENKINS_URL"));
+  const buildUrl = withTrailingSlash(publicUrl(requireVariable(lookup, "BUILD_URL", "the build's URL"), "BUILD_URL"));
+  const jobName = requireVariable(lookup, "JOB_NAME", "the job's full name");
+  const buildNumber = wholeNumber(requireVariable(lookup, "BUILD_NUMBER", "the build number"), "BUILD_NUMBER");
+  const jobUrlValue = lookup("JOB_URL");
+  const executor = lookup("EXECUTOR_NUMBER");
+  const optional = {
+    jobUrl: jobUrlValue ? withTrailingSlash(publicUrl(jobUrlValue, "JOB_URL")) : undefined,
+    buildId: lookup("BUILD_ID"),
+    buildTag: lookup("BUILD_TAG"),
+    nodeName: lookup("NODE_NAME"),
+    executorNumber: executor !== undefined ? wholeNumber(executor, "EXECUTOR_NUMBER") : undefined,
+  };
+
+  const identity = await tokenIdentity(context, controllerUrl, optional.jobUrl, buildNumber);
+  const scm = identity?.scm ?? readScm(lookup, "environment");
+  const details = await buildDetails(context, buildUrl);
+
+  return {
+    controllerUrl,
+    jobName,
+    buildUrl,
+    buildNumber,
+    ...Object.fromEntries(Object.entries(optional).filter(([, value]) => value !== undefined)),
+    ...(identity?.jobUrl ? { jobUrl: identity.jobUrl } : {}),
+    scm,
+    ...(details ? { details } : {}),
+    ...(identity ? { tokenIssuer: identity.issuer } : {}),
+    factsSource: identity?.scm ? "oidc-token" : "environment",
+  };
+}
+
+interface TokenIdentity {
+  issuer: string;
+  jobUrl?: string;
+  /** Set only when the token carries the checkout, which makes the facts token-backed. */
+  scm?: JenkinsScm;
+}
+
+const CLAIM_TEMPLATES_HINT =
+  `add build claim templates git_url=\${GIT_URL} and git_commit=\${GIT_COMMIT} (and branch_name, tag_name, git_branch, change_id…) ` +
+  "in Manage Jenkins » Security » OpenID Connect to make the source token-backed (docs/buildtypes/jenkins-v1.md)";
+
+/**
+ * Verifies the bound ID token and reads the identity it vouches for: the job
+ * (`sub`, by default `${JOB_URL}`), the build (`build_number`) and, when the
+ * administrator added claim templates named after the Git variables, the
+ * checkout. The plugin expands templates from the build's own environment,
+ * which a build step cannot change; the process environment it can.
+ */
+async function tokenIdentity(
+  context: CollectContext,
+  controllerUrl: string,
+  jobUrl: string | undefined,
+  buildNumber: number,
+): Promise<TokenIdentity | undefined> {
+  const token = await readIdToken(context.env, context.cwd, context.options.tokenVariable);
+  if (token === undefined) return undefined;
+  const issuer = issuerFor(context.env, controllerUrl);
+  const claims = await verifyJenkinsToken(token, {
+    issuer,
+    audience: context.options.tokenAudience || DEFAULT_AUDIENCE,
+    fetch: context.fetch,
+    now: context.now,
+  });
+
+  const subject = String(claims.sub);
+  const subjectIsJob = /^https?:\/\//.test(subject);
+  if (subjectIsJob && jobUrl !== undefined && withTrailingSlash(subject) !== jobUrl) {
+    throw new ProvenantError("TOKEN_INVALID", `the ID token was issued to job ${subject}, but this build belongs to ${jobUrl}`);
+  }
+  const tokenBuild = present(claims.build_number);
+  if (tokenBuild !== undefined && tokenBuild !== String(buildNumber)) {
+    throw new ProvenantError("TOKEN_INVALID", `the ID token was issued to build #${tokenBuild}, but this is build #${buildNumber}`);
+  }
+  if (!subjectIsJob) {
+    context.warn(`the ID token's sub is not a job URL (keep the default \${JOB_URL} template); facts are recorded as coming from the environment`);
+    return { issuer };
+  }
+  const identity: TokenIdentity = { issuer, jobUrl: withTrailingSlash(publicUrl(subject, "the ID token's sub")) };
+  if (present(claims.git_url) === undefined || present(claims.git_commit) === undefined) {
+    context.warn(`the ID token has no git_url/git_commit claims, so the source comes from environment variables (SLSA Build L1); ${CLAIM_TEMPLATES_HINT}`);
+    return identity;
+  }
+  identity.scm = readScm(claimLookup(claims), "ID token");
+  const envCommit = context.env.GIT_COMMIT?.trim().toLowerCase();
+  if (envCommit && envCommit !== identity.scm.commit) {
+    context.warn(`GIT_COMMIT (${envCommit}) differs from the ID token's git_commit (${identity.scm.commit}); recording the token's`);
+  }
+  return identity;
+}
+
+/** Claims named after the variables, lower case: `git_url` for `GIT_URL`. */
+function claimLookup(claims: TokenClaims) {
+  const known = new Set<string>(SCM_VARIABLES);
+  return (name: string) => (known.has(name) || name === "GIT_URL_1" ? present(claims[name.toLowerCase()]) : undefined);
+}
+
+async function buildDetails(context: CollectContext, buildUrl: string): Promise<JenkinsBuildDetails | undefined> {
+  const user = context.env[API_USER_VARIABLE]?.trim();
+  const apiToken = context.env[API_TOKEN_VARIABLE]?.trim();
+  if (!user || !apiToken) return undefined;
+  try {
+    return await fetchBuildDetails(buildUrl, { user, apiToken }, context.fetch);
+  } catch (error) {
+    context.warn(`no causes or parameters recorded: ${(error as Error).message}`);
+    return undefined;
+  }
+}

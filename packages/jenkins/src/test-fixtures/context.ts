@@ -1,0 +1,19 @@
+import type { CollectContext, Environment } from "@provenant/core";
+
+/** A collect context over a fixture environment that records warnings. */
+export function collectContext(
+  env: Environment,
+  overrides: Partial<CollectContext> = {},
+): CollectContext & { warnings: string[] } {
+  const warnings: string[] = [];
+  return {
+    env,
+    cwd: process.cwd(),
+    fetch: globalThis.fetch,
+    warn: (message) => warnings.push(message),
+    now: () => new Date("2026-11-23T10:00:00Z"),
+    options: {},
+    ...overrides,
+    warnings,
+  };
+}
