@@ -11,7 +11,7 @@ export function collectContext(
     cwd: process.cwd(),
     fetch: globalThis.fetch,
     warn: (message) => warnings.push(message),
-    now: () => new Date("2026-11-23T10:00:00Z"),
+    now: () => new Date(),
     options: {},
     ...overrides,
     warnings,

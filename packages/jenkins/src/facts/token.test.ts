@@ -1,0 +1,128 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { isProvenantError, parseProvenance, sourceOf } from "@provenant/core";
+import { startTestIssuer, type TestIssuer } from "@provenant/oidc/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { jenkinsProvenance } from "../provenance/provenance.js";
+import { collectContext } from "../test-fixtures/context.js";
+import { COMMIT, multibranch } from "../test-fixtures/environments.js";
+import { jenkinsFacts } from "./collect.js";
+import { ISSUER_VARIABLE } from "./token.js";
+
+// A real issuer on 127.0.0.1 serving discovery and JWKS under `/oidc`, where
+// the OIDC Provider plugin serves them for credentials at the root.
+let issuer: TestIssuer;
+let controller: string;
+let jobUrl: string;
+let env: Record<string, string>;
+const TOKEN_COMMIT = "9f8e7d6c5b4a39281706f5e4d3c2b1a098765432";
+
+beforeAll(async () => {
+  issuer = await startTestIssuer({ pathPrefix: "/oidc" });
+  controller = `${issuer.url}/`;
+  jobUrl = `${controller}job/acme/job/app/job/main/`;
+  env = {
+    ...multibranch,
+    JENKINS_URL: controller,
+    JOB_URL: jobUrl,
+    BUILD_URL: `${jobUrl}42/`,
+  };
+});
+afterAll(() => issuer.close());
+
+// The plugin's default build claim templates: sub = ${JOB_URL}, build_number = ${BUILD_NUMBER}.
+const defaultClaims = () => ({ sub: jobUrl, build_number: 42 });
+// Templates an administrator adds, named after the Git variables; the plugin
+// leaves `${TAG_NAME}` unexpanded when the build has no such variable.
+const scmClaims = () => ({
+  ...defaultClaims(),
+  git_url: "https://jenkins-bot:ghp_TOKENinURL@github.com/acme/app.git",
+  git_commit: TOKEN_COMMIT,
+  branch_name: "main",
+  tag_name: "${TAG_NAME}",
+});
+
+async function collectWith(extraEnv: Record<string, string>, options: Record<string, string> = {}) {
+  const context = collectContext({ ...env, ...extraEnv }, { options });
+  const facts = await jenkinsFacts(context);
+  return { facts, provenance: parseProvenance(jenkinsProvenance(facts)), warnings: context.warnings };
+}
+
+describe("the OIDC Provider plugin's ID token", () => {
+  it("with git claims: the source comes from the verified token and the facts are token-backed", async () => {
+    const token = await issuer.sign(scmClaims());
+    const { provenance, warnings } = await collectWith({ PROVENANT_ID_TOKEN: token });
+    expect(provenance.runDetails.metadata?.provenant_factsSource).toBe("oidc-token");
+    expect(sourceOf(provenance)).toMatchObject({ uri: "https://github.com/acme/app", ref: "refs/heads/main", commit: TOKEN_COMMIT });
+    expect(provenance.buildDefinition.internalParameters?.idTokenIssuer).toBe(`${issuer.url}/oidc`);
+    // GIT_COMMIT in the environment says otherwise: the token wins, and the user hears about it.
+    expect(warnings).toEqual([expect.stringContaining(`differs from the ID token's git_commit (${TOKEN_COMMIT})`)]);
+    const everything = JSON.stringify(provenance) + warnings.join("\n");
+    expect(everything).not.toContain("ghp_TOKENinURL");
+    expect(everything).not.toContain(token);
+  });
+
+  it("with the default claims only: verified, but the source is from the environment (L1) and a warning says how to fix it", async () => {
+    const { provenance, warnings } = await collectWith({ PROVENANT_ID_TOKEN: await issuer.sign(defaultClaims()) });
+    expect(provenance.runDetails.metadata?.provenant_factsSource).toBe("environment");
+    expect(sourceOf(provenance)?.commit).toBe(COMMIT);
+    expect(warnings).toEqual([expect.stringContaining("git_url=${GIT_URL}")]);
+  });
+
+  it("reads the token from a file (OpenID Connect id token as file) through --token-variable", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "provenant-jenkins-"));
+    try {
+      const path = join(dir, "id-token");
+      await writeFile(path, `${await issuer.sign(scmClaims())}\n`);
+      const { provenance } = await collectWith({ OIDC_TOKEN_FILE: path }, { tokenVariable: "OIDC_TOKEN_FILE" });
+      expect(provenance.runDetails.metadata?.provenant_factsSource).toBe("oidc-token");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("accepts a configured issuer (folder credentials) and the audience from --token-audience", async () => {
+    const folderIssuer = await startTestIssuer({ pathPrefix: "/job/acme/oidc" });
+    try {
+      const token = await folderIssuer.sign(scmClaims(), { audience: "https://sts.example.com" });
+      const { facts } = await collectWith(
+        { PROVENANT_ID_TOKEN: token, [ISSUER_VARIABLE]: folderIssuer.issuer },
+        { tokenAudience: "https://sts.example.com" },
+      );
+      expect(facts.factsSource).toBe("oidc-token");
+      expect(facts.tokenIssuer).toBe(folderIssuer.issuer);
+    } finally {
+      await folderIssuer.close();
+    }
+  });
+
+  it.each<[string, () => Promise<string>, string]>([
+    ["expired", () => issuer.sign(scmClaims(), { expiresInSeconds: -600 }), "expired"],
+    ["for another audience", () => issuer.sign(scmClaims(), { audience: "someone-else" }), "audience"],
+    ["signed by another key", () => issuer.sign(scmClaims(), { otherKey: true }), "signature"],
+    ["unsigned", () => issuer.sign(scmClaims(), { alg: "none" }), "alg"],
+    ["issued to another job", () => issuer.sign({ ...scmClaims(), sub: `${controller}job/other/` }), "job/other/"],
+    ["issued to another build", () => issuer.sign({ ...scmClaims(), build_number: 41 }), "#41"],
+  ])("rejects a token %s", async (_, mint, reason) => {
+    const token = await mint();
+    const error = await collectWith({ PROVENANT_ID_TOKEN: token }).catch((e) => e);
+    expect(isProvenantError(error, "TOKEN_INVALID")).toBe(true);
+    expect(error.message).toContain(reason);
+    expect(error.message).not.toContain(token);
+  });
+
+  it("fails when --token-variable names an unset variable, and without one runs on the environment", async () => {
+    await expect(collectWith({}, { tokenVariable: "MY_TOKEN" })).rejects.toMatchObject({ code: "PLATFORM_FACTS_MISSING" });
+    const { facts } = await collectWith({});
+    expect(facts.factsSource).toBe("environment");
+    expect(facts.tokenIssuer).toBeUndefined();
+  });
+
+  it("does not echo a variable that holds neither a token nor a file", async () => {
+    const error = await collectWith({ PROVENANT_ID_TOKEN: "not-a-token-s3cret" }).catch((e) => e);
+    expect(isProvenantError(error, "TOKEN_INVALID")).toBe(true);
+    expect(error.message).toContain("PROVENANT_ID_TOKEN");
+    expect(error.message).not.toContain("s3cret");
+  });
+});
