@@ -5,6 +5,7 @@ import { listSubjects } from "./commands/subjects.js";
 import { runAttest } from "./commands/attest.js";
 import { runVerify } from "./commands/verify.js";
 import { runInspect } from "./commands/inspect.js";
+import { registerOciCommands, registryFlags, registryOptionsOf, runVerifyImage } from "./commands/oci.js";
 import type { Io } from "./io.js";
 import { CLI_VERSION } from "./platforms/registry.js";
 
@@ -49,9 +50,11 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     });
 
   const subjectOptions = (command: Command) =>
-    command
-      .option("--checksums <file>", "sha256sum-format file of name/digest pairs (repeatable)", collect, [])
-      .option("--digest <name=sha256:hex>", "a subject given by digest (repeatable)", collect, []);
+    registryFlags(
+      command
+        .option("--checksums <file>", "sha256sum-format file of name/digest pairs (repeatable)", collect, [])
+        .option("--digest <name=sha256:hex>", "a subject given by digest (repeatable)", collect, []),
+    );
 
   subjectOptions(
     program
@@ -63,7 +66,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .action(async (paths: string[], opts) => {
       setExit(
         await listSubjects(
-          { patterns: paths, checksumFiles: opts.checksums, digests: opts.digest, progress: !opts.json, json: opts.json },
+          { patterns: paths, checksumFiles: opts.checksums, digests: opts.digest, progress: !opts.json, json: opts.json, registry: registryOptionsOf(opts) },
           io,
         ),
       );
@@ -73,8 +76,9 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     program
       .command("attest")
       .description("build SLSA provenance for the subjects on this platform, sign it and write a Sigstore bundle")
-      .argument("[subjects...]", "files, directories or globs to attest"),
+      .argument("[subjects...]", "files, directories, globs, or images: oci://REGISTRY/REPO[:TAG|@DIGEST], oci-layout:DIR[:TAG], docker-archive:FILE.tar"),
   )
+    .option("--push", "push the bundle beside each oci:// subject in its registry", false)
     .option("-k, --key <file>", "PEM private key (default: $PROVENANT_SIGNING_KEY; password in $PROVENANT_KEY_PASSWORD)")
     .addOption(
       new Option("-p, --platform <name>", "CI platform whose facts to record")
@@ -99,18 +103,20 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
             intotoJsonl: opts.intotoJsonl,
             json: opts.json,
             platformOptions: { tokenAudience: opts.tokenAudience, tokenVariable: opts.tokenVariable },
+            push: opts.push,
+            registry: registryOptionsOf(opts),
           },
           io,
         ),
       );
     });
 
-  program
-    .command("verify")
+  registryFlags(program.command("verify"))
     .description("verify a bundle or .intoto.jsonl against trusted keys, the artifacts and a policy (exit 0 verified, 1 failed, 2 bad input)")
     .argument("[artifacts...]", "artifacts whose digests must be subjects")
     .option("--digest <sha256:hex>", "an artifact digest (repeatable)", collect, [])
-    .requiredOption("-b, --bundle <file>", "Sigstore bundle or .intoto.jsonl file")
+    .option("-b, --bundle <file>", "Sigstore bundle or .intoto.jsonl file")
+    .option("--image <image>", "verify the attestations stored beside this image in its registry instead of a bundle file")
     .option("-k, --key <pubfile>", "trusted public key, PEM (repeatable)", collect, [])
     .option("--threshold <n>", "distinct trusted keys that must have signed", (v) => Number.parseInt(v, 10), 1)
     .option("--builder-id <id>", "required builder id (name part matches when it has no @ref)")
@@ -133,6 +139,11 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
           minimumLevel: opts.slsaLevel,
         }).filter(([, v]) => v !== undefined),
       );
+      if (opts.image) {
+        const inputs = { image: opts.image, keys: opts.key, threshold: opts.threshold, policy, json: opts.json };
+        setExit(await runVerifyImage({ ...inputs, ...registryOptionsOf(opts) }, io));
+        return;
+      }
       setExit(
         await runVerify(
           { artifacts, digests: opts.digest, bundle: opts.bundle, keys: opts.key, threshold: opts.threshold, policy, json: opts.json },
@@ -149,6 +160,8 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .action(async (file: string, opts) => {
       setExit(await runInspect({ file, json: opts.json }, io));
     });
+
+  registerOciCommands(program, io, setExit);
 
   return program;
 }

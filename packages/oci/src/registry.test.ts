@@ -1,8 +1,8 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isProvenantError, verify } from "@provenant/core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { registryCredentials } from "./credentials/docker-config.js";
 import { MEDIA_TYPES } from "./manifest/media-types.js";
 import { parseImageReference } from "./reference/reference.js";
@@ -12,10 +12,11 @@ import { pushAttestation } from "./referrers/push.js";
 import { resolveImage } from "./referrers/resolve.js";
 import { RegistryClient } from "./registry/client.js";
 import { signedBundleFor, trustedKey } from "./test-support/bundle.js";
-import { makeOciLayout, skopeoCopy, skopeoInspectRaw, startRegistry, type TestRegistry } from "./test-support/registry.js";
+import { makeOciLayout, removeLayouts, skopeoCopy, skopeoInspectRaw, startRegistry, type TestRegistry } from "./test-support/registry.js";
 
 const IN_TOTO_SLSA = "https://slsa.dev/provenance/v1";
 const fast = { settleMs: 100 };
+afterAll(removeLayouts);
 
 describe("against distribution 2.8 (no referrers API), open", () => {
   let registry: TestRegistry;
@@ -169,6 +170,7 @@ describe("against distribution 2.8 with htpasswd Basic auth", () => {
     const image = await makeOciLayout("basic-config");
     await skopeoCopy(image, registry, "acme/config");
     const dockerConfig = await mkdtemp(join(tmpdir(), "provenant-docker-config-"));
+    onTestFinished(() => rm(dockerConfig, { recursive: true, force: true }));
     const auth = Buffer.from(`${registry.credentials!.username}:${registry.credentials!.password}`).toString("base64");
     await writeFile(join(dockerConfig, "config.json"), JSON.stringify({ auths: { [`http://${registry.host}`]: { auth } } }));
     const client = new RegistryClient({ credentials: registryCredentials({ env: { DOCKER_CONFIG: dockerConfig } }) });

@@ -12,6 +12,7 @@ import { type Io, writeFileAtomic } from "../io.js";
 import { loadSigningKey } from "../keys/load.js";
 import { ADAPTERS } from "../platforms/registry.js";
 import { resolveSubjects, type SubjectInputs } from "../subjects/subjects.js";
+import { pushAfterAttest, type PushResult } from "./oci.js";
 
 export interface AttestInputs extends Omit<SubjectInputs, "progress"> {
   key?: string;
@@ -21,6 +22,8 @@ export interface AttestInputs extends Omit<SubjectInputs, "progress"> {
   json: boolean;
   /** Platform-specific options (token audience and the like). */
   platformOptions: Record<string, string | undefined>;
+  /** Push the bundle beside each `oci://` subject. */
+  push?: boolean;
 }
 
 export function choosePlatform(requested: string, env: Io["env"]): PlatformName {
@@ -36,6 +39,10 @@ export async function runAttest(inputs: AttestInputs, io: Io): Promise<number> {
     throw new ProvenantError("EMPTY_SUBJECTS", "no subjects; give SUBJECT..., --checksums FILE or --digest NAME=sha256:HEX");
   }
   const platform = choosePlatform(inputs.platform, io.env);
+  const pushTargets = inputs.patterns.filter((pattern) => pattern.startsWith("oci://"));
+  if (inputs.push && pushTargets.length === 0) {
+    throw new ProvenantError("USAGE", "--push needs at least one oci://REGISTRY/REPO[:TAG|@DIGEST] subject to push beside");
+  }
   // Read the key first: a bad key should fail before minutes of hashing.
   const signer = keySigner(await loadSigningKey(inputs.key, io));
   const subjects = await resolveSubjects({ ...inputs, progress: !inputs.json }, io);
@@ -61,14 +68,18 @@ export async function runAttest(inputs: AttestInputs, io: Io): Promise<number> {
     const prefix = existing === "" || existing.endsWith("\n") ? existing : `${existing}\n`;
     await writeFileAtomic(jsonlPath, `${prefix}${JSON.stringify(envelope)}\n`);
   }
+  const pushed: PushResult[] = inputs.push
+    ? await pushAfterAttest(pushTargets, bundle, statement, io, inputs.registry ?? { insecureRegistries: [] })
+    : [];
   if (inputs.json) {
     io.stdout(
-      `${JSON.stringify({ platform, bundle: bundlePath, intotoJsonl: jsonlPath, keyId: signer.keyId, subjects: statement.subject }, null, 2)}\n`,
+      `${JSON.stringify({ platform, bundle: bundlePath, intotoJsonl: jsonlPath, keyId: signer.keyId, subjects: statement.subject, ...(inputs.push && { pushed }) }, null, 2)}\n`,
     );
   } else {
     io.stderr(`attested ${statement.subject.length} subject(s) on platform ${platform}, signed by key ${signer.keyId}\n`);
     io.stdout(`${bundlePath}\n`);
     if (jsonlPath) io.stdout(`${jsonlPath}\n`);
+    for (const p of pushed) io.stderr(`pushed attestation ${p.attestation} beside ${p.image} (${p.via})\n`);
   }
   return 0;
 }

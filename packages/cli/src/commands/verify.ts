@@ -33,6 +33,7 @@ export function readSignedDocuments(text: string, path: string): unknown[] {
 }
 
 export async function runVerify(inputs: VerifyInputs, io: Io): Promise<number> {
+  if (!inputs.bundle) throw new ProvenantError("USAGE", "no --bundle FILE; give one, or --image IMAGE to verify what its registry stores");
   if (inputs.artifacts.length === 0 && inputs.digests.length === 0) {
     throw new ProvenantError("USAGE", "nothing to verify against; give ARTIFACT... or --digest sha256:HEX");
   }

@@ -5,6 +5,7 @@ import { readTextFile } from "../io.js";
 import { parseChecksums, parseDigestOption } from "./checksums.js";
 import { collectFiles } from "./collect.js";
 import { hashFiles } from "./hash.js";
+import { isImageArgument, type RegistryOptions, resolveImageSubjects } from "./images.js";
 import { progressBar } from "./progress.js";
 
 export interface SubjectInputs {
@@ -13,6 +14,8 @@ export interface SubjectInputs {
   digests: readonly string[];
   /** Allow a progress bar (false under --json). */
   progress: boolean;
+  /** For image subjects (`oci://`, `oci-layout:`, `docker-archive:`). */
+  registry?: RegistryOptions;
 }
 
 /**
@@ -21,8 +24,11 @@ export interface SubjectInputs {
  */
 export async function resolveSubjects(inputs: SubjectInputs, io: Io): Promise<Subject[]> {
   const subjects: Subject[] = [];
-  if (inputs.patterns.length > 0) {
-    const { files, skipped } = await collectFiles(inputs.patterns, io.cwd);
+  const images = inputs.patterns.filter(isImageArgument);
+  const paths = inputs.patterns.filter((pattern) => !isImageArgument(pattern));
+  if (images.length > 0) subjects.push(...(await resolveImageSubjects(images, io, inputs.registry)).subjects);
+  if (paths.length > 0) {
+    const { files, skipped } = await collectFiles(paths, io.cwd);
     for (const s of skipped) io.stderr(`provenant: not following symbolic link ${s}\n`);
     const totalBytes = files.reduce((sum, f) => sum + f.size, 0);
     // "Long runs" only: a bar that flashes for a few files is noise.

@@ -1,13 +1,17 @@
-import { chmod, mkdtemp, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isProvenantError } from "@provenant/core";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { registryCredentials } from "./docker-config.js";
 
 // Shapes from docker/cli's configfile (config.json) and docker-credential-helpers' `get` protocol.
+const scratchDirs: string[] = [];
+afterAll(() => Promise.all(scratchDirs.map((dir) => rm(dir, { recursive: true, force: true }))));
+
 async function dockerConfig(config: unknown): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "provenant-docker-"));
+  scratchDirs.push(dir);
   await writeFile(join(dir, "config.json"), typeof config === "string" ? config : JSON.stringify(config));
   return dir;
 }
@@ -54,6 +58,7 @@ describe("registryCredentials", () => {
 
   it("runs a real docker-credential-* program from PATH", async () => {
     const bin = await mkdtemp(join(tmpdir(), "provenant-helper-"));
+    scratchDirs.push(bin);
     // Echoes the server URL it was asked about, proving it came through stdin.
     await writeFile(
       join(bin, "docker-credential-provenant-test"),

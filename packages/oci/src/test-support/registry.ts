@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -9,6 +9,18 @@ import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 
 const run = promisify(execFile);
+
+/** One scratch root per test file for layouts; `removeLayouts()` in `afterAll` deletes it. */
+let layoutRoot: string | undefined;
+function scratchRoot(): string {
+  layoutRoot ??= mkdtempSync(join(tmpdir(), "provenant-layouts-"));
+  return layoutRoot;
+}
+
+export function removeLayouts(): void {
+  if (layoutRoot) rmSync(layoutRoot, { recursive: true, force: true });
+  layoutRoot = undefined;
+}
 
 /** Where Debian's `docker-registry` package (distribution 2.8) installs the registry. */
 const REGISTRY_BINARY = "/usr/bin/docker-registry";
@@ -144,7 +156,7 @@ export async function makeOciLayout(
   seed: string,
   options: { tag?: string; platforms?: string[] } = {},
 ): Promise<LayoutImage> {
-  const dir = await mkdtemp(join(tmpdir(), "provenant-layout-"));
+  const dir = await mkdtemp(join(scratchRoot(), "layout-"));
   const tag = options.tag ?? "1.0";
   const blobs = join(dir, "blobs", "sha256");
   await mkdir(blobs, { recursive: true });

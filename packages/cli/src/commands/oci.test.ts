@@ -1,0 +1,139 @@
+import { createWriteStream } from "node:fs";
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { pipeline } from "node:stream/promises";
+import { type LayoutImage, makeOciLayout, removeLayouts, skopeoCopy, skopeoInspectRaw, startRegistry, type TestRegistry } from "@provenant/oci/testing";
+import { pack } from "tar-stream";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli, scratch } from "../test-support.js";
+
+let registry: TestRegistry;
+let image: LayoutImage;
+let dir: string;
+let cleanup: () => Promise<void>;
+
+beforeAll(async () => {
+  registry = await startRegistry();
+  image = await makeOciLayout("cli");
+  await skopeoCopy(image, registry, "acme/app");
+  ({ dir, cleanup } = await scratch());
+  const keys = await runCli(["keys", "generate", "--out", "signing"], { cwd: dir });
+  expect(keys.code).toBe(0);
+  expect((await runCli(["keys", "generate", "--out", "other"], { cwd: dir })).code).toBe(0);
+});
+afterAll(async () => {
+  await registry?.close();
+  await cleanup?.();
+  removeLayouts();
+});
+
+const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, { cwd: dir, env });
+const hex = () => image.digest.slice("sha256:".length);
+
+/**
+ * `docker save` from Docker 25 on: an OCI layout plus the legacy
+ * manifest.json (moby image/tarexport). `legacy` leaves out the layout parts,
+ * like older Docker and skopeo's docker-archive do.
+ */
+async function dockerArchive(layout: LayoutImage, file: string, legacy = false): Promise<void> {
+  const archive = pack();
+  const written = pipeline(archive, createWriteStream(file));
+  const blobs = await readdir(join(layout.dir, "blobs", "sha256"));
+  for (const blob of blobs) archive.entry({ name: `blobs/sha256/${blob}` }, await readFile(join(layout.dir, "blobs", "sha256", blob)));
+  if (!legacy) {
+    archive.entry({ name: "oci-layout" }, await readFile(join(layout.dir, "oci-layout")));
+    const index = JSON.parse(await readFile(join(layout.dir, "index.json"), "utf8"));
+    index.manifests[0].annotations["io.containerd.image.name"] = "registry.example/acme/saved:1.0";
+    archive.entry({ name: "index.json" }, JSON.stringify(index));
+  }
+  archive.entry({ name: "manifest.json" }, JSON.stringify([{ Config: "blobs/sha256/x", RepoTags: ["acme/saved:1.0"], Layers: [] }]));
+  archive.finalize();
+  await written;
+}
+
+describe("image subjects", () => {
+  it("names an oci:// image by registry/repository and its manifest digest", async () => {
+    const result = await cli(["subjects", "--json", `oci://${registry.host}/acme/app:${image.tag}`]);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual([{ name: `${registry.host}/acme/app`, digest: { sha256: hex() } }]);
+  });
+
+  it("reads an OCI layout directory, by tag or whole", async () => {
+    const tagged = await cli(["subjects", `oci-layout:${image.dir}:${image.tag}`]);
+    expect(tagged.stdout).toBe(`sha256:${hex()}  ${image.dir}\n`);
+    const missing = await cli(["subjects", `oci-layout:${image.dir}:nope`]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/no image tagged nope; it holds 1\.0/);
+  });
+
+  it("reads a docker save archive's manifest digest, and refuses an archive without one", async () => {
+    await dockerArchive(image, join(dir, "saved.tar"));
+    const saved = await cli(["subjects", "--json", "docker-archive:saved.tar"]);
+    expect(saved.code).toBe(0);
+    expect(JSON.parse(saved.stdout)).toEqual([{ name: "registry.example/acme/saved", digest: { sha256: hex() } }]);
+
+    await dockerArchive(image, join(dir, "legacy.tar"), true);
+    const legacy = await cli(["subjects", "docker-archive:legacy.tar"]);
+    expect(legacy.code).toBe(2);
+    expect(legacy.stderr).toMatch(/no index\.json, so it carries no manifest digest/);
+  });
+
+  it("refuses a malformed image reference with exit 2", async () => {
+    const result = await cli(["subjects", `oci://${registry.host}/Acme/App`]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/\[USAGE\].*lowercase/);
+  });
+});
+
+describe("attest --push, attestations list, verify --image, push", () => {
+  it("attests an image in the registry and verifies it from there", async () => {
+    const reference = `oci://${registry.host}/acme/app:${image.tag}`;
+    const attested = await cli(["attest", reference, "--key", "signing.key", "--platform", "local", "--push", "--bundle", "image.sigstore.json"]);
+    expect(attested.stderr).toMatch(/pushed attestation sha256:[0-9a-f]{64} beside .*acme\/app:1\.0@sha256:[0-9a-f]{64} \(referrers-tag\)/);
+    expect(attested.code).toBe(0);
+
+    const index = (await skopeoInspectRaw(registry, `acme/app:sha256-${hex()}`)) as { manifests: unknown[] };
+    expect(index.manifests).toHaveLength(1);
+
+    const listed = await cli(["attestations", "list", reference]);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/^sha256:[0-9a-f]{64} {2}referrers-tag {2}https:\/\/slsa\.dev\/provenance\/v1 {2}\d{4}-/);
+
+    const verified = await cli(["verify", "--image", reference, "--key", "signing.pub", "--build-type", "https://provenant.dev/buildtypes/local/v1"]);
+    expect(verified.stdout).toMatch(/^VERIFIED$/m);
+    expect(verified.code).toBe(0);
+
+    const wrongKey = await cli(["verify", "--image", reference, "--key", "other.pub"]);
+    expect(wrongKey.code).toBe(1);
+    expect(wrongKey.stdout).toMatch(/FAIL/);
+
+    const wrongPolicy = await cli(["verify", "--image", reference, "--key", "signing.pub", "--slsa-level", "2"]);
+    expect(wrongPolicy.code).toBe(1);
+
+    // The same bundle, pushed again with `push`, becomes a second listed attestation of the same content.
+    const pushed = await cli(["push", "--bundle", "image.sigstore.json", reference, "--json"]);
+    expect(pushed.code).toBe(0);
+    expect(JSON.parse(pushed.stdout)).toMatchObject({ via: "referrers-tag" });
+    const json = JSON.parse((await cli(["attestations", "list", "--json", reference])).stdout);
+    expect(json.attestations.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it("refuses to push a bundle that does not attest the image", async () => {
+    const other = await makeOciLayout("cli-other");
+    await skopeoCopy(other, registry, "acme/other");
+    await cli(["attest", `oci://${registry.host}/acme/app:${image.tag}`, "--key", "signing.key", "--platform", "local", "--bundle", "app.json"]);
+    const result = await cli(["push", "--bundle", "app.json", `oci://${registry.host}/acme/other:${other.tag}`]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/\[SUBJECT_MISMATCH\].*does not attest this image/);
+    const none = await cli(["verify", "--image", `${registry.host}/acme/other:${other.tag}`, "--key", "signing.pub"]);
+    expect(none.code).toBe(1);
+    expect(none.stdout).toMatch(/no readable attestations/);
+  });
+
+  it("says --push needs an oci:// subject", async () => {
+    const result = await cli(["attest", `oci-layout:${image.dir}`, "--key", "signing.key", "--platform", "local", "--push"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--push needs at least one oci:\/\//);
+  });
+});

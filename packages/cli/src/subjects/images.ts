@@ -1,0 +1,244 @@
+import { createReadStream } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { homedir } from "node:os";
+import { resolve } from "node:path";
+import { ProvenantError, type Subject } from "@provenant/core";
+import {
+  type Descriptor,
+  type ImageIndex,
+  type ImageReference,
+  ImageIndexSchema,
+  imageName,
+  parseImageReference,
+  RegistryClient,
+  registryCredentials,
+  resolveImage,
+  sha256Digest,
+} from "@provenant/oci";
+import { extract } from "tar-stream";
+import type { Io } from "../io.js";
+
+/** How the CLI reaches registries: from `--insecure-registry`, `--image-platform` and the environment. */
+export interface RegistryOptions {
+  insecureRegistries: readonly string[];
+  /** `os/arch[/variant]`: pick this child of a multi-arch index instead of keeping the index digest. */
+  imagePlatform?: string;
+}
+
+/** Comma-separated hosts, for CI systems where adding a flag is harder than a variable. */
+export const INSECURE_REGISTRIES_ENV = "PROVENANT_INSECURE_REGISTRIES";
+
+const IMAGE_PREFIXES = ["oci://", "oci-layout:", "docker-archive:"] as const;
+
+export function isImageArgument(argument: string): boolean {
+  return IMAGE_PREFIXES.some((prefix) => argument.startsWith(prefix));
+}
+
+export function createRegistryClient(io: Io, options: RegistryOptions = { insecureRegistries: [] }): RegistryClient {
+  const fromEnv = (io.env[INSECURE_REGISTRIES_ENV] ?? "")
+    .split(",")
+    .map((host) => host.trim())
+    .filter((host) => host !== "");
+  return new RegistryClient({
+    credentials: registryCredentials({
+      env: io.env,
+      homeDir: io.env.HOME ?? homedir(),
+      warn: (message) => io.stderr(`provenant: warning: ${message}\n`),
+    }),
+    insecureRegistries: [...options.insecureRegistries, ...fromEnv],
+  });
+}
+
+/** `oci://ghcr.io/acme/app:1.0` or plain `ghcr.io/acme/app:1.0`. */
+export function parseImageArgument(argument: string): ImageReference {
+  return parseImageReference(argument.startsWith("oci://") ? argument.slice("oci://".length) : argument);
+}
+
+/** An image subject in a registry, kept with its descriptor so `attest --push` can push beside it. */
+export interface RegistryImage {
+  reference: ImageReference;
+  descriptor: Descriptor;
+}
+
+export interface ImageSubjects {
+  subjects: Subject[];
+  /** The `oci://` subjects: the ones a bundle can be pushed beside. */
+  registryImages: RegistryImage[];
+}
+
+/**
+ * Resolves `oci://REGISTRY/REPO[:TAG|@DIGEST]`, `oci-layout:DIR[:TAG]` and
+ * `docker-archive:FILE.tar` into subjects named after the image and carrying
+ * its manifest digest — the digest a registry, `docker pull` and a
+ * deployment use, so the statement matches the image wherever it goes.
+ */
+export async function resolveImageSubjects(
+  argumentsList: readonly string[],
+  io: Io,
+  options: RegistryOptions = { insecureRegistries: [] },
+): Promise<ImageSubjects> {
+  const subjects: Subject[] = [];
+  const registryImages: RegistryImage[] = [];
+  let client: RegistryClient | undefined;
+  for (const argument of argumentsList) {
+    if (argument.startsWith("oci://")) {
+      client ??= createRegistryClient(io, options);
+      const resolved = await resolveImage(client, parseImageArgument(argument), {
+        ...(options.imagePlatform && { platform: options.imagePlatform }),
+      });
+      registryImages.push(resolved);
+      subjects.push({ name: imageName(resolved.reference), digest: { sha256: hexOf(resolved.descriptor.digest) } });
+    } else if (argument.startsWith("oci-layout:")) {
+      subjects.push(...(await ociLayoutSubjects(argument.slice("oci-layout:".length), io)));
+    } else {
+      subjects.push(...(await dockerArchiveSubjects(argument.slice("docker-archive:".length), io)));
+    }
+  }
+  return { subjects, registryImages };
+}
+
+function hexOf(digest: string): string {
+  if (!digest.startsWith("sha256:")) {
+    throw new ProvenantError("INVALID_DIGEST", `image digest ${digest}: only sha256 image digests can be subjects`);
+  }
+  return digest.slice("sha256:".length);
+}
+
+/** Annotations from the OCI image spec and containerd that name an image in a layout. */
+const REF_NAME = "org.opencontainers.image.ref.name";
+const CONTAINERD_NAME = "io.containerd.image.name";
+
+/** `DIR:TAG`, where TAG is what follows the last colon when it looks like a tag. */
+function splitLayoutArgument(text: string): { dir: string; tag?: string } {
+  const colon = text.lastIndexOf(":");
+  const tag = colon > 0 ? text.slice(colon + 1) : "";
+  if (tag !== "" && /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) return { dir: text.slice(0, colon), tag };
+  return { dir: text };
+}
+
+function parseLayoutIndex(indexBytes: Uint8Array, where: string): ImageIndex {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(indexBytes));
+  } catch (error) {
+    throw new ProvenantError("MALFORMED_JSON", `${where}/index.json is not valid JSON; expected an OCI image layout`, { cause: error });
+  }
+  const parsed = ImageIndexSchema.safeParse(json);
+  if (!parsed.success) throw new ProvenantError("MALFORMED_JSON", `${where}/index.json is not an OCI image index`);
+  return parsed.data;
+}
+
+/** Subjects from an image layout's `index.json` (image-spec `image-layout.md`), optionally one tag's. */
+function layoutSubjects(
+  index: ImageIndex,
+  blob: (digest: string) => Uint8Array | undefined,
+  where: string,
+  tag: string | undefined,
+  fallbackName: string,
+): Subject[] {
+  const chosen = index.manifests.filter((m) => tag === undefined || m.annotations?.[REF_NAME] === tag);
+  if (chosen.length === 0) {
+    const tags = index.manifests.map((m) => m.annotations?.[REF_NAME]).filter(Boolean);
+    throw new ProvenantError(
+      "NO_SUBJECTS_MATCHED",
+      `${where}: ${tag === undefined ? "no images" : `no image tagged ${tag}`}; it holds ${tags.length > 0 ? tags.join(", ") : "no tagged images"}`,
+    );
+  }
+  return chosen.map((descriptor) => {
+    const bytes = blob(descriptor.digest);
+    if (!bytes) throw new ProvenantError("NO_SUBJECTS_MATCHED", `${where}: index.json names ${descriptor.digest}, which is not among its blobs`);
+    if (sha256Digest(bytes) !== descriptor.digest) {
+      throw new ProvenantError("INVALID_DIGEST", `${where}: blob ${descriptor.digest} does not hash to its name; the layout is corrupt`);
+    }
+    const named = descriptor.annotations?.[CONTAINERD_NAME];
+    let name = fallbackName;
+    if (named) {
+      try {
+        name = imageName(parseImageReference(named));
+      } catch {
+        // An unparsable annotation is only a name; the digest is what counts.
+      }
+    }
+    return { name, digest: { sha256: hexOf(descriptor.digest) } };
+  });
+}
+
+async function ociLayoutSubjects(argument: string, io: Io): Promise<Subject[]> {
+  const { dir, tag } = splitLayoutArgument(argument);
+  const root = resolve(io.cwd, dir);
+  const read = async (path: string) => {
+    try {
+      return await readFile(resolve(root, path));
+    } catch {
+      return undefined;
+    }
+  };
+  const index = await read("index.json");
+  if (!index) throw new ProvenantError("NO_SUBJECTS_MATCHED", `oci-layout:${dir}: no index.json there; expected an OCI image layout directory`);
+  const where = `oci-layout:${dir}`;
+  const parsed = parseLayoutIndex(index, where);
+  const blobs = new Map<string, Uint8Array>();
+  for (const m of parsed.manifests) {
+    const bytes = await read(`blobs/${m.digest.replace(":", "/")}`);
+    if (bytes) blobs.set(m.digest, bytes);
+  }
+  return layoutSubjects(parsed, (digest) => blobs.get(digest), where, tag, dir);
+}
+
+/** Entries worth keeping in memory from an archive: the JSON documents, not layers. */
+const MAX_KEPT_ENTRY = 4 * 1024 * 1024;
+
+/**
+ * `docker save` output. Since Docker 25 the archive is also an OCI image
+ * layout (`index.json` + `blobs/sha256/`), which is where the manifest digest
+ * lives; older archives hold only `manifest.json` and image ids, which no
+ * registry knows, so they are refused rather than given a made-up digest.
+ */
+async function dockerArchiveSubjects(file: string, io: Io): Promise<Subject[]> {
+  const path = resolve(io.cwd, file);
+  const kept = new Map<string, Uint8Array>();
+  await new Promise<void>((done, fail) => {
+    const reader = extract();
+    reader.on("entry", (header, stream, next) => {
+      const name = header.name.replace(/^\.\//, "");
+      const wanted = header.type === "file" && (header.size ?? 0) <= MAX_KEPT_ENTRY && (name === "index.json" || name === "manifest.json" || name.startsWith("blobs/"));
+      if (!wanted) {
+        stream.on("end", next);
+        stream.resume();
+        return;
+      }
+      const chunks: Buffer[] = [];
+      stream.on("data", (chunk: unknown) => chunks.push(chunk as Buffer));
+      stream.on("end", () => {
+        kept.set(name, Buffer.concat(chunks));
+        next();
+      });
+    });
+    reader.on("finish", done);
+    reader.on("error", (error) =>
+      fail(new ProvenantError("MALFORMED_JSON", `docker-archive:${file} is not a tar archive (${error.message}); expected the output of docker save`, { cause: error })),
+    );
+    const input = createReadStream(path);
+    input.on("error", (error) => fail(new ProvenantError("IO_ERROR", `cannot read docker-archive:${file}: ${error.message}`, { cause: error })));
+    input.pipe(reader);
+  });
+  const index = kept.get("index.json");
+  if (!index) {
+    throw new ProvenantError(
+      "NO_SUBJECTS_MATCHED",
+      `docker-archive:${file} has no index.json, so it carries no manifest digest (docker save before Docker 25, or skopeo's docker-archive); save it with Docker 25 or later, or use oci-layout:DIR`,
+    );
+  }
+  let fallbackName = file;
+  const manifestJson = kept.get("manifest.json");
+  if (manifestJson) {
+    try {
+      const repoTag = (JSON.parse(new TextDecoder().decode(manifestJson)) as { RepoTags?: string[] }[])[0]?.RepoTags?.[0];
+      if (repoTag) fallbackName = imageName(parseImageReference(repoTag));
+    } catch {
+      // Names are a courtesy; the digest comes from index.json.
+    }
+  }
+  const where = `docker-archive:${file}`;
+  return layoutSubjects(parseLayoutIndex(index, where), (digest) => kept.get(`blobs/${digest.replace(":", "/")}`), where, undefined, fallbackName);
+}
