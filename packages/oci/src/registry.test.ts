@@ -178,3 +178,35 @@ describe("against distribution 2.8 with htpasswd Basic auth", () => {
     expect(resolved.descriptor.digest).toBe(image.digest);
   });
 });
+
+describe("against distribution 2.8 with token (Bearer) auth", () => {
+  let registry: TestRegistry;
+  beforeAll(async () => {
+    registry = await startRegistry({ tokenAuth: true });
+  });
+  afterAll(async () => {
+    await registry?.close();
+  });
+
+  it("gets tokens for pull and for push, then pushes and pulls", async () => {
+    const image = await makeOciLayout("token");
+    await skopeoCopy(image, registry, "acme/app");
+    registry.tokenRequests!.length = 0;
+    const client = new RegistryClient({ credentials: async () => registry.credentials });
+    const { reference, descriptor } = await resolveImage(client, parseImageReference(`${registry.host}/acme/app:${image.tag}`));
+    const bundle = await signedBundleFor(`${registry.host}/acme/app`, descriptor.digest);
+    await pushAttestation(client, reference, descriptor, bundle, { predicateType: IN_TOTO_SLSA, ...fast });
+    const pulled = await pullAttestations(client, reference, descriptor.digest);
+    expect(verify(pulled[0]!.document, { trustedKeys: [trustedKey], artifactDigests: [{ sha256: image.digest.slice(7) }] }).verified).toBe(true);
+    // One token per scope, reused across requests.
+    expect(registry.tokenRequests!.map((q) => `${q.get("service")} ${q.get("scope")}`)).toEqual([
+      "provenant-test-registry repository:acme/app:pull",
+      "provenant-test-registry repository:acme/app:pull,push",
+    ]);
+  });
+
+  it("reports the token service's refusal of wrong credentials", async () => {
+    const client = new RegistryClient({ credentials: async () => ({ username: "ci-bot", password: "wrong" }) });
+    await expect(client.getManifest(parseImageReference(`${registry.host}/acme/app`), "1.0")).rejects.toThrow(/token from http:\/\/127\.0\.0\.1:\d+: the registry answered HTTP 401/);
+  });
+});

@@ -1,12 +1,14 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
+import { importPKCS8, SignJWT } from "jose";
 
 const run = promisify(execFile);
 
@@ -46,7 +48,61 @@ export interface TestRegistry {
   /** `127.0.0.1:PORT` */
   host: string;
   credentials?: { username: string; password: string };
+  /** With token auth: the query strings the token service was asked with. */
+  tokenRequests?: URLSearchParams[];
   close(): Promise<void>;
+}
+
+const TOKEN_SERVICE = "provenant-test-registry";
+const TOKEN_ISSUER = "provenant-test-token-issuer";
+
+/**
+ * A Docker token service (distribution's "Token Authentication
+ * Specification"): Basic credentials in, a JWT out, signed by a key whose
+ * certificate the registry trusts (`rootcertbundle`), carried in `x5c`.
+ */
+async function startTokenService(
+  dir: string,
+  credentials: { username: string; password: string },
+): Promise<{ realm: string; certificate: string; requests: URLSearchParams[]; server: Server }> {
+  requireTool("/usr/bin/openssl", "openssl");
+  const keyPath = join(dir, "token.key");
+  const certificate = join(dir, "token.crt");
+  await run("/usr/bin/openssl", [
+    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+    "-keyout", keyPath, "-out", certificate, "-subj", "/CN=provenant-test-token", "-days", "2",
+  ]);
+  const key = await importPKCS8(await readFile(keyPath, "utf8"), "ES256");
+  const der = (await readFile(certificate, "utf8")).replace(/-----[^-]+-----|\s/g, "");
+  const expected = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString("base64")}`;
+  const requests: URLSearchParams[] = [];
+  const server = createHttpServer(async (request, response) => {
+    const query = new URL(request.url ?? "/", "http://token").searchParams;
+    requests.push(query);
+    if (request.headers.authorization !== expected) {
+      response.writeHead(401, { "content-type": "application/json" }).end(JSON.stringify({ details: "bad credentials" }));
+      return;
+    }
+    const access = query.getAll("scope").flatMap((scope) => {
+      const [type, name, actions] = scope.split(":");
+      return type && name && actions ? [{ type, name, actions: actions.split(",") }] : [];
+    });
+    const now = Math.floor(Date.now() / 1000);
+    const token = await new SignJWT({ access })
+      .setProtectedHeader({ alg: "ES256", typ: "JWT", x5c: [der] })
+      .setIssuer(TOKEN_ISSUER)
+      .setSubject(credentials.username)
+      .setAudience(query.get("service") ?? "")
+      .setIssuedAt(now)
+      .setNotBefore(now - 10)
+      .setExpirationTime(now + 300)
+      .setJti(randomUUID())
+      .sign(key);
+    response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ token, expires_in: 300 }));
+  });
+  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+  const { port } = server.address() as { port: number };
+  return { realm: `http://127.0.0.1:${port}/token`, certificate, requests, server };
 }
 
 /**
@@ -54,13 +110,25 @@ export interface TestRegistry {
  * directory. With `basicAuth`, an htpasswd file (bcrypt, made by `htpasswd -B`)
  * guards it.
  */
-export async function startRegistry(options: { basicAuth?: boolean } = {}): Promise<TestRegistry> {
+export async function startRegistry(options: { basicAuth?: boolean; tokenAuth?: boolean } = {}): Promise<TestRegistry> {
   requireTool(REGISTRY_BINARY, "docker-registry");
   const dir = await mkdtemp(join(tmpdir(), "provenant-registry-"));
   const port = await freePort();
-  const credentials = options.basicAuth ? { username: "ci-bot", password: "s3cret-Passw0rd" } : undefined;
+  const credentials = options.basicAuth || options.tokenAuth ? { username: "ci-bot", password: "s3cret-Passw0rd" } : undefined;
   let auth = "";
-  if (credentials) {
+  let tokenService: Awaited<ReturnType<typeof startTokenService>> | undefined;
+  if (credentials && options.tokenAuth) {
+    tokenService = await startTokenService(dir, credentials);
+    auth = [
+      "auth:",
+      "  token:",
+      `    realm: ${tokenService.realm}`,
+      `    service: ${TOKEN_SERVICE}`,
+      `    issuer: ${TOKEN_ISSUER}`,
+      `    rootcertbundle: ${tokenService.certificate}`,
+      "",
+    ].join("\n");
+  } else if (credentials) {
     requireTool("/usr/bin/htpasswd", "apache2-utils");
     const { stdout } = await run("/usr/bin/htpasswd", ["-Bbn", credentials.username, credentials.password]);
     await writeFile(join(dir, "htpasswd"), stdout);
@@ -106,7 +174,9 @@ export async function startRegistry(options: { basicAuth?: boolean } = {}): Prom
   return {
     host,
     ...(credentials && { credentials }),
+    ...(tokenService && { tokenRequests: tokenService.requests }),
     async close() {
+      tokenService?.server.close();
       child.kill("SIGTERM");
       await new Promise((done) => (child.exitCode !== null ? done(undefined) : child.once("exit", done)));
       await rm(dir, { recursive: true, force: true });
