@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from "commander";
-import { type ErrorCode, isProvenantError } from "@provenant/core";
+import { type ErrorCode, isProvenantError, ProvenantError } from "@provenant/core";
 import { keysGenerate } from "./commands/keys.js";
 import { listSubjects } from "./commands/subjects.js";
 import { runAttest } from "./commands/attest.js";
@@ -140,6 +140,9 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
         }).filter(([, v]) => v !== undefined),
       );
       if (opts.image) {
+        if (opts.bundle || artifacts.length > 0 || opts.digest.length > 0) {
+          throw new ProvenantError("USAGE", "--image verifies what the registry stores for that image; give it without --bundle, ARTIFACT or --digest");
+        }
         const inputs = { image: opts.image, keys: opts.key, threshold: opts.threshold, policy, json: opts.json };
         setExit(await runVerifyImage({ ...inputs, ...registryOptionsOf(opts) }, io));
         return;

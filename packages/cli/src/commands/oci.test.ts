@@ -131,6 +131,19 @@ describe("attest --push, attestations list, verify --image, push", () => {
     expect(none.stdout).toMatch(/no readable attestations/);
   });
 
+  it("reports verify --image as JSON, and refuses --image mixed with a bundle", async () => {
+    const reference = `oci://${registry.host}/acme/app:${image.tag}`;
+    await cli(["attest", reference, "--key", "signing.key", "--platform", "local", "--push", "--bundle", "json.sigstore.json"]);
+    const result = await cli(["verify", "--image", reference, "--key", "signing.pub", "--json"]);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report).toMatchObject({ image: `${registry.host}/acme/app:${image.tag}@${image.digest}`, verified: true });
+    expect(report.attestations[0]).toMatchObject({ source: "referrers-tag", verified: true });
+    const mixed = await cli(["verify", "--image", reference, "--bundle", "json.sigstore.json", "--key", "signing.pub"]);
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toMatch(/--image verifies what the registry stores/);
+  });
+
   it("says --push needs an oci:// subject", async () => {
     const result = await cli(["attest", `oci-layout:${image.dir}`, "--key", "signing.key", "--platform", "local", "--push"]);
     expect(result.code).toBe(2);
