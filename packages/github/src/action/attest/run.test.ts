@@ -1,0 +1,151 @@
+import { execFile } from "node:child_process";
+import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { generateKeyPair, isProvenantError } from "@provenant/core";
+import { startTestIssuer, type TestIssuer } from "@provenant/oidc/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pushTag, runnerEnvironment } from "../../test-support/scenarios.js";
+import type { ActionContext } from "../context.js";
+import { type AttestActionInputs, attestInputsFrom } from "../inputs.js";
+import { runAttestAction } from "./run.js";
+
+const run = promisify(execFile);
+const CLI = resolve(import.meta.dirname, "../../../../cli/dist/provenant.mjs");
+
+let issuer: TestIssuer;
+let workspace: string;
+const keys = generateKeyPair("ecdsa-p256");
+const encrypted = generateKeyPair("ed25519", "correct horse");
+
+beforeAll(async () => {
+  issuer = await startTestIssuer();
+  workspace = await mkdtemp(join(tmpdir(), "provenant-attest-action-"));
+  await mkdir(join(workspace, "dist"));
+  await writeFile(join(workspace, "dist/app-linux-amd64"), "binary one");
+  await writeFile(join(workspace, "dist/app-darwin-arm64"), "binary two");
+  await writeFile(join(workspace, "provenant.pub"), keys.publicKeyPem);
+});
+afterAll(async () => {
+  await issuer.close();
+});
+
+/** The job of a tag push granted `id-token: write`, its token served by the local issuer. */
+function jobContext(warnings: string[] = []): ActionContext {
+  const scenario = pushTag();
+  issuer.setTokenEndpointClaims(scenario.claims);
+  return {
+    env: {
+      ...runnerEnvironment(scenario),
+      ACTIONS_ID_TOKEN_REQUEST_URL: issuer.tokenUrl,
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: issuer.requestToken,
+      PROVENANT_GITHUB_OIDC_ISSUER: issuer.issuer,
+    },
+    cwd: workspace,
+    fetch: globalThis.fetch,
+    info: () => {},
+    warn: (message) => warnings.push(message),
+    now: () => new Date(),
+  };
+}
+
+/** Inputs as the runner hands them over: unset inputs are empty strings. */
+function inputs(values: Record<string, string>): AttestActionInputs {
+  return attestInputsFrom((name) => values[name] ?? "");
+}
+
+async function failure(promise: Promise<unknown>) {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!isProvenantError(error)) throw new Error(`expected a ProvenantError, got ${String(error)}`);
+  return error;
+}
+
+describe("runAttestAction", () => {
+  it("writes a bundle that `provenant verify` accepts at SLSA Build L2", async () => {
+    const result = await runAttestAction(
+      inputs({ "subject-path": "dist/*", "signing-key": keys.privateKeyPem, "bundle-path": "app.sigstore.json" }),
+      jobContext(),
+    );
+    expect(result.subjects.map((s) => s.name).sort()).toEqual(["dist/app-darwin-arm64", "dist/app-linux-amd64"]);
+    expect(result.factsSource).toBe("oidc-token");
+    expect(result.bundlePath).toBe(join(workspace, "app.sigstore.json"));
+
+    const { stdout } = await run(
+      process.execPath,
+      [CLI, "verify", "dist/app-linux-amd64", "--bundle", "app.sigstore.json", "--key", "provenant.pub",
+        "--source-uri", "github.com/codertocat/*", "--source-tag", "simple-tag", "--slsa-level", "2",
+        "--builder-id", "https://github.com/Codertocat/Hello-World/.github/workflows/release.yml", "--json"],
+      { cwd: workspace },
+    );
+    const report = JSON.parse(stdout) as { verified: boolean; slsaLevel: { level: number } };
+    expect(report.verified).toBe(true);
+    expect(report.slsaLevel.level).toBe(2);
+  });
+
+  it("lists the subjects and a working verify command in the job summary", async () => {
+    const result = await runAttestAction(inputs({ "subject-path": "dist/app-linux-amd64", "signing-key": keys.privateKeyPem }), jobContext());
+    expect(result.summary).toContain("| dist/app-linux-amd64 | `sha256:");
+    const command = result.summary.match(/^provenant verify .*$/m)?.[0];
+    expect(command).toBeDefined();
+    // The printed command is what a release manager runs; run it.
+    const args = command!.split(" ").slice(1).map((a) => (a === "provenant.pub" ? join(workspace, "provenant.pub") : a));
+    const { stdout } = await run(process.execPath, [CLI, ...args], { cwd: workspace });
+    expect(stdout).toContain("VERIFIED");
+  });
+
+  it("attests more than 1,024 subjects (GitHub's own action refuses them)", async () => {
+    const many = join(workspace, "many");
+    await mkdir(many);
+    await Promise.all(Array.from({ length: 1500 }, (_, i) => writeFile(join(many, `part-${i}.bin`), `part ${i}`)));
+    const result = await runAttestAction(
+      inputs({ "subject-path": "many", "signing-key": keys.privateKeyPem, "bundle-path": "many.sigstore.json" }),
+      jobContext(),
+    );
+    expect(result.subjects).toHaveLength(1500);
+    expect(result.summary).toContain("… and 1450 more");
+    const bundle = JSON.parse(await readFile(result.bundlePath, "utf8")) as { dsseEnvelope: { payload: string } };
+    const statement = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, "base64").toString()) as { subject: unknown[] };
+    expect(statement.subject).toHaveLength(1500);
+  });
+
+  it("takes subjects by digest and from a checksums file", async () => {
+    await writeFile(join(workspace, "SHA256SUMS"), `${"b".repeat(64)}  app.tar.gz\n`);
+    const result = await runAttestAction(
+      inputs({
+        "subject-digest": `sha256:${"a".repeat(64)}`,
+        "subject-name": "ghcr.io/acme/app",
+        "subject-checksums": "SHA256SUMS",
+        "signing-key": encrypted.privateKeyPem,
+        "key-password": "correct horse",
+      }),
+      jobContext(),
+    );
+    expect(result.subjects).toEqual([
+      { name: "app.tar.gz", digest: { sha256: "b".repeat(64) } },
+      { name: "ghcr.io/acme/app", digest: { sha256: "a".repeat(64) } },
+    ]);
+    expect(result.keyId).toBe(encrypted.keyId);
+  });
+
+  describe("refuses bad input before writing anything", () => {
+    const cases: [string, Record<string, string>, string][] = [
+      ["a glob that matches nothing", { "subject-path": "dist/*.exe", "signing-key": keys.privateKeyPem }, "NO_SUBJECTS_MATCHED"],
+      ["no subjects at all", { "signing-key": keys.privateKeyPem }, "EMPTY_SUBJECTS"],
+      ["a digest without a name", { "subject-digest": `sha256:${"a".repeat(64)}`, "signing-key": keys.privateKeyPem }, "USAGE"],
+      ["a malformed digest", { "subject-digest": "sha256:xyz", "subject-name": "app", "signing-key": keys.privateKeyPem }, "INVALID_DIGEST"],
+      ["an empty signing key", { "subject-path": "dist/*", "signing-key": "" }, "KEY_UNREADABLE"],
+      ["a wrong key password", { "subject-path": "dist/*", "signing-key": encrypted.privateKeyPem, "key-password": "wrong" }, "KEY_PASSWORD_WRONG"],
+    ];
+    it.each(cases)("%s", async (_name, values, code) => {
+      const path = join(workspace, `refused-${code}.json`);
+      const error = await failure(runAttestAction(inputs({ ...values, "bundle-path": path }), jobContext()));
+      expect(error.code).toBe(code);
+      expect(error.message).not.toContain(keys.privateKeyPem.split("\n")[1]!);
+      await expect(readFile(path)).rejects.toThrow(/ENOENT/);
+    });
+  });
+});

@@ -1,0 +1,90 @@
+import {
+  checkTitle,
+  parseProvenance,
+  type ProvenanceFields,
+  sourceOf,
+  type Subject,
+  type VerificationReport,
+} from "@provenant/core";
+
+// A job summary holds at most 1 MiB; thousands of subjects would not fit.
+const SUBJECT_ROWS = 50;
+
+/** Text inside a table cell: no column breaks, no HTML. */
+function cell(text: string): string {
+  return text.replace(/[|\\`<>]/g, (c) => `\\${c}`).replace(/\r?\n/g, " ");
+}
+
+/** Quotes an argument for a POSIX shell, for a command the reader copies. */
+function shellQuote(value: string): string {
+  return /^[\w@%+=:,./^-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+export function verifyCommandFor(subjects: readonly Subject[], bundlePath: string, provenance: ProvenanceFields): string {
+  const source = sourceOf(parseProvenance(provenance));
+  const builderName = provenance.runDetails.builder.id.replace(/@[^@]*$/, "");
+  const args = [
+    "provenant",
+    "verify",
+    subjects.length === 1 && subjects[0]?.name ? subjects[0].name : "ARTIFACT",
+    "--bundle",
+    bundlePath,
+    "--key",
+    "provenant.pub",
+    "--builder-id",
+    builderName,
+    ...(source ? ["--source-uri", source.repository] : []),
+    ...(source?.tag ? ["--source-tag", source.tag] : source?.branch ? ["--source-branch", source.branch] : []),
+  ];
+  return args.map(shellQuote).join(" ");
+}
+
+export function attestSummary(facts: {
+  subjects: readonly Subject[];
+  bundlePath: string;
+  keyId: string;
+  factsSource: string;
+  provenance: ProvenanceFields;
+}): string {
+  const { subjects } = facts;
+  const rows = subjects
+    .slice(0, SUBJECT_ROWS)
+    .map((s) => `| ${cell(s.name ?? "")} | \`${cell(Object.entries(s.digest).map(([a, h]) => `${a}:${h}`).join(" "))}\` |`);
+  const more = subjects.length > SUBJECT_ROWS ? [`| … and ${subjects.length - SUBJECT_ROWS} more | |`] : [];
+  const trust =
+    facts.factsSource === "oidc-token"
+      ? "Source and builder come from the job's verified OIDC token (SLSA Build L2 when verified with this key)."
+      : "Source and builder come from environment variables (no `id-token: write`), so verification grants SLSA Build L1 only.";
+  return [
+    "## Provenance attested",
+    "",
+    `Signed ${subjects.length} subject(s) with key \`${facts.keyId}\` into \`${cell(facts.bundlePath)}\`.`,
+    trust,
+    "",
+    "| Subject | Digest |",
+    "| --- | --- |",
+    ...rows,
+    ...more,
+    "",
+    "Verify it:",
+    "",
+    "```sh",
+    verifyCommandFor(subjects, facts.bundlePath, facts.provenance),
+    "```",
+    "",
+  ].join("\n");
+}
+
+export function verifySummary(report: VerificationReport, bundlePath: string): string {
+  const rows = report.checks.map((check) => `| ${check.status === "pass" ? "✅" : "❌"} | ${checkTitle(check.id)} | ${cell(check.reason)} |`);
+  return [
+    `## Provenance ${report.verified ? "verified" : "NOT verified"}`,
+    "",
+    `Bundle \`${cell(bundlePath)}\`: SLSA Build L${report.slsaLevel.level} (${cell(report.slsaLevel.reason)}).`,
+    "",
+    "| | Check | Result |",
+    "| --- | --- | --- |",
+    ...rows,
+    "",
+  ].join("\n");
+}
