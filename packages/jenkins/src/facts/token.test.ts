@@ -40,7 +40,7 @@ const scmClaims = () => ({
   git_url: "https://jenkins-bot:ghp_TOKENinURL@github.com/acme/app.git",
   git_commit: TOKEN_COMMIT,
   branch_name: "main",
-  tag_name: "${TAG_NAME}",
+  tag_name: `\${TAG_NAME}`,
 });
 
 async function collectWith(extraEnv: Record<string, string>, options: Record<string, string> = {}) {
@@ -67,7 +67,7 @@ describe("the OIDC Provider plugin's ID token", () => {
     const { provenance, warnings } = await collectWith({ PROVENANT_ID_TOKEN: await issuer.sign(defaultClaims()) });
     expect(provenance.runDetails.metadata?.provenant_factsSource).toBe("environment");
     expect(sourceOf(provenance)?.commit).toBe(COMMIT);
-    expect(warnings).toEqual([expect.stringContaining("git_url=${GIT_URL}")]);
+    expect(warnings).toEqual([expect.stringContaining(`git_url=\${GIT_URL}`)]);
   });
 
   it("reads the token from a file (OpenID Connect id token as file) through --token-variable", async () => {

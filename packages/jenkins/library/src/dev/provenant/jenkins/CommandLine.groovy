@@ -1,0 +1,86 @@
+package dev.provenant.jenkins
+
+/**
+ * Builds the provenant command line for the library's steps so that no value
+ * is ever part of a shell script: each argument goes into an environment
+ * variable (PROVENANT_ARG_0, PROVENANT_ARG_1, …) and the script only names
+ * them, double-quoted, so sh neither splits, globs nor substitutes them.
+ */
+class CommandLine implements Serializable {
+
+    /** Options a step accepts as a single value or a list; always a list of strings. */
+    static List listOf(value) {
+        List result = []
+        if (value instanceof List) {
+            for (int i = 0; i < value.size(); i++) {
+                result.add(value[i].toString())
+            }
+        } else if (value) {
+            result.add(value.toString())
+        }
+        return result
+    }
+
+    /**
+     * The CLI as argv: cliPath runs the single-file provenant.mjs with node;
+     * cli is a command ('provenant', 'npx --yes @provenant/cli') or a list.
+     */
+    static List cli(Map config) {
+        if (config.cliPath) {
+            return ['node', config.cliPath.toString()]
+        }
+        if (config.cli instanceof List) {
+            return listOf(config.cli)
+        }
+        if (config.cli) {
+            return config.cli.toString().tokenize(' ')
+        }
+        return ['provenant']
+    }
+
+    /** ['PREFIX0=value', …] for withEnv. */
+    static List variables(String prefix, List values) {
+        List result = []
+        for (int i = 0; i < values.size(); i++) {
+            result.add(prefix + i + '=' + values[i])
+        }
+        return result
+    }
+
+    /** '"$PREFIX0" "$PREFIX1"': names only, never values. */
+    static String quoted(String prefix, int count) {
+        List words = []
+        for (int i = 0; i < count; i++) {
+            words.add('"$' + prefix + i + '"')
+        }
+        return words.join(' ')
+    }
+
+    /**
+     * `checkout scm` returns the Git plugin's variables, which scripted
+     * pipelines do not put in the environment: pass those on, nothing else.
+     */
+    static List scmVariables(scmVars) {
+        List result = []
+        if (!(scmVars instanceof Map)) {
+            return result
+        }
+        for (String name : ['GIT_URL', 'GIT_COMMIT', 'GIT_BRANCH', 'GIT_LOCAL_BRANCH']) {
+            if (scmVars[name]) {
+                result.add(name + '=' + scmVars[name])
+            }
+        }
+        return result
+    }
+
+    /** Option names a step does not know, to fail early on typos. */
+    static List unknownOptions(Map config, List known) {
+        List result = []
+        for (Object name : config.keySet()) {
+            if (!known.contains(name)) {
+                result.add(name.toString())
+            }
+        }
+        return result
+    }
+}

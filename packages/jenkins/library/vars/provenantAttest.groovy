@@ -1,0 +1,77 @@
+import dev.provenant.jenkins.CommandLine
+
+// provenantAttest: SLSA v1.0 provenance for this build's artifacts, signed
+// with a key from Jenkins credentials, written as a Sigstore bundle and
+// archived. Options and defaults: provenantAttest.txt.
+//
+// Every value from the Jenkinsfile, the job or the checkout (subjects, the
+// bundle name, branch names in scmVars) reaches the shell only as an
+// environment variable that the fixed script quotes ("$PROVENANT_ARG_3"),
+// never as script text.
+
+def call(Map config = [:]) {
+    List known = ['subjects', 'keyCredentialsId', 'keyPasswordCredentialsId', 'bundle', 'cli', 'cliPath',
+                  'idTokenCredentialsId', 'tokenAudience', 'issuer', 'apiTokenCredentialsId', 'scmVars', 'archive']
+    List unknown = CommandLine.unknownOptions(config, known)
+    if (unknown) {
+        error("provenantAttest: unknown option(s) ${unknown.join(', ')}; expected some of ${known.join(', ')}")
+    }
+    if (!isUnix()) {
+        error('provenantAttest: runs on Unix agents (it calls sh); use a Linux or macOS node')
+    }
+    List subjects = CommandLine.listOf(config.subjects)
+    if (subjects.isEmpty()) {
+        error("provenantAttest: subjects is required: files or globs to attest, e.g. subjects: 'dist/*.tgz'")
+    }
+    if (!config.keyCredentialsId) {
+        error('provenantAttest: keyCredentialsId is required: the id of a Secret file credential holding the PEM private key')
+    }
+    if (config.cli && config.cliPath) {
+        error('provenantAttest: give cli or cliPath, not both')
+    }
+    String bundle = config.bundle ?: 'provenance.sigstore.json'
+
+    List args = CommandLine.cli(config)
+    args.addAll(['attest', '--platform', 'jenkins', '--bundle', bundle])
+    List credentials = [file(credentialsId: config.keyCredentialsId, variable: 'PROVENANT_KEY_FILE')]
+    if (config.keyPasswordCredentialsId) {
+        credentials.add(string(credentialsId: config.keyPasswordCredentialsId, variable: 'PROVENANT_KEY_PASSWORD'))
+    }
+    if (config.idTokenCredentialsId) {
+        // An "OpenID Connect id token" credential of the OIDC Provider plugin.
+        credentials.add(string(credentialsId: config.idTokenCredentialsId, variable: 'PROVENANT_ID_TOKEN'))
+        args.addAll(['--token-variable', 'PROVENANT_ID_TOKEN'])
+        if (config.tokenAudience) {
+            args.addAll(['--token-audience', config.tokenAudience.toString()])
+        }
+    }
+    if (config.apiTokenCredentialsId) {
+        // jenkins-cli.jar's names for a user API token; provenant reads them
+        // to record causes and parameters from <BUILD_URL>api/json.
+        credentials.add(usernamePassword(credentialsId: config.apiTokenCredentialsId,
+                usernameVariable: 'JENKINS_USER_ID', passwordVariable: 'JENKINS_API_TOKEN'))
+    }
+
+    List environment = CommandLine.variables('PROVENANT_ARG_', args) +
+            CommandLine.variables('PROVENANT_SUBJECT_', subjects) +
+            CommandLine.scmVariables(config.scmVars)
+    if (config.issuer) {
+        environment.add('PROVENANT_JENKINS_OIDC_ISSUER=' + config.issuer)
+    }
+    String script = CommandLine.quoted('PROVENANT_ARG_', args.size()) + ' --key "$PROVENANT_KEY_FILE" -- ' +
+            CommandLine.quoted('PROVENANT_SUBJECT_', subjects.size())
+
+    int status = 0
+    withEnv(environment) {
+        withCredentials(credentials) {
+            status = sh(label: 'provenant attest', script: script, returnStatus: true)
+        }
+    }
+    if (status != 0) {
+        error("provenantAttest: provenant attest failed with exit code ${status} (see its message above)")
+    }
+    if (config.archive != false) {
+        archiveArtifacts(artifacts: bundle, fingerprint: true)
+    }
+    return bundle
+}

@@ -1,0 +1,427 @@
+import { execFile, execFileSync } from "node:child_process";
+import { existsSync, realpathSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { generateKeyPair, parseBundle, parseProvenance, parseStatement, sourceOf } from "@provenant/core";
+import { startTestIssuer, type TestIssuer } from "@provenant/oidc/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { COMMIT, multibranch } from "../test-fixtures/environments.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const LIBRARY = resolve(here, "../../library");
+const STUB = join(here, "pipeline-stub.groovy");
+const CLI = resolve(here, "../../../cli/dist/provenant.mjs");
+
+interface Call {
+  step: string;
+  [field: string]: unknown;
+}
+interface StepResult {
+  name: string;
+  calls: Call[];
+  returned?: unknown;
+  error?: string;
+}
+
+/** JAVA_HOME for Debian's groovy launcher, which insists on one that exists. */
+function javaHome(): string {
+  const configured = process.env.JAVA_HOME;
+  if (configured && existsSync(join(configured, "bin", "java"))) return configured;
+  const java = execFileSync("sh", ["-c", "command -v java"], { encoding: "utf8" }).trim();
+  return dirname(dirname(realpathSync(java)));
+}
+
+function requireTools() {
+  try {
+    execFileSync("groovy", ["--version"], { env: { ...process.env, JAVA_HOME: javaHome() }, stdio: "pipe" });
+  } catch (cause) {
+    throw new Error("groovy is needed to run the shared library's tests: install Debian's `groovy` package (scripts/test does)", {
+      cause,
+    });
+  }
+  if (!existsSync(CLI)) {
+    throw new Error(`the built CLI is missing at ${CLI}: run \`pnpm --filter @provenant/cli build\` (turbo does it before this test)`);
+  }
+}
+
+// Prints what the CLI would receive, so the tests see argv exactly as sh passed it.
+const ARGV_PRINTER = ["node", "-e", "console.log(JSON.stringify({ argv: process.argv.slice(1), GIT_BRANCH: process.env.GIT_BRANCH }))"];
+const HOSTILE = ["main; rm -rf /", "$(id)", "`touch pwned`", "dist/a b.tgz", "$(touch pwned-too)"];
+const SIGNING_KEY_ID = "provenant-signing-key";
+
+let results: Map<string, StepResult>;
+let workspace: string;
+let scratch: string;
+let issuer: TestIssuer;
+let jenkinsEnv: Record<string, string>;
+
+function result(name: string): StepResult {
+  const found = results.get(name);
+  if (!found) throw new Error(`no result for case ${name}`);
+  return found;
+}
+const calls = (name: string, step: string) => result(name).calls.filter((call) => call.step === step);
+
+beforeAll(async () => {
+  requireTools();
+  scratch = await mkdtemp(join(tmpdir(), "provenant-jenkins-library-"));
+  workspace = join(scratch, "workspace");
+  await mkdir(join(workspace, "dist"), { recursive: true });
+  await writeFile(join(workspace, "dist", "app-1.0.tgz"), "the artifact\n");
+  const keys = generateKeyPair("ecdsa-p256");
+  await writeFile(join(workspace, "provenant.pub"), keys.publicKeyPem);
+  // Cases that run a real shell get this PATH and HOME: its `rm` only leaves
+  // a mark, so a quoting regression shows up as a failed test, not as
+  // `rm -rf /` on the machine running it.
+  const guard = join(scratch, "guard-bin");
+  await mkdir(guard);
+  await writeFile(join(guard, "rm"), `#!/bin/sh\nexec touch '${join(scratch, "rm-was-called")}'\n`, { mode: 0o755 });
+  const sandbox = { path: `${guard}:${process.env.PATH}`, home: join(scratch, "home") };
+  await mkdir(sandbox.home);
+
+  // The controller's OIDC issuer at <JENKINS_URL>oidc, as the plugin serves it.
+  issuer = await startTestIssuer({ pathPrefix: "/oidc" });
+  const controller = `${issuer.url}/`;
+  const jobUrl = `${controller}job/acme/job/app/job/main/`;
+  const branch = "main; rm -rf /";
+  jenkinsEnv = {
+    ...multibranch,
+    JENKINS_URL: controller,
+    JOB_URL: jobUrl,
+    BUILD_URL: `${jobUrl}42/`,
+    WORKSPACE: workspace,
+    BRANCH_NAME: branch,
+    GIT_BRANCH: branch,
+    GIT_URL: "https://jenkins-bot:ghp_SECRETinREMOTE@github.com/acme/app.git",
+  };
+  const idToken = await issuer.sign({
+    sub: jobUrl,
+    build_number: 42,
+    git_url: jenkinsEnv.GIT_URL,
+    git_commit: COMMIT,
+    branch_name: branch,
+  });
+
+  const unit = { env: { BRANCH_NAME: "main" }, credentials: { [SIGNING_KEY_ID]: "PEM", "key-password": "pw" } };
+  const cases = [
+    { ...unit, name: "attest defaults", step: "provenantAttest", config: { subjects: "dist/*.tgz", keyCredentialsId: SIGNING_KEY_ID } },
+    {
+      ...unit,
+      name: "attest with every option",
+      step: "provenantAttest",
+      credentials: { [SIGNING_KEY_ID]: "PEM", "key-password": "pw", "jenkins-oidc": "TOKEN", "jenkins-api": "jane:apitoken" },
+      config: {
+        subjects: ["dist/app.tgz", "dist/app.sbom.json"],
+        keyCredentialsId: SIGNING_KEY_ID,
+        keyPasswordCredentialsId: "key-password",
+        idTokenCredentialsId: "jenkins-oidc",
+        tokenAudience: "https://provenant.example.com",
+        issuer: "https://ci.example.com/job/acme/oidc",
+        apiTokenCredentialsId: "jenkins-api",
+        scmVars: { GIT_URL: "git@github.com:acme/app.git", GIT_COMMIT: COMMIT, GIT_BRANCH: "origin/main", GIT_PREVIOUS_COMMIT: COMMIT },
+        cliPath: "/opt/provenant/provenant.mjs",
+        bundle: "out/app.sigstore.json",
+        archive: false,
+      },
+    },
+    {
+      ...unit,
+      name: "attest hostile values through a real shell",
+      step: "provenantAttest",
+      execute: true,
+      ...sandbox,
+      cwd: scratch,
+      config: {
+        subjects: HOSTILE,
+        bundle: "$(touch pwned).json",
+        keyCredentialsId: SIGNING_KEY_ID,
+        scmVars: { GIT_URL: "https://github.com/acme/app", GIT_COMMIT: COMMIT, GIT_BRANCH: "$(id)" },
+        cli: ARGV_PRINTER,
+      },
+    },
+    { ...unit, name: "attest without subjects", step: "provenantAttest", config: { keyCredentialsId: SIGNING_KEY_ID } },
+    { ...unit, name: "attest without a key", step: "provenantAttest", config: { subjects: "dist/*" } },
+    { ...unit, name: "attest with a typo", step: "provenantAttest", config: { subject: "dist/*", keyCredentialsId: SIGNING_KEY_ID } },
+    {
+      ...unit,
+      name: "attest with cli and cliPath",
+      step: "provenantAttest",
+      config: { subjects: "dist/*", keyCredentialsId: SIGNING_KEY_ID, cli: "provenant", cliPath: "/opt/provenant.mjs" },
+    },
+    { ...unit, name: "attest on Windows", step: "provenantAttest", unix: false, config: { subjects: "d", keyCredentialsId: SIGNING_KEY_ID } },
+    { ...unit, name: "attest when the CLI fails", step: "provenantAttest", shStatus: 2, config: { subjects: "d", keyCredentialsId: SIGNING_KEY_ID } },
+    {
+      ...unit,
+      name: "verify with a policy",
+      step: "provenantVerify",
+      config: {
+        artifacts: "dist/app.tgz",
+        publicKey: "keys/provenant.pub",
+        builderId: "https://ci.example.com/",
+        sourceUri: "github.com/acme/*",
+        sourceBranch: "main; rm -rf /",
+        slsaLevel: 2,
+        cli: "npx --yes @provenant/cli",
+      },
+    },
+    {
+      ...unit,
+      name: "verify with a key credential",
+      step: "provenantVerify",
+      credentials: { "provenant-public-key": "PUBLIC PEM" },
+      config: { artifacts: ["dist/a.tgz", "dist/b.tgz"], publicKeyCredentialsId: "provenant-public-key", bundle: "b.json" },
+    },
+    { ...unit, name: "verify failing", step: "provenantVerify", shStatus: 1, config: { artifacts: "a", publicKey: "k.pub" } },
+    { ...unit, name: "verify unable to run", step: "provenantVerify", shStatus: 2, config: { artifacts: "a", publicKey: "k.pub" } },
+    { ...unit, name: "verify without a key", step: "provenantVerify", config: { artifacts: "a" } },
+    // End to end: the steps run the built CLI in a workspace with a Jenkins
+    // environment, the key and the ID token bound as credentials.
+    {
+      name: "e2e attest",
+      step: "provenantAttest",
+      execute: true,
+      ...sandbox,
+      cwd: workspace,
+      env: jenkinsEnv,
+      credentials: { [SIGNING_KEY_ID]: keys.privateKeyPem, "jenkins-oidc": idToken },
+      config: { subjects: "dist/*.tgz", keyCredentialsId: SIGNING_KEY_ID, idTokenCredentialsId: "jenkins-oidc", cliPath: CLI },
+    },
+    {
+      name: "e2e verify",
+      step: "provenantVerify",
+      execute: true,
+      ...sandbox,
+      cwd: workspace,
+      env: jenkinsEnv,
+      config: {
+        artifacts: "dist/app-1.0.tgz",
+        publicKey: "provenant.pub",
+        builderId: controller,
+        sourceUri: "github.com/acme/app",
+        sourceBranch: branch,
+        slsaLevel: 2,
+        cliPath: CLI,
+      },
+    },
+    {
+      name: "e2e verify against another branch",
+      step: "provenantVerify",
+      execute: true,
+      ...sandbox,
+      cwd: workspace,
+      env: jenkinsEnv,
+      config: { artifacts: "dist/app-1.0.tgz", publicKey: "provenant.pub", sourceBranch: "release", cliPath: CLI },
+    },
+  ];
+  const casesFile = join(scratch, "cases.json");
+  await writeFile(casesFile, JSON.stringify(cases));
+  const { stdout } = await promisify(execFile)("groovy", [STUB, LIBRARY, casesFile], {
+    env: { ...process.env, JAVA_HOME: javaHome() },
+    maxBuffer: 16 * 1024 * 1024,
+    timeout: 110_000,
+  });
+  results = new Map((JSON.parse(stdout) as StepResult[]).map((r) => [r.name, r]));
+});
+
+afterAll(async () => {
+  await issuer?.close();
+  if (scratch) await rm(scratch, { recursive: true, force: true });
+});
+
+const attestScript = (argCount: number, subjectCount: number) =>
+  [
+    ...Array.from({ length: argCount }, (_, i) => `"$PROVENANT_ARG_${i}"`),
+    '--key "$PROVENANT_KEY_FILE" --',
+    ...Array.from({ length: subjectCount }, (_, i) => `"$PROVENANT_SUBJECT_${i}"`),
+  ].join(" ");
+
+describe("provenantAttest", () => {
+  it("binds the key, runs a fixed script over quoted variables, archives the bundle", () => {
+    const run = result("attest defaults");
+    expect(run.error).toBeUndefined();
+    expect(run.returned).toBe("provenance.sigstore.json");
+    expect(run.calls.map((call) => call.step)).toEqual(["withEnv", "withCredentials", "sh", "archiveArtifacts"]);
+    expect(calls("attest defaults", "withEnv")[0]?.variables).toEqual([
+      "PROVENANT_ARG_0=provenant",
+      "PROVENANT_ARG_1=attest",
+      "PROVENANT_ARG_2=--platform",
+      "PROVENANT_ARG_3=jenkins",
+      "PROVENANT_ARG_4=--bundle",
+      "PROVENANT_ARG_5=provenance.sigstore.json",
+      "PROVENANT_SUBJECT_0=dist/*.tgz",
+    ]);
+    expect(calls("attest defaults", "withCredentials")[0]?.bindings).toEqual([
+      { $class: "FileBinding", credentialsId: SIGNING_KEY_ID, variable: "PROVENANT_KEY_FILE" },
+    ]);
+    const sh = calls("attest defaults", "sh")[0];
+    expect(sh?.script).toBe(attestScript(6, 1));
+    expect(sh?.label).toBe("provenant attest");
+    expect(sh?.environment).toMatchObject({ PROVENANT_KEY_FILE: expect.any(String) });
+    expect(calls("attest defaults", "archiveArtifacts")).toEqual([
+      { step: "archiveArtifacts", artifacts: "provenance.sigstore.json", fingerprint: true },
+    ]);
+  });
+
+  it("passes every option as arguments or bound variables, and only the Git variables of scmVars", () => {
+    const run = result("attest with every option");
+    expect(run.error).toBeUndefined();
+    expect(calls("attest with every option", "withEnv")[0]?.variables).toEqual([
+      "PROVENANT_ARG_0=node",
+      "PROVENANT_ARG_1=/opt/provenant/provenant.mjs",
+      "PROVENANT_ARG_2=attest",
+      "PROVENANT_ARG_3=--platform",
+      "PROVENANT_ARG_4=jenkins",
+      "PROVENANT_ARG_5=--bundle",
+      "PROVENANT_ARG_6=out/app.sigstore.json",
+      "PROVENANT_ARG_7=--token-variable",
+      "PROVENANT_ARG_8=PROVENANT_ID_TOKEN",
+      "PROVENANT_ARG_9=--token-audience",
+      "PROVENANT_ARG_10=https://provenant.example.com",
+      "PROVENANT_SUBJECT_0=dist/app.tgz",
+      "PROVENANT_SUBJECT_1=dist/app.sbom.json",
+      "GIT_URL=git@github.com:acme/app.git",
+      `GIT_COMMIT=${COMMIT}`,
+      "GIT_BRANCH=origin/main",
+      "PROVENANT_JENKINS_OIDC_ISSUER=https://ci.example.com/job/acme/oidc",
+    ]);
+    expect(calls("attest with every option", "withCredentials")[0]?.bindings).toEqual([
+      { $class: "FileBinding", credentialsId: SIGNING_KEY_ID, variable: "PROVENANT_KEY_FILE" },
+      { $class: "StringBinding", credentialsId: "key-password", variable: "PROVENANT_KEY_PASSWORD" },
+      { $class: "StringBinding", credentialsId: "jenkins-oidc", variable: "PROVENANT_ID_TOKEN" },
+      {
+        $class: "UsernamePasswordMultiBinding",
+        credentialsId: "jenkins-api",
+        usernameVariable: "JENKINS_USER_ID",
+        passwordVariable: "JENKINS_API_TOKEN",
+      },
+    ]);
+    expect(calls("attest with every option", "sh")[0]?.script).toBe(attestScript(11, 2));
+    expect(calls("attest with every option", "archiveArtifacts")).toEqual([]);
+    expect(run.returned).toBe("out/app.sigstore.json");
+  });
+
+  it("hands branch names like `main; rm -rf /` and `$(id)` to the CLI verbatim, never to the shell", async () => {
+    const run = result("attest hostile values through a real shell");
+    expect(run.error).toBeUndefined();
+    const sh = calls("attest hostile values through a real shell", "sh")[0]!;
+    for (const value of [...HOSTILE, "$(touch pwned).json"]) expect(sh.script).not.toContain(value);
+    const received = JSON.parse(String(sh.stdout));
+    expect(received).toEqual({
+      argv: [
+        "attest",
+        "--platform",
+        "jenkins",
+        "--bundle",
+        "$(touch pwned).json",
+        "--key",
+        (sh.environment as Record<string, string>).PROVENANT_KEY_FILE,
+        "--",
+        ...HOSTILE,
+      ],
+      GIT_BRANCH: "$(id)",
+    });
+    for (const mark of ["pwned", "pwned-too", "rm-was-called"]) expect(existsSync(join(scratch, mark))).toBe(false);
+  });
+
+  it.each([
+    ["attest without subjects", "subjects is required"],
+    ["attest without a key", "keyCredentialsId is required"],
+    ["attest with a typo", "unknown option(s) subject"],
+    ["attest with cli and cliPath", "give cli or cliPath, not both"],
+    ["attest on Windows", "runs on Unix agents"],
+    ["attest when the CLI fails", "failed with exit code 2"],
+  ])("%s fails the build: %s", (name, message) => {
+    const run = result(name);
+    expect(run.error).toContain(message);
+    expect(calls(name, "archiveArtifacts")).toEqual([]);
+  });
+});
+
+describe("provenantVerify", () => {
+  it("turns the policy into arguments of a fixed script", () => {
+    const run = result("verify with a policy");
+    expect(run.error).toBeUndefined();
+    expect(run.returned).toBe(true);
+    expect(calls("verify with a policy", "withEnv")[0]?.variables).toEqual([
+      "PROVENANT_ARG_0=npx",
+      "PROVENANT_ARG_1=--yes",
+      "PROVENANT_ARG_2=@provenant/cli",
+      "PROVENANT_ARG_3=verify",
+      "PROVENANT_ARG_4=--bundle",
+      "PROVENANT_ARG_5=provenance.sigstore.json",
+      "PROVENANT_ARG_6=--key",
+      "PROVENANT_ARG_7=keys/provenant.pub",
+      "PROVENANT_ARG_8=--builder-id",
+      "PROVENANT_ARG_9=https://ci.example.com/",
+      "PROVENANT_ARG_10=--source-uri",
+      "PROVENANT_ARG_11=github.com/acme/*",
+      "PROVENANT_ARG_12=--source-branch",
+      "PROVENANT_ARG_13=main; rm -rf /",
+      "PROVENANT_ARG_14=--slsa-level",
+      "PROVENANT_ARG_15=2",
+      "PROVENANT_ARTIFACT_0=dist/app.tgz",
+    ]);
+    const script = calls("verify with a policy", "sh")[0]?.script as string;
+    expect(script).toBe(
+      `${Array.from({ length: 16 }, (_, i) => `"$PROVENANT_ARG_${i}"`).join(" ")} -- "$PROVENANT_ARTIFACT_0"`,
+    );
+    expect(calls("verify with a policy", "withCredentials")).toEqual([]);
+  });
+
+  it("binds a public key credential as a file", () => {
+    const run = result("verify with a key credential");
+    expect(run.error).toBeUndefined();
+    expect(calls("verify with a key credential", "withCredentials")[0]?.bindings).toEqual([
+      { $class: "FileBinding", credentialsId: "provenant-public-key", variable: "PROVENANT_PUBLIC_KEY_FILE" },
+    ]);
+    expect(calls("verify with a key credential", "sh")[0]?.script).toBe(
+      '"$PROVENANT_ARG_0" "$PROVENANT_ARG_1" "$PROVENANT_ARG_2" "$PROVENANT_ARG_3" --key "$PROVENANT_PUBLIC_KEY_FILE" -- "$PROVENANT_ARTIFACT_0" "$PROVENANT_ARTIFACT_1"',
+    );
+  });
+
+  it.each([
+    ["verify failing", "provenance.sigstore.json does not verify for a"],
+    ["verify unable to run", "could not run (exit code 2"],
+    ["verify without a key", "give publicKey"],
+  ])("%s fails the build: %s", (name, message) => {
+    expect(result(name).error).toContain(message);
+  });
+});
+
+describe("end to end: the steps run the built CLI in a Jenkins workspace", () => {
+  it("attests with the bound key and ID token, and the bundle verifies at SLSA Build L2", async () => {
+    const attest = result("e2e attest");
+    const attestSh = calls("e2e attest", "sh")[0];
+    expect(attest.error, String(attestSh?.stderr)).toBeUndefined();
+    expect(calls("e2e attest", "archiveArtifacts")).toEqual([
+      { step: "archiveArtifacts", artifacts: "provenance.sigstore.json", fingerprint: true },
+    ]);
+    const bundleText = await readFile(join(workspace, "provenance.sigstore.json"), "utf8");
+    expect(bundleText + String(attestSh?.stdout) + String(attestSh?.stderr)).not.toContain("ghp_SECRETinREMOTE");
+
+    const envelope = parseBundle(JSON.parse(bundleText)).dsseEnvelope!;
+    const statement = parseStatement(JSON.parse(Buffer.from(envelope.payload, "base64").toString("utf8")));
+    expect(statement.subject.map((s) => s.name)).toEqual(["dist/app-1.0.tgz"]);
+    const provenance = parseProvenance(statement.predicate);
+    expect(provenance.runDetails.metadata?.provenant_factsSource).toBe("oidc-token");
+    expect(sourceOf(provenance)).toMatchObject({
+      uri: "https://github.com/acme/app",
+      branch: "main; rm -rf /",
+      commit: COMMIT,
+    });
+
+    const verify = result("e2e verify");
+    const verifySh = calls("e2e verify", "sh")[0];
+    expect(verify.error, `${verifySh?.stdout}\n${verifySh?.stderr}`).toBeUndefined();
+    expect(verifySh?.status).toBe(0);
+  });
+
+  it("fails the build when the policy asks for another branch", () => {
+    const run = result("e2e verify against another branch");
+    expect(run.error).toContain("does not verify");
+    expect(calls("e2e verify against another branch", "sh")[0]?.status).toBe(1);
+  });
+});
