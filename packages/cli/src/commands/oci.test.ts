@@ -1,7 +1,8 @@
 import { createWriteStream } from "node:fs";
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
+import { gzipSync } from "node:zlib";
 import { type LayoutImage, makeOciLayout, removeLayouts, skopeoCopy, skopeoInspectRaw, startRegistry, type TestRegistry } from "@provenant/oci/testing";
 import { pack } from "tar-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -72,6 +73,17 @@ describe("image subjects", () => {
     const saved = await cli(["subjects", "--json", "docker-archive:saved.tar"]);
     expect(saved.code).toBe(0);
     expect(JSON.parse(saved.stdout)).toEqual([{ name: "registry.example/acme/saved", digest: { sha256: hex() } }]);
+
+    // docker save | gzip > saved.tar.gz
+    await writeFile(join(dir, "saved.tar.gz"), gzipSync(await readFile(join(dir, "saved.tar"))));
+    const gzipped = await cli(["subjects", "--json", "docker-archive:saved.tar.gz"]);
+    expect(gzipped.code).toBe(0);
+    expect(JSON.parse(gzipped.stdout)[0].digest).toEqual({ sha256: hex() });
+
+    await writeFile(join(dir, "not.tar"), "this is not a tar archive, just text long enough to be read as a header ".repeat(10));
+    const notTar = await cli(["subjects", "docker-archive:not.tar"]);
+    expect(notTar.code).toBe(2);
+    expect(notTar.stderr).toMatch(/docker-archive:not\.tar/);
 
     await dockerArchive(image, join(dir, "legacy.tar"), true);
     const legacy = await cli(["subjects", "docker-archive:legacy.tar"]);

@@ -2,6 +2,7 @@ import { createReadStream } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { resolve } from "node:path";
+import { createGunzip } from "node:zlib";
 import { ProvenantError, type Subject } from "@provenant/core";
 import {
   type Descriptor,
@@ -220,7 +221,18 @@ async function dockerArchiveSubjects(file: string, io: Io): Promise<Subject[]> {
     );
     const input = createReadStream(path);
     input.on("error", (error) => fail(new ProvenantError("IO_ERROR", `cannot read docker-archive:${file}: ${error.message}`, { cause: error })));
-    input.pipe(reader);
+    // `docker save | gzip` is common; sniff the gzip magic rather than trust the file name.
+    input.once("readable", () => {
+      const head: Buffer | null = input.read(2);
+      if (head) input.unshift(head);
+      if (head?.[0] === 0x1f && head[1] === 0x8b) {
+        const gunzip = createGunzip();
+        gunzip.on("error", (error) => fail(new ProvenantError("IO_ERROR", `docker-archive:${file}: broken gzip (${error.message})`, { cause: error })));
+        input.pipe(gunzip).pipe(reader);
+      } else {
+        input.pipe(reader);
+      }
+    });
   });
   const index = kept.get("index.json");
   if (!index) {
