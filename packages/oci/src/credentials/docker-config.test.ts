@@ -25,6 +25,14 @@ describe("registryCredentials", () => {
     expect(await source("ghcr.io")).toEqual({ username: "env", password: "pw" });
   });
 
+  it("keeps the variables' credentials to PROVENANT_REGISTRY_HOSTS when set", async () => {
+    const env = { PROVENANT_REGISTRY_USERNAME: "env", PROVENANT_REGISTRY_PASSWORD: "pw", PROVENANT_REGISTRY_HOSTS: "ghcr.io, registry.corp:5000" };
+    const source = registryCredentials({ env, homeDir: "/nonexistent" });
+    expect(await source("ghcr.io")).toEqual({ username: "env", password: "pw" });
+    expect(await source("registry.corp:5000")).toEqual({ username: "env", password: "pw" });
+    expect(await source("docker.io")).toBeUndefined();
+  });
+
   it("reads auths by host, with or without scheme, and Docker Hub under its index URL", async () => {
     const dir = await dockerConfig({
       auths: {

@@ -56,6 +56,16 @@ function sameRegistry(key: string, registry: string): boolean {
   return host === registry.toLowerCase() || (isDockerHub(registry) && isDockerHub(host));
 }
 
+/**
+ * `PROVENANT_REGISTRY_HOSTS` (comma-separated) keeps the variables' credentials
+ * for the registries they belong to; without it they go to any registry that
+ * asks, which is simplest when a job talks to one registry.
+ */
+function envCredentialsApply(hosts: string | undefined, registry: string): boolean {
+  if (!hosts || hosts.trim() === "") return true;
+  return hosts.split(",").some((host) => host.trim() !== "" && sameRegistry(host.trim(), registry));
+}
+
 const runHelperProcess: CredentialHelperRunner = (helper, serverUrl) =>
   new Promise((resolve, reject) => {
     // argv array, no shell: the helper name came from a config file.
@@ -72,7 +82,8 @@ const runHelperProcess: CredentialHelperRunner = (helper, serverUrl) =>
 
 /**
  * Credentials the way docker finds them, plus Provenant's own variables:
- * `PROVENANT_REGISTRY_USERNAME`/`PROVENANT_REGISTRY_PASSWORD` first, then
+ * `PROVENANT_REGISTRY_USERNAME`/`PROVENANT_REGISTRY_PASSWORD` first (for the
+ * hosts in `PROVENANT_REGISTRY_HOSTS` when that is set), then
  * `$DOCKER_CONFIG/config.json` (default `~/.docker/config.json`):
  * `credHelpers[host]`, `auths[host]`, then `credsStore`.
  */
@@ -82,7 +93,7 @@ export function registryCredentials(options: RegistryCredentialOptions): Credent
   const configPath = join(options.env.DOCKER_CONFIG ?? join(options.homeDir ?? homedir(), ".docker"), "config.json");
   return async (registry) => {
     const { PROVENANT_REGISTRY_USERNAME: username, PROVENANT_REGISTRY_PASSWORD: password } = options.env;
-    if (username && password) return { username, password };
+    if (username && password && envCredentialsApply(options.env.PROVENANT_REGISTRY_HOSTS, registry)) return { username, password };
     config ??= readDockerConfig(configPath);
     const loaded = await config;
     if (!loaded) return undefined;
