@@ -88,19 +88,20 @@ async function tokenIdentity(
   });
 
   const subject = String(claims.sub);
-  const subjectIsJob = /^https?:\/\//.test(subject);
-  if (subjectIsJob && jobUrl !== undefined && withTrailingSlash(subject) !== jobUrl) {
-    throw new ProvenantError("TOKEN_INVALID", `the ID token was issued to job ${subject}, but this build belongs to ${jobUrl}`);
+  // Compared in the same normal form as JOB_URL (no user info, trailing slash).
+  const subjectJobUrl = /^https?:\/\//.test(subject) ? withTrailingSlash(publicUrl(subject, "the ID token's sub")) : undefined;
+  if (subjectJobUrl !== undefined && jobUrl !== undefined && subjectJobUrl !== jobUrl) {
+    throw new ProvenantError("TOKEN_INVALID", `the ID token was issued to job ${subjectJobUrl}, but this build belongs to ${jobUrl}`);
   }
   const tokenBuild = present(claims.build_number);
   if (tokenBuild !== undefined && tokenBuild !== String(buildNumber)) {
     throw new ProvenantError("TOKEN_INVALID", `the ID token was issued to build #${tokenBuild}, but this is build #${buildNumber}`);
   }
-  if (!subjectIsJob) {
+  if (subjectJobUrl === undefined) {
     context.warn(`the ID token's sub is not a job URL (keep the default \${JOB_URL} template); facts are recorded as coming from the environment`);
     return { issuer };
   }
-  const identity: TokenIdentity = { issuer, jobUrl: withTrailingSlash(publicUrl(subject, "the ID token's sub")) };
+  const identity: TokenIdentity = { issuer, jobUrl: subjectJobUrl };
   if (present(claims.git_url) === undefined || present(claims.git_commit) === undefined) {
     context.warn(`the ID token has no git_url/git_commit claims, so the source comes from environment variables (SLSA Build L1); ${CLAIM_TEMPLATES_HINT}`);
     return identity;

@@ -70,6 +70,14 @@ describe("the OIDC Provider plugin's ID token", () => {
     expect(warnings).toEqual([expect.stringContaining(`git_url=\${GIT_URL}`)]);
   });
 
+  it("with a custom sub template: verified, but nothing ties it to this job, so the facts stay environment", async () => {
+    const token = await issuer.sign({ ...scmClaims(), sub: "jenkins:acme/app/main" });
+    const { facts, warnings } = await collectWith({ PROVENANT_ID_TOKEN: token });
+    expect(facts.factsSource).toBe("environment");
+    expect(facts.scm.commit).toBe(COMMIT);
+    expect(warnings).toEqual([expect.stringContaining("sub is not a job URL")]);
+  });
+
   it("reads the token from a file (OpenID Connect id token as file) through --token-variable", async () => {
     const dir = await mkdtemp(join(tmpdir(), "provenant-jenkins-"));
     try {
