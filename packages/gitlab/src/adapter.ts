@@ -1,0 +1,67 @@
+import { type CollectContext, type PlatformAdapter, ProvenantError } from "@provenant/core";
+import { verifyIdToken } from "@provenant/oidc";
+import { parseGitLabClaims, REQUIRED_CLAIMS } from "./claims.js";
+import { enrichFromApi } from "./enrich.js";
+import { factsFromToken, factsFromVariables, type GitLabFacts, serverUrlOf } from "./facts.js";
+import { gitlabProvenance } from "./provenance.js";
+
+/** The variable the job's `id_tokens:` entry fills, unless `--token-variable` names another. */
+export const DEFAULT_TOKEN_VARIABLE = "PROVENANT_ID_TOKEN";
+/** The `aud` the job's `id_tokens:` entry requests, unless `--token-audience` names another. */
+export const DEFAULT_TOKEN_AUDIENCE = "provenant";
+
+const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Gathers the job's facts: the ID token when the job has one (verified against
+ * the instance's keys; its claims win), the predefined variables otherwise,
+ * then the optional REST API enrichment.
+ */
+export async function collectGitLabFacts(context: CollectContext): Promise<GitLabFacts> {
+  const tokenVariable = context.options.tokenVariable ?? DEFAULT_TOKEN_VARIABLE;
+  if (!VARIABLE_NAME.test(tokenVariable)) {
+    throw new ProvenantError("USAGE", `--token-variable ${tokenVariable}: expected a CI variable name like ${DEFAULT_TOKEN_VARIABLE}`);
+  }
+  const audience = context.options.tokenAudience ?? DEFAULT_TOKEN_AUDIENCE;
+  const token = context.env[tokenVariable]?.trim();
+  let facts: GitLabFacts;
+  if (!token) {
+    if (context.options.tokenVariable) {
+      throw new ProvenantError(
+        "PLATFORM_FACTS_MISSING",
+        `--token-variable ${tokenVariable} was given but the variable is empty; add "id_tokens: { ${tokenVariable}: { aud: ${audience} } }" to the job`,
+      );
+    }
+    context.warn(
+      `no ID token in ${tokenVariable}: the facts come from CI variables a build step could change, so the provenance supports SLSA Build L1 only; add "id_tokens: { ${tokenVariable}: { aud: ${audience} } }" to the job`,
+    );
+    facts = factsFromVariables(context.env, context.warn);
+  } else {
+    const serverUrl = serverUrlOf(context.env);
+    const claims = await verifyIdToken(token, {
+      issuer: serverUrl,
+      audience,
+      fetch: context.fetch,
+      // GitLab publishes its signing keys here (GitLab docs, "ID token
+      // authentication"); reading them directly saves the discovery round trip.
+      jwksUri: `${serverUrl}/oauth/discovery/keys`,
+      now: context.now,
+      requiredClaims: REQUIRED_CLAIMS,
+    });
+    facts = factsFromToken(context.env, serverUrl, parseGitLabClaims(claims), context.warn);
+    for (const disagreement of facts.disagreements) {
+      context.warn(
+        `${disagreement.variable} is ${disagreement.variableValue} but the verified ID token's ${disagreement.claim} is ${disagreement.claimValue}; the token wins (recorded in the provenance)`,
+      );
+    }
+  }
+  const api = await enrichFromApi(facts, context);
+  return api ? { ...facts, api } : facts;
+}
+
+export const adapter: PlatformAdapter = {
+  platform: "gitlab",
+  async collect(context) {
+    return gitlabProvenance(await collectGitLabFacts(context));
+  },
+};

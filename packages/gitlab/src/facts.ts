@@ -1,0 +1,284 @@
+import { type Environment, normalizeGitUrl, ProvenantError } from "@provenant/core";
+import { type GitLabClaims, splitConfigRefUri } from "./claims.js";
+
+export type RunnerEnvironment = "gitlab-hosted" | "self-hosted";
+
+/** A predefined variable that said something else than the verified token. */
+export interface Disagreement {
+  variable: string;
+  claim: string;
+  variableValue: string;
+  claimValue: string;
+}
+
+/** What the REST API adds (optional enrichment; see enrich.ts). */
+export interface ApiFacts {
+  jobCreatedAt?: string;
+  jobStartedAt?: string;
+  pipelineCreatedAt?: string;
+  pipelineStartedAt?: string;
+  pipelineFinishedAt?: string;
+  /** `instance_type`, `group_type` or `project_type`. */
+  runnerType?: string;
+  runnerShared?: boolean;
+  /** Username of the user who triggered the job. */
+  triggeredBy?: string;
+}
+
+export interface MergeRequestFacts {
+  iid: string;
+  sourceBranch?: string;
+  targetBranch?: string;
+  sourceProjectPath?: string;
+  /** `detached`, `merged_result` or `merge_train`. */
+  eventType?: string;
+}
+
+/** Everything the GitLab buildType records, gathered from the job's variables and ID token. */
+export interface GitLabFacts {
+  /** `oidc-token` only when the identity facts below came from a verified ID token. */
+  factsSource: "oidc-token" | "environment";
+  /** The instance, e.g. `https://gitlab.com`; the token's issuer. */
+  serverUrl: string;
+  serverVersion?: string;
+  projectPath: string;
+  /** `https://host/group/project`, the repository URL of the source convention. */
+  projectUrl: string;
+  projectId?: string;
+  namespacePath?: string;
+  commit: string;
+  /** Full ref: `refs/heads/…` or `refs/tags/…`; undefined when GitLab did not say. */
+  ref?: string;
+  refProtected?: boolean;
+  configPath?: string;
+  configRefUri?: string;
+  configSha?: string;
+  pipelineId: string;
+  pipelineUrl: string;
+  pipelineSource?: string;
+  jobId: string;
+  jobUrl: string;
+  jobName?: string;
+  jobStage?: string;
+  jobStartedAt?: string;
+  runnerId?: string;
+  runnerDescription?: string;
+  runnerVersion?: string;
+  /** Only a verified token says whether the runner is GitLab-hosted. */
+  runnerEnvironment?: RunnerEnvironment;
+  userLogin?: string;
+  /** The deployment environment the job targets, if any. */
+  deploymentEnvironment?: string;
+  mergeRequest?: MergeRequestFacts;
+  api?: ApiFacts;
+  disagreements: Disagreement[];
+}
+
+function variable(env: Environment, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+function requireVariable(env: Environment, name: string, why: string): string {
+  const value = variable(env, name);
+  if (!value) {
+    throw new ProvenantError(
+      "PLATFORM_FACTS_MISSING",
+      `the GitLab CI variable ${name} is not set; it is needed for ${why} (is this a GitLab CI job?)`,
+    );
+  }
+  return value;
+}
+
+const COMMIT = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+// RFC 3339 as GitLab writes CI_JOB_STARTED_AT, e.g. 2024-03-05T10:02:11Z.
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+export function serverUrlOf(env: Environment): string {
+  const raw = requireVariable(env, "CI_SERVER_URL", "the GitLab instance (builder id, token issuer)");
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ProvenantError("PLATFORM_FACTS_MISSING", `CI_SERVER_URL is ${raw}; expected an http(s) URL like https://gitlab.com`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new ProvenantError("PLATFORM_FACTS_MISSING", `CI_SERVER_URL is ${raw}; expected an http(s) URL like https://gitlab.com`);
+  }
+  if (url.username || url.password) {
+    throw new ProvenantError("PLATFORM_FACTS_MISSING", "CI_SERVER_URL holds credentials; expected a plain instance URL");
+  }
+  return raw.replace(/\/+$/, "");
+}
+
+function projectUrlOf(serverUrl: string, projectPath: string): string {
+  return normalizeGitUrl(`${serverUrl}/${projectPath}`) ?? `${serverUrl}/${projectPath}`;
+}
+
+/** The full ref the variables describe, and which variable said so. */
+function refFromVariables(env: Environment): { ref: string; variable: string } | undefined {
+  const tag = variable(env, "CI_COMMIT_TAG");
+  if (tag) return { ref: `refs/tags/${tag}`, variable: "CI_COMMIT_TAG" };
+  const branch = variable(env, "CI_COMMIT_BRANCH");
+  if (branch) return { ref: `refs/heads/${branch}`, variable: "CI_COMMIT_BRANCH" };
+  // Merge request pipelines set neither; they run on the source branch.
+  const source = variable(env, "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME");
+  if (source) return { ref: `refs/heads/${source}`, variable: "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME" };
+  return undefined;
+}
+
+function refFromClaims(claims: GitLabClaims): string {
+  if (claims.ref_path?.startsWith("refs/heads/") || claims.ref_path?.startsWith("refs/tags/")) return claims.ref_path;
+  return `${claims.ref_type === "tag" ? "refs/tags/" : "refs/heads/"}${claims.ref}`;
+}
+
+function booleanVariable(env: Environment, name: string): boolean | undefined {
+  const value = variable(env, name);
+  return value === "true" ? true : value === "false" ? false : undefined;
+}
+
+function timestamp(value: string | undefined, name: string, warn: (message: string) => void): string | undefined {
+  if (!value) return undefined;
+  if (TIMESTAMP.test(value) && !Number.isNaN(Date.parse(value))) return value;
+  warn(`${name} is ${JSON.stringify(value)}, not an RFC 3339 timestamp; startedOn is left out`);
+  return undefined;
+}
+
+function mergeRequestOf(env: Environment): MergeRequestFacts | undefined {
+  const iid = variable(env, "CI_MERGE_REQUEST_IID");
+  if (!iid) return undefined;
+  return definedOnly({
+    iid,
+    sourceBranch: variable(env, "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME"),
+    targetBranch: variable(env, "CI_MERGE_REQUEST_TARGET_BRANCH_NAME"),
+    sourceProjectPath: variable(env, "CI_MERGE_REQUEST_SOURCE_PROJECT_PATH"),
+    eventType: variable(env, "CI_MERGE_REQUEST_EVENT_TYPE"),
+  });
+}
+
+/** Drops undefined fields so that documents and test expectations hold only what is known. */
+export function definedOnly<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/**
+ * Facts from predefined variables alone. Any build step can change these, so
+ * the result is marked `environment` (SLSA Build L1 at most).
+ */
+export function factsFromVariables(env: Environment, warn: (message: string) => void): GitLabFacts {
+  const serverUrl = serverUrlOf(env);
+  const projectPath = requireVariable(env, "CI_PROJECT_PATH", "the source repository");
+  const commit = requireVariable(env, "CI_COMMIT_SHA", "the source commit");
+  if (!COMMIT.test(commit)) {
+    throw new ProvenantError("PLATFORM_FACTS_MISSING", `CI_COMMIT_SHA is ${JSON.stringify(commit)}; expected a 40 or 64 character lowercase hex commit`);
+  }
+  const pipelineId = requireVariable(env, "CI_PIPELINE_ID", "the pipeline id");
+  const jobId = requireVariable(env, "CI_JOB_ID", "the invocation id");
+  const projectUrlVariable = variable(env, "CI_PROJECT_URL");
+  const projectUrl = (projectUrlVariable && normalizeGitUrl(projectUrlVariable)) || projectUrlOf(serverUrl, projectPath);
+  const ref = refFromVariables(env);
+  if (!ref) {
+    warn("neither CI_COMMIT_TAG, CI_COMMIT_BRANCH nor CI_MERGE_REQUEST_SOURCE_BRANCH_NAME is set; the provenance names no source ref");
+  }
+  return definedOnly({
+    factsSource: "environment",
+    serverUrl,
+    serverVersion: variable(env, "CI_SERVER_VERSION"),
+    projectPath,
+    projectUrl,
+    projectId: variable(env, "CI_PROJECT_ID"),
+    namespacePath: variable(env, "CI_PROJECT_NAMESPACE"),
+    commit,
+    ref: ref?.ref,
+    refProtected: booleanVariable(env, "CI_COMMIT_REF_PROTECTED"),
+    configPath: variable(env, "CI_CONFIG_PATH"),
+    pipelineId,
+    pipelineUrl: variable(env, "CI_PIPELINE_URL") ?? `${projectUrl}/-/pipelines/${pipelineId}`,
+    pipelineSource: variable(env, "CI_PIPELINE_SOURCE"),
+    jobId,
+    jobUrl: variable(env, "CI_JOB_URL") ?? `${projectUrl}/-/jobs/${jobId}`,
+    jobName: variable(env, "CI_JOB_NAME"),
+    jobStage: variable(env, "CI_JOB_STAGE"),
+    jobStartedAt: timestamp(variable(env, "CI_JOB_STARTED_AT"), "CI_JOB_STARTED_AT", warn),
+    runnerId: variable(env, "CI_RUNNER_ID"),
+    runnerDescription: variable(env, "CI_RUNNER_DESCRIPTION"),
+    runnerVersion: variable(env, "CI_RUNNER_VERSION"),
+    userLogin: variable(env, "GITLAB_USER_LOGIN"),
+    deploymentEnvironment: variable(env, "CI_ENVIRONMENT_NAME"),
+    mergeRequest: mergeRequestOf(env),
+    disagreements: [],
+  });
+}
+
+/**
+ * Facts when the job has a verified ID token: the claims win over the
+ * variables, because a build step can rewrite variables but cannot forge a
+ * token. Every place where a variable said otherwise is kept as a
+ * disagreement. Variables still supply what the token does not carry (job
+ * name, stage, start time, runner description and version).
+ */
+export function factsFromToken(
+  env: Environment,
+  serverUrl: string,
+  claims: GitLabClaims,
+  warn: (message: string) => void,
+): GitLabFacts {
+  const projectUrl = projectUrlOf(serverUrl, claims.project_path);
+  const ref = refFromClaims(claims);
+  const variableRef = refFromVariables(env);
+  const compared: [string, string | undefined, string, string | undefined][] = [
+    ["CI_PROJECT_PATH", variable(env, "CI_PROJECT_PATH"), "project_path", claims.project_path],
+    ["CI_PROJECT_ID", variable(env, "CI_PROJECT_ID"), "project_id", claims.project_id],
+    ["CI_PROJECT_NAMESPACE", variable(env, "CI_PROJECT_NAMESPACE"), "namespace_path", claims.namespace_path],
+    ["CI_COMMIT_SHA", variable(env, "CI_COMMIT_SHA"), "sha", claims.sha],
+    [variableRef?.variable ?? "CI_COMMIT_REF_NAME", variableRef?.ref, "ref_path", ref],
+    ["CI_COMMIT_REF_PROTECTED", variable(env, "CI_COMMIT_REF_PROTECTED"), "ref_protected", claims.ref_protected?.toString()],
+    ["CI_PIPELINE_ID", variable(env, "CI_PIPELINE_ID"), "pipeline_id", claims.pipeline_id],
+    ["CI_PIPELINE_SOURCE", variable(env, "CI_PIPELINE_SOURCE"), "pipeline_source", claims.pipeline_source],
+    ["CI_JOB_ID", variable(env, "CI_JOB_ID"), "job_id", claims.job_id],
+    ["CI_RUNNER_ID", variable(env, "CI_RUNNER_ID"), "runner_id", claims.runner_id],
+    ["GITLAB_USER_LOGIN", variable(env, "GITLAB_USER_LOGIN"), "user_login", claims.user_login],
+  ];
+  const disagreements = compared
+    .filter(([, variableValue, , claimValue]) => variableValue !== undefined && claimValue !== undefined && variableValue !== claimValue)
+    .map(([name, variableValue, claim, claimValue]) => ({
+      variable: name,
+      claim,
+      variableValue: variableValue!,
+      claimValue: claimValue!,
+    }));
+  const configRefUri = claims.ci_config_ref_uri;
+  const configPathFromToken = configRefUri ? splitConfigRefUri(configRefUri)?.path : undefined;
+  return definedOnly({
+    factsSource: "oidc-token",
+    serverUrl,
+    serverVersion: variable(env, "CI_SERVER_VERSION"),
+    projectPath: claims.project_path,
+    projectUrl,
+    projectId: claims.project_id,
+    namespacePath: claims.namespace_path,
+    commit: claims.sha,
+    ref,
+    refProtected: claims.ref_protected,
+    configPath: configPathFromToken || variable(env, "CI_CONFIG_PATH"),
+    configRefUri,
+    configSha: claims.ci_config_sha,
+    pipelineId: claims.pipeline_id,
+    // Built from verified claims: CI_JOB_URL could point anywhere.
+    pipelineUrl: `${projectUrl}/-/pipelines/${claims.pipeline_id}`,
+    pipelineSource: claims.pipeline_source,
+    jobId: claims.job_id,
+    jobUrl: `${projectUrl}/-/jobs/${claims.job_id}`,
+    jobName: variable(env, "CI_JOB_NAME"),
+    jobStage: variable(env, "CI_JOB_STAGE"),
+    jobStartedAt: timestamp(variable(env, "CI_JOB_STARTED_AT"), "CI_JOB_STARTED_AT", warn),
+    runnerId: claims.runner_id,
+    runnerDescription: variable(env, "CI_RUNNER_DESCRIPTION"),
+    runnerVersion: variable(env, "CI_RUNNER_VERSION"),
+    runnerEnvironment: claims.runner_environment,
+    userLogin: claims.user_login,
+    deploymentEnvironment: claims.environment,
+    mergeRequest: mergeRequestOf(env),
+    disagreements,
+  });
+}

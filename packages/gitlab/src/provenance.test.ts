@@ -1,0 +1,200 @@
+import {
+  attest,
+  BUILD_TYPES,
+  FACTS_SOURCE_FIELD,
+  generateKeyPair,
+  isProvenantError,
+  keySigner,
+  parseProvenance,
+  privateKeyFromPem,
+  publicKeyFromPem,
+  sourceOf,
+  verify,
+} from "@provenant/core";
+import { describe, expect, it } from "vitest";
+import { parseGitLabClaims } from "./claims.js";
+import { factsFromToken, factsFromVariables } from "./facts.js";
+import {
+  COMMIT,
+  claimsFor,
+  GITLAB_COM_BRANCH,
+  MERGE_REQUEST,
+  OTHER_COMMIT,
+  SCHEDULED,
+  SELF_MANAGED_TAG,
+} from "./fixtures.js";
+import { DISAGREEMENTS_FIELD, gitlabProvenance } from "./provenance.js";
+
+const noWarnings = (message: string) => {
+  throw new Error(`unexpected warning: ${message}`);
+};
+
+function fromVariables(env: Record<string, string | undefined>) {
+  return gitlabProvenance(factsFromVariables(env, noWarnings));
+}
+
+function fromToken(env: Record<string, string | undefined>, claims = claimsFor(env)) {
+  const serverUrl = env.CI_SERVER_URL!;
+  return gitlabProvenance(factsFromToken(env, serverUrl, parseGitLabClaims({ iss: serverUrl, ...claims }), noWarnings));
+}
+
+describe("gitlabProvenance on documented variables", () => {
+  it("records a gitlab.com branch pipeline by the source convention", () => {
+    const provenance = fromVariables(GITLAB_COM_BRANCH);
+    expect(provenance.buildDefinition.buildType).toBe("https://provenant.dev/buildtypes/gitlab-ci/v1");
+    expect(provenance.buildDefinition.externalParameters).toEqual({
+      repository: "https://gitlab.com/acme/app",
+      ref: "refs/heads/main",
+      config: { path: ".gitlab-ci.yml" },
+      job: "build",
+      pipelineSource: "push",
+    });
+    expect(provenance.buildDefinition.resolvedDependencies?.[0]).toEqual({
+      uri: "git+https://gitlab.com/acme/app@refs/heads/main",
+      digest: { gitCommit: COMMIT },
+    });
+    expect(provenance.runDetails.metadata).toEqual({
+      invocationId: "https://gitlab.com/acme/app/-/jobs/5005",
+      startedOn: "2025-03-05T10:02:11Z",
+      [FACTS_SOURCE_FIELD]: "environment",
+    });
+    // Without a verified token nothing proves the runner is GitLab's.
+    expect(provenance.runDetails.builder.id).toBe("https://gitlab.com/-/runners/self-hosted");
+    expect(provenance.runDetails.builder.version).toEqual({ gitlab: "18.6.0-pre", "gitlab-runner": "18.5.0" });
+    expect(provenance.buildDefinition.internalParameters).toMatchObject({
+      serverUrl: "https://gitlab.com",
+      project: { path: "acme/app", id: "278964", namespacePath: "acme" },
+      pipeline: { id: "1001", url: "https://gitlab.com/acme/app/-/pipelines/1001" },
+      job: { id: "5005", stage: "build" },
+      refProtected: true,
+      triggeredBy: "jdoe",
+    });
+    expect(() => parseProvenance(provenance)).not.toThrow();
+  });
+
+  it("keeps a self-managed instance's relative URL root and port, and reads a tag", () => {
+    const provenance = fromVariables(SELF_MANAGED_TAG);
+    expect(provenance.buildDefinition.resolvedDependencies?.[0]?.uri).toBe(
+      "git+https://gitlab.corp.example:8443/gitlab/platform/team/svc@refs/tags/v1.2.0",
+    );
+    const source = sourceOf(parseProvenance(provenance));
+    expect(source).toMatchObject({
+      repository: "gitlab.corp.example:8443/gitlab/platform/team/svc",
+      tag: "v1.2.0",
+      commit: COMMIT,
+    });
+    expect(provenance.runDetails.builder.id).toBe("https://gitlab.corp.example:8443/gitlab/-/runners/self-hosted");
+    expect(provenance.buildDefinition.externalParameters.config).toEqual({ path: "ci/release.yml" });
+    expect(provenance.runDetails.metadata?.startedOn).toBe("2025-04-01T08:00:00+02:00");
+  });
+
+  it("records a merge request pipeline on its source branch, with the merge request", () => {
+    const provenance = fromVariables(MERGE_REQUEST);
+    expect(sourceOf(parseProvenance(provenance))).toMatchObject({ branch: "feature/login", ref: "refs/heads/feature/login" });
+    expect(provenance.buildDefinition.externalParameters.pipelineSource).toBe("merge_request_event");
+    expect(provenance.buildDefinition.internalParameters?.mergeRequest).toEqual({
+      iid: "17",
+      sourceBranch: "feature/login",
+      targetBranch: "main",
+      sourceProjectPath: "acme/app",
+      eventType: "detached",
+    });
+    expect(provenance.buildDefinition.internalParameters?.refProtected).toBe(false);
+  });
+
+  it("records a scheduled pipeline as such", () => {
+    const provenance = fromVariables(SCHEDULED);
+    expect(provenance.buildDefinition.externalParameters.pipelineSource).toBe("schedule");
+    expect(provenance.buildDefinition.externalParameters.ref).toBe("refs/heads/main");
+    expect(provenance.runDetails.metadata?.invocationId).toBe("https://gitlab.com/acme/app/-/jobs/5006");
+    expect(provenance.buildDefinition.internalParameters?.triggeredBy).toBe("schedule-owner");
+  });
+
+  it("never copies a variable it was not told to read", () => {
+    const text = JSON.stringify(fromVariables(GITLAB_COM_BRANCH));
+    expect(text).not.toContain(GITLAB_COM_BRANCH.CI_JOB_TOKEN);
+    expect(text).not.toContain(GITLAB_COM_BRANCH.DEPLOY_PASSWORD);
+  });
+
+  it("names the missing variable when the job is not a GitLab job", () => {
+    const { CI_COMMIT_SHA: _, ...withoutSha } = GITLAB_COM_BRANCH;
+    const error = (() => {
+      try {
+        fromVariables(withoutSha);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(isProvenantError(error, "PLATFORM_FACTS_MISSING")).toBe(true);
+    expect((error as Error).message).toContain("CI_COMMIT_SHA");
+  });
+
+  it("refuses a commit that is not a hex object id", () => {
+    expect(() => fromVariables({ ...GITLAB_COM_BRANCH, CI_COMMIT_SHA: "main" })).toThrow(/CI_COMMIT_SHA/);
+  });
+
+  it("leaves out a start time that is not RFC 3339, with a warning", () => {
+    const warnings: string[] = [];
+    const facts = factsFromVariables({ ...GITLAB_COM_BRANCH, CI_JOB_STARTED_AT: "yesterday" }, (m) => warnings.push(m));
+    expect(gitlabProvenance(facts).runDetails.metadata?.startedOn).toBeUndefined();
+    expect(warnings.join()).toMatch(/CI_JOB_STARTED_AT/);
+  });
+});
+
+describe("gitlabProvenance on verified token claims", () => {
+  it("marks token facts and names a GitLab-hosted builder", () => {
+    const provenance = fromToken(GITLAB_COM_BRANCH);
+    expect(provenance.runDetails.metadata?.[FACTS_SOURCE_FIELD]).toBe("oidc-token");
+    expect(provenance.runDetails.builder.id).toBe("https://gitlab.com/-/runners/gitlab-hosted");
+    expect(provenance.buildDefinition.externalParameters.config).toEqual({
+      path: ".gitlab-ci.yml",
+      refUri: "gitlab.com/acme/app//.gitlab-ci.yml@refs/heads/main",
+    });
+    expect(provenance.buildDefinition.resolvedDependencies?.[1]).toEqual({
+      uri: "git+https://gitlab.com/acme/app@refs/heads/main",
+      digest: { gitCommit: COMMIT },
+      name: "ci-config",
+    });
+    expect(provenance.buildDefinition.internalParameters?.runner).toMatchObject({ id: "12270837", environment: "gitlab-hosted" });
+  });
+
+  it("distinguishes a self-hosted runner by the token's runner_environment", () => {
+    const provenance = fromToken(SELF_MANAGED_TAG, { ...claimsFor(SELF_MANAGED_TAG), runner_environment: "self-hosted" });
+    expect(provenance.runDetails.builder.id).toBe("https://gitlab.corp.example:8443/gitlab/-/runners/self-hosted");
+    expect(provenance.buildDefinition.externalParameters.ref).toBe("refs/tags/v1.2.0");
+  });
+
+  it("lets the token win over a rewritten CI_COMMIT_SHA and records the disagreement", () => {
+    const env = { ...GITLAB_COM_BRANCH, CI_COMMIT_SHA: OTHER_COMMIT };
+    const provenance = fromToken(env, claimsFor(GITLAB_COM_BRANCH));
+    expect(provenance.buildDefinition.resolvedDependencies?.[0]?.digest).toEqual({ gitCommit: COMMIT });
+    expect(provenance.runDetails.metadata?.[DISAGREEMENTS_FIELD]).toEqual([
+      { variable: "CI_COMMIT_SHA", claim: "sha", variableValue: OTHER_COMMIT, claimValue: COMMIT },
+    ]);
+  });
+
+  it("builds the invocation URL from claims, not from a rewritten CI_JOB_URL", () => {
+    const provenance = fromToken({ ...GITLAB_COM_BRANCH, CI_JOB_URL: "https://evil.example/jobs/1" }, claimsFor(GITLAB_COM_BRANCH));
+    expect(provenance.runDetails.metadata?.invocationId).toBe("https://gitlab.com/acme/app/-/jobs/5005");
+  });
+
+  it("signs into a bundle that verifies at SLSA Build L2 against a source policy", async () => {
+    const keys = generateKeyPair("ecdsa-p256");
+    const digest = "c".repeat(64);
+    const signer = keySigner(privateKeyFromPem(keys.privateKeyPem));
+    const { bundle } = await attest([{ name: "app.tar.gz", digest: { sha256: digest } }], fromToken(GITLAB_COM_BRANCH), signer);
+    const report = verify(bundle, {
+      trustedKeys: [{ publicKey: publicKeyFromPem(keys.publicKeyPem) }],
+      artifactDigests: [{ sha256: digest }],
+      policy: {
+        buildType: BUILD_TYPES.gitlab,
+        builderId: "https://gitlab.com/-/runners/gitlab-hosted",
+        sourceUri: "gitlab.com/acme/*",
+        sourceBranch: "main",
+        minimumLevel: 2,
+      },
+    });
+    expect(report.verified).toBe(true);
+    expect(report.slsaLevel.level).toBe(2);
+  });
+});

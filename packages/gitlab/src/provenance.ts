@@ -1,0 +1,102 @@
+import {
+  BUILD_TYPES,
+  FACTS_SOURCE_FIELD,
+  normalizeGitUrl,
+  type ProvenanceFields,
+  type ResourceDescriptor,
+  sourceDependency,
+} from "@provenant/core";
+import { splitConfigRefUri } from "./claims.js";
+import { definedOnly, type GitLabFacts } from "./facts.js";
+
+/** `runDetails.metadata` extension listing variables the verified token overruled. */
+export const DISAGREEMENTS_FIELD = "provenant_variableDisagreements";
+
+/**
+ * `<instance>/-/runners/<gitlab-hosted|self-hosted>`. GitLab reserves `/-/`
+ * paths, so no project can own this URL. Without a verified token nothing
+ * proves the runner is GitLab's, so unverified facts get `self-hosted`.
+ */
+export function builderIdOf(facts: Pick<GitLabFacts, "serverUrl" | "runnerEnvironment" | "factsSource">): string {
+  const hosted = facts.factsSource === "oidc-token" && facts.runnerEnvironment === "gitlab-hosted";
+  return `${facts.serverUrl}/-/runners/${hosted ? "gitlab-hosted" : "self-hosted"}`;
+}
+
+function configDependency(facts: GitLabFacts): ResourceDescriptor | undefined {
+  if (!facts.configRefUri || !facts.configSha) return undefined;
+  const parts = splitConfigRefUri(facts.configRefUri);
+  if (!parts) return undefined;
+  // The claim carries host/path without a scheme; the instance's scheme applies.
+  const scheme = new URL(facts.serverUrl).protocol.replace(/:$/, "");
+  const repository = normalizeGitUrl(`${scheme}://${parts.project}`);
+  if (!repository) return undefined;
+  return { ...sourceDependency(repository, parts.ref, facts.configSha), name: "ci-config" };
+}
+
+/**
+ * The GitLab CI buildType (docs/buildtypes/gitlab-ci-v1.md). Pure: every value
+ * comes from the facts. Variable values are never copied wholesale: only the
+ * named predefined variables below are read, because user-defined variables
+ * can hold secrets.
+ */
+export function gitlabProvenance(facts: GitLabFacts): ProvenanceFields {
+  const config = definedOnly({ path: facts.configPath, refUri: facts.configRefUri });
+  const externalParameters = definedOnly({
+    repository: facts.projectUrl,
+    ref: facts.ref,
+    config: Object.keys(config).length > 0 ? config : undefined,
+    job: facts.jobName,
+    pipelineSource: facts.pipelineSource,
+  });
+  const runner = definedOnly({
+    id: facts.runnerId,
+    description: facts.runnerDescription,
+    version: facts.runnerVersion,
+    environment: facts.runnerEnvironment,
+    type: facts.api?.runnerType,
+    shared: facts.api?.runnerShared,
+  });
+  const internalParameters = definedOnly({
+    serverUrl: facts.serverUrl,
+    project: definedOnly({ path: facts.projectPath, id: facts.projectId, namespacePath: facts.namespacePath }),
+    pipeline: definedOnly({
+      id: facts.pipelineId,
+      url: facts.pipelineUrl,
+      createdAt: facts.api?.pipelineCreatedAt,
+      startedAt: facts.api?.pipelineStartedAt,
+      finishedAt: facts.api?.pipelineFinishedAt,
+    }),
+    job: definedOnly({ id: facts.jobId, stage: facts.jobStage, createdAt: facts.api?.jobCreatedAt }),
+    refProtected: facts.refProtected,
+    runner: Object.keys(runner).length > 0 ? runner : undefined,
+    triggeredBy: facts.userLogin ?? facts.api?.triggeredBy,
+    deploymentEnvironment: facts.deploymentEnvironment,
+    mergeRequest: facts.mergeRequest,
+  });
+  const configSource = configDependency(facts);
+  const version = definedOnly({ gitlab: facts.serverVersion, "gitlab-runner": facts.runnerVersion }) as Record<string, string>;
+  const startedOn = facts.jobStartedAt ?? facts.api?.jobStartedAt;
+  return {
+    buildDefinition: {
+      buildType: BUILD_TYPES.gitlab,
+      externalParameters,
+      internalParameters,
+      resolvedDependencies: [
+        sourceDependency(facts.projectUrl, facts.ref, facts.commit),
+        ...(configSource ? [configSource] : []),
+      ],
+    },
+    runDetails: {
+      builder: {
+        id: builderIdOf(facts),
+        ...(Object.keys(version).length > 0 ? { version } : {}),
+      },
+      metadata: {
+        invocationId: facts.jobUrl,
+        ...(startedOn ? { startedOn } : {}),
+        [FACTS_SOURCE_FIELD]: facts.factsSource,
+        ...(facts.disagreements.length > 0 ? { [DISAGREEMENTS_FIELD]: facts.disagreements } : {}),
+      },
+    },
+  };
+}
