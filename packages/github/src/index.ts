@@ -1,5 +1,5 @@
 export { adapter } from "./adapter.js";
-export { provenance, workflowPathOf, WORKFLOW_INPUTS_FIELD } from "./provenance.js";
+export { provenance, TOKEN_ISSUER_FIELD, workflowPathOf, WORKFLOW_INPUTS_FIELD } from "./provenance.js";
 export { githubFacts, ISSUER_VARIABLE, type GitHubFacts } from "./facts/facts.js";
 export { GitHubClaimsSchema, REQUIRED_CLAIMS, type GitHubClaims } from "./facts/claims.js";
 export { claimsFromEnvironment, CLAIM_VARIABLES } from "./facts/environment.js";

@@ -47,6 +47,13 @@ describe("provenance(facts)", () => {
     });
   });
 
+  it("names the issuer that vouched for token-verified facts, and none for environment facts", () => {
+    const scenario = pushTag();
+    const issuer = "https://token.actions.githubusercontent.com";
+    expect(provenance(factsOf(scenario, { issuer })).runDetails.metadata?.provenant_tokenIssuer).toBe(issuer);
+    expect(provenance(factsOf(scenario, { factsSource: "environment" })).runDetails.metadata).not.toHaveProperty("provenant_tokenIssuer");
+  });
+
   it("follows the source convention, so verify policies read repository, tag and commit", () => {
     const scenario = pushTag();
     const fields = provenance(factsOf(scenario));

@@ -3,6 +3,8 @@ import type { GitHubFacts } from "./facts/facts.js";
 
 /** Extension field (SLSA `<vendor>_<name>`) holding a `workflow_dispatch` run's inputs. */
 export const WORKFLOW_INPUTS_FIELD = "provenant_workflowInputs";
+/** Extension field naming the OIDC issuer whose signature vouched for the facts. */
+export const TOKEN_ISSUER_FIELD = "provenant_tokenIssuer";
 
 /**
  * `owner/repo/.github/workflows/release.yml@refs/tags/v1` → `.github/workflows/release.yml`.
@@ -52,6 +54,7 @@ export function provenance(facts: GitHubFacts): ProvenanceFields {
         invocationId: `${repositoryUrl}/actions/runs/${claims.run_id}/attempts/${claims.run_attempt}`,
         ...(facts.startedOn ? { startedOn: facts.startedOn } : {}),
         [FACTS_SOURCE_FIELD]: facts.factsSource,
+        ...(facts.factsSource === "oidc-token" && facts.issuer ? { [TOKEN_ISSUER_FIELD]: facts.issuer } : {}),
         ...(facts.workflowInputs ? { [WORKFLOW_INPUTS_FIELD]: facts.workflowInputs } : {}),
       },
     },

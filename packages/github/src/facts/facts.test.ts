@@ -62,7 +62,9 @@ describe("githubFacts with an ID token", () => {
     expect(facts.factsSource).toBe("oidc-token");
     expect(facts.claims.sha).toBe(scenario.claims.sha);
     expect(facts.claims.ref).toBe("refs/tags/simple-tag");
-    expect(warnings).toEqual([]);
+    expect(facts.issuer).toBe(issuer.issuer);
+    // Overriding the issuer decides whose keys vouch for the facts: never silent.
+    expect(warnings).toEqual([expect.stringMatching(/verified against http:\/\/127\.0\.0\.1:\d+, not https:\/\/token\.actions\.githubusercontent\.com/)]);
   });
 
   it("asks the token service for the audience given on the command line", async () => {

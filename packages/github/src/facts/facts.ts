@@ -32,7 +32,8 @@ export const ISSUER_VARIABLE = "PROVENANT_GITHUB_OIDC_ISSUER";
 export async function githubFacts(context: CollectContext): Promise<GitHubFacts> {
   const { env, options } = context;
   const serverUrl = serverUrlOf(env.GITHUB_SERVER_URL);
-  const issuer = options.tokenIssuer || env[ISSUER_VARIABLE] || issuerFor(serverUrl);
+  const serverIssuer = issuerFor(serverUrl);
+  const issuer = options.tokenIssuer || env[ISSUER_VARIABLE] || serverIssuer;
   const audience = options.tokenAudience || DEFAULT_AUDIENCE;
   const payload = await readEventPayload(env.GITHUB_EVENT_PATH);
 
@@ -48,6 +49,10 @@ export async function githubFacts(context: CollectContext): Promise<GitHubFacts>
 
   let facts: GitHubFacts;
   if (token) {
+    if (issuer !== serverIssuer) {
+      // Whoever sets the issuer decides which keys vouch for the facts; say so.
+      context.warn(`the ID token is verified against ${issuer}, not ${serverIssuer} (the issuer of ${serverUrl}); the provenance records it`);
+    }
     const verified = await verifyGitHubToken(token, { issuer, audience, fetch: context.fetch, now: context.now });
     facts = {
       serverUrl,
