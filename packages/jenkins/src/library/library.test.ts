@@ -215,6 +215,24 @@ beforeAll(async () => {
       env: jenkinsEnv,
       config: { artifacts: "dist/app-1.0.tgz", publicKey: "provenant.pub", sourceBranch: "release", cliPath: CLI },
     },
+    // A scripted pipeline: no Git variables in the environment, only what
+    // `checkout scm` returned, handed over as scmVars.
+    {
+      name: "e2e scripted attest",
+      step: "provenantAttest",
+      execute: true,
+      ...sandbox,
+      cwd: workspace,
+      env: Object.fromEntries(Object.entries(jenkinsEnv).filter(([name]) => !/^(GIT_|BRANCH_NAME)/.test(name))),
+      credentials: { [SIGNING_KEY_ID]: keys.privateKeyPem },
+      config: {
+        subjects: "dist/*.tgz",
+        bundle: "scripted.sigstore.json",
+        keyCredentialsId: SIGNING_KEY_ID,
+        scmVars: { GIT_URL: "git@github.com:acme/app.git", GIT_COMMIT: COMMIT, GIT_BRANCH: "origin/release/2.x" },
+        cliPath: CLI,
+      },
+    },
   ];
   const casesFile = join(scratch, "cases.json");
   await writeFile(casesFile, JSON.stringify(cases));
@@ -417,6 +435,17 @@ describe("end to end: the steps run the built CLI in a Jenkins workspace", () =>
     const verifySh = calls("e2e verify", "sh")[0];
     expect(verify.error, `${verifySh?.stdout}\n${verifySh?.stderr}`).toBeUndefined();
     expect(verifySh?.status).toBe(0);
+  });
+
+  it("records a scripted pipeline's checkout from scmVars", async () => {
+    const run = result("e2e scripted attest");
+    expect(run.error, String(calls("e2e scripted attest", "sh")[0]?.stderr)).toBeUndefined();
+    const envelope = parseBundle(JSON.parse(await readFile(join(workspace, "scripted.sigstore.json"), "utf8"))).dsseEnvelope!;
+    const provenance = parseProvenance(
+      parseStatement(JSON.parse(Buffer.from(envelope.payload, "base64").toString("utf8"))).predicate,
+    );
+    expect(sourceOf(provenance)).toMatchObject({ uri: "https://github.com/acme/app", branch: "release/2.x", commit: COMMIT });
+    expect(provenance.runDetails.metadata?.provenant_factsSource).toBe("environment");
   });
 
   it("fails the build when the policy asks for another branch", () => {
