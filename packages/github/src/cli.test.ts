@@ -1,0 +1,58 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { generateKeyPair } from "@provenant/core";
+import { startTestIssuer, type TestIssuer } from "@provenant/oidc/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { reusableWorkflow, runnerEnvironment } from "./test-support/scenarios.js";
+
+// The built single-file CLI, as a workflow step runs it: the platform is
+// detected from GITHUB_ACTIONS and this adapter is loaded through the registry.
+const execute = promisify(execFile);
+const CLI = resolve(import.meta.dirname, "../../cli/dist/provenant.mjs");
+
+let issuer: TestIssuer;
+let workspace: string;
+const keys = generateKeyPair("ecdsa-p256");
+beforeAll(async () => {
+  issuer = await startTestIssuer();
+  workspace = await mkdtemp(join(tmpdir(), "provenant-github-cli-"));
+  await writeFile(join(workspace, "app.tar.gz"), "release archive");
+  await writeFile(join(workspace, "signing.pub"), keys.publicKeyPem);
+});
+afterAll(async () => {
+  await issuer.close();
+});
+
+describe("provenant attest on a GitHub runner", () => {
+  it("detects GitHub, uses the job's token, and the result verifies at L2 with the reusable workflow as builder", async () => {
+    const scenario = reusableWorkflow();
+    issuer.setTokenEndpointClaims(scenario.claims);
+    const env = {
+      PATH: process.env.PATH,
+      ...runnerEnvironment(scenario),
+      ACTIONS_ID_TOKEN_REQUEST_URL: issuer.tokenUrl,
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: issuer.requestToken,
+      PROVENANT_GITHUB_OIDC_ISSUER: issuer.issuer,
+      PROVENANT_SIGNING_KEY: keys.privateKeyPem,
+    };
+    const attest = await execute(process.execPath, [CLI, "attest", "app.tar.gz", "--token-audience", "https://provenant.acme.example", "--json"], {
+      cwd: workspace,
+      env,
+    });
+    expect(JSON.parse(attest.stdout)).toMatchObject({ platform: "github" });
+    const tokenRequest = issuer.requests.filter((r) => r.path.startsWith("/token")).at(-1)!;
+    expect(new URL(tokenRequest.path, issuer.url).searchParams.get("audience")).toBe("https://provenant.acme.example");
+
+    const verify = await execute(
+      process.execPath,
+      [CLI, "verify", "app.tar.gz", "--bundle", "provenance.sigstore.json", "--key", "signing.pub", "--slsa-level", "2",
+        "--builder-id", "https://github.com/octo-org/builders/.github/workflows/build-and-attest.yml", "--source-tag", "simple-tag"],
+      { cwd: workspace },
+    );
+    expect(verify.stdout).toContain("SLSA Build L2");
+    expect(verify.stdout).toContain("VERIFIED");
+  });
+});
