@@ -32,7 +32,7 @@ function notYet(platform: PlatformName, issue: string): PlatformAdapter {
 /** One entry per platform; adapters are loaded only when chosen. */
 export const ADAPTERS: Record<PlatformName, () => Promise<PlatformAdapter>> = {
   github: async () => (await import("@provenant/github")).adapter,
-  gitlab: async () => notYet("gitlab", "GitLab CI adapter"),
+  gitlab: async () => (await import("@provenant/gitlab")).adapter,
   jenkins: async () => (await import("@provenant/jenkins")).adapter,
   "azure-pipelines": async () => (await import("@provenant/azure-pipelines")).adapter,
   local: async () => local,
