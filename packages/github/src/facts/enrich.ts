@@ -1,4 +1,3 @@
-import { getOctokit } from "@actions/github";
 import type { GitHubClaims } from "./claims.js";
 
 /**
@@ -13,6 +12,9 @@ export async function runStartedOn(
 ): Promise<string | undefined> {
   const [owner, repo] = claims.repository.split("/") as [string, string];
   try {
+    // Loaded only here: importing @actions/github reads GITHUB_EVENT_PATH and
+    // may print to stdout, which must not happen on every CLI run.
+    const { getOctokit } = await import("@actions/github");
     const octokit = getOctokit(options.token, { baseUrl: options.apiUrl, request: { fetch: options.fetch, retries: 0 } });
     const { data } = await octokit.rest.actions.getWorkflowRunAttempt({
       owner,
