@@ -11,7 +11,8 @@ import dev.provenant.jenkins.CommandLine
 
 def call(Map config = [:]) {
     List known = ['subjects', 'keyCredentialsId', 'keyPasswordCredentialsId', 'bundle', 'cli', 'cliPath',
-                  'idTokenCredentialsId', 'tokenAudience', 'issuer', 'apiTokenCredentialsId', 'scmVars', 'archive']
+                  'idTokenCredentialsId', 'idTokenFileCredentialsId', 'tokenAudience', 'issuer', 'apiTokenCredentialsId',
+                  'scmVars', 'archive']
     List unknown = CommandLine.unknownOptions(config, known)
     if (unknown) {
         error("provenantAttest: unknown option(s) ${unknown.join(', ')}; expected some of ${known.join(', ')}")
@@ -29,6 +30,9 @@ def call(Map config = [:]) {
     if (config.cli && config.cliPath) {
         error('provenantAttest: give cli or cliPath, not both')
     }
+    if (config.idTokenCredentialsId && config.idTokenFileCredentialsId) {
+        error('provenantAttest: give idTokenCredentialsId or idTokenFileCredentialsId, not both')
+    }
     String bundle = config.bundle ?: 'provenance.sigstore.json'
 
     List args = CommandLine.cli(config)
@@ -37,9 +41,12 @@ def call(Map config = [:]) {
     if (config.keyPasswordCredentialsId) {
         credentials.add(string(credentialsId: config.keyPasswordCredentialsId, variable: 'PROVENANT_KEY_PASSWORD'))
     }
-    if (config.idTokenCredentialsId) {
-        // An "OpenID Connect id token" credential of the OIDC Provider plugin.
-        credentials.add(string(credentialsId: config.idTokenCredentialsId, variable: 'PROVENANT_ID_TOKEN'))
+    if (config.idTokenCredentialsId || config.idTokenFileCredentialsId) {
+        // The OIDC Provider plugin's "OpenID Connect id token" credential binds
+        // the token itself, its "… as file" kind a file path; the CLI takes either.
+        credentials.add(config.idTokenCredentialsId
+                ? string(credentialsId: config.idTokenCredentialsId, variable: 'PROVENANT_ID_TOKEN')
+                : file(credentialsId: config.idTokenFileCredentialsId, variable: 'PROVENANT_ID_TOKEN'))
         args.addAll(['--token-variable', 'PROVENANT_ID_TOKEN'])
         if (config.tokenAudience) {
             args.addAll(['--token-audience', config.tokenAudience.toString()])

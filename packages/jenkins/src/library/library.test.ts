@@ -151,6 +151,19 @@ beforeAll(async () => {
       step: "provenantAttest",
       config: { subjects: "dist/*", keyCredentialsId: SIGNING_KEY_ID, cli: "provenant", cliPath: "/opt/provenant.mjs" },
     },
+    {
+      ...unit,
+      name: "attest with an id token file credential",
+      step: "provenantAttest",
+      credentials: { [SIGNING_KEY_ID]: "PEM", "jenkins-oidc-file": "TOKEN" },
+      config: { subjects: "d", keyCredentialsId: SIGNING_KEY_ID, idTokenFileCredentialsId: "jenkins-oidc-file" },
+    },
+    {
+      ...unit,
+      name: "attest with both id token credentials",
+      step: "provenantAttest",
+      config: { subjects: "d", keyCredentialsId: SIGNING_KEY_ID, idTokenCredentialsId: "a", idTokenFileCredentialsId: "b" },
+    },
     { ...unit, name: "attest on Windows", step: "provenantAttest", unix: false, config: { subjects: "d", keyCredentialsId: SIGNING_KEY_ID } },
     { ...unit, name: "attest when the CLI fails", step: "provenantAttest", shStatus: 2, config: { subjects: "d", keyCredentialsId: SIGNING_KEY_ID } },
     {
@@ -344,7 +357,20 @@ describe("provenantAttest", () => {
     for (const mark of ["pwned", "pwned-too", "rm-was-called"]) expect(existsSync(join(scratch, mark))).toBe(false);
   });
 
+  it("binds an id token file credential as a file, and tells the CLI where", () => {
+    const run = result("attest with an id token file credential");
+    expect(run.error).toBeUndefined();
+    expect(calls("attest with an id token file credential", "withCredentials")[0]?.bindings).toEqual([
+      { $class: "FileBinding", credentialsId: SIGNING_KEY_ID, variable: "PROVENANT_KEY_FILE" },
+      { $class: "FileBinding", credentialsId: "jenkins-oidc-file", variable: "PROVENANT_ID_TOKEN" },
+    ]);
+    expect(calls("attest with an id token file credential", "withEnv")[0]?.variables).toContain(
+      "PROVENANT_ARG_6=--token-variable",
+    );
+  });
+
   it.each([
+    ["attest with both id token credentials", "not both"],
     ["attest without subjects", "subjects is required"],
     ["attest without a key", "keyCredentialsId is required"],
     ["attest with a typo", "unknown option(s) subject"],
