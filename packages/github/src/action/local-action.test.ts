@@ -55,7 +55,9 @@ function dotenv(values: Record<string, string>): string {
  * from the registry on every run.
  */
 async function localAction(action: "attest" | "verify", values: Record<string, string>) {
-  const localActionDir = await realpath(join(packageDir, "node_modules/@github/local-action"));
+  const localActionDir = await realpath(join(packageDir, "node_modules/@github/local-action")).catch(() => {
+    throw new Error("@github/local-action is not installed: run `pnpm install` (it is a devDependency of @provenant/github)");
+  });
   const tsx = join(dirname(dirname(localActionDir)), "tsx/dist/cli.mjs");
   const envFile = join(workspace, `${action}-${Math.random()}.env`);
   const summaryFile = join(workspace, `${action}-summary.md`);
