@@ -1,0 +1,45 @@
+import { isProvenantError } from "@provenant/core";
+import * as tl from "azure-pipelines-task-lib/task";
+import { lineInputs, maskSecret, optionalInput, readSecret } from "../task-lib.js";
+import { runAttestTask, SIGNING_KEY_VARIABLE } from "./run.js";
+
+async function main() {
+  try {
+    // Secrets first, so they are masked before any later line could show them.
+    // The job access token: mapped with env:, the System.AccessToken variable,
+    // or the SYSTEMVSSCONNECTION endpoint the agent gives every task.
+    const accessToken =
+      readSecret(() => process.env.SYSTEM_ACCESSTOKEN) ??
+      readSecret(() => tl.getVariable("System.AccessToken")) ??
+      readSecret(() => tl.getEndpointAuthorizationParameter("SYSTEMVSSCONNECTION", "AccessToken", true));
+    const signingKey = readSecret(() => tl.getInput("signingKey", false));
+    const keyPassword = readSecret(() => tl.getInput("keyPassword", false)) ?? maskSecret(process.env.PROVENANT_KEY_PASSWORD);
+    maskSecret(process.env[SIGNING_KEY_VARIABLE]);
+    const result = await runAttestTask(
+      {
+        subjectPatterns: lineInputs("subjects", true),
+        workingDirectory: tl.getPathInput("workingDirectory", false) || process.cwd(),
+        signingKey,
+        signingKeyFile: optionalInput("signingKeyFile"),
+        keyPassword,
+        bundlePath: tl.getInput("bundlePath", true)!,
+        tokenAudience: optionalInput("tokenAudience"),
+        tokenIssuer: optionalInput("tokenIssuer"),
+        environment: {
+          ...process.env,
+          SYSTEM_ACCESSTOKEN: accessToken,
+          SYSTEM_OIDCREQUESTURI: tl.getVariable("System.OidcRequestUri"),
+        },
+      },
+      { log: console.log, warn: (message) => tl.warning(message), fetch: globalThis.fetch, now: () => new Date() },
+    );
+    tl.setVariable("bundlePath", result.bundlePath, false, true);
+    tl.setVariable("keyId", result.keyId, false, true);
+    tl.setVariable("factsSource", result.factsSource, false, true);
+    tl.setResult(tl.TaskResult.Succeeded, `provenance for ${result.subjects.length} subject(s) written to ${result.bundlePath}`);
+  } catch (error) {
+    tl.setResult(tl.TaskResult.Failed, isProvenantError(error) ? `${error.code}: ${error.message}` : `unexpected error: ${(error as Error).message}`);
+  }
+}
+
+void main();
