@@ -84,7 +84,8 @@ async function runTask(
     script,
     [
       `const { TaskMockRunner } = require(${JSON.stringify(require.resolve("azure-pipelines-task-lib/mock-run"))});`,
-      `Object.assign(process.env, ${JSON.stringify(setup.env ?? {})});`,
+      // The agent sets Agent.TempDirectory; the task library keeps its vault key (.taskkey) there.
+      `Object.assign(process.env, ${JSON.stringify({ AGENT_TEMPDIRECTORY: work, ...setup.env })});`,
       `const runner = new TaskMockRunner(${JSON.stringify(join(taskFolder(task), "index.js"))});`,
       `for (const [name, value] of Object.entries(${JSON.stringify(setup.inputs)})) runner.setInput(name, value);`,
       `for (const [name, value] of Object.entries(${JSON.stringify(setup.secrets ?? {})})) runner.setVariableName(name, value, true);`,
