@@ -31,7 +31,10 @@ export async function requestIdToken(env: Environment, audience: string, fetcher
     );
   }
   const url = `${base}&audience=${encodeURIComponent(audience)}`;
-  const where = new URL(base).origin;
+  if (!URL.canParse(url)) {
+    throw new ProvenantError("PLATFORM_FACTS_MISSING", "ACTIONS_ID_TOKEN_REQUEST_URL is not a URL; expected the one the runner sets");
+  }
+  const where = new URL(url).origin;
   let response: Response;
   try {
     response = await fetcher(url, {
