@@ -8,7 +8,8 @@
 export function normalizeGitUrl(remote: string): string | undefined {
   const text = remote.trim();
   if (text === "") return undefined;
-  const scp = /^(?:[^@/\s]+@)?([^:/\s]+):(?!\/)(.+)$/.exec(text);
+  // scp-like syntax, `host:path` or `host:/path` (git accepts both).
+  const scp = /^(?:[^@/\s]+@)?([^:/\s]+):(.+)$/.exec(text);
   if (scp && !/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
     return `https://${scp[1]!.toLowerCase()}/${trimPath(scp[2]!)}`;
   }
@@ -22,8 +23,9 @@ export function normalizeGitUrl(remote: string): string | undefined {
   // ssh ports say nothing about the repository's https address; http(s) ports do.
   const keepPort = (url.protocol === "https:" || url.protocol === "http:") && url.port !== "";
   const host = `${url.hostname.toLowerCase()}${keepPort ? `:${url.port}` : ""}`;
-  const scheme = url.protocol === "http:" ? "http" : "https";
-  return `${scheme}://${host}/${trimPath(decodeURIComponent(url.pathname))}`;
+  // The source convention records https URLs; policies match host/path
+  // without the scheme, so an http remote is recorded in the same form.
+  return `https://${host}/${trimPath(decodeURIComponent(url.pathname))}`;
 }
 
 function trimPath(path: string): string {

@@ -10,6 +10,8 @@ describe("normalizeGitUrl", () => {
     ["https://user:s3cret-token@github.com/acme/app.git", "https://github.com/acme/app"],
     ["https://oauth2:glpat-xyz@gitlab.example.com:8443/acme/app", "https://gitlab.example.com:8443/acme/app"],
     ["git://example.org/app.git", "https://example.org/app"],
+    ["git@github.com:/acme/app.git", "https://github.com/acme/app"],
+    ["http://git.internal:8080/acme/app.git", "https://git.internal:8080/acme/app"],
     ["https://dev.azure.com/org/proj/_git/repo", "https://dev.azure.com/org/proj/_git/repo"],
   ])("%s -> %s", (remote, expected) => {
     expect(normalizeGitUrl(remote)).toBe(expected);
