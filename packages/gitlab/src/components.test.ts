@@ -1,0 +1,201 @@
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { FACTS_SOURCE_FIELD, generateKeyPair } from "@provenant/core";
+import { startTestIssuer, type TestIssuer } from "@provenant/oidc/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+// End to end: the CI/CD components in templates/ run under gitlab-ci-local
+// (shell executor) in a throwaway git repository, calling the locally built
+// single-file CLI with the node that runs these tests. gitlab-ci-local cannot
+// fetch `include: component:` offline, so the templates are copied into the
+// repository and included with `include: local:` and the same inputs.
+
+const run = promisify(execFile);
+const here = dirname(fileURLToPath(import.meta.url));
+const templates = resolve(here, "../templates");
+const cli = resolve(here, "../../cli/dist/provenant.mjs");
+const gitlabCiLocal = join(dirname(createRequire(import.meta.url).resolve("gitlab-ci-local/package.json")), "dist/index.js");
+const node = process.execPath;
+
+let work: string;
+let issuer: TestIssuer;
+const keys = generateKeyPair("ecdsa-p256");
+
+async function which(command: string): Promise<boolean> {
+  return run("sh", ["-c", 'command -v "$0"', command]).then(
+    () => true,
+    () => false,
+  );
+}
+
+beforeAll(async () => {
+  if (!(await which("rsync"))) {
+    throw new Error("gitlab-ci-local needs rsync to pass artifacts between jobs: install the Debian package rsync (apt-get install rsync)");
+  }
+  if (!(await which("git"))) throw new Error("these tests need git: install the Debian package git");
+  if (!existsSync(cli)) {
+    throw new Error(`the built CLI is missing at ${cli}: run pnpm --filter @provenant/cli build (turbo does it before this package's tests)`);
+  }
+  work = await mkdtemp(join(tmpdir(), "provenant-gitlab-e2e-"));
+  issuer = await startTestIssuer();
+});
+afterAll(async () => {
+  await issuer?.close();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+interface Pipeline {
+  dir: string;
+  commit: string;
+}
+
+/** A repository whose pipeline builds dist/app.txt, attests it with the component and verifies it with the other. */
+async function repository(name: string, verifyInputs: Record<string, string>): Promise<Pipeline> {
+  const dir = join(work, name);
+  await mkdir(join(dir, "ci"), { recursive: true });
+  await mkdir(join(dir, "home"));
+  const git = (...args: string[]) => run("git", args, { cwd: dir });
+  await git("init", "-q", "-b", "main");
+  await git("remote", "add", "origin", "https://gitlab.example.com/acme/app.git");
+  await copyFile(join(templates, "attest.yml"), join(dir, "ci/attest.yml"));
+  await copyFile(join(templates, "verify.yml"), join(dir, "ci/verify.yml"));
+  const command = `${node} ${cli}`;
+  // JSON is YAML: no YAML library needed to write the pipeline.
+  const pipeline = {
+    stages: ["build", "attest", "verify"],
+    include: [
+      { local: "ci/attest.yml", inputs: { subjects: "dist/*.txt", stage: "attest", command } },
+      { local: "ci/verify.yml", inputs: { artifacts: "dist/app.txt", stage: "verify", command, ...verifyInputs } },
+    ],
+    build: {
+      stage: "build",
+      script: ["mkdir -p dist", 'printf "release build\\n" > dist/app.txt'],
+      artifacts: { paths: ["dist/"] },
+    },
+  };
+  await writeFile(join(dir, ".gitlab-ci.yml"), JSON.stringify(pipeline, null, 2));
+  // gitlab-ci-local's project variables file; File-type variables, as the README recommends for keys.
+  await writeFile(
+    join(dir, ".gitlab-ci-local-variables.yml"),
+    JSON.stringify({
+      PROVENANT_SIGNING_KEY: { type: "file", values: { "*": keys.privateKeyPem } },
+      PROVENANT_PUBLIC_KEY: { type: "file", values: { "*": keys.publicKeyPem } },
+    }),
+  );
+  await writeFile(join(dir, ".gitignore"), ".gitlab-ci-local*\nhome/\n");
+  await git("add", ".gitlab-ci.yml", ".gitignore", "ci");
+  await git("-c", "user.name=Test", "-c", "user.email=test@example.com", "commit", "-q", "-m", "pipeline");
+  const { stdout } = await git("rev-parse", "HEAD");
+  return { dir, commit: stdout.trim() };
+}
+
+async function gitlabCi(pipeline: Pipeline, extra: string[] = []) {
+  const args = [gitlabCiLocal, "--force-shell-executor", "--shell-isolation", "--home", join(pipeline.dir, "home"), ...extra];
+  return run(node, args, {
+    cwd: pipeline.dir,
+    env: { PATH: process.env.PATH, HOME: join(pipeline.dir, "home"), LANG: "C.UTF-8" },
+    maxBuffer: 16 * 1024 * 1024,
+    timeout: 110_000,
+  }).then(
+    ({ stdout, stderr }) => ({ code: 0, output: stdout + stderr }),
+    (error: { code?: number; stdout?: string; stderr?: string }) => ({
+      code: typeof error.code === "number" ? error.code : 1,
+      output: `${error.stdout ?? ""}${error.stderr ?? ""}`,
+    }),
+  );
+}
+
+async function provenant(cwd: string, ...args: string[]) {
+  return run(node, [cli, ...args], { cwd }).then(
+    ({ stdout }) => ({ code: 0, output: stdout }),
+    (error: { code?: number; stdout?: string; stderr?: string }) => ({ code: error.code ?? 1, output: `${error.stdout}${error.stderr}` }),
+  );
+}
+
+async function provenanceIn(dir: string) {
+  const bundle = JSON.parse(await readFile(join(dir, "provenance.sigstore.json"), "utf8"));
+  const statement = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, "base64").toString("utf8"));
+  return statement.predicate;
+}
+
+describe("CI/CD components under gitlab-ci-local", () => {
+  it("attest then verify: the bundle verifies by source URI and branch", async () => {
+    const pipeline = await repository("variables", { source_uri: "gitlab.example.com/acme/app", source_branch: "main" });
+    const result = await gitlabCi(pipeline);
+    expect(result.output).toMatch(/PASS\s+provenant-verify/);
+    expect(result.code).toBe(0);
+
+    // The bundle was kept as the attest job's artifact; check it again here.
+    await writeFile(join(pipeline.dir, "pubkey.pem"), keys.publicKeyPem);
+    const verified = await provenant(
+      pipeline.dir,
+      "verify", "dist/app.txt", "--bundle", "provenance.sigstore.json", "--key", "pubkey.pem",
+      "--source-uri", "gitlab.example.com/acme/app", "--source-branch", "main",
+    );
+    expect(verified.output).toMatch(/VERIFIED/);
+    expect(verified.code).toBe(0);
+    const wrongBranch = await provenant(
+      pipeline.dir,
+      "verify", "dist/app.txt", "--bundle", "provenance.sigstore.json", "--key", "pubkey.pem", "--source-branch", "release",
+    );
+    expect(wrongBranch.code).toBe(1);
+
+    const predicate = await provenanceIn(pipeline.dir);
+    expect(predicate.buildDefinition.buildType).toBe("https://provenant.dev/buildtypes/gitlab-ci/v1");
+    expect(predicate.buildDefinition.externalParameters.job).toBe("provenant-attest");
+    expect(predicate.buildDefinition.resolvedDependencies[0]).toEqual({
+      uri: "git+https://gitlab.example.com/acme/app@refs/heads/main",
+      digest: { gitCommit: pipeline.commit },
+    });
+    // gitlab-ci-local issues no ID token: the facts are marked as variables-only.
+    expect(predicate.runDetails.metadata[FACTS_SOURCE_FIELD]).toBe("environment");
+    expect(JSON.stringify(predicate)).not.toContain("PRIVATE KEY");
+  });
+
+  it("the verify job fails the pipeline when the policy does not match", async () => {
+    const pipeline = await repository("policy-mismatch", { source_branch: "release/*" });
+    const result = await gitlabCi(pipeline);
+    expect(result.output).toMatch(/FAIL\s+provenant-verify/);
+    expect(result.code).not.toBe(0);
+  });
+
+  it("with an ID token from the instance the pipeline reaches SLSA Build L2", async () => {
+    const pipeline = await repository("id-token", { source_uri: "127.0.0.1:*/acme/app", source_branch: "main", slsa_level: "2" });
+    // gitlab-ci-local has no `id_tokens:` support: the token comes in as the
+    // variable GitLab would set, and CI_SERVER_URL points at the local issuer.
+    const token = await issuer.sign({
+      project_path: "acme/app",
+      project_id: "1217",
+      namespace_path: "acme",
+      sha: pipeline.commit,
+      ref: "main",
+      ref_type: "branch",
+      ref_path: "refs/heads/main",
+      ref_protected: "false",
+      pipeline_id: "1000",
+      pipeline_source: "push",
+      job_id: "4242",
+      runner_environment: "self-hosted",
+      user_login: "maintainers",
+    });
+    const result = await gitlabCi(pipeline, [
+      "--variable", `CI_SERVER_URL=${issuer.issuer}`,
+      "--variable", `PROVENANT_ID_TOKEN=${token}`,
+      "--variable", "CI_JOB_ID=4242",
+      "--variable", "CI_PIPELINE_ID=1000",
+      "--variable", "CI_PROJECT_ID=1217",
+    ]);
+    expect(result.output).toMatch(/SLSA Build L2/);
+    expect(result.code).toBe(0);
+    const predicate = await provenanceIn(pipeline.dir);
+    expect(predicate.runDetails.metadata[FACTS_SOURCE_FIELD]).toBe("oidc-token");
+    expect(predicate.runDetails.metadata.invocationId).toBe(`${issuer.issuer}/acme/app/-/jobs/4242`);
+    expect(predicate.runDetails.builder.id).toBe(`${issuer.issuer}/-/runners/self-hosted`);
+  });
+});
