@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { type CollectContext, isProvenantError } from "@provenant/core";
 import { startTestIssuer, type TestIssuer } from "@provenant/oidc/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -5,6 +7,7 @@ import { adapter } from "../adapter.js";
 import { type FakeAzureDevOps, type FakeBuild, startFakeAzureDevOps } from "../test-fixtures/azure-devops-server.js";
 import { AZURE_REPOS_CI_ENV, GITHUB_PR_ENV, pipelineClaims } from "../test-fixtures/variables.js";
 import { collectAzurePipelinesFacts } from "./collect.js";
+import { readBuildApi } from "./enrich.js";
 import { AZURE_TOKEN_AUDIENCE } from "./token.js";
 
 const FAKE_BUILD: FakeBuild = {
@@ -141,6 +144,35 @@ describe("collectAzurePipelinesFacts", () => {
     expect(facts.factsSource).toBe("environment");
     expect(facts.build.reason).toBe("IndividualCI");
     expect(warnings.some((w) => w.startsWith("cannot read the Build API at http://127.0.0.1:9/acme/"))).toBe(true);
+  });
+
+  it("falls back to environment facts, with a warning, when the token endpoint refuses the access token", async () => {
+    const { context, warnings } = contextFor(jobEnv({ SYSTEM_ACCESSTOKEN: "a-token-without-the-scope" }), { tokenIssuer: issuer.issuer });
+    const facts = await collectAzurePipelinesFacts(context);
+    expect(facts.factsSource).toBe("environment");
+    expect(warnings.some((w) => /OIDC token request .* answered HTTP 401.*environment facts only/.test(w))).toBe(true);
+  });
+
+  it("refuses a verified token issued to another organization than SYSTEM_COLLECTIONURI names", async () => {
+    const { context } = contextFor(jobEnv({ SYSTEM_COLLECTIONURI: azure.collectionUri.replace("/acme/", "/contoso/") }), {
+      tokenIssuer: issuer.issuer,
+    });
+    await expect(collectAzurePipelinesFacts(context)).rejects.toSatisfy(
+      (error) => isProvenantError(error, "TOKEN_INVALID") && /organization contoso but the OIDC token was issued to acme/.test((error as Error).message),
+    );
+  });
+
+  it("gives up on a Build API that accepts the connection but never answers", async () => {
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const { port } = silent.address() as AddressInfo;
+    const started = Date.now();
+    await expect(
+      readBuildApi({ collectionUri: `http://127.0.0.1:${port}/acme/`, project: "p", buildId: 1, accessToken: "t" }, 500),
+    ).rejects.toThrow("no answer within 0.5 s");
+    expect(Date.now() - started).toBeLessThan(5_000);
+    silent.closeAllConnections();
+    silent.close();
   });
 
   it("rejects a token for another audience", async () => {

@@ -40,7 +40,30 @@ async function pipelineToken(
     );
     return undefined;
   }
-  return requestPipelineToken(variables.oidcRequestUri, accessToken, context.fetch);
+  try {
+    return await requestPipelineToken(variables.oidcRequestUri, accessToken, context.fetch);
+  } catch (error) {
+    // No token to be had (an older server, a token without the scope) is the
+    // environment case; a token that comes back and fails verification is not.
+    context.warn(`${(error as Error).message}; the provenance records environment facts only (SLSA Build L1)`);
+    return undefined;
+  }
+}
+
+/**
+ * `builder.id` names the organization from SYSTEM_COLLECTIONURI, which a step
+ * could change; the token's subject (`p://<org>/<project>/<pipeline>`, or
+ * `sc://<org>/...` for a service connection) names the organization it was
+ * issued to, so the two must agree.
+ */
+function checkTokenOrganization(claims: PipelineClaims, organization: string) {
+  const subject = typeof claims.sub === "string" ? /^[a-z]+:\/\/([^/]+)\//i.exec(claims.sub) : null;
+  if (subject && decodeURIComponent(subject[1]!).toLowerCase() !== organization.toLowerCase()) {
+    throw new ProvenantError(
+      "TOKEN_INVALID",
+      `SYSTEM_COLLECTIONURI names organization ${organization} but the OIDC token was issued to ${subject[1]} (sub ${claims.sub}); expected the same organization`,
+    );
+  }
 }
 
 /** Claims win over variables; a disagreement means a step changed a variable, so say so. */
@@ -140,6 +163,7 @@ export async function collectAzurePipelinesFacts(
     claimOverVariable(context, repositoryUrl, fromVariable, "BUILD_REPOSITORY_URI");
   }
   const collectionUri = normalizeCollectionUri(facts.SYSTEM_COLLECTIONURI!);
+  if (claims) checkTokenOrganization(claims, organizationOf(collectionUri));
   const accessToken = context.env.SYSTEM_ACCESSTOKEN?.trim();
   const api = await buildApiFacts(
     context,

@@ -22,6 +22,7 @@ const PipelineClaimsSchema = z.looseObject({
   rpo_ref: z.string().min(1),
   rpo_ver: z.string().min(1),
   run_id: Id,
+  sub: z.string().optional(),
 });
 export type PipelineClaims = z.infer<typeof PipelineClaimsSchema>;
 
