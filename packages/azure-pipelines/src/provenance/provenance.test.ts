@@ -78,6 +78,7 @@ describe("azurePipelinesProvenance", () => {
         buildNumber: "20261122.3",
         reason: "IndividualCI",
         requestedFor: "dev@acme.example",
+        queuedOn: "2026-11-22T10:00:00.000Z",
         repositoryProvider: "TfsGit",
         repositoryId: "c0ffee00-1111-4222-8333-944445555666",
         agent: { name: "Azure Pipelines 3", id: "9", os: "Linux", hosted: true },

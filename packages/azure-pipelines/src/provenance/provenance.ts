@@ -51,6 +51,7 @@ export function azurePipelinesProvenance(facts: AzurePipelinesFacts): Provenance
     buildNumber: facts.build.number,
     reason: facts.build.reason,
     requestedFor: facts.build.requestedFor,
+    queuedOn: facts.build.queueTime?.toISOString(),
     repositoryProvider: facts.repository.provider,
     repositoryId: facts.repository.id,
     agent: definedOnly({
