@@ -102,6 +102,14 @@ async function buildApiFacts(context: CollectContext, request: Parameters<typeof
   }
 }
 
+function expectedIssuer(variables: PipelineVariables, options: AzureCollectOptions): string {
+  if (options.tokenIssuer) return options.tokenIssuer;
+  if (!variables.collectionId) {
+    throw new ProvenantError("PLATFORM_FACTS_MISSING", "SYSTEM_COLLECTIONID is not set; expected the organization id that names the token issuer");
+  }
+  return azureTokenIssuer(variables.collectionId);
+}
+
 /**
  * Gathers an Azure Pipelines job's facts: predefined variables, then the
  * verified OIDC token's claims over them, then the Build API.
@@ -126,15 +134,8 @@ export async function collectAzurePipelinesFacts(
   const token = await pipelineToken(context, variables, options);
   let claims: PipelineClaims | undefined;
   if (token) {
-    const issuer =
-      options.tokenIssuer ??
-      (variables.collectionId
-        ? azureTokenIssuer(variables.collectionId)
-        : (() => {
-            throw new ProvenantError("PLATFORM_FACTS_MISSING", "SYSTEM_COLLECTIONID is not set; expected the organization id that names the token issuer");
-          })());
     claims = await verifyPipelineToken(token, {
-      issuer,
+      issuer: expectedIssuer(variables, options),
       audience: options.tokenAudience ?? AZURE_TOKEN_AUDIENCE,
       fetch: context.fetch,
       now: context.now,
