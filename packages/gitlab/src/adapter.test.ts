@@ -63,9 +63,12 @@ describe("GitLab adapter with the job's ID token", () => {
     expect(provenance.runDetails.metadata?.[FACTS_SOURCE_FIELD]).toBe("oidc-token");
     expect(provenance.runDetails.builder.id).toBe(`${issuer.issuer}/-/runners/gitlab-hosted`);
     expect(provenance.buildDefinition.resolvedDependencies?.[0]).toEqual({
-      uri: `git+${issuer.issuer}/acme/app@refs/heads/main`,
+      // The source convention records the repository in https form, whatever the instance serves.
+      uri: `git+${issuer.issuer.replace(/^http:/, "https:")}/acme/app@refs/heads/main`,
       digest: { gitCommit: COMMIT },
     });
+    // Links keep the instance's own scheme.
+    expect(provenance.runDetails.metadata?.invocationId).toBe(`${issuer.issuer}/acme/app/-/jobs/5005`);
     expect(warnings).toEqual([]);
     expect(issuer.requests.map((r) => r.path)).toContain("/oauth/discovery/keys");
   });

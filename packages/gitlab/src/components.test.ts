@@ -56,7 +56,11 @@ interface Pipeline {
 }
 
 /** A repository whose pipeline builds dist/app.txt, attests it with the component and verifies it with the other. */
-async function repository(name: string, verifyInputs: Record<string, string>): Promise<Pipeline> {
+async function repository(
+  name: string,
+  verifyInputs: Record<string, string>,
+  keysAs: "file" | "text" = "file",
+): Promise<Pipeline> {
   const dir = join(work, name);
   await mkdir(join(dir, "ci"), { recursive: true });
   await mkdir(join(dir, "home"));
@@ -80,13 +84,12 @@ async function repository(name: string, verifyInputs: Record<string, string>): P
     },
   };
   await writeFile(join(dir, ".gitlab-ci.yml"), JSON.stringify(pipeline, null, 2));
-  // gitlab-ci-local's project variables file; File-type variables, as the README recommends for keys.
+  // gitlab-ci-local's project variables file: File-type variables, as the
+  // README recommends for keys, or the PEM text itself.
+  const variable = (pem: string) => (keysAs === "file" ? { type: "file", values: { "*": pem } } : pem);
   await writeFile(
     join(dir, ".gitlab-ci-local-variables.yml"),
-    JSON.stringify({
-      PROVENANT_SIGNING_KEY: { type: "file", values: { "*": keys.privateKeyPem } },
-      PROVENANT_PUBLIC_KEY: { type: "file", values: { "*": keys.publicKeyPem } },
-    }),
+    JSON.stringify({ PROVENANT_SIGNING_KEY: variable(keys.privateKeyPem), PROVENANT_PUBLIC_KEY: variable(keys.publicKeyPem) }),
   );
   await writeFile(join(dir, ".gitignore"), ".gitlab-ci-local*\nhome/\n");
   await git("add", ".gitlab-ci.yml", ".gitignore", "ci");
@@ -158,10 +161,13 @@ describe("CI/CD components under gitlab-ci-local", () => {
     expect(JSON.stringify(predicate)).not.toContain("PRIVATE KEY");
   });
 
-  it("the verify job fails the pipeline when the policy does not match", async () => {
-    const pipeline = await repository("policy-mismatch", { source_branch: "release/*" });
+  it("the verify job fails the pipeline when the policy does not match (keys given as PEM text)", async () => {
+    const pipeline = await repository("policy-mismatch", { source_branch: "release/*" }, "text");
     const result = await gitlabCi(pipeline);
+    expect(result.output).toMatch(/PASS\s+provenant-attest/);
+    expect(result.output).toMatch(/FAIL\s+source branch/);
     expect(result.output).toMatch(/FAIL\s+provenant-verify/);
+    expect(result.output).not.toContain("PRIVATE KEY");
     expect(result.code).not.toBe(0);
   });
 

@@ -42,7 +42,7 @@ export interface GitLabFacts {
   serverUrl: string;
   serverVersion?: string;
   projectPath: string;
-  /** `https://host/group/project`, the repository URL of the source convention. */
+  /** `https://host/group/project`: the repository in the source convention's form (always https). */
   projectUrl: string;
   projectId?: string;
   namespacePath?: string;
@@ -111,8 +111,9 @@ export function serverUrlOf(env: Environment): string {
   return raw.replace(/\/+$/, "");
 }
 
-function projectUrlOf(serverUrl: string, projectPath: string): string {
-  return normalizeGitUrl(`${serverUrl}/${projectPath}`) ?? `${serverUrl}/${projectPath}`;
+/** The repository in the source convention's form (core's normalizeGitUrl: https, no credentials). */
+function repositoryUrlOf(webUrl: string): string {
+  return normalizeGitUrl(webUrl) ?? webUrl;
 }
 
 /** The full ref the variables describe, and which variable said so. */
@@ -174,8 +175,10 @@ export function factsFromVariables(env: Environment, warn: (message: string) => 
   }
   const pipelineId = requireVariable(env, "CI_PIPELINE_ID", "the pipeline id");
   const jobId = requireVariable(env, "CI_JOB_ID", "the invocation id");
-  const projectUrlVariable = variable(env, "CI_PROJECT_URL");
-  const projectUrl = (projectUrlVariable && normalizeGitUrl(projectUrlVariable)) || projectUrlOf(serverUrl, projectPath);
+  // Job and pipeline links keep the instance's own scheme; only the source
+  // repository takes the source convention's form.
+  const webUrl = (variable(env, "CI_PROJECT_URL") ?? `${serverUrl}/${projectPath}`).replace(/\/+$/, "");
+  const projectUrl = repositoryUrlOf(webUrl);
   const ref = refFromVariables(env);
   if (!ref) {
     warn("neither CI_COMMIT_TAG, CI_COMMIT_BRANCH nor CI_MERGE_REQUEST_SOURCE_BRANCH_NAME is set; the provenance names no source ref");
@@ -193,10 +196,10 @@ export function factsFromVariables(env: Environment, warn: (message: string) => 
     refProtected: booleanVariable(env, "CI_COMMIT_REF_PROTECTED"),
     configPath: variable(env, "CI_CONFIG_PATH"),
     pipelineId,
-    pipelineUrl: variable(env, "CI_PIPELINE_URL") ?? `${projectUrl}/-/pipelines/${pipelineId}`,
+    pipelineUrl: variable(env, "CI_PIPELINE_URL") ?? `${webUrl}/-/pipelines/${pipelineId}`,
     pipelineSource: variable(env, "CI_PIPELINE_SOURCE"),
     jobId,
-    jobUrl: variable(env, "CI_JOB_URL") ?? `${projectUrl}/-/jobs/${jobId}`,
+    jobUrl: variable(env, "CI_JOB_URL") ?? `${webUrl}/-/jobs/${jobId}`,
     jobName: variable(env, "CI_JOB_NAME"),
     jobStage: variable(env, "CI_JOB_STAGE"),
     jobStartedAt: timestamp(variable(env, "CI_JOB_STARTED_AT"), "CI_JOB_STARTED_AT", warn),
@@ -223,7 +226,8 @@ export function factsFromToken(
   claims: GitLabClaims,
   warn: (message: string) => void,
 ): GitLabFacts {
-  const projectUrl = projectUrlOf(serverUrl, claims.project_path);
+  const webUrl = `${serverUrl}/${claims.project_path}`;
+  const projectUrl = repositoryUrlOf(webUrl);
   const ref = refFromClaims(claims);
   const variableRef = refFromVariables(env);
   const compared: [string, string | undefined, string, string | undefined][] = [
@@ -265,10 +269,10 @@ export function factsFromToken(
     configSha: claims.ci_config_sha,
     pipelineId: claims.pipeline_id,
     // Built from verified claims: CI_JOB_URL could point anywhere.
-    pipelineUrl: `${projectUrl}/-/pipelines/${claims.pipeline_id}`,
+    pipelineUrl: `${webUrl}/-/pipelines/${claims.pipeline_id}`,
     pipelineSource: claims.pipeline_source,
     jobId: claims.job_id,
-    jobUrl: `${projectUrl}/-/jobs/${claims.job_id}`,
+    jobUrl: `${webUrl}/-/jobs/${claims.job_id}`,
     jobName: variable(env, "CI_JOB_NAME"),
     jobStage: variable(env, "CI_JOB_STAGE"),
     jobStartedAt: timestamp(variable(env, "CI_JOB_STARTED_AT"), "CI_JOB_STARTED_AT", warn),

@@ -26,9 +26,8 @@ function configDependency(facts: GitLabFacts): ResourceDescriptor | undefined {
   if (!facts.configRefUri || !facts.configSha) return undefined;
   const parts = splitConfigRefUri(facts.configRefUri);
   if (!parts) return undefined;
-  // The claim carries host/path without a scheme; the instance's scheme applies.
-  const scheme = new URL(facts.serverUrl).protocol.replace(/:$/, "");
-  const repository = normalizeGitUrl(`${scheme}://${parts.project}`);
+  // The claim carries host/path without a scheme; the source convention records https.
+  const repository = normalizeGitUrl(`https://${parts.project}`);
   if (!repository) return undefined;
   return { ...sourceDependency(repository, parts.ref, facts.configSha), name: "ci-config" };
 }
