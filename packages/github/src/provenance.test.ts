@@ -54,6 +54,13 @@ describe("provenance(facts)", () => {
     expect(provenance(factsOf(scenario, { factsSource: "environment" })).runDetails.metadata).not.toHaveProperty("provenant_tokenIssuer");
   });
 
+  it("records variables that contradicted the token", () => {
+    const disagreements = [{ variable: "GITHUB_SHA", claim: "sha", variableValue: "f".repeat(40), claimValue: "a".repeat(40) }];
+    const fields = provenance(factsOf(pushTag(), { disagreements }));
+    expect(fields.runDetails.metadata?.provenant_variableDisagreements).toEqual(disagreements);
+    expect(provenance(factsOf(pushTag())).runDetails.metadata).not.toHaveProperty("provenant_variableDisagreements");
+  });
+
   it("follows the source convention, so verify policies read repository, tag and commit", () => {
     const scenario = pushTag();
     const fields = provenance(factsOf(scenario));

@@ -5,6 +5,8 @@ import type { GitHubFacts } from "./facts/facts.js";
 export const WORKFLOW_INPUTS_FIELD = "provenant_workflowInputs";
 /** Extension field naming the OIDC issuer whose signature vouched for the facts. */
 export const TOKEN_ISSUER_FIELD = "provenant_tokenIssuer";
+/** Extension field listing variables that contradicted the verified token (the GitLab adapter's name too). */
+export const DISAGREEMENTS_FIELD = "provenant_variableDisagreements";
 
 /**
  * `owner/repo/.github/workflows/release.yml@refs/tags/v1` → `.github/workflows/release.yml`.
@@ -55,6 +57,7 @@ export function provenance(facts: GitHubFacts): ProvenanceFields {
         ...(facts.startedOn ? { startedOn: facts.startedOn } : {}),
         [FACTS_SOURCE_FIELD]: facts.factsSource,
         ...(facts.factsSource === "oidc-token" && facts.issuer ? { [TOKEN_ISSUER_FIELD]: facts.issuer } : {}),
+        ...(facts.disagreements?.length ? { [DISAGREEMENTS_FIELD]: facts.disagreements } : {}),
         ...(facts.workflowInputs ? { [WORKFLOW_INPUTS_FIELD]: facts.workflowInputs } : {}),
       },
     },

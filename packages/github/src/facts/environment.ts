@@ -37,3 +37,26 @@ export function claimsFromEnvironment(env: Environment, payload: EventPayload | 
   values.repository_owner_id ||= idOf(payload?.repository?.owner?.id);
   return parseClaims(values, (claim) => CLAIM_VARIABLES[claim]);
 }
+
+/** A variable that says something else than the verified token (same shape as the GitLab adapter's). */
+export interface Disagreement {
+  variable: string;
+  claim: string;
+  variableValue: string;
+  claimValue: string;
+}
+
+/**
+ * Variables that differ from the verified claims. The token wins; a
+ * difference means a step rewrote a variable (or a runner bug), which an
+ * auditor wants to see. `job_workflow_ref` has no variable of its own.
+ */
+export function disagreementsWith(claims: GitHubClaims, env: Environment): Disagreement[] {
+  const found: Disagreement[] = [];
+  for (const [claim, variable] of Object.entries(CLAIM_VARIABLES) as [keyof GitHubClaims, string][]) {
+    const variableValue = env[variable];
+    if (claim === "job_workflow_ref" || variableValue === undefined || variableValue === "") continue;
+    if (variableValue !== claims[claim]) found.push({ variable, claim, variableValue, claimValue: claims[claim] });
+  }
+  return found;
+}

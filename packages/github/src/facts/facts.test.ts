@@ -63,8 +63,17 @@ describe("githubFacts with an ID token", () => {
     expect(facts.claims.sha).toBe(scenario.claims.sha);
     expect(facts.claims.ref).toBe("refs/tags/simple-tag");
     expect(facts.issuer).toBe(issuer.issuer);
-    // Overriding the issuer decides whose keys vouch for the facts: never silent.
-    expect(warnings).toEqual([expect.stringMatching(/verified against http:\/\/127\.0\.0\.1:\d+, not https:\/\/token\.actions\.githubusercontent\.com/)]);
+    // The rewritten variables are recorded and reported, never used.
+    expect(facts.disagreements).toEqual([
+      { variable: "GITHUB_REF", claim: "ref", variableValue: "refs/heads/evil", claimValue: "refs/tags/simple-tag" },
+      { variable: "GITHUB_SHA", claim: "sha", variableValue: "f".repeat(40), claimValue: scenario.claims.sha },
+    ]);
+    expect(warnings).toEqual([
+      // Overriding the issuer decides whose keys vouch for the facts: never silent.
+      expect.stringMatching(/verified against http:\/\/127\.0\.0\.1:\d+, not https:\/\/token\.actions\.githubusercontent\.com/),
+      expect.stringMatching(/^GITHUB_REF is "refs\/heads\/evil" but the verified token says ref "refs\/tags\/simple-tag"; the token wins$/),
+      expect.stringMatching(/^GITHUB_SHA is/),
+    ]);
   });
 
   it("asks the token service for the audience given on the command line", async () => {

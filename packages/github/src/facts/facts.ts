@@ -1,7 +1,7 @@
 import { type CollectContext, type FactsSource, ProvenantError } from "@provenant/core";
 import { type GitHubClaims, parseClaims } from "./claims.js";
 import { runStartedOn } from "./enrich.js";
-import { claimsFromEnvironment } from "./environment.js";
+import { claimsFromEnvironment, type Disagreement, disagreementsWith } from "./environment.js";
 import { readEventPayload } from "./event.js";
 import { apiUrlFor, issuerFor, serverUrlOf } from "./server.js";
 import { canRequestIdToken, DEFAULT_AUDIENCE, requestIdToken, verifyGitHubToken } from "./token.js";
@@ -15,6 +15,8 @@ export interface GitHubFacts {
   factsSource: Extract<FactsSource, "oidc-token" | "environment">;
   /** The issuer whose signature was verified, in `oidc-token` mode. */
   issuer?: string;
+  /** `oidc-token` mode: variables that say something else than the token. */
+  disagreements?: Disagreement[];
   /** RFC 3339 start of the run attempt, when the REST API told us. */
   startedOn?: string;
   /** A `workflow_dispatch` run's inputs, from the event payload. */
@@ -54,11 +56,17 @@ export async function githubFacts(context: CollectContext): Promise<GitHubFacts>
       context.warn(`the ID token is verified against ${issuer}, not ${serverIssuer} (the issuer of ${serverUrl}); the provenance records it`);
     }
     const verified = await verifyGitHubToken(token, { issuer, audience, fetch: context.fetch, now: context.now });
+    const claims = parseClaims(verified, (claim) => `the ID token's "${claim}" claim`);
+    const disagreements = disagreementsWith(claims, env);
+    for (const d of disagreements) {
+      context.warn(`${d.variable} is ${JSON.stringify(d.variableValue)} but the verified token says ${d.claim} ${JSON.stringify(d.claimValue)}; the token wins`);
+    }
     facts = {
       serverUrl,
-      claims: parseClaims(verified, (claim) => `the ID token's "${claim}" claim`),
+      claims,
       factsSource: "oidc-token",
       issuer: verified.iss,
+      ...(disagreements.length > 0 ? { disagreements } : {}),
     };
   } else {
     context.warn(
