@@ -175,6 +175,18 @@ describe("collectAzurePipelinesFacts", () => {
     silent.close();
   });
 
+  it("verifies a ready-made token from --token-variable instead of requesting one", async () => {
+    const token = await issuer.sign({ ...pipelineClaims(AZURE_REPOS_CI_ENV), rpo_ref: "refs/tags/v2.4.0" });
+    const requestsBefore = issuer.requests.filter((r) => r.method === "POST").length;
+    const { context } = contextFor(
+      { ...AZURE_REPOS_CI_ENV, SYSTEM_COLLECTIONURI: azure.collectionUri, PIPELINE_ID_TOKEN: token },
+      { tokenIssuer: issuer.issuer, tokenVariable: "PIPELINE_ID_TOKEN" },
+    );
+    const facts = await collectAzurePipelinesFacts(context);
+    expect(facts).toMatchObject({ factsSource: "oidc-token", ref: "refs/tags/v2.4.0" });
+    expect(issuer.requests.filter((r) => r.method === "POST").length).toBe(requestsBefore);
+  });
+
   it("rejects a token for another audience", async () => {
     const token = await issuer.sign(pipelineClaims(AZURE_REPOS_CI_ENV), { audience: "someone-else" });
     const { context } = contextFor(jobEnv({ PIPELINE_ID_TOKEN: token }), { tokenIssuer: issuer.issuer, tokenVariable: "PIPELINE_ID_TOKEN" });
