@@ -198,3 +198,43 @@ describe("gitlabProvenance on verified token claims", () => {
     expect(report.slsaLevel.level).toBe(2);
   });
 });
+
+describe("docs/buildtypes/gitlab-ci-v1.md", () => {
+  it("documents every field the adapter writes", async () => {
+    const { readFile } = await import("node:fs/promises");
+    const doc = await readFile(new URL("../../../docs/buildtypes/gitlab-ci-v1.md", import.meta.url), "utf8");
+    const env = { ...MERGE_REQUEST, CI_ENVIRONMENT_NAME: "review/feature-login" };
+    const serverUrl = env.CI_SERVER_URL;
+    const facts = factsFromToken(
+      { ...env, CI_COMMIT_SHA: OTHER_COMMIT },
+      serverUrl,
+      parseGitLabClaims({ iss: serverUrl, ...claimsFor(MERGE_REQUEST), environment: "review/feature-login" }),
+      () => {},
+    );
+    const provenance = gitlabProvenance({
+      ...facts,
+      api: {
+        jobCreatedAt: "2025-03-05T10:01:58Z",
+        jobStartedAt: "2025-03-05T10:02:11Z",
+        pipelineCreatedAt: "2025-03-05T10:01:57Z",
+        pipelineStartedAt: "2025-03-05T10:01:59Z",
+        pipelineFinishedAt: "2025-03-05T10:09:00Z",
+        runnerType: "instance_type",
+        runnerShared: true,
+        triggeredBy: "jdoe",
+      },
+    });
+    const keys = (value: unknown, stopAt: string[] = []): string[] =>
+      value && typeof value === "object" && !Array.isArray(value)
+        ? Object.entries(value).flatMap(([key, inner]) => (stopAt.includes(key) ? [key] : [key, ...keys(inner, stopAt)]))
+        : [];
+    const written = new Set([
+      ...keys(provenance.buildDefinition.externalParameters),
+      ...keys(provenance.buildDefinition.internalParameters, ["mergeRequest"]),
+      ...keys(provenance.runDetails, [DISAGREEMENTS_FIELD, "version"]),
+    ]);
+    // A key is documented when it appears as a name in a `dotted.path` or `name`.
+    const undocumented = [...written].filter((key) => !new RegExp(`[\`.]${key}[\`.]`).test(doc));
+    expect(undocumented).toEqual([]);
+  });
+});
