@@ -129,7 +129,9 @@ function refFromVariables(env: Environment): { ref: string; variable: string } |
 }
 
 function refFromClaims(claims: GitLabClaims): string {
-  if (claims.ref_path?.startsWith("refs/heads/") || claims.ref_path?.startsWith("refs/tags/")) return claims.ref_path;
+  // `ref_path` is GitLab's own full ref; recorded as given, so a ref outside
+  // refs/heads and refs/tags (a merge request's, say) never passes for a branch.
+  if (claims.ref_path?.startsWith("refs/")) return claims.ref_path;
   return `${claims.ref_type === "tag" ? "refs/tags/" : "refs/heads/"}${claims.ref}`;
 }
 

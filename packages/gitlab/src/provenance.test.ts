@@ -164,6 +164,19 @@ describe("gitlabProvenance on verified token claims", () => {
     expect(provenance.buildDefinition.externalParameters.ref).toBe("refs/tags/v1.2.0");
   });
 
+  it("records the token's ref_path as given, even outside refs/heads and refs/tags", () => {
+    const claims = { ...claimsFor(MERGE_REQUEST), ref_path: "refs/merge-requests/17/head" };
+    const provenance = fromToken({ ...MERGE_REQUEST, CI_MERGE_REQUEST_SOURCE_BRANCH_NAME: undefined }, claims);
+    const source = sourceOf(parseProvenance(provenance));
+    expect(source?.ref).toBe("refs/merge-requests/17/head");
+    expect(source?.branch).toBeUndefined();
+  });
+
+  it("composes the full ref from ref and ref_type when the token has no ref_path", () => {
+    const { ref_path: _, ...claims } = claimsFor(SELF_MANAGED_TAG);
+    expect(fromToken(SELF_MANAGED_TAG, claims).buildDefinition.externalParameters.ref).toBe("refs/tags/v1.2.0");
+  });
+
   it("lets the token win over a rewritten CI_COMMIT_SHA and records the disagreement", () => {
     const env = { ...GITLAB_COM_BRANCH, CI_COMMIT_SHA: OTHER_COMMIT };
     const provenance = fromToken(env, claimsFor(GITLAB_COM_BRANCH));
