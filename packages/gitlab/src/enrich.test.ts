@@ -140,6 +140,7 @@ describe("enrichFromApi", () => {
     const { ctx, warnings } = context({ CI_JOB_TOKEN: JOB_TOKEN });
     expect(await enrichFromApi({ ...facts(), serverUrl: `http://127.0.0.1:${port}` }, ctx)).toBeUndefined();
     expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/ECONNREFUSED/);
   });
 
   it("makes no request when switched off", async () => {

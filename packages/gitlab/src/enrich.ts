@@ -106,8 +106,15 @@ export async function enrichFromApi(
     (jobs as unknown as { headers: Record<string, string> }).headers["job-token"] = jobToken!;
     return apiFactsFrom(JobSchema.parse(await jobs.showConnectedJob()));
   } catch (error) {
-    const reason = error instanceof z.ZodError ? "an unexpected response shape" : (error as Error).message;
-    context.warn(`GitLab API enrichment skipped (${host}/api/v4: ${reason}); the provenance is complete without it`);
+    context.warn(`GitLab API enrichment skipped (${host}/api/v4: ${reasonOf(error)}); the provenance is complete without it`);
     return undefined;
   }
+}
+
+function reasonOf(error: unknown): string {
+  if (error instanceof z.ZodError) return "an unexpected response shape";
+  // fetch says only "fetch failed"; the cause names the network error (ENOTFOUND, ECONNREFUSED, …).
+  const cause = (error as Error).cause as { code?: string; message?: string } | undefined;
+  const detail = cause?.code ?? cause?.message;
+  return detail ? `${(error as Error).message}: ${detail}` : (error as Error).message;
 }
