@@ -1,0 +1,23 @@
+import { describe, expect, it } from "vitest";
+import { provenance } from "../provenance.js";
+import { pushToBranch } from "../test-support/scenarios.js";
+import { attestSummary, verifyCommandFor } from "./summary.js";
+
+const fields = provenance({ serverUrl: "https://github.com", claims: pushToBranch().claims, factsSource: "oidc-token" });
+const digest = { sha256: "c".repeat(64) };
+
+describe("job summary", () => {
+  it("keeps a subject name with a pipe or HTML inside its table cell", () => {
+    const summary = attestSummary({ subjects: [{ name: "a|b<script>", digest }], bundlePath: "p.json", keyId: "k", factsSource: "oidc-token", provenance: fields });
+    expect(summary).toContain("| a\\|b\\<script\\> | `sha256:");
+    // Raw only inside the fenced shell block, which Markdown shows as text.
+    expect(summary.replace(/```sh\n[^`]*```/, "")).not.toContain("<script>");
+  });
+
+  it("quotes a subject name for the shell in the verify command", () => {
+    const command = verifyCommandFor([{ name: "my app's.tgz", digest }], "out dir/p.json", fields);
+    expect(command).toBe(
+      "provenant verify 'my app'\\''s.tgz' --bundle 'out dir/p.json' --key provenant.pub --builder-id https://github.com/Codertocat/Hello-World/.github/workflows/ci.yml --source-uri github.com/codertocat/hello-world --source-branch master",
+    );
+  });
+});
