@@ -196,9 +196,15 @@ describe("CI/CD components under gitlab-ci-local", () => {
       "--variable", "CI_JOB_ID=4242",
       "--variable", "CI_PIPELINE_ID=1000",
       "--variable", "CI_PROJECT_ID=1217",
+      // The issuer serves no REST API: enrichment must only warn.
+      "--variable", "CI_JOB_TOKEN=e2e-job-token-value",
     ]);
+    expect(result.output).toMatch(/GitLab API enrichment skipped/);
     expect(result.output).toMatch(/SLSA Build L2/);
     expect(result.code).toBe(0);
+    const bundleText = await readFile(join(pipeline.dir, "provenance.sigstore.json"), "utf8");
+    expect(bundleText).not.toContain("e2e-job-token-value");
+    expect(Buffer.from(JSON.parse(bundleText).dsseEnvelope.payload, "base64").toString()).not.toContain(token);
     const predicate = await provenanceIn(pipeline.dir);
     expect(predicate.runDetails.metadata[FACTS_SOURCE_FIELD]).toBe("oidc-token");
     expect(predicate.runDetails.metadata.invocationId).toBe(`${issuer.issuer}/acme/app/-/jobs/4242`);
