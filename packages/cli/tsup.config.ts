@@ -1,8 +1,54 @@
 import { readFileSync } from "node:fs";
+import { brotliCompressSync, constants } from "node:zlib";
+import { build, type Plugin } from "esbuild";
 import { defineConfig } from "tsup";
 
 const { version } = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
 const define = { PROVENANT_VERSION: JSON.stringify(version) };
+
+const ADAPTER_PACKAGES = /^@provenant\/(github|gitlab|jenkins|azure-pipelines)$/;
+
+/**
+ * In the single-file build, each platform adapter becomes a string evaluated
+ * on first use (see src/platforms/embedded.ts for why).
+ */
+const embedAdapters: Plugin = {
+  name: "provenant-embed-adapters",
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: ADAPTER_PACKAGES }, (args) => ({
+      path: args.path,
+      namespace: "provenant-embedded",
+      pluginData: { resolveDir: args.resolveDir },
+    }));
+    pluginBuild.onLoad({ filter: /.*/, namespace: "provenant-embedded" }, async (args) => {
+      const result = await build({
+        stdin: { contents: `export { adapter } from ${JSON.stringify(args.path)};`, resolveDir: process.cwd() },
+        bundle: true,
+        write: false,
+        format: "cjs",
+        platform: "node",
+        target: "node22",
+        minify: true,
+        external: ["@provenant/core", "@provenant/oidc"],
+        logLevel: "error",
+      });
+      // Brotli + base64: a quarter of the bytes for Node to read and decode
+      // at every start, inflated only on the platform that needs it.
+      const packed = brotliCompressSync(result.outputFiles[0]!.contents, {
+        params: { [constants.BROTLI_PARAM_QUALITY]: 11 },
+      }).toString("base64");
+      return {
+        contents: [
+          `import { evaluateEmbeddedModule } from ${JSON.stringify(`${process.cwd()}/src/platforms/embedded.ts`)};`,
+          `const embedded = evaluateEmbeddedModule(${JSON.stringify(packed)});`,
+          "export const adapter = embedded.adapter;",
+        ].join("\n"),
+        resolveDir: process.cwd(),
+        loader: "js",
+      };
+    });
+  },
+};
 
 export default defineConfig([
   // The library entry, for tests and for embedding.
@@ -26,6 +72,7 @@ export default defineConfig([
     minify: true,
     splitting: false,
     treeshake: true,
+    esbuildPlugins: [embedAdapters],
     banner: {
       js: [
         "#!/usr/bin/env node",

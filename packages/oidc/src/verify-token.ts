@@ -1,6 +1,6 @@
 import { ProvenantError } from "@provenant/core";
 import { createLocalJWKSet, decodeProtectedHeader, errors, type JSONWebKeySet, jwtVerify } from "jose";
-import { z } from "zod";
+import * as z from "zod/mini";
 
 export interface VerifyTokenOptions {
   /** Expected `iss`, compared exactly; discovery happens under it. */
@@ -24,7 +24,7 @@ export type TokenClaims = Record<string, unknown> & { iss: string; aud: string |
 const ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"];
 
 const DiscoverySchema = z.looseObject({ issuer: z.string(), jwks_uri: z.url() });
-const JwksSchema = z.object({ keys: z.array(z.looseObject({ kty: z.string() })).min(1) });
+const JwksSchema = z.object({ keys: z.array(z.looseObject({ kty: z.string() })).check(z.minLength(1)) });
 
 async function getJson(fetcher: typeof globalThis.fetch, url: string, what: string): Promise<unknown> {
   let response: Response;

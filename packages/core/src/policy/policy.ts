@@ -1,6 +1,6 @@
 import picomatch from "picomatch";
 import semver from "semver";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { parseWith } from "../schemas/parse.js";
 import { normalizeRepository, type Source } from "../source/source.js";
 
@@ -9,20 +9,22 @@ import { normalizeRepository, type Source } from "../source/source.js";
  * (`--builder-id`, `--source-uri`, `--source-branch`, `--source-tag`,
  * `--source-versioned-tag`). Every field is optional; absent means "any".
  */
+const NonEmpty = z.string().check(z.minLength(1));
+
 export const PolicySchema = z.strictObject({
-  builderId: z.string().min(1).optional(),
-  buildType: z.string().min(1).optional(),
-  sourceUri: z.string().min(1).optional(),
-  sourceBranch: z.string().min(1).optional(),
-  sourceTag: z.string().min(1).optional(),
-  sourceVersionedTag: z
-    .string()
-    .min(1)
-    .refine((range) => semver.validRange(range) !== null, {
-      message: "expected a semver range such as ^1.2.0 or >=1.2.0 <2",
-    })
-    .optional(),
-  minimumLevel: z.number().int().min(0).max(3).optional(),
+  builderId: z.optional(NonEmpty),
+  buildType: z.optional(NonEmpty),
+  sourceUri: z.optional(NonEmpty),
+  sourceBranch: z.optional(NonEmpty),
+  sourceTag: z.optional(NonEmpty),
+  sourceVersionedTag: z.optional(
+    z.string().check(
+      z.refine((range) => semver.validRange(range) !== null, {
+        message: "expected a semver range such as ^1.2.0 or >=1.2.0 <2",
+      }),
+    ),
+  ),
+  minimumLevel: z.optional(z.int().check(z.gte(0), z.lte(3))),
 });
 export type Policy = z.infer<typeof PolicySchema>;
 

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { EnvelopeSchema } from "./dsse.js";
 
 export const BUNDLE_V03_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json";
@@ -10,23 +10,23 @@ export const READABLE_BUNDLE_MEDIA_TYPES = [
   "application/vnd.dev.sigstore.bundle+json;version=0.2",
 ] as const;
 
-const RawBytes = z.object({ rawBytes: z.string().min(1) });
+const RawBytes = z.object({ rawBytes: z.string().check(z.minLength(1)) });
 
 // protobuf-specs JSON form of VerificationMaterial: exactly one of publicKey,
 // x509CertificateChain (v0.1/v0.2) or certificate (v0.3) identifies the key.
 export const VerificationMaterialSchema = z
   .looseObject({
-    publicKey: z.object({ hint: z.string() }).optional(),
-    x509CertificateChain: z.object({ certificates: z.array(RawBytes).min(1) }).optional(),
-    certificate: RawBytes.optional(),
-    tlogEntries: z.array(z.unknown()).optional(),
-    timestampVerificationData: z.unknown().optional(),
+    publicKey: z.optional(z.object({ hint: z.string() })),
+    x509CertificateChain: z.optional(z.object({ certificates: z.array(RawBytes).check(z.minLength(1)) })),
+    certificate: z.optional(RawBytes),
+    tlogEntries: z.optional(z.array(z.unknown())),
+    timestampVerificationData: z.optional(z.unknown()),
   })
-  .refine(
-    (m) =>
-      [m.publicKey, m.x509CertificateChain, m.certificate].filter((x) => x !== undefined).length ===
-      1,
-    { message: "expected exactly one of publicKey, x509CertificateChain, certificate" },
+  .check(
+    z.refine(
+      (m) => [m.publicKey, m.x509CertificateChain, m.certificate].filter((x) => x !== undefined).length === 1,
+      { message: "expected exactly one of publicKey, x509CertificateChain, certificate" },
+    ),
   );
 
 export const BundleSchema = z.looseObject({
@@ -34,8 +34,8 @@ export const BundleSchema = z.looseObject({
     message: `expected mediaType ${BUNDLE_V03_MEDIA_TYPE}`,
   }),
   verificationMaterial: VerificationMaterialSchema,
-  dsseEnvelope: EnvelopeSchema.optional(),
-  messageSignature: z.unknown().optional(),
+  dsseEnvelope: z.optional(EnvelopeSchema),
+  messageSignature: z.optional(z.unknown()),
 });
 
 export type VerificationMaterial = z.infer<typeof VerificationMaterialSchema>;

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 
 /** Expected hex lengths for the digest algorithms whose size is fixed. */
 const HEX_LENGTHS: Record<string, number[]> = {
@@ -15,9 +15,8 @@ const HEX_LENGTHS: Record<string, number[]> = {
  * refused rather than silently folded (two spellings of one digest would let
  * a policy match one and miss the other).
  */
-export const DigestSetSchema = z
-  .record(z.string().min(1), z.string())
-  .superRefine((digests, ctx) => {
+export const DigestSetSchema = z.record(z.string().check(z.minLength(1)), z.string()).check(
+  z.superRefine((digests, ctx) => {
     for (const [algorithm, value] of Object.entries(digests)) {
       if (!/^[0-9a-f]+$/.test(value)) {
         ctx.addIssue({
@@ -36,7 +35,8 @@ export const DigestSetSchema = z
         });
       }
     }
-  });
+  }),
+);
 export type DigestSet = z.infer<typeof DigestSetSchema>;
 
 /** `sha256:<hex>` as users type it on the command line. */

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { ResourceDescriptorSchema } from "./statement.js";
 
 export const SLSA_PROVENANCE_V1 = "https://slsa.dev/provenance/v1";
@@ -11,28 +11,28 @@ const JsonObject = z.record(z.string(), z.unknown());
 // SLSA v1.0 lets producers add `<vendor>_<name>` extension fields to any
 // object, so the objects are loose; the required fields are not.
 export const BuilderSchema = z.looseObject({
-  id: z.string().min(1),
-  version: z.record(z.string(), z.string()).optional(),
-  builderDependencies: z.array(ResourceDescriptorSchema).optional(),
+  id: z.string().check(z.minLength(1)),
+  version: z.optional(z.record(z.string(), z.string())),
+  builderDependencies: z.optional(z.array(ResourceDescriptorSchema)),
 });
 
 export const BuildMetadataSchema = z.looseObject({
-  invocationId: z.string().optional(),
-  startedOn: Timestamp.optional(),
-  finishedOn: Timestamp.optional(),
+  invocationId: z.optional(z.string()),
+  startedOn: z.optional(Timestamp),
+  finishedOn: z.optional(Timestamp),
 });
 
 export const BuildDefinitionSchema = z.looseObject({
-  buildType: z.string().min(1),
+  buildType: z.string().check(z.minLength(1)),
   externalParameters: JsonObject,
-  internalParameters: JsonObject.optional(),
-  resolvedDependencies: z.array(ResourceDescriptorSchema).optional(),
+  internalParameters: z.optional(JsonObject),
+  resolvedDependencies: z.optional(z.array(ResourceDescriptorSchema)),
 });
 
 export const RunDetailsSchema = z.looseObject({
   builder: BuilderSchema,
-  metadata: BuildMetadataSchema.optional(),
-  byproducts: z.array(ResourceDescriptorSchema).optional(),
+  metadata: z.optional(BuildMetadataSchema),
+  byproducts: z.optional(z.array(ResourceDescriptorSchema)),
 });
 
 export const ProvenanceSchema = z.looseObject({

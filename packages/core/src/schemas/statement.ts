@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { DigestSetSchema } from "./digest.js";
 
 export const STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
@@ -6,34 +6,36 @@ export const STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
 /** in-toto ResourceDescriptor v1: at least one of uri, digest, content. */
 export const ResourceDescriptorSchema = z
   .looseObject({
-    uri: z.string().min(1).optional(),
-    digest: DigestSetSchema.optional(),
-    name: z.string().optional(),
-    downloadLocation: z.string().optional(),
-    mediaType: z.string().optional(),
-    content: z.string().optional(),
-    annotations: z.record(z.string(), z.unknown()).optional(),
+    uri: z.optional(z.string().check(z.minLength(1))),
+    digest: z.optional(DigestSetSchema),
+    name: z.optional(z.string()),
+    downloadLocation: z.optional(z.string()),
+    mediaType: z.optional(z.string()),
+    content: z.optional(z.string()),
+    annotations: z.optional(z.record(z.string(), z.unknown())),
   })
-  .refine((rd) => rd.uri !== undefined || rd.digest !== undefined || rd.content !== undefined, {
-    message: "a resource descriptor needs at least one of uri, digest, content",
-  });
+  .check(
+    z.refine((rd) => rd.uri !== undefined || rd.digest !== undefined || rd.content !== undefined, {
+      message: "a resource descriptor needs at least one of uri, digest, content",
+    }),
+  );
 export type ResourceDescriptor = z.infer<typeof ResourceDescriptorSchema>;
 
 /** Statement subjects must carry a digest (in-toto Statement v1). */
 export const SubjectSchema = z.looseObject({
-  name: z.string().optional(),
-  uri: z.string().optional(),
-  digest: DigestSetSchema.refine((d) => Object.keys(d).length > 0, {
-    message: "a subject needs at least one digest",
-  }),
-  annotations: z.record(z.string(), z.unknown()).optional(),
+  name: z.optional(z.string()),
+  uri: z.optional(z.string()),
+  digest: DigestSetSchema.check(
+    z.refine((d) => Object.keys(d).length > 0, { message: "a subject needs at least one digest" }),
+  ),
+  annotations: z.optional(z.record(z.string(), z.unknown())),
 });
 export type Subject = z.infer<typeof SubjectSchema>;
 
 export const StatementSchema = z.object({
   _type: z.literal(STATEMENT_TYPE),
-  subject: z.array(SubjectSchema).min(1, { message: "expected at least one subject" }),
-  predicateType: z.string().min(1),
+  subject: z.array(SubjectSchema).check(z.minLength(1, { message: "expected at least one subject" })),
+  predicateType: z.string().check(z.minLength(1)),
   predicate: z.record(z.string(), z.unknown()),
 });
 export type Statement<P = Record<string, unknown>> = Omit<

@@ -3,24 +3,26 @@ import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { type Environment, ProvenantError, parseWith } from "@provenant/core";
-import { z } from "zod";
+import * as z from "zod/mini";
 import type { CredentialSource, Credentials } from "../registry/client.js";
+
+const HelperName = z.string().check(z.regex(/^[A-Za-z0-9_.-]+$/, "expected a helper name"));
 
 /** The parts of docker's `config.json` that hold credentials (docker/cli `configfile`). */
 const DockerConfigSchema = z.looseObject({
-  auths: z
-    .record(
+  auths: z.optional(
+    z.record(
       z.string(),
       z.looseObject({
-        auth: z.string().optional(),
-        username: z.string().optional(),
-        password: z.string().optional(),
-        identitytoken: z.string().optional(),
+        auth: z.optional(z.string()),
+        username: z.optional(z.string()),
+        password: z.optional(z.string()),
+        identitytoken: z.optional(z.string()),
       }),
-    )
-    .optional(),
-  credHelpers: z.record(z.string(), z.string().regex(/^[A-Za-z0-9_.-]+$/, "expected a helper name")).optional(),
-  credsStore: z.string().regex(/^[A-Za-z0-9_.-]+$/, "expected a helper name").optional(),
+    ),
+  ),
+  credHelpers: z.optional(z.record(z.string(), HelperName)),
+  credsStore: z.optional(HelperName),
 });
 type DockerConfig = z.infer<typeof DockerConfigSchema>;
 

@@ -1,46 +1,48 @@
 
 import { ProvenantError, parseWith } from "@provenant/core";
-import { z } from "zod";
+import * as z from "zod/mini";
 
-const DigestString = z.string().regex(/^sha256:[a-f0-9]{64}$|^sha512:[a-f0-9]{128}$/, "expected sha256:<64 lowercase hex>");
+const DigestString = z
+  .string()
+  .check(z.regex(/^sha256:[a-f0-9]{64}$|^sha512:[a-f0-9]{128}$/, "expected sha256:<64 lowercase hex>"));
 
 /** OCI image spec `descriptor.md`; unknown fields are kept so an index we rewrite loses nothing. */
 export const DescriptorSchema = z.looseObject({
-  mediaType: z.string().min(1),
+  mediaType: z.string().check(z.minLength(1)),
   digest: DigestString,
-  size: z.number().int().nonnegative(),
-  artifactType: z.string().optional(),
-  annotations: z.record(z.string(), z.string()).optional(),
-  platform: z
-    .looseObject({
+  size: z.int().check(z.nonnegative()),
+  artifactType: z.optional(z.string()),
+  annotations: z.optional(z.record(z.string(), z.string())),
+  platform: z.optional(
+    z.looseObject({
       architecture: z.string(),
       os: z.string(),
-      variant: z.string().optional(),
-    })
-    .optional(),
+      variant: z.optional(z.string()),
+    }),
+  ),
 });
 export type Descriptor = z.infer<typeof DescriptorSchema>;
 
 /** OCI image spec `manifest.md` (Docker schema 2 has the same shape). */
 export const ImageManifestSchema = z.looseObject({
   schemaVersion: z.literal(2),
-  mediaType: z.string().optional(),
-  artifactType: z.string().optional(),
+  mediaType: z.optional(z.string()),
+  artifactType: z.optional(z.string()),
   config: DescriptorSchema,
   layers: z.array(DescriptorSchema),
-  subject: DescriptorSchema.optional(),
-  annotations: z.record(z.string(), z.string()).optional(),
+  subject: z.optional(DescriptorSchema),
+  annotations: z.optional(z.record(z.string(), z.string())),
 });
 export type ImageManifest = z.infer<typeof ImageManifestSchema>;
 
 /** OCI image spec `image-index.md` (Docker manifest lists have the same shape). */
 export const ImageIndexSchema = z.looseObject({
   schemaVersion: z.literal(2),
-  mediaType: z.string().optional(),
-  artifactType: z.string().optional(),
+  mediaType: z.optional(z.string()),
+  artifactType: z.optional(z.string()),
   manifests: z.array(DescriptorSchema),
-  subject: DescriptorSchema.optional(),
-  annotations: z.record(z.string(), z.string()).optional(),
+  subject: z.optional(DescriptorSchema),
+  annotations: z.optional(z.record(z.string(), z.string())),
 });
 export type ImageIndex = z.infer<typeof ImageIndexSchema>;
 

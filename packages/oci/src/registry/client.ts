@@ -1,5 +1,5 @@
 import { ProvenantError } from "@provenant/core";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { assertDigest, sha256Digest } from "../manifest/digest.js";
 import { MANIFEST_ACCEPT, MEDIA_TYPES } from "../manifest/media-types.js";
 import { type ImageIndex, parseIndex, parseJsonBytes } from "../manifest/schemas.js";
@@ -64,7 +64,10 @@ const DEFAULT_MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 const DEFAULT_MAX_BLOB_BYTES = 32 * 1024 * 1024;
 const MAX_REDIRECTS = 5;
 
-const TokenResponseSchema = z.object({ token: z.string().min(1).optional(), access_token: z.string().min(1).optional() });
+const TokenResponseSchema = z.object({
+  token: z.optional(z.string().check(z.minLength(1))),
+  access_token: z.optional(z.string().check(z.minLength(1))),
+});
 
 const isDigest = (reference: string) => /^sha(256|512):/.test(reference);
 
