@@ -1,0 +1,340 @@
+#!/usr/bin/env node
+// `pnpm bench` (issue 2, section 7): hashing, verification and cold start,
+// each measured against its baseline in the same run and printed as ratios
+// with the target and whether it is met. `pnpm bench` builds first; run
+// `node bench/run.mjs --quick` for small inputs while working on it.
+//
+// Work files live in bench/.work/ (gitignored) and are reused between runs.
+
+import { spawnSync } from "node:child_process";
+import { createPublicKey, generateKeyPairSync, randomBytes, verify as cryptoVerify } from "node:crypto";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from "node:fs";
+import { createRequire } from "node:module";
+import { availableParallelism, loadavg } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const work = join(root, "bench", ".work");
+const cli = join(root, "packages", "cli", "dist", "provenant.mjs");
+const coreEntry = join(root, "packages", "core", "dist", "index.js");
+const quick = process.argv.includes("--quick");
+
+const MiB = 1024 * 1024;
+const BIG_FILE_BYTES = quick ? 64 * MiB : 1024 * MiB;
+const SMALL_FILES = quick ? 2_000 : 20_000;
+const SMALL_FILE_BYTES = 4096;
+const MEMORY_LIMIT_MIB = 200;
+
+for (const [path, what] of [
+  [cli, "the bundled CLI"],
+  [coreEntry, "@provenant/core"],
+]) {
+  if (!existsSync(path)) fail(`${what} is not built (${path} is missing): run \`pnpm bench\`, which builds first`);
+}
+for (const tool of ["sha256sum", "/usr/bin/time"]) {
+  if (spawnSync(tool, ["--version"]).error) fail(`${tool} is missing: apt-get install coreutils time`);
+}
+
+function fail(message) {
+  process.stderr.write(`bench: ${message}\n`);
+  process.exit(2);
+}
+
+function log(message) {
+  process.stderr.write(`bench: ${message}\n`);
+}
+
+// ------------------------------------------------------------------ inputs
+
+/** 1 GiB (or 64 MiB with --quick) of random bytes; a 16 MiB random block repeated is as good for SHA-256. */
+function prepareBigFile() {
+  const path = join(work, `big-${BIG_FILE_BYTES / MiB}MiB.bin`);
+  if (existsSync(path) && statSync(path).size === BIG_FILE_BYTES) return path;
+  log(`writing ${path}`);
+  const block = randomBytes(16 * MiB);
+  const fd = openSync(path, "w");
+  try {
+    for (let written = 0; written < BIG_FILE_BYTES; written += block.length) writeSync(fd, block);
+  } finally {
+    closeSync(fd);
+  }
+  return path;
+}
+
+/** Many 4 KiB files in 100 directories, as a build's output tree looks. */
+function prepareSmallFiles() {
+  const dir = join(work, `small-${SMALL_FILES}`);
+  const done = join(work, `small-${SMALL_FILES}.done`);
+  const names = [];
+  for (let i = 0; i < SMALL_FILES; i++) names.push(join(`d${String(i % 100).padStart(2, "0")}`, `f${i}.bin`));
+  if (!existsSync(done)) {
+    log(`writing ${SMALL_FILES} files of ${SMALL_FILE_BYTES} bytes under ${dir}`);
+    for (let d = 0; d < 100; d++) mkdirSync(join(dir, `d${String(d).padStart(2, "0")}`), { recursive: true });
+    for (const name of names) writeFileSync(join(dir, name), randomBytes(SMALL_FILE_BYTES));
+    writeFileSync(done, "");
+  }
+  return { dir, names };
+}
+
+// ------------------------------------------------------------------ timing
+
+function runOnce(command, args, cwd) {
+  const started = process.hrtime.bigint();
+  const result = spawnSync(command, args, { cwd, stdio: ["ignore", "ignore", "pipe"], maxBuffer: 64 * MiB });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (result.error) throw result.error;
+  if (result.status !== 0) throw new Error(`${command} ${args.slice(0, 3).join(" ")} ... exited ${result.status}: ${result.stderr}`);
+  return seconds;
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/**
+ * Runs the contenders alternately (A B A B ...) after one untimed warm-up
+ * each, so that both see the same page cache and the same machine load, and
+ * takes each one's median.
+ */
+function race(contenders, repeats) {
+  for (const c of contenders) runOnce(c.command, c.args, c.cwd);
+  const times = contenders.map(() => []);
+  for (let r = 0; r < repeats; r++) {
+    for (const [i, c] of contenders.entries()) times[i].push(runOnce(c.command, c.args, c.cwd));
+  }
+  return times.map(median);
+}
+
+/** Peak resident set size in MiB of one run, threads (hashing workers) included. */
+function peakRssMiB(command, args, cwd) {
+  const out = join(work, "time.out");
+  const result = spawnSync("/usr/bin/time", ["-o", out, "-f", "%M", command, ...args], {
+    cwd,
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  if (result.status !== 0) throw new Error(`${command} exited ${result.status}: ${result.stderr}`);
+  return Number(readFileSync(out, "utf8").trim().split("\n").pop()) / 1024;
+}
+
+// ------------------------------------------------------------------ benchmarks
+
+const rows = [];
+function row(name, provenant, baseline, ratio, target, met) {
+  rows.push({ name, provenant, baseline, ratio, target, met });
+}
+
+function benchHashing() {
+  const node = process.execPath;
+  const big = prepareBigFile();
+  const small = prepareSmallFiles();
+
+  log("hashing the big file");
+  const [bigOurs, bigTheirs] = race(
+    [
+      { command: node, args: [cli, "subjects", big], cwd: work },
+      { command: "sha256sum", args: [big], cwd: work },
+    ],
+    quick ? 3 : 5,
+  );
+  const bigMiB = BIG_FILE_BYTES / MiB;
+  row(
+    `hash 1 file of ${bigMiB} MiB`,
+    `${(bigMiB / bigOurs).toFixed(0)} MiB/s (${bigOurs.toFixed(2)} s)`,
+    `sha256sum ${(bigMiB / bigTheirs).toFixed(0)} MiB/s (${bigTheirs.toFixed(2)} s)`,
+    bigTheirs / bigOurs,
+    ">= 1.0x sha256sum",
+    bigTheirs / bigOurs >= 1,
+  );
+
+  log("hashing the small files");
+  const [smallOurs, smallTheirs] = race(
+    [
+      { command: node, args: [cli, "subjects", "."], cwd: small.dir },
+      // sha256sum gets the same files as arguments: one process, one core.
+      { command: "sha256sum", args: small.names, cwd: small.dir },
+    ],
+    quick ? 3 : 5,
+  );
+  row(
+    `hash ${SMALL_FILES} files of 4 KiB`,
+    `${(SMALL_FILES / smallOurs).toFixed(0)} files/s (${smallOurs.toFixed(2)} s)`,
+    `sha256sum ${(SMALL_FILES / smallTheirs).toFixed(0)} files/s (${smallTheirs.toFixed(2)} s)`,
+    smallTheirs / smallOurs,
+    ">= 1.5x sha256sum",
+    smallTheirs / smallOurs >= 1.5,
+  );
+
+  log("measuring peak memory");
+  const rssBig = peakRssMiB(node, [cli, "subjects", big], work);
+  const rssSmall = peakRssMiB(node, [cli, "subjects", "."], small.dir);
+  const rss = Math.max(rssBig, rssSmall);
+  row(
+    "peak RSS while hashing",
+    `${rss.toFixed(0)} MiB (big ${rssBig.toFixed(0)}, small ${rssSmall.toFixed(0)})`,
+    `limit ${MEMORY_LIMIT_MIB} MiB`,
+    rss / MEMORY_LIMIT_MIB,
+    `< ${MEMORY_LIMIT_MIB} MiB`,
+    rss < MEMORY_LIMIT_MIB,
+  );
+}
+
+/** Calls `fn(i)` for about `seconds` and returns calls per second. */
+function throughput(fn, seconds) {
+  let calls = 0;
+  const deadline = process.hrtime.bigint() + BigInt(Math.round(seconds * 1e9));
+  const started = process.hrtime.bigint();
+  while (process.hrtime.bigint() < deadline) {
+    for (let i = 0; i < 50; i++) fn(calls++);
+  }
+  return calls / (Number(process.hrtime.bigint() - started) / 1e9);
+}
+
+async function benchVerification() {
+  log("verifying bundles");
+  const core = await import(pathToFileURL(coreEntry).href);
+  // @sigstore/verify is a devDependency of the CLI (its interop tests use it).
+  const fromCli = createRequire(join(root, "packages", "cli", "package.json"));
+  const { bundleFromJSON } = fromCli("@sigstore/bundle");
+  const { toSignedEntity, toTrustMaterial, Verifier } = fromCli("@sigstore/verify");
+
+  const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const signer = core.keySigner(privateKey);
+  const count = 200;
+  const bundles = [];
+  const digests = [];
+  for (let i = 0; i < count; i++) {
+    const sha256 = randomBytes(32).toString("hex");
+    const { bundle } = await core.attest(
+      [{ name: `app-${i}.tgz`, digest: { sha256 } }],
+      {
+        buildDefinition: {
+          buildType: core.BUILD_TYPES.gitlab,
+          externalParameters: { project: "acme/app", ref: "refs/heads/main" },
+          internalParameters: { pipeline_id: String(i) },
+          resolvedDependencies: [core.sourceDependency("https://gitlab.example.com/acme/app", "refs/heads/main", "0".repeat(40))],
+        },
+        runDetails: {
+          builder: { id: "https://gitlab.example.com/runners/shared" },
+          metadata: { invocationId: `https://gitlab.example.com/acme/app/-/jobs/${i}`, [core.FACTS_SOURCE_FIELD]: "oidc-token" },
+        },
+      },
+      signer,
+    );
+    // Every verifier starts from the same parsed JSON, as read from disk.
+    bundles.push(JSON.parse(JSON.stringify(bundle)));
+    digests.push({ sha256 });
+  }
+
+  const trustedKeys = [{ publicKey, keyId: signer.keyId }];
+  const policy = { builderId: "https://gitlab.example.com/runners/shared", sourceUri: "gitlab.example.com/acme/*" };
+  const viaCore = (i) => {
+    const report = core.verify(bundles[i % count], { trustedKeys, artifactDigests: [digests[i % count]], policy });
+    if (!report.verified) throw new Error("core did not verify a good bundle");
+  };
+
+  const trustedRoot = { mediaType: "", tlogs: [], certificateAuthorities: [], ctlogs: [], timestampAuthorities: [] };
+  const rawBytes = publicKey.export({ type: "spki", format: "der" });
+  const verifier = new Verifier(toTrustMaterial(trustedRoot, { [signer.keyId]: { rawBytes, keyDetails: 0 } }), {
+    tlogThreshold: 0,
+    ctlogThreshold: 0,
+    timestampThreshold: 0,
+  });
+  const viaSigstore = (i) => verifier.verify(toSignedEntity(bundleFromJSON(bundles[i % count])));
+
+  // The floor: base64-decode, PAE, one ECDSA verification; no parsing or policy.
+  const keyObject = createPublicKey(publicKey.export({ type: "spki", format: "pem" }));
+  const viaCrypto = (i) => {
+    const envelope = bundles[i % count].dsseEnvelope;
+    const payload = Buffer.from(envelope.payload, "base64");
+    const pae = core.preAuthEncoding(envelope.payloadType, payload);
+    if (!cryptoVerify("sha256", pae, keyObject, Buffer.from(envelope.signatures[0].sig, "base64"))) {
+      throw new Error("crypto.verify failed on a good bundle");
+    }
+  };
+
+  const seconds = quick ? 0.5 : 1.5;
+  const rounds = { core: [], sigstore: [], crypto: [] };
+  for (let r = 0; r < 3; r++) {
+    rounds.core.push(throughput(viaCore, seconds));
+    rounds.sigstore.push(throughput(viaSigstore, seconds));
+    rounds.crypto.push(throughput(viaCrypto, seconds));
+  }
+  const ours = median(rounds.core);
+  const theirs = median(rounds.sigstore);
+  const floor = median(rounds.crypto);
+  row(
+    "verify P-256 bundles",
+    `core ${ours.toFixed(0)}/s`,
+    `@sigstore/verify ${theirs.toFixed(0)}/s`,
+    ours / theirs,
+    ">= 2.0x @sigstore/verify",
+    ours / theirs >= 2,
+  );
+  row("verify: core vs bare crypto.verify", `core ${ours.toFixed(0)}/s`, `crypto.verify ${floor.toFixed(0)}/s`, ours / floor, "(information)", undefined);
+}
+
+function benchColdStart() {
+  log("cold start");
+  const node = process.execPath;
+  const hyperfine = spawnSync("hyperfine", ["--version"]);
+  let ours;
+  let theirs;
+  let how;
+  if (!hyperfine.error && hyperfine.status === 0) {
+    const out = join(work, "cold-start.json");
+    const result = spawnSync(
+      "hyperfine",
+      ["-N", "--warmup", "3", "--min-runs", "30", "--export-json", out, `${node} ${cli} --version`, `${node} -e 0`],
+      { stdio: ["ignore", "ignore", "pipe"] },
+    );
+    if (result.status !== 0) throw new Error(`hyperfine failed: ${result.stderr}`);
+    const [a, b] = JSON.parse(readFileSync(out, "utf8")).results;
+    ours = a.median;
+    theirs = b.median;
+    how = "hyperfine";
+  } else {
+    [ours, theirs] = race(
+      [
+        { command: node, args: [cli, "--version"], cwd: work },
+        { command: node, args: ["-e", "0"], cwd: work },
+      ],
+      30,
+    );
+    how = "median of 30 (hyperfine not installed)";
+  }
+  row(
+    "cold start `provenant --version`",
+    `${(ours * 1000).toFixed(0)} ms`,
+    `node -e 0 ${(theirs * 1000).toFixed(0)} ms (${how})`,
+    ours / theirs,
+    "<= 3.0x node -e 0",
+    ours / theirs <= 3,
+  );
+}
+
+// ------------------------------------------------------------------ report
+
+function printTable() {
+  const header = ["benchmark", "provenant", "baseline", "ratio", "target", "met"];
+  const lines = rows.map((r) => [r.name, r.provenant, r.baseline, `${r.ratio.toFixed(2)}x`, r.target, r.met === undefined ? "-" : r.met ? "yes" : "NO"]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const format = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
+  process.stdout.write(`${format(header)}\n|${widths.map((w) => "-".repeat(w + 2)).join("|")}|\n`);
+  for (const l of lines) process.stdout.write(`${format(l)}\n`);
+  const [one, five] = loadavg();
+  process.stdout.write(
+    `\nnode ${process.version}, ${availableParallelism()} cores, load average ${one.toFixed(2)} / ${five.toFixed(2)} (1 / 5 min)` +
+      `${quick ? ", --quick inputs" : ""}. Ratios are "times better than the baseline" except peak RSS (fraction of the limit) and cold start (times slower).\n`,
+  );
+}
+
+mkdirSync(work, { recursive: true });
+benchHashing();
+await benchVerification();
+benchColdStart();
+printTable();
+writeFileSync(join(work, "results.json"), `${JSON.stringify({ date: new Date().toISOString(), quick, rows }, null, 2)}\n`);
+process.exitCode = rows.every((r) => r.met !== false) ? 0 : 1;
