@@ -1,5 +1,5 @@
 import { ProvenantError } from "@provenant/core";
-import { z } from "zod";
+import * as z from "zod/mini";
 
 /**
  * The claims of GitHub's Actions ID token this adapter relies on; the same
@@ -22,19 +22,21 @@ export const REQUIRED_CLAIMS = [
   "runner_environment",
 ] as const;
 
-const nonEmpty = z.string().min(1);
+const nonEmpty = z.string().check(z.minLength(1));
+const numericId = z.string().check(z.regex(/^\d+$/, { message: "expected a numeric id" }));
+const workflowRef = z.string().check(z.includes("@", { message: "expected owner/repo/path@ref" }));
 
 export const GitHubClaimsSchema = z.object({
   ref: nonEmpty,
-  sha: z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, "expected a lowercase hex git commit id"),
-  repository: z.string().regex(/^[^/\s]+\/[^/\s]+$/, "expected owner/name"),
-  repository_id: z.string().regex(/^\d+$/, "expected a numeric id"),
-  repository_owner_id: z.string().regex(/^\d+$/, "expected a numeric id"),
+  sha: z.string().check(z.regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, { message: "expected a lowercase hex git commit id" })),
+  repository: z.string().check(z.regex(/^[^/\s]+\/[^/\s]+$/, { message: "expected owner/name" })),
+  repository_id: numericId,
+  repository_owner_id: numericId,
   event_name: nonEmpty,
-  workflow_ref: z.string().includes("@", { message: "expected owner/repo/path@ref" }),
-  job_workflow_ref: z.string().includes("@", { message: "expected owner/repo/path@ref" }),
-  run_id: z.string().regex(/^\d+$/, "expected a numeric id"),
-  run_attempt: z.string().regex(/^\d+$/, "expected a number"),
+  workflow_ref: workflowRef,
+  job_workflow_ref: workflowRef,
+  run_id: numericId,
+  run_attempt: numericId,
   runner_environment: nonEmpty,
 });
 
@@ -47,7 +49,7 @@ export type GitHubClaims = z.infer<typeof GitHubClaimsSchema>;
  * the place calls it, e.g. the `sha` claim or `GITHUB_SHA`.
  */
 export function parseClaims(values: Record<string, unknown>, nameOf: (claim: keyof GitHubClaims) => string): GitHubClaims {
-  const parsed = GitHubClaimsSchema.safeParse(values);
+  const parsed = z.safeParse(GitHubClaimsSchema, values);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
   const claim = String(issue.path[0]) as keyof GitHubClaims;

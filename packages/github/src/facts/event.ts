@@ -1,19 +1,19 @@
 import { readFile } from "node:fs/promises";
 import { ProvenantError } from "@provenant/core";
-import { z } from "zod";
+import * as z from "zod/mini";
 
 const InputValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
 // Only the parts this adapter reads; the payloads are GitHub's webhook event
 // bodies ("Webhook events and payloads", docs.github.com).
 export const EventPayloadSchema = z.looseObject({
-  inputs: z.record(z.string(), InputValue).nullish(),
-  repository: z
-    .looseObject({
-      id: z.union([z.number(), z.string()]).optional(),
-      owner: z.looseObject({ id: z.union([z.number(), z.string()]).optional() }).optional(),
-    })
-    .optional(),
+  inputs: z.nullish(z.record(z.string(), InputValue)),
+  repository: z.optional(
+    z.looseObject({
+      id: z.optional(z.union([z.number(), z.string()])),
+      owner: z.optional(z.looseObject({ id: z.optional(z.union([z.number(), z.string()])) })),
+    }),
+  ),
 });
 
 export type EventPayload = z.infer<typeof EventPayloadSchema>;
@@ -33,7 +33,7 @@ export async function readEventPayload(path: string | undefined): Promise<EventP
   } catch (cause) {
     throw new ProvenantError("MALFORMED_JSON", `the event payload at GITHUB_EVENT_PATH=${path} is not JSON`, { cause });
   }
-  const parsed = EventPayloadSchema.safeParse(json);
+  const parsed = z.safeParse(EventPayloadSchema, json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new ProvenantError(

@@ -1,7 +1,7 @@
 import { type Environment, ProvenantError } from "@provenant/core";
 import { type TokenClaims, verifyIdToken } from "@provenant/oidc";
 import { decodeJwt } from "jose";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { REQUIRED_CLAIMS } from "./claims.js";
 import { acceptedIssuer } from "./server.js";
 
@@ -9,7 +9,7 @@ export const DEFAULT_AUDIENCE = "provenant";
 
 // The runner's token service answers `{ "count": 1, "value": "<jwt>" }`
 // (the shape @actions/core's OidcClient reads).
-const TokenResponseSchema = z.looseObject({ value: z.string().min(1) });
+const TokenResponseSchema = z.looseObject({ value: z.string().check(z.minLength(1)) });
 
 /** The job can request an ID token only when the workflow grants `id-token: write`. */
 export function canRequestIdToken(env: Environment): boolean {
@@ -50,7 +50,7 @@ export async function requestIdToken(env: Environment, audience: string, fetcher
       `the Actions ID token service at ${where} answered HTTP ${response.status}; expected 200 (does the job have id-token: write?)`,
     );
   }
-  const body = TokenResponseSchema.safeParse(await response.json().catch(() => undefined));
+  const body = z.safeParse(TokenResponseSchema, await response.json().catch(() => undefined));
   if (!body.success) {
     throw new ProvenantError("TOKEN_INVALID", `the Actions ID token service at ${where} answered without a "value" token`);
   }
