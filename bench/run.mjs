@@ -20,6 +20,13 @@ const work = join(root, "bench", ".work");
 const cli = join(root, "packages", "cli", "dist", "provenant.mjs");
 const coreEntry = join(root, "packages", "core", "dist", "index.js");
 const quick = process.argv.includes("--quick");
+// --only hashing,verification,cold-start runs a subset, e.g. after changing one path.
+const onlyIndex = process.argv.indexOf("--only");
+const SECTIONS = ["hashing", "verification", "cold-start"];
+const only = onlyIndex >= 0 ? (process.argv[onlyIndex + 1] ?? "").split(",") : SECTIONS;
+for (const name of only) {
+  if (!SECTIONS.includes(name)) fail(`--only ${name}: expected a comma-separated list of ${SECTIONS.join(", ")}`);
+}
 
 const MiB = 1024 * 1024;
 const BIG_FILE_BYTES = quick ? 64 * MiB : 1024 * MiB;
@@ -336,12 +343,14 @@ function printTable() {
 }
 
 mkdirSync(work, { recursive: true });
-benchHashing();
-// P-256 is what `provenant keys generate` makes by default; Ed25519 shows
-// how the ratio moves when the signature check itself is cheaper.
-await benchVerification("P-256");
-await benchVerification("Ed25519");
-benchColdStart();
+if (only.includes("hashing")) benchHashing();
+if (only.includes("verification")) {
+  // P-256 is what `provenant keys generate` makes by default; Ed25519 shows
+  // how the ratio moves with another signature algorithm.
+  await benchVerification("P-256");
+  await benchVerification("Ed25519");
+}
+if (only.includes("cold-start")) benchColdStart();
 printTable();
 writeFileSync(join(work, "results.json"), `${JSON.stringify({ date: new Date().toISOString(), quick, rows }, null, 2)}\n`);
 process.exitCode = rows.every((r) => r.met !== false) ? 0 : 1;
