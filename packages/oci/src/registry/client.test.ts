@@ -137,6 +137,67 @@ describe("redirects", () => {
     expect(storage.requests[0]!.headers.authorization).toBeUndefined();
   });
 
+  // "localhost" is another origin than 127.0.0.1: it plays a host the registry names in a header.
+  const elsewhere = (server: { host: string }, path: string) => `http://localhost:${server.host.split(":")[1]}${path}`;
+  const basicUP = `Basic ${Buffer.from("u:p").toString("base64")}`;
+  const page = (digest: string) =>
+    JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [{ mediaType: MEDIA_TYPES.ociManifest, digest, size: 1 }] });
+
+  it("sends no credentials to another host named by a referrers Link header, nor answers its challenge", async () => {
+    const subject = sha256(manifestJson);
+    // Where a hostile host would send the client for a token, hoping for the Basic credentials.
+    const collector = await serve((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ token: "stolen" }));
+    });
+    const foreign = await serve((req, res) => {
+      if (!req.headers.authorization) {
+        res.writeHead(401, { "www-authenticate": `Bearer realm="http://${collector.host}/token",service="x"` }).end();
+        return;
+      }
+      res.writeHead(200, { "content-type": MEDIA_TYPES.ociIndex }).end(page(sha256("two")));
+    });
+    const registry = await serve((req, res) => {
+      if (req.headers.authorization !== basicUP) return void res.writeHead(401, { "www-authenticate": 'Basic realm="test"' }).end();
+      res.writeHead(200, { "content-type": MEDIA_TYPES.ociIndex, link: `<${elsewhere(foreign, "/v2/acme/app/referrers/next")}>; rel="next"` }).end(page(sha256("one")));
+    });
+    const client = new RegistryClient({ credentials: async () => ({ username: "u", password: "p" }), ...noWait });
+    await rejectsWith(client.getReferrers(repo(registry.host), subject), "IO_ERROR", /HTTP 401/);
+    expect(foreign.requests.map((r) => r.headers.authorization)).toEqual([undefined]);
+    expect(collector.requests).toEqual([]);
+  });
+
+  it("follows a referrers Link header on the registry itself with its credentials", async () => {
+    const subject = sha256(manifestJson);
+    const { host, requests } = await serve((req, res) => {
+      if (req.headers.authorization !== basicUP) return void res.writeHead(401, { "www-authenticate": 'Basic realm="test"' }).end();
+      const last = req.url!.includes("last=");
+      res
+        .writeHead(200, { "content-type": MEDIA_TYPES.ociIndex, ...(!last && { link: `<http://${host}/v2/acme/app/referrers/${subject}?n=1&last=a>; rel="next"` }) })
+        .end(page(sha256(last ? "two" : "one")));
+    });
+    const client = new RegistryClient({ credentials: async () => ({ username: "u", password: "p" }) });
+    expect((await client.getReferrers(repo(host), subject))?.manifests.map((m) => m.digest)).toEqual([sha256("one"), sha256("two")]);
+    expect(requests.map((r) => r.headers.authorization)).toEqual([undefined, basicUP, basicUP]);
+  });
+
+  it("uploads without credentials to another host named by an upload Location header", async () => {
+    const blob = "bundle bytes";
+    const foreign = await serve((_req, res) => {
+      res.writeHead(201).end();
+    });
+    const registry = await serve((req, res) => {
+      if (req.headers.authorization !== basicUP) return void res.writeHead(401, { "www-authenticate": 'Basic realm="test"' }).end();
+      if (req.method === "HEAD") return void res.writeHead(404).end();
+      res.writeHead(202, { location: elsewhere(foreign, "/upload/1?_state=x") }).end();
+    });
+    const client = new RegistryClient({ credentials: async () => ({ username: "u", password: "p" }) });
+    expect(await client.putBlob(repo(registry.host), new TextEncoder().encode(blob))).toBe(sha256(blob));
+    expect(registry.requests.at(-1)).toMatchObject({ method: "POST", headers: { authorization: basicUP } });
+    expect(foreign.requests).toHaveLength(1);
+    expect(foreign.requests[0]).toMatchObject({ method: "PUT", url: `/upload/1?_state=x&digest=${encodeURIComponent(sha256(blob))}` });
+    expect(foreign.requests[0]!.headers.authorization).toBeUndefined();
+  });
+
   it("refuses a redirect to plain HTTP on a host that is not loopback", async () => {
     const { host } = await serve((_req, res) => {
       res.writeHead(302, { location: "http://downgrade.example/blob" }).end();

@@ -256,15 +256,19 @@ export class RegistryClient {
   }
 
   async #send(repo: Repository, method: string, pathOrUrl: string, options: SendOptions): Promise<Response> {
-    const url = new URL(pathOrUrl, `${this.#baseUrl(repo.registry)}/`);
+    const base = this.#baseUrl(repo.registry);
+    // Credentials belong to the registry's own origin. A Link or Location header
+    // may name any URL; requests there go without them, and their 401s go unanswered.
+    const registryOrigin = new URL(base).origin;
+    const url = new URL(pathOrUrl, `${base}/`);
     const scope = `repository:${repo.repository}:${options.scope}`;
     const cacheKey = `${repo.registry} ${scope}`;
     let authenticated = false;
     for (let attempt = 0; ; attempt++) {
       const authorization = this.#authorizations.get(cacheKey);
-      let response: Response;
+      let answered: { response: Response; url: URL };
       try {
-        response = await this.#fetchFollowing(url, method, options, authorization);
+        answered = await this.#fetchFollowing(url, method, options, authorization ? { value: authorization, origin: registryOrigin } : undefined);
       } catch (error) {
         if (isProvenantError(error) || attempt >= this.#retries || isTimeout(error)) {
           throw isProvenantError(error) ? error : connectionError(error, options.what, url, this.#timeoutMs);
@@ -272,7 +276,8 @@ export class RegistryClient {
         await this.#sleep(this.#backoff(attempt, null));
         continue;
       }
-      if (response.status === 401 && !authenticated) {
+      const { response } = answered;
+      if (response.status === 401 && !authenticated && answered.url.origin === registryOrigin) {
         authenticated = true;
         const challenge = response.headers.get("www-authenticate");
         await response.body?.cancel();
@@ -307,15 +312,23 @@ export class RegistryClient {
   /**
    * Follows redirects by hand so credentials never leave the origin they were
    * meant for: blob downloads commonly redirect to object storage, and a
-   * hostile registry could redirect anywhere.
+   * hostile registry could redirect anywhere. The origin is fixed by the
+   * caller (the registry's, or the token realm's), never by the first URL,
+   * which may itself come from a registry's Link or Location header.
+   * Returns the response and the URL that gave it.
    */
-  async #fetchFollowing(start: URL, method: string, options: SendOptions, authorization: string | undefined): Promise<Response> {
+  async #fetchFollowing(
+    start: URL,
+    method: string,
+    options: SendOptions,
+    authorization: { value: string; origin: string } | undefined,
+  ): Promise<{ response: Response; url: URL }> {
     const signal = AbortSignal.timeout(this.#timeoutMs);
     let url = start;
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
       this.#assertTransportAllowed(url, options.what);
       const headers: Record<string, string> = { ...options.headers };
-      if (authorization && url.origin === start.origin) headers.authorization = authorization;
+      if (authorization && url.origin === authorization.origin) headers.authorization = authorization.value;
       const response = await this.#fetch(url, {
         method,
         headers,
@@ -324,7 +337,7 @@ export class RegistryClient {
         signal,
       });
       const location = response.headers.get("location");
-      if (![301, 302, 303, 307, 308].includes(response.status) || !location) return response;
+      if (![301, 302, 303, 307, 308].includes(response.status) || !location) return { response, url };
       await response.body?.cancel();
       url = new URL(location, url);
       // 303, and 301/302 after a non-GET, turn into a GET the way browsers do; uploads redirect with 307.
@@ -353,11 +366,11 @@ export class RegistryClient {
       // Ask for the scope this request needs: a challenge from a pull may name less than a push needs.
       realm.searchParams.set("scope", scope);
       const tokenWhat = `${what}: token from ${realm.origin}`;
-      const response = await this.#fetchFollowing(
+      const { response } = await this.#fetchFollowing(
         realm,
         "GET",
         { scope: "pull", what: tokenWhat },
-        credentials ? basic(credentials) : undefined,
+        credentials && { value: basic(credentials), origin: realm.origin },
       );
       if (!response.ok) throw await failure(response, tokenWhat);
       const body = TokenResponseSchema.safeParse(parseJsonBytes(await readLimited(response, 1024 * 1024, tokenWhat), tokenWhat));
