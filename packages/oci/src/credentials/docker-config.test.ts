@@ -87,6 +87,36 @@ describe("registryCredentials", () => {
     }
   });
 
+  it("says where a broken config.json or helper output broke without quoting any of it", async () => {
+    const secret = b64("ci-bot:Sup3r-s3cret-t0ken");
+    // Every 4-character piece of the secret: none may appear anywhere in what the error carries.
+    const pieces = Array.from({ length: secret.length - 3 }, (_, i) => secret.slice(i, i + 4));
+    const carried = (error: unknown) => {
+      const e = error as Error & { cause?: unknown };
+      return [e.message, String(e.stack), String(e.cause ?? ""), String((e.cause as Error | undefined)?.message ?? "")].join("\n");
+    };
+    const cases = [
+      // V8 quotes the text around an unexpected token ...
+      { config: `{"auths": {"ghcr.io": {"auth": ${secret}}}}`, where: /is not valid JSON; expected/ },
+      // ... and gives a position for a misplaced comma.
+      { config: `{"auths": {"ghcr.io": {"auth": "${secret}",,}}}`, where: /at line 1, column \d+; expected/ },
+      { config: `{"auths": {"ghcr.io":\n {"auth": "${secret}"\n`, where: /\(it ends too early\)|at line/ },
+    ];
+    for (const { config, where } of cases) {
+      const dir = await dockerConfig(config);
+      const error = await registryCredentials({ env: { DOCKER_CONFIG: dir } })("ghcr.io").catch((e: unknown) => e);
+      expect(isProvenantError(error, "MALFORMED_JSON")).toBe(true);
+      expect((error as Error).message).toMatch(where);
+      expect(pieces.filter((piece) => carried(error).includes(piece))).toEqual([]);
+    }
+    const helperDir = await dockerConfig({ credsStore: "leaky" });
+    const error = await registryCredentials({ env: { DOCKER_CONFIG: helperDir }, runHelper: async () => `{"Username": "u", "Secret": ${secret}}` })(
+      "ghcr.io",
+    ).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/docker-credential-leaky printed something that is not JSON/);
+    expect(pieces.filter((piece) => carried(error).includes(piece))).toEqual([]);
+  });
+
   it("has nothing to offer when there is no config, and says what is wrong with a broken one", async () => {
     expect(await registryCredentials({ env: {}, homeDir: "/nonexistent" })("ghcr.io")).toBeUndefined();
     const broken = await dockerConfig("{ not json");

@@ -135,7 +135,8 @@ async function fromHelper(runHelper: CredentialHelperRunner, helper: string, ser
   try {
     json = JSON.parse(output);
   } catch (error) {
-    throw new ProvenantError("MALFORMED_JSON", `docker-credential-${helper} printed something that is not JSON`, { cause: error });
+    // Not the parser's message nor the error as cause: both can quote the helper's output, secret included.
+    throw new ProvenantError("MALFORMED_JSON", `docker-credential-${helper} printed something that is not JSON${whereJsonBroke(error)}; expected {"Username", "Secret"}`);
   }
   const parsed = parseWith(HelperOutputSchema, json, "MALFORMED_JSON", `docker-credential-${helper} output`);
   return { username: parsed.Username, password: parsed.Secret };
@@ -153,7 +154,19 @@ async function readDockerConfig(path: string): Promise<DockerConfig | undefined>
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new ProvenantError("MALFORMED_JSON", `docker config ${path} is not valid JSON (${(error as Error).message})`, { cause: error });
+    // JSON.parse's message quotes the text around the error, and this file holds
+    // secrets; keep only where it went wrong, and not the error as the cause either.
+    throw new ProvenantError("MALFORMED_JSON", `docker config ${path} is not valid JSON${whereJsonBroke(error)}; expected docker's config.json format`);
   }
   return parseWith(DockerConfigSchema, json, "MALFORMED_JSON", `docker config ${path}`);
+}
+
+/** ` at line L, column C` from V8's JSON.parse message, or nothing: never the text it quotes. */
+function whereJsonBroke(error: unknown): string {
+  const message = (error as Error)?.message ?? "";
+  const at = /\(line (\d+) column (\d+)\)/.exec(message);
+  if (at) return ` at line ${at[1]}, column ${at[2]}`;
+  const position = /at position (\d+)/.exec(message);
+  if (position) return ` at character ${position[1]}`;
+  return /Unexpected end of JSON input/.test(message) ? " (it ends too early)" : "";
 }
