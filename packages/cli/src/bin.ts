@@ -7,10 +7,12 @@ import { main } from "./main.js";
 // version check below instead of failing to link).
 nodeModule.enableCompileCache?.();
 
+// The package's `engines` range, ^22.22 || >=24.15: the releases it is tested on.
 const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
-if (major < 22 || (major === 22 && minor < 12)) {
+const supported = (major === 22 && minor >= 22) || (major === 24 && minor >= 15) || major > 24;
+if (!supported) {
   process.stderr.write(
-    `provenant: error [USAGE]: Node.js ${process.versions.node} is too old; provenant needs Node.js 22.12 or newer\n`,
+    `provenant: error [USAGE]: Node.js ${process.versions.node} is not supported; provenant needs Node.js 22.22 or newer in 22.x, or 24.15 or newer\n`,
   );
   process.exitCode = 2;
 } else {

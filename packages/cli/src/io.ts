@@ -9,8 +9,10 @@ export interface Io {
   stderr: (text: string) => void;
   env: Readonly<Record<string, string | undefined>>;
   cwd: string;
-  /** stderr is a terminal: progress bars and colour are allowed. */
+  /** stderr is a terminal: progress bars are allowed. */
   isTTY: boolean;
+  /** stdout is a terminal: colour is allowed (what is redirected to a file stays plain). */
+  stdoutIsTTY?: boolean;
 }
 
 export function processIo(): Io {
@@ -20,6 +22,7 @@ export function processIo(): Io {
     env: process.env,
     cwd: process.cwd(),
     isTTY: Boolean(process.stderr.isTTY),
+    stdoutIsTTY: Boolean(process.stdout.isTTY),
   };
 }
 

@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { type ErrorCode, isProvenantError, ProvenantError } from "@provenant/core";
 import { keysGenerate } from "./commands/keys.js";
 import { listSubjects } from "./commands/subjects.js";
@@ -21,16 +21,39 @@ const INPUT_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   "EMPTY_SUBJECTS",
   "INVALID_DIGEST",
   "INVALID_POLICY",
+  // Thrown, not reported, only where a command reads a document without
+  // verifying it (inspect, push): the file is unusable input. verify() reports these.
+  "MALFORMED_BUNDLE",
+  "MALFORMED_ENVELOPE",
+  "MALFORMED_STATEMENT",
+  "INVALID_BASE64",
+  "WRONG_PAYLOAD_TYPE",
+  "UNKNOWN_PREDICATE_TYPE",
 ]);
 
 const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** A whole number option: `--threshold abc` is a usage error, not a NaN threshold. */
+const wholeNumber = (minimum: number) => (value: string) => {
+  if (!/^\d+$/.test(value) || Number(value) < minimum) {
+    throw new InvalidArgumentError(`expected a whole number of at least ${minimum}`);
+  }
+  return Number(value);
+};
 
 function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const program = new Command("provenant")
     .description("Generate, sign and verify SLSA v1.0 build provenance on any CI system or locally.")
     .version(CLI_VERSION, "-V, --version")
-    .showHelpAfterError("(run with --help for usage)")
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .configureOutput({
+      writeOut: io.stdout,
+      writeErr: io.stderr,
+      // Usage errors in the same one-line form as every other error.
+      outputError: (text) => {
+        const message = text.trim().replace(/^error: /, "");
+        io.stderr(`provenant: error [USAGE]: ${message}; run with --help for usage\n`);
+      },
+    })
     .exitOverride();
 
   const keys = program.command("keys").description("manage signing keys");
@@ -118,14 +141,14 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option("-b, --bundle <file>", "Sigstore bundle or .intoto.jsonl file")
     .option("--image <image>", "verify the attestations stored beside this image in its registry instead of a bundle file")
     .option("-k, --key <pubfile>", "trusted public key, PEM (repeatable)", collect, [])
-    .option("--threshold <n>", "distinct trusted keys that must have signed", (v) => Number.parseInt(v, 10), 1)
+    .option("--threshold <n>", "distinct trusted keys that must have signed", wholeNumber(1), 1)
     .option("--builder-id <id>", "required builder id (name part matches when it has no @ref)")
     .option("--build-type <uri>", "required buildType")
     .option("--source-uri <uri>", "required source repository, globs allowed: github.com/acme/*")
     .option("--source-branch <branch>", "required source branch (globs allowed)")
     .option("--source-tag <tag>", "required source tag (globs allowed)")
     .option("--source-versioned-tag <range>", "required semver range for the source tag, e.g. ^1.2.0")
-    .option("--slsa-level <n>", "minimum SLSA Build level", (v) => Number.parseInt(v, 10))
+    .option("--slsa-level <n>", "minimum SLSA Build level", wholeNumber(0))
     .option("--json", "print the report as JSON", false)
     .action(async (artifacts: string[], opts) => {
       const policy = Object.fromEntries(

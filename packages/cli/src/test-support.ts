@@ -13,7 +13,7 @@ export async function scratch(): Promise<{ dir: string; cleanup: () => Promise<v
 /** Runs the CLI in-process and captures what a user would see. */
 export async function runCli(
   args: string[],
-  options: { cwd: string; env?: Record<string, string | undefined>; isTTY?: boolean },
+  options: { cwd: string; env?: Record<string, string | undefined>; isTTY?: boolean; stdoutIsTTY?: boolean },
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = "";
   let stderr = "";
@@ -27,6 +27,7 @@ export async function runCli(
     env: options.env ?? {},
     cwd: options.cwd,
     isTTY: options.isTTY ?? false,
+    stdoutIsTTY: options.stdoutIsTTY ?? false,
   };
   const code = await main(args, io);
   return { code, stdout, stderr };

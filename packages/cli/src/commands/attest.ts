@@ -64,7 +64,12 @@ export async function runAttest(inputs: AttestInputs, io: Io): Promise<number> {
     jsonlPath = resolve(io.cwd, inputs.intotoJsonl);
     // A collection grows by whole lines: rewrite through a temp file rather
     // than append, so a crash never leaves half a line.
-    const existing = await readFile(jsonlPath, "utf8").catch(() => "");
+    const existing = await readFile(jsonlPath, "utf8").catch((error: NodeJS.ErrnoException) => {
+      // Only a collection that does not exist yet starts empty: an unreadable
+      // one must not be replaced by a file holding just this envelope.
+      if (error.code === "ENOENT") return "";
+      throw new ProvenantError("IO_ERROR", `cannot read the collection ${jsonlPath}: ${error.message}; expected a readable .intoto.jsonl file or none`, { cause: error });
+    });
     const prefix = existing === "" || existing.endsWith("\n") ? existing : `${existing}\n`;
     await writeFileAtomic(jsonlPath, `${prefix}${JSON.stringify(envelope)}\n`);
   }

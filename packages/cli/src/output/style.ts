@@ -1,8 +1,8 @@
 import type { Io } from "../io.js";
 
-/** ANSI colour only on a terminal and never under NO_COLOR (no-color.org). */
+/** ANSI colour on stdout only when it is a terminal, and never under NO_COLOR (no-color.org). */
 export function styler(io: Io) {
-  const enabled = io.isTTY && (io.env.NO_COLOR === undefined || io.env.NO_COLOR === "") && io.env.TERM !== "dumb";
+  const enabled = io.stdoutIsTTY === true && (io.env.NO_COLOR === undefined || io.env.NO_COLOR === "") && io.env.TERM !== "dumb";
   const wrap = (open: number, close: number) => (text: string) =>
     enabled ? `\u001b[${open}m${text}\u001b[${close}m` : text;
   return {

@@ -1,9 +1,4 @@
-import {
-  type CollectContext,
-  type PlatformAdapter,
-  type PlatformName,
-  ProvenantError,
-} from "@provenant/core";
+import type { PlatformAdapter, PlatformName } from "@provenant/core";
 import { localFacts } from "./local/facts.js";
 import { localProvenance } from "./local/provenance.js";
 
@@ -16,18 +11,6 @@ const local: PlatformAdapter = {
     return localProvenance(await localFacts(context.cwd, context.now(), CLI_VERSION));
   },
 };
-
-function notYet(platform: PlatformName, issue: string): PlatformAdapter {
-  return {
-    platform,
-    async collect(_context: CollectContext) {
-      throw new ProvenantError(
-        "PLATFORM_NOT_AVAILABLE",
-        `the ${platform} adapter is not part of this build yet (${issue}); use --platform local, or a build that includes @provenant/${platform}`,
-      );
-    },
-  };
-}
 
 /** One entry per platform; adapters are loaded only when chosen. */
 export const ADAPTERS: Record<PlatformName, () => Promise<PlatformAdapter>> = {

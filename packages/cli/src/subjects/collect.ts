@@ -1,6 +1,6 @@
 import { lstat, readdir, realpath, stat } from "node:fs/promises";
 import { isAbsolute, relative, resolve, sep } from "node:path";
-import { ProvenantError } from "@provenant/core";
+import { isProvenantError, ProvenantError } from "@provenant/core";
 import picomatch from "picomatch";
 import { glob, isDynamicPattern } from "tinyglobby";
 
@@ -98,8 +98,7 @@ export async function collectFiles(patterns: readonly string[], cwd: string): Pr
     }
   };
 
-  for (const pattern of patterns) {
-    matched = 0;
+  const collect = async (pattern: string) => {
     if (isDynamicPattern(pattern)) {
       const base = resolve(cwd, picomatch.scan(pattern).base || ".");
       let baseReal: string;
@@ -135,6 +134,19 @@ export async function collectFiles(patterns: readonly string[], cwd: string): Pr
       }
       if (info.isDirectory()) await walk(path, await realpath(path), new Set());
       else await addFile(path, undefined);
+    }
+  };
+
+  for (const pattern of patterns) {
+    matched = 0;
+    try {
+      await collect(pattern);
+    } catch (error) {
+      if (isProvenantError(error)) throw error;
+      // An unreadable directory or file met while walking is bad input (exit 2), not a crash.
+      const { code, path } = error as NodeJS.ErrnoException;
+      const why = code === "EACCES" ? "permission denied" : code === "ENOENT" ? "vanished while being read" : (error as Error).message;
+      throw new ProvenantError("IO_ERROR", `cannot read ${path ?? pattern} (under ${pattern}): ${why}`, { cause: error });
     }
     if (matched === 0) {
       throw new ProvenantError(

@@ -17,15 +17,33 @@ export interface HashProgress {
 
 const CHUNK = 1 << 20;
 
-/** Streams one file through SHA-256 in 1 MiB reads: memory stays flat for any size. */
-export function sha256File(path: string, buffer: Buffer = Buffer.allocUnsafe(CHUNK)): string {
+/** How often a file being hashed reports progress. */
+const PROGRESS_STEP = 64 * CHUNK;
+
+/**
+ * Streams one file through SHA-256 in 1 MiB reads: memory stays flat for any
+ * size. `onBytes` hears of every 64 MiB read, so that one multi-GB file still
+ * moves a progress bar (a terminal's stderr is written synchronously, so the
+ * bar is drawn even though this loop never yields).
+ */
+export function sha256File(
+  path: string,
+  buffer: Buffer = Buffer.allocUnsafe(CHUNK),
+  onBytes?: (bytes: number) => void,
+): string {
   const hash = createHash("sha256");
   const fd = openSync(path, "r");
+  let pending = 0;
   try {
     for (;;) {
       const n = readSync(fd, buffer, 0, buffer.length, null);
       if (n === 0) break;
       hash.update(n === buffer.length ? buffer : buffer.subarray(0, n));
+      pending += n;
+      if (onBytes && pending >= PROGRESS_STEP) {
+        onBytes(pending);
+        pending = 0;
+      }
     }
   } finally {
     closeSync(fd);
@@ -57,7 +75,7 @@ parentPort.on("message", (batch) => {
         if (n === 0) break;
         hash.update(n === buffer.length ? buffer : buffer.subarray(0, n));
         pending += n;
-        if (pending >= 67108864) { parentPort.postMessage({ progress: pending }); pending = 0; }
+        if (pending >= ${PROGRESS_STEP}) { parentPort.postMessage({ progress: pending }); pending = 0; }
       }
       digests.push(hash.digest("hex"));
     } catch (error) {
@@ -128,13 +146,20 @@ export async function hashFiles(
   const progress: HashProgress = { bytes: 0, files: 0 };
   if (parallelism <= 1 || jobs.length === 1 || !worthWorkers(jobs, total)) {
     const buffer = Buffer.allocUnsafe(CHUNK);
+    const onBytes = onProgress
+      ? (bytes: number) => {
+          progress.bytes += bytes;
+          onProgress(progress);
+        }
+      : undefined;
     for (const job of jobs) {
+      const before = progress.bytes;
       try {
-        digests.set(job.path, sha256File(job.path, buffer));
+        digests.set(job.path, sha256File(job.path, buffer, onBytes));
       } catch (error) {
         throw unreadable(job.path, (error as Error).message, error);
       }
-      progress.bytes += job.size;
+      progress.bytes = before + job.size;
       progress.files++;
       onProgress?.(progress);
     }

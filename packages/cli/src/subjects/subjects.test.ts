@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdir, symlink, writeFile } from "node:fs/promises";
+import { mkdir, open, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isProvenantError } from "@provenant/core";
@@ -119,6 +119,22 @@ describe("checksums and --digest", () => {
       { name: "a.tgz", digest: { sha256: sha("a") } },
       { name: "img", digest: { sha256: sha("i") } },
     ]);
+  });
+
+  it("moves the progress bar while one large file is still being hashed", async () => {
+    const big = join(dir, "disk.img");
+    const size = 200 * 1048576;
+    // A sparse file: 200 MiB to hash, almost nothing on disk.
+    const handle = await open(big, "w");
+    await handle.truncate(size);
+    await handle.close();
+    const lines: string[] = [];
+    await resolveSubjects(
+      { patterns: ["disk.img"], checksumFiles: [], digests: [], progress: true },
+      { ...io(), isTTY: true, stderr: (t: string) => void lines.push(t) },
+    );
+    // Drawn before the file was done: 0 of 1 files, part of the bytes.
+    expect(lines.some((line) => /\] +\d+% {2}0\/1 files {2}(64|128|192) MiB/.test(line))).toBe(true);
   });
 
   it("shows a progress bar on a terminal for long runs, and never under --json or in a pipe", async () => {
