@@ -295,10 +295,13 @@ function benchColdStart() {
   let theirs;
   let how;
   if (!hyperfine.error && hyperfine.status === 0) {
+    // hyperfine -N splits its command strings shell-style: quote the paths,
+    // which may hold spaces.
+    const quote = (path) => `'${path.replaceAll("'", "'\\''")}'`;
     const out = join(work, "cold-start.json");
     const result = spawnSync(
       "hyperfine",
-      ["-N", "--warmup", "3", "--min-runs", "30", "--export-json", out, `${node} ${cli} --version`, `${node} -e 0`],
+      ["-N", "--warmup", "3", "--min-runs", "30", "--export-json", out, `${quote(node)} ${quote(cli)} --version`, `${quote(node)} -e 0`],
       { stdio: ["ignore", "ignore", "pipe"] },
     );
     if (result.status !== 0) throw new Error(`hyperfine failed: ${result.stderr}`);
