@@ -330,4 +330,38 @@ describe("a registry with the referrers API", () => {
       { source: "referrers-api", manifestDigest: pushed.digest, mediaType: MEDIA_TYPES.ociManifest, predicateType: "https://slsa.dev/provenance/v1", created: expect.any(String) },
     ]);
   });
+
+  it("lists every page of a paged referrers answer, following Link the way the spec shows it", async () => {
+    const subject = sha256(manifestJson);
+    const referrer = (n: number, artifactType: string) => ({
+      mediaType: MEDIA_TYPES.ociManifest,
+      digest: sha256(`referrer ${n}`),
+      size: 100 + n,
+      artifactType,
+      annotations: { "dev.sigstore.bundle.predicateType": `https://example.com/predicate/${n}` },
+    });
+    const all = [
+      referrer(1, MEDIA_TYPES.sigstoreBundle),
+      referrer(2, "application/spdx+json"),
+      referrer(3, MEDIA_TYPES.sigstoreBundle),
+      referrer(4, MEDIA_TYPES.sigstoreBundle),
+      referrer(5, MEDIA_TYPES.sigstoreBundle),
+    ];
+    // Distribution spec v1.1 "Listing Referrers": pages of an image index, the next one named by
+    // `Link: <url>; rel="next"`, a URL relative to the registry like the spec's `/v2/<name>/referrers/<digest>?n=<n>&last=<last>`.
+    const { host, requests } = await serve((req, res) => {
+      const url = new URL(req.url!, "http://x");
+      if (url.pathname !== `/v2/acme/app/referrers/${subject}`) return void res.writeHead(404).end();
+      const start = Number(url.searchParams.get("last") ?? 0);
+      const manifests = all.slice(start, start + 2);
+      const headers: Record<string, string> = { "content-type": MEDIA_TYPES.ociIndex };
+      if (start + 2 < all.length) headers.link = `</v2/acme/app/referrers/${subject}?n=2&last=${start + 2}>; rel="next"`;
+      res.writeHead(200, headers).end(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests }));
+    });
+    const listed = await listAttestations(new RegistryClient(), repo(host), subject);
+    expect(listed.map((a) => [a.source, a.manifestDigest, a.predicateType])).toEqual(
+      [1, 3, 4, 5].map((n) => ["referrers-api", sha256(`referrer ${n}`), `https://example.com/predicate/${n}`]),
+    );
+    expect(requests.filter((r) => r.url.includes("/referrers/")).map((r) => new URL(r.url, "http://x").searchParams.get("last"))).toEqual([null, "2", "4"]);
+  });
 });

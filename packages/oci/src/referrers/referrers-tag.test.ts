@@ -1,0 +1,171 @@
+import { createServer, type IncomingHttpHeaders, request as httpRequest } from "node:http";
+import { verify } from "@provenant/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MEDIA_TYPES } from "../manifest/media-types.js";
+import { parseImageReference } from "../reference/reference.js";
+import { RegistryClient } from "../registry/client.js";
+import { signedBundleFor, trustedKey } from "../test-support/bundle.js";
+import { makeOciLayout, removeLayouts, skopeoCopy, skopeoInspectRaw, startRegistry, type TestRegistry } from "../test-support/registry.js";
+import { referrersTag } from "./fallback-tag.js";
+import { pullAttestations } from "./pull.js";
+import { pushAttestation } from "./push.js";
+import { resolveImage } from "./resolve.js";
+
+const IN_TOTO_SLSA = "https://slsa.dev/provenance/v1";
+const fast = { settleMs: 50 };
+
+interface ConditionalPut {
+  ifMatch?: string;
+  ifNoneMatch?: string;
+  /** The tag's ETag in the registry when the condition was checked; undefined when the tag did not exist. */
+  current?: string;
+  status: number;
+}
+
+interface Forwarded {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/**
+ * Distribution 2.8 ignores If-Match and If-None-Match, so the 412 path can
+ * only be reached with something that enforces them. This proxy sits in
+ * front of the real registry and enforces both on manifest PUTs (RFC 9110
+ * §13.1.1 and §13.1.2, against the ETag distribution itself sends, the quoted
+ * manifest digest); `beforeCheck` lets the test be the concurrent writer that
+ * lands between a client's read and its write. Everything else is passed
+ * through untouched, Host header included, so the registry's Location
+ * headers name the proxy.
+ */
+async function startConditionalProxy(registry: TestRegistry, beforeCheck: (put: number) => Promise<void>) {
+  const [registryHost, registryPort] = registry.host.split(":") as [string, string];
+  const forward = (method: string, path: string, headers: IncomingHttpHeaders, body?: Buffer) =>
+    new Promise<Forwarded>((resolve, reject) => {
+      const outgoing = httpRequest({ host: registryHost, port: Number(registryPort), method, path, headers }, (incoming) => {
+        const chunks: Buffer[] = [];
+        incoming.on("data", (chunk) => chunks.push(chunk));
+        incoming.on("end", () => resolve({ status: incoming.statusCode!, headers: incoming.headers, body: Buffer.concat(chunks) }));
+      });
+      outgoing.on("error", reject);
+      outgoing.end(body);
+    });
+  const puts: ConditionalPut[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk) => chunks.push(chunk));
+    req.on("end", async () => {
+      const body = Buffer.concat(chunks);
+      const ifMatch = req.headers["if-match"];
+      const ifNoneMatch = req.headers["if-none-match"];
+      if (req.method === "PUT" && /\/manifests\//.test(req.url!) && (ifMatch || ifNoneMatch)) {
+        await beforeCheck(puts.length);
+        const head = await forward("HEAD", req.url!, { host: req.headers.host, accept: MEDIA_TYPES.ociIndex });
+        const current = head.status === 200 ? String(head.headers.etag) : undefined;
+        const failed = (ifNoneMatch === "*" && current !== undefined) || (ifMatch !== undefined && ifMatch !== current);
+        const status = failed ? 412 : (await forwardAndReply()).status;
+        puts.push({ ...(ifMatch && { ifMatch }), ...(ifNoneMatch && { ifNoneMatch }), ...(current && { current }), status });
+        if (failed) res.writeHead(412).end();
+        return;
+      }
+      await forwardAndReply();
+
+      async function forwardAndReply(): Promise<Forwarded> {
+        const answer = await forward(req.method!, req.url!, req.headers, body);
+        res.writeHead(answer.status, answer.headers).end(answer.body);
+        return answer;
+      }
+    });
+  });
+  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+  return { host: `127.0.0.1:${(server.address() as { port: number }).port}`, puts, close: () => server.close() };
+}
+
+describe("the sha256-<hex> referrers tag on distribution 2.8", () => {
+  let registry: TestRegistry;
+  beforeAll(async () => {
+    registry = await startRegistry();
+  });
+  afterAll(async () => {
+    await registry?.close();
+    removeLayouts();
+  });
+
+  async function imageIn(repository: string, seed: string) {
+    const image = await makeOciLayout(seed);
+    await skopeoCopy(image, registry, repository);
+    const resolved = await resolveImage(new RegistryClient(), parseImageReference(`${registry.host}/${repository}:${image.tag}`));
+    return { image, ...resolved };
+  }
+
+  it("writes it with If-None-Match, then If-Match, and re-reads and re-merges after each 412", async () => {
+    const { image, reference, descriptor } = await imageIn("acme/conditional", "conditional");
+    // Two other writers land between this client's read and its write: before its
+    // first conditional PUT (the tag is new) and before its second (the tag moved on).
+    const others: string[] = [];
+    const proxy = await startConditionalProxy(registry, async (put) => {
+      if (put > 1) return;
+      const bundle = await signedBundleFor(`${registry.host}/acme/conditional`, descriptor.digest, `other ${put}`);
+      others.push((await pushAttestation(new RegistryClient(), reference, descriptor, bundle, { predicateType: IN_TOTO_SLSA, ...fast })).digest);
+    });
+    try {
+      const viaProxy = parseImageReference(`${proxy.host}/acme/conditional@${descriptor.digest}`);
+      const bundle = await signedBundleFor(`${proxy.host}/acme/conditional`, descriptor.digest, "mine");
+      const mine = await pushAttestation(new RegistryClient(), viaProxy, descriptor, bundle, { predicateType: IN_TOTO_SLSA, ...fast });
+      expect(mine.via).toBe("referrers-tag");
+
+      expect(proxy.puts).toHaveLength(3);
+      const [created, stale, fresh] = proxy.puts as [ConditionalPut, ConditionalPut, ConditionalPut];
+      expect(created).toEqual({ ifNoneMatch: "*", current: expect.stringMatching(/^"sha256:[0-9a-f]{64}"$/), status: 412 });
+      // After the 412 it read the tag again and sent that version's ETag; a second writer moved it on meanwhile.
+      expect(stale).toEqual({ ifMatch: created.current, current: expect.any(String), status: 412 });
+      expect(stale.current).not.toBe(created.current);
+      expect(fresh).toEqual({ ifMatch: stale.current, current: stale.current, status: 201 });
+
+      const index = (await skopeoInspectRaw(registry, `acme/conditional:${referrersTag(image.digest)}`)) as { manifests: { digest: string }[] };
+      expect(index.manifests.map((m) => m.digest).sort()).toEqual([...others, mine.digest].sort());
+    } finally {
+      proxy.close();
+    }
+  });
+
+  it("refuses a listed referrer whose own subject is another image", async () => {
+    const target = await imageIn("acme/subject", "subject-target");
+    const other = await imageIn("acme/subject", "subject-other");
+    const client = new RegistryClient();
+    const bundle = await signedBundleFor(`${registry.host}/acme/subject`, other.descriptor.digest);
+    const foreign = await pushAttestation(client, other.reference, other.descriptor, bundle, { predicateType: IN_TOTO_SLSA, ...fast });
+    // Anyone who may push can rewrite the target's tag index to list it.
+    const otherIndex = await client.getManifest(other.reference, referrersTag(other.descriptor.digest));
+    await client.putManifest(target.reference, referrersTag(target.descriptor.digest), otherIndex!.bytes, MEDIA_TYPES.ociIndex);
+
+    const pulled = await pullAttestations(client, target.reference, target.descriptor.digest);
+    expect(pulled).toHaveLength(1);
+    expect(pulled[0]!.document).toBeUndefined();
+    expect(pulled[0]).toMatchObject({
+      manifestDigest: foreign.digest,
+      problem: `attestation manifest ${foreign.digest} is about ${other.descriptor.digest}, not ${target.descriptor.digest}`,
+    });
+  });
+
+  it("reports one unreadable attestation as a problem while the others still verify", async () => {
+    const { image, reference, descriptor } = await imageIn("acme/problem", "problem");
+    const client = new RegistryClient();
+    const good = [];
+    for (const note of ["first", "second"]) {
+      const bundle = await signedBundleFor(`${registry.host}/acme/problem`, descriptor.digest, note);
+      good.push((await pushAttestation(client, reference, descriptor, bundle, { predicateType: IN_TOTO_SLSA, ...fast })).digest);
+    }
+    const broken = await pushAttestation(client, reference, descriptor, new TextEncoder().encode("{ truncated bundle"), { predicateType: IN_TOTO_SLSA, ...fast });
+
+    const pulled = await pullAttestations(client, reference, descriptor.digest);
+    expect(pulled.map((p) => p.manifestDigest).sort()).toEqual([...good, broken.digest].sort());
+    const problem = pulled.find((p) => p.manifestDigest === broken.digest)!;
+    expect(problem.document).toBeUndefined();
+    expect(problem.problem).toMatch(/^bundle sha256:[0-9a-f]{64} is not valid JSON/);
+    const verified = pulled
+      .filter((p) => p.problem === undefined)
+      .map((p) => verify(p.document, { trustedKeys: [trustedKey], artifactDigests: [{ sha256: image.digest.slice(7) }] }).verified);
+    expect(verified).toEqual([true, true]);
+  });
+});
