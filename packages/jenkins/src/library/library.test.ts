@@ -51,6 +51,11 @@ function requireTools() {
 const ARGV_PRINTER = ["node", "-e", "console.log(JSON.stringify({ argv: process.argv.slice(1), GIT_BRANCH: process.env.GIT_BRANCH }))"];
 const HOSTILE = ["main; rm -rf /", "$(id)", "`touch pwned`", "dist/a b.tgz", "$(touch pwned-too)"];
 const SIGNING_KEY_ID = "provenant-signing-key";
+// References a Jenkins-side expansion would resolve: SECRET stands for a
+// variable an enclosing withCredentials bound; "" is a value withEnv unsets.
+const SECRET_VALUE = "s3cret-from-an-enclosing-withCredentials";
+const SECRET_REFERENCE = "$" + "{SECRET}";
+const DOLLARS = ["$HOME", SECRET_REFERENCE, "$$", "$SECRET/x", "$" + "{HOME}/y", ""];
 
 let results: Map<string, StepResult>;
 let workspace: string;
@@ -139,6 +144,22 @@ beforeAll(async () => {
         bundle: "$(touch pwned).json",
         keyCredentialsId: SIGNING_KEY_ID,
         scmVars: { GIT_URL: "https://github.com/acme/app", GIT_COMMIT: COMMIT, GIT_BRANCH: "$(id)" },
+        cli: ARGV_PRINTER,
+      },
+    },
+    {
+      ...unit,
+      name: "attest dollar values through a real shell",
+      step: "provenantAttest",
+      execute: true,
+      ...sandbox,
+      cwd: scratch,
+      env: { BRANCH_NAME: "main", SECRET: SECRET_VALUE },
+      config: {
+        subjects: DOLLARS,
+        bundle: `${SECRET_REFERENCE}.json`,
+        keyCredentialsId: SIGNING_KEY_ID,
+        scmVars: { GIT_URL: "https://github.com/acme/app", GIT_COMMIT: COMMIT, GIT_BRANCH: SECRET_REFERENCE },
         cli: ARGV_PRINTER,
       },
     },
@@ -355,6 +376,28 @@ describe("provenantAttest", () => {
       GIT_BRANCH: "$(id)",
     });
     for (const mark of ["pwned", "pwned-too", "rm-was-called"]) expect(existsSync(join(scratch, mark))).toBe(false);
+  });
+
+  it("hands `$HOME` and a braced SECRET reference to the CLI as written, not expanded by Jenkins or the shell", () => {
+    const run = result("attest dollar values through a real shell");
+    expect(run.error).toBeUndefined();
+    const sh = calls("attest dollar values through a real shell", "sh")[0]!;
+    expect(calls("attest dollar values through a real shell", "withEnv")[0]?.variables).toContain(`GIT_BRANCH=${SECRET_REFERENCE}`);
+    expect(JSON.parse(String(sh.stdout))).toEqual({
+      argv: [
+        "attest",
+        "--platform",
+        "jenkins",
+        "--bundle",
+        `${SECRET_REFERENCE}.json`,
+        "--key",
+        (sh.environment as Record<string, string>).PROVENANT_KEY_FILE,
+        "--",
+        ...DOLLARS,
+      ],
+      GIT_BRANCH: SECRET_REFERENCE,
+    });
+    expect(String(sh.stdout) + String(sh.stderr)).not.toContain(SECRET_VALUE);
   });
 
   it("binds an id token file credential as a file, and tells the CLI where", () => {

@@ -65,14 +65,28 @@ for (Map testCase : cases) {
     binding.setVariable('file', { Map arguments -> [$class: 'FileBinding'] + arguments })
     binding.setVariable('string', { Map arguments -> [$class: 'StringBinding'] + arguments })
     binding.setVariable('usernamePassword', { Map arguments -> [$class: 'UsernamePasswordMultiBinding'] + arguments })
+    // Like Jenkins' withEnv: EnvStep hands its pairs to
+    // EnvironmentExpander.constant, i.e. EnvVars.overrideAll -> override,
+    // which stores each value as given (no `$NAME` expansion) and removes a
+    // variable whose value is empty.
     binding.setVariable('withEnv', { List variables, Closure body ->
         calls.add([step: 'withEnv', variables: variables])
-        Map additions = [:]
+        Map saved = new LinkedHashMap(env)
         for (String variable : variables) {
             int equals = variable.indexOf('=')
-            additions[variable.substring(0, equals)] = variable.substring(equals + 1)
+            String value = variable.substring(equals + 1)
+            if (value.isEmpty()) {
+                env.remove(variable.substring(0, equals))
+            } else {
+                env[variable.substring(0, equals)] = value
+            }
         }
-        scoped(additions, body)
+        try {
+            return body()
+        } finally {
+            env.clear()
+            env.putAll(saved)
+        }
     })
     binding.setVariable('withCredentials', { List bindings, Closure body ->
         calls.add([step: 'withCredentials', bindings: bindings])
@@ -117,6 +131,10 @@ for (Map testCase : cases) {
             processEnv.clear()
             processEnv.PATH = testCase.path as String
             processEnv.HOME = testCase.home as String
+            // Values as they are: Launcher.inherit expands `$NAME` against
+            // the agent's environment, but durable-task doubles every `$`
+            // first (FileMonitoringTask.escape, JENKINS-40734), so the
+            // process of a real `sh` step receives them literally too.
             env.each { k, v -> processEnv[k as String] = v as String }
             Process process = builder.start()
             ByteArrayOutputStream out = new ByteArrayOutputStream()

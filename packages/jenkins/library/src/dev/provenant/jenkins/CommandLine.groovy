@@ -38,7 +38,19 @@ class CommandLine implements Serializable {
         return ['provenant']
     }
 
-    /** ['PREFIX0=value', …] for withEnv. */
+    /**
+     * ['PREFIX0=value', …] for withEnv, values as they are. A `$HOME` or
+     * `${SECRET}` in a branch name reaches the CLI literally, because no layer
+     * expands it: withEnv (workflow-basic-steps EnvStep) installs its map with
+     * EnvironmentExpander.constant, i.e. EnvVars.overrideAll, which never
+     * expands; the one expansion on the way, Launcher.inherit's
+     * EnvVars.overrideExpandingAll (Util.replaceMacro: `$NAME`, `${NAME}`,
+     * `$$` for `$`), is undone by durable-task, which doubles every `$` in the
+     * environment of `sh` before launching it (FileMonitoringTask.escape,
+     * JENKINS-40734, durable-task 1.13). So escaping `$` here would hand the
+     * CLI `$$HOME`. An empty value unsets the variable (EnvVars.override),
+     * which the quoted "$PREFIX0" still turns into an empty argument.
+     */
     static List variables(String prefix, List values) {
         List result = []
         for (int i = 0; i < values.size(); i++) {
