@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { attest, BUILD_TYPES, FACTS_SOURCE_FIELD, generateKeyPair, keySigner, privateKeyFromPem, VARIABLE_DISAGREEMENTS_FIELD } from "@provenant/core";
 import { runCli, scratch } from "./test-support.js";
 
 let dir: string;
@@ -152,6 +153,33 @@ describe("provenant inspect and subjects", () => {
     expect(result.stdout).toContain("https://provenant.dev/buildtypes/local/v1");
     expect(result.stdout).toContain("app.tgz");
     expect(result.stdout).toContain("NOT verified");
+  });
+
+  it("shows where the facts came from and which CI variables the token overruled", async () => {
+    const commit = "a".repeat(40);
+    const { bundle } = await attest(
+      [{ name: "app.tgz", digest: { sha256: "b".repeat(64) } }],
+      {
+        buildDefinition: {
+          buildType: BUILD_TYPES.gitlab,
+          externalParameters: { project: "acme/app" },
+          resolvedDependencies: [{ uri: "git+https://gitlab.example.com/acme/app@refs/heads/main", digest: { gitCommit: commit } }],
+        },
+        runDetails: {
+          builder: { id: "https://gitlab.example.com/-/runners/self-hosted" },
+          metadata: {
+            [FACTS_SOURCE_FIELD]: "oidc-token",
+            [VARIABLE_DISAGREEMENTS_FIELD]: [{ variable: "CI_COMMIT_SHA", claim: "sha", variableValue: "f".repeat(40), claimValue: commit }],
+          },
+        },
+      },
+      keySigner(privateKeyFromPem(generateKeyPair("ecdsa-p256").privateKeyPem)),
+    );
+    await writeFile(join(dir, "gitlab.sigstore.json"), JSON.stringify(bundle));
+    const result = await cli(["inspect", "gitlab.sigstore.json"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("facts from      oidc-token\n");
+    expect(result.stdout).toContain(`overruled       CI_COMMIT_SHA=${"f".repeat(40)} contradicted the token's sha=${commit}; the token's value was recorded\n`);
   });
 
   it("lists subjects as sha256sum-like text or JSON", async () => {

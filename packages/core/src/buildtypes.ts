@@ -16,6 +16,32 @@ export const BUILD_TYPES = {
  * - `local`: from the git checkout on a machine outside CI.
  */
 export const FACTS_SOURCE_FIELD = "provenant_factsSource";
+
+/**
+ * Extension field in `runDetails.metadata` listing CI variables that
+ * contradicted the verified token: `{ variable, claim, variableValue,
+ * claimValue }[]`. The token's value is the one recorded; this says so.
+ */
+export const VARIABLE_DISAGREEMENTS_FIELD = "provenant_variableDisagreements";
+
+export interface VariableDisagreement {
+  variable: string;
+  claim: string;
+  variableValue: string;
+  claimValue: string;
+}
+
+/** The disagreements a provenance document records, ignoring entries of another shape. */
+export function variableDisagreementsOf(metadata: Readonly<Record<string, unknown>> | undefined): VariableDisagreement[] {
+  const listed = metadata?.[VARIABLE_DISAGREEMENTS_FIELD];
+  if (!Array.isArray(listed)) return [];
+  return listed.filter(
+    (entry): entry is VariableDisagreement =>
+      typeof entry === "object" &&
+      entry !== null &&
+      ["variable", "claim", "variableValue", "claimValue"].every((key) => typeof (entry as Record<string, unknown>)[key] === "string"),
+  );
+}
 export type FactsSource = "oidc-token" | "environment" | "local";
 
 export const HOSTED_BUILD_TYPES: readonly string[] = [

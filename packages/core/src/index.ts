@@ -83,7 +83,15 @@ export {
   type VerifyOptions,
 } from "./verify/verify.js";
 export { slsaLevelOf, type SlsaLevel } from "./verify/level.js";
-export { BUILD_TYPES, FACTS_SOURCE_FIELD, HOSTED_BUILD_TYPES, type FactsSource } from "./buildtypes.js";
+export {
+  BUILD_TYPES,
+  FACTS_SOURCE_FIELD,
+  HOSTED_BUILD_TYPES,
+  VARIABLE_DISAGREEMENTS_FIELD,
+  variableDisagreementsOf,
+  type FactsSource,
+  type VariableDisagreement,
+} from "./buildtypes.js";
 export {
   PLATFORM_NAMES,
   detectPlatform,

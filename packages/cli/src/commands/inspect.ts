@@ -29,6 +29,10 @@ export async function runInspect(inputs: { file: string; json: boolean }, io: Io
       ["finished", p?.runDetails.metadata?.finishedOn],
     ];
     for (const [label, value] of lines) if (value !== undefined) io.stdout(`${label.padEnd(15)} ${value}\n`);
+    if (view.factsSource) io.stdout(`${"facts from".padEnd(15)} ${view.factsSource}\n`);
+    for (const d of view.variableDisagreements ?? []) {
+      io.stdout(s.yellow(`${"overruled".padEnd(15)} ${d.variable}=${d.variableValue} contradicted the token's ${d.claim}=${d.claimValue}; the token's value was recorded\n`));
+    }
     io.stdout(`subjects (${view.statement.subject.length}):\n`);
     for (const subject of view.statement.subject) {
       const digest = Object.entries(subject.digest).map(([a, h]) => `${a}:${h}`).join(" ");

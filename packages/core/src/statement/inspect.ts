@@ -1,4 +1,5 @@
 import { parseSignedDocument } from "../bundle/bundle.js";
+import { FACTS_SOURCE_FIELD, type VariableDisagreement, variableDisagreementsOf } from "../buildtypes.js";
 import { decodeBase64 } from "../dsse/base64.js";
 import { ProvenantError } from "../error.js";
 import { parseProvenance } from "../provenance/validate.js";
@@ -13,6 +14,10 @@ export interface Inspection {
   statement: Statement;
   provenance?: Provenance;
   source?: Source;
+  /** Where the adapter took its identity facts from (`oidc-token`, `environment`, `local`). */
+  factsSource?: string;
+  /** CI variables that contradicted the verified token; the token's values were recorded. */
+  variableDisagreements?: VariableDisagreement[];
 }
 
 /** Reads what a bundle or envelope claims, WITHOUT verifying any signature. */
@@ -30,5 +35,16 @@ export function inspect(document: unknown): Inspection {
   if (statement.predicateType !== SLSA_PROVENANCE_V1) return { kind: parsed.kind, keyIds, statement };
   const provenance = parseProvenance(statement.predicate);
   const source = sourceOf(provenance);
-  return { kind: parsed.kind, keyIds, statement, provenance, ...(source ? { source } : {}) };
+  const metadata = provenance.runDetails.metadata;
+  const factsSource = metadata?.[FACTS_SOURCE_FIELD];
+  const variableDisagreements = variableDisagreementsOf(metadata);
+  return {
+    kind: parsed.kind,
+    keyIds,
+    statement,
+    provenance,
+    ...(source ? { source } : {}),
+    ...(typeof factsSource === "string" ? { factsSource } : {}),
+    ...(variableDisagreements.length > 0 ? { variableDisagreements } : {}),
+  };
 }

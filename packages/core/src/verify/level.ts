@@ -1,4 +1,4 @@
-import { BUILD_TYPES, FACTS_SOURCE_FIELD, HOSTED_BUILD_TYPES } from "../buildtypes.js";
+import { BUILD_TYPES, FACTS_SOURCE_FIELD, HOSTED_BUILD_TYPES, variableDisagreementsOf } from "../buildtypes.js";
 import type { Provenance } from "../schemas/provenance.js";
 
 export interface SlsaLevel {
@@ -31,10 +31,15 @@ export function slsaLevelOf(provenance: Provenance | undefined, signed: boolean)
     };
   }
   if (factsSource === "oidc-token") {
+    const disagreements = variableDisagreementsOf(provenance.runDetails.metadata);
+    // Worth saying: the job's variables were tampered with or stale, and the token won.
+    const overruled =
+      disagreements.length > 0
+        ? `; ${disagreements.length} CI variable(s) contradicted the token (${disagreements.map((d) => d.variable).join(", ")}) and the token's values were recorded`
+        : "";
     return {
       level: 2,
-      reason:
-        "hosted build platform, source and builder taken from a verified OIDC token, signed provenance (L2); L3 needs a signer the build cannot reach",
+      reason: `hosted build platform, source and builder taken from a verified OIDC token, signed provenance (L2); L3 needs a signer the build cannot reach${overruled}`,
     };
   }
   return {

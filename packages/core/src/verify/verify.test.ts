@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { BUILD_TYPES } from "../buildtypes.js";
+import { BUILD_TYPES, VARIABLE_DISAGREEMENTS_FIELD } from "../buildtypes.js";
+import { inspect } from "../statement/inspect.js";
 import { keySigner } from "../dsse/signer.js";
 import { signEnvelope } from "../dsse/envelope.js";
 import { attest } from "../statement/attest.js";
@@ -116,6 +117,19 @@ describe("verify", () => {
     const local = verify(await bundleFor(sampleProvenance({ buildType: BUILD_TYPES.local })), base);
     expect(local.slsaLevel).toMatchObject({ level: 1 });
     expect(local.slsaLevel.reason).toMatch(/L1 only/);
+  });
+
+  it("says when CI variables contradicted the token, whose values were recorded", async () => {
+    const provenance = sampleProvenance();
+    const disagreement = { variable: "CI_COMMIT_SHA", claim: "sha", variableValue: "f".repeat(40), claimValue: COMMIT };
+    provenance.runDetails.metadata = { ...provenance.runDetails.metadata, [VARIABLE_DISAGREEMENTS_FIELD]: [disagreement] };
+    const bundle = await bundleFor(provenance);
+    const report = verify(bundle, base);
+    expect(report.verified).toBe(true);
+    expect(report.slsaLevel.level).toBe(2);
+    expect(report.slsaLevel.reason).toContain("1 CI variable(s) contradicted the token (CI_COMMIT_SHA)");
+    expect(inspect(bundle)).toMatchObject({ factsSource: "oidc-token", variableDisagreements: [disagreement] });
+    expect(verify(await bundleFor(), base).slsaLevel.reason).not.toContain("contradicted");
   });
 
   it("verifies a bare DSSE envelope as well as a bundle", async () => {
