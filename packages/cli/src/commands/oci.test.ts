@@ -102,7 +102,8 @@ describe("attest --push, attestations list, verify --image, push", () => {
   it("attests an image in the registry and verifies it from there", async () => {
     const reference = `oci://${registry.host}/acme/app:${image.tag}`;
     const attested = await cli(["attest", reference, "--key", "signing.key", "--platform", "local", "--push", "--bundle", "image.sigstore.json"]);
-    expect(attested.stderr).toMatch(/pushed attestation sha256:[0-9a-f]{64} beside .*acme\/app:1\.0@sha256:[0-9a-f]{64} \(referrers-tag\)/);
+    const attestedLine = /pushed attestation (sha256:[0-9a-f]{64}) beside (\S+) \(referrers-tag\)/.exec(attested.stderr);
+    expect(attestedLine?.[2]).toBe(`${registry.host}/acme/app:1.0@${image.digest}`);
     expect(attested.code).toBe(0);
 
     const index = (await skopeoInspectRaw(registry, `acme/app:sha256-${hex()}`)) as { manifests: unknown[] };
@@ -123,12 +124,19 @@ describe("attest --push, attestations list, verify --image, push", () => {
     const wrongPolicy = await cli(["verify", "--image", reference, "--key", "signing.pub", "--slsa-level", "2"]);
     expect(wrongPolicy.code).toBe(1);
 
-    // The same bundle, pushed again with `push`, becomes a second listed attestation of the same content.
-    const pushed = await cli(["push", "--bundle", "image.sigstore.json", reference, "--json"]);
+    // A second bundle for the same image, pushed with `push`, joins the first in the tag index.
+    // (Not the same bundle again: its manifest differs only by the created second, so whether
+    // it would be a second entry depends on the clock.)
+    expect((await cli(["attest", reference, "--key", "signing.key", "--platform", "local", "--bundle", "second.sigstore.json"])).code).toBe(0);
+    const pushed = await cli(["push", "--bundle", "second.sigstore.json", reference, "--json"]);
     expect(pushed.code).toBe(0);
-    expect(JSON.parse(pushed.stdout)).toMatchObject({ via: "referrers-tag" });
+    const result = JSON.parse(pushed.stdout);
+    expect(result).toEqual({ image: `${registry.host}/acme/app:1.0@${image.digest}`, attestation: expect.stringMatching(/^sha256:[0-9a-f]{64}$/), via: "referrers-tag" });
+    expect(result.attestation).not.toBe(attestedLine![1]);
     const json = JSON.parse((await cli(["attestations", "list", "--json", reference])).stdout);
-    expect(json.attestations.length).toBeGreaterThanOrEqual(1);
+    expect(json.attestations.map((a: { manifestDigest: string }) => a.manifestDigest)).toEqual([attestedLine![1], result.attestation]);
+    const both = (await skopeoInspectRaw(registry, `acme/app:sha256-${hex()}`)) as { manifests: { digest: string }[] };
+    expect(both.manifests.map((m) => m.digest)).toEqual([attestedLine![1], result.attestation]);
   });
 
   it("refuses to push a bundle that does not attest the image", async () => {
@@ -160,5 +168,72 @@ describe("attest --push, attestations list, verify --image, push", () => {
     const result = await cli(["attest", `oci-layout:${image.dir}`, "--key", "signing.key", "--platform", "local", "--push"]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/--push needs at least one oci:\/\//);
+  });
+});
+
+describe("--image-platform", () => {
+  it("attests, lists and verifies one child of a multi-arch image", async () => {
+    const multi = await makeOciLayout("cli-multi", { platforms: ["linux/amd64", "linux/arm64"] });
+    await skopeoCopy(multi, registry, "acme/multi");
+    const reference = `oci://${registry.host}/acme/multi:${multi.tag}`;
+    const arm64 = multi.children!["linux/arm64"]!;
+    const subjects = await cli(["subjects", "--json", "--image-platform", "linux/arm64", reference]);
+    expect(JSON.parse(subjects.stdout)).toEqual([{ name: `${registry.host}/acme/multi`, digest: { sha256: arm64.slice(7) } }]);
+
+    const attested = await cli(["attest", reference, "--image-platform", "linux/arm64", "--key", "signing.key", "--platform", "local", "--push", "--bundle", "arm64.json"]);
+    expect(attested.code).toBe(0);
+    expect(attested.stderr).toMatch(new RegExp(`beside ${registry.host}/acme/multi:1\\.0@${arm64} \\(referrers-tag\\)`));
+
+    const child = JSON.parse((await cli(["attestations", "list", "--json", "--image-platform", "linux/arm64", reference])).stdout);
+    expect(child.attestations).toHaveLength(1);
+    // The index itself has no attestation: a deployment naming the index digest would not find one.
+    const index = JSON.parse((await cli(["attestations", "list", "--json", reference])).stdout);
+    expect(index.attestations).toEqual([]);
+
+    expect((await cli(["verify", "--image", reference, "--image-platform", "linux/arm64", "--key", "signing.pub"])).code).toBe(0);
+    const wholeIndex = await cli(["verify", "--image", reference, "--key", "signing.pub"]);
+    expect(wholeIndex.code).toBe(1);
+    expect(wholeIndex.stdout).toMatch(/no readable attestations/);
+
+    const absent = await cli(["attestations", "list", "--image-platform", "linux/s390x", reference]);
+    expect(absent.code).toBe(2);
+    expect(absent.stderr).toMatch(/offers linux\/amd64, linux\/arm64/);
+  });
+});
+
+describe("against a registry with htpasswd Basic auth", () => {
+  let guarded: TestRegistry;
+  let guardedImage: LayoutImage;
+  beforeAll(async () => {
+    guarded = await startRegistry({ basicAuth: true });
+    guardedImage = await makeOciLayout("cli-basic");
+    await skopeoCopy(guardedImage, guarded, "acme/private");
+  });
+  afterAll(async () => {
+    await guarded?.close();
+  });
+
+  it("pushes, lists and verifies with PROVENANT_REGISTRY_USERNAME/PASSWORD, and says how to log in without them", async () => {
+    const reference = `oci://${guarded.host}/acme/private:${guardedImage.tag}`;
+    // HOME is the scratch directory, so no docker config.json on this machine can supply the credentials.
+    const env = { HOME: dir, PROVENANT_REGISTRY_USERNAME: guarded.credentials!.username, PROVENANT_REGISTRY_PASSWORD: guarded.credentials!.password };
+    const runs = [
+      await cli(["attest", reference, "--key", "signing.key", "--platform", "local", "--push", "--bundle", "private.json"], env),
+      await cli(["attestations", "list", "--json", reference], env),
+      await cli(["verify", "--image", reference, "--key", "signing.pub"], env),
+    ];
+    expect(runs.map((r) => r.code)).toEqual([0, 0, 0]);
+    expect(JSON.parse(runs[1]!.stdout).attestations).toHaveLength(1);
+    expect(runs[2]!.stdout).toMatch(/^VERIFIED$/m);
+    for (const r of runs) expect(`${r.stdout}${r.stderr}`).not.toContain(guarded.credentials!.password);
+    const index = (await skopeoInspectRaw(guarded, `acme/private:sha256-${guardedImage.digest.slice(7)}`)) as { manifests: unknown[] };
+    expect(index.manifests).toHaveLength(1);
+
+    const anonymous = await cli(["attestations", "list", reference], { HOME: dir });
+    expect(anonymous.code).toBe(2);
+    expect(anonymous.stderr).toMatch(/\[IO_ERROR\].*requires authentication.*PROVENANT_REGISTRY_USERNAME and PROVENANT_REGISTRY_PASSWORD/);
+    const wrong = await cli(["verify", "--image", reference, "--key", "signing.pub"], { ...env, PROVENANT_REGISTRY_PASSWORD: "wrong" });
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/HTTP 401.*check the registry credentials/);
   });
 });
