@@ -164,6 +164,23 @@ describe("attest --push, attestations list, verify --image, push", () => {
     expect(mixed.stderr).toMatch(/--image verifies what the registry stores/);
   });
 
+  it("refuses a local image where push, attestations list and verify --image need one in a registry", async () => {
+    const local = [`oci-layout:${image.dir}:${image.tag}`, "docker-archive:saved.tar"];
+    for (const argument of local) {
+      const runs = {
+        push: await cli(["push", "--bundle", "image.sigstore.json", argument]),
+        "attestations list": await cli(["attestations", "list", argument]),
+        "verify --image": await cli(["verify", "--image", argument, "--key", "signing.pub"]),
+      };
+      for (const [command, result] of Object.entries(runs)) {
+        expect(result.code).toBe(2);
+        expect(result.stderr).toMatch(new RegExp(`\\[USAGE\\]: ${command} .*names a local image, not one in a registry; expected oci://`));
+        // Not read as the Docker Hub image library/oci-layout or library/docker-archive.
+        expect(result.stderr).not.toMatch(/docker\.io|registry-1/);
+      }
+    }
+  });
+
   it("says --push needs an oci:// subject", async () => {
     const result = await cli(["attest", `oci-layout:${image.dir}`, "--key", "signing.key", "--platform", "local", "--push"]);
     expect(result.code).toBe(2);

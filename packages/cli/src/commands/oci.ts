@@ -41,6 +41,25 @@ export function registryFlags(command: Command): Command {
 /** Reads `--insecure-registry` / `--image-platform` from parsed commander options. */
 export const registryOptionsOf = registryOptions;
 
+const LOCAL_IMAGE_PREFIXES = ["oci-layout:", "docker-archive:"] as const;
+
+/**
+ * The image argument of `push`, `attestations list` and `verify --image`: an
+ * image in a registry. `oci-layout:` and `docker-archive:` name local files
+ * (they are subjects for `attest`); the reference grammar would otherwise read
+ * `oci-layout:x` as the Docker Hub image `library/oci-layout` tagged `x`.
+ */
+export function registryImageArgument(argument: string, command: string): ImageReference {
+  const local = LOCAL_IMAGE_PREFIXES.find((prefix) => argument.startsWith(prefix));
+  if (local) {
+    throw new ProvenantError(
+      "USAGE",
+      `${command} ${argument}: ${local} names a local image, not one in a registry; expected oci://REGISTRY/REPO[:TAG|@DIGEST] (push the image first, e.g. with skopeo copy or docker push)`,
+    );
+  }
+  return parseImageArgument(argument);
+}
+
 export interface PushResult {
   image: string;
   attestation: string;
@@ -115,13 +134,14 @@ export interface PushInputs extends RegistryOptions {
 }
 
 export async function runPush(inputs: PushInputs, io: Io): Promise<number> {
+  const reference = registryImageArgument(inputs.image, "push");
   const text = await readTextFile(resolve(io.cwd, inputs.bundle), "bundle");
   const document = parseJson(text, inputs.bundle);
   const { kind, statement } = inspect(document);
   if (kind !== "bundle") {
     throw new ProvenantError("MALFORMED_BUNDLE", `${inputs.bundle} is a bare DSSE envelope; push expects a Sigstore bundle (provenant attest writes one)`);
   }
-  const result = await pushBundle(createRegistryClient(io, inputs), parseImageArgument(inputs.image), new TextEncoder().encode(text), statement, {
+  const result = await pushBundle(createRegistryClient(io, inputs), reference, new TextEncoder().encode(text), statement, {
     ...(inputs.imagePlatform && { imagePlatform: inputs.imagePlatform }),
   });
   if (inputs.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
@@ -135,8 +155,9 @@ export interface ListInputs extends RegistryOptions {
 }
 
 export async function runAttestationsList(inputs: ListInputs, io: Io): Promise<number> {
+  const named = registryImageArgument(inputs.image, "attestations list");
   const client = createRegistryClient(io, inputs);
-  const { reference, descriptor } = await resolveImage(client, parseImageArgument(inputs.image), {
+  const { reference, descriptor } = await resolveImage(client, named, {
     ...(inputs.imagePlatform && { platform: inputs.imagePlatform }),
   });
   const listed = await listAttestations(client, reference, descriptor.digest);
@@ -166,10 +187,11 @@ export interface VerifyImageInputs extends RegistryOptions {
  * made, and apply the policy. Verified when one attestation passes it all.
  */
 export async function runVerifyImage(inputs: VerifyImageInputs, io: Io): Promise<number> {
+  const named = registryImageArgument(inputs.image, "verify --image");
   const policy = parsePolicy(inputs.policy);
   const trustedKeys = (await loadPublicKeys(inputs.keys, io.cwd)).map((publicKey) => ({ publicKey, keyId: keyIdOf(publicKey) }));
   const client = createRegistryClient(io, inputs);
-  const { reference, descriptor } = await resolveImage(client, parseImageArgument(inputs.image), {
+  const { reference, descriptor } = await resolveImage(client, named, {
     ...(inputs.imagePlatform && { platform: inputs.imagePlatform }),
   });
   const shown = formatImageReference(reference);
