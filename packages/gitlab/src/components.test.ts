@@ -7,6 +7,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { FACTS_SOURCE_FIELD, generateKeyPair } from "@provenant/core";
+import { makeOciLayout, removeLayouts, skopeoCopy, startRegistry, type TestRegistry } from "@provenant/oci/testing";
 import { startTestIssuer, type TestIssuer } from "@provenant/oidc/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -55,10 +56,19 @@ interface Pipeline {
   commit: string;
 }
 
-/** A repository whose pipeline builds dist/app.txt, attests it with the component and verifies it with the other. */
+interface Components {
+  attest?: Record<string, string | boolean>;
+  verify?: Record<string, string | boolean>;
+}
+
+/**
+ * A repository whose pipeline builds dist/app.txt, attests it with the
+ * component and verifies it with the other; `inputs` replace or add to the
+ * default inputs (dist/*.txt attested, dist/app.txt verified).
+ */
 async function repository(
   name: string,
-  verifyInputs: Record<string, string>,
+  inputs: Components,
   keysAs: "file" | "text" = "file",
 ): Promise<Pipeline> {
   const dir = join(work, name);
@@ -74,8 +84,8 @@ async function repository(
   const pipeline = {
     stages: ["build", "attest", "verify"],
     include: [
-      { local: "ci/attest.yml", inputs: { subjects: "dist/*.txt", stage: "attest", command } },
-      { local: "ci/verify.yml", inputs: { artifacts: "dist/app.txt", stage: "verify", command, ...verifyInputs } },
+      { local: "ci/attest.yml", inputs: { subjects: "dist/*.txt", stage: "attest", command, ...inputs.attest } },
+      { local: "ci/verify.yml", inputs: { artifacts: "dist/app.txt", stage: "verify", command, ...inputs.verify } },
     ],
     build: {
       stage: "build",
@@ -129,7 +139,7 @@ async function provenanceIn(dir: string) {
 
 describe("CI/CD components under gitlab-ci-local", () => {
   it("attest then verify: the bundle verifies by source URI and branch", async () => {
-    const pipeline = await repository("variables", { source_uri: "gitlab.example.com/acme/app", source_branch: "main" });
+    const pipeline = await repository("variables", { verify: { source_uri: "gitlab.example.com/acme/app", source_branch: "main" } });
     const result = await gitlabCi(pipeline);
     expect(result.output).toMatch(/PASS\s+provenant-verify/);
     expect(result.code).toBe(0);
@@ -162,7 +172,7 @@ describe("CI/CD components under gitlab-ci-local", () => {
   });
 
   it("the verify job fails the pipeline when the policy does not match (keys given as PEM text)", async () => {
-    const pipeline = await repository("policy-mismatch", { source_branch: "release/*" }, "text");
+    const pipeline = await repository("policy-mismatch", { verify: { source_branch: "release/*" } }, "text");
     const result = await gitlabCi(pipeline);
     expect(result.output).toMatch(/PASS\s+provenant-attest/);
     expect(result.output).toMatch(/FAIL\s+source branch/);
@@ -172,7 +182,7 @@ describe("CI/CD components under gitlab-ci-local", () => {
   });
 
   it("with an ID token from the instance the pipeline reaches SLSA Build L2", async () => {
-    const pipeline = await repository("id-token", { source_uri: "127.0.0.1:*/acme/app", source_branch: "main", slsa_level: "2" });
+    const pipeline = await repository("id-token", { verify: { source_uri: "127.0.0.1:*/acme/app", source_branch: "main", slsa_level: "2" } });
     // gitlab-ci-local has no `id_tokens:` support: the token comes in as the
     // variable GitLab would set, and CI_SERVER_URL points at the local issuer.
     const token = await issuer.sign({
@@ -209,5 +219,65 @@ describe("CI/CD components under gitlab-ci-local", () => {
     expect(predicate.runDetails.metadata[FACTS_SOURCE_FIELD]).toBe("oidc-token");
     expect(predicate.runDetails.metadata.invocationId).toBe(`${issuer.issuer}/acme/app/-/jobs/4242`);
     expect(predicate.runDetails.builder.id).toBe(`${issuer.issuer}/-/runners/self-hosted`);
+  });
+
+  describe("container images", () => {
+    let registry: TestRegistry;
+    beforeAll(async () => {
+      // Basic auth, so the push and the pull only work with GitLab's registry
+      // login mapped into the CLI's environment.
+      registry = await startRegistry({ basicAuth: true });
+    });
+    afterAll(async () => {
+      await registry?.close();
+      removeLayouts();
+    });
+    /** What GitLab predefines in every job when the project's container registry is on. */
+    const registryLogin = () => [
+      "--variable", `CI_REGISTRY=${registry.host}`,
+      "--variable", `CI_REGISTRY_USER=${registry.credentials!.username}`,
+      "--variable", `CI_REGISTRY_PASSWORD=${registry.credentials!.password}`,
+    ];
+
+    it("attest pushes the bundle beside the image and verify checks it from the registry", async () => {
+      const image = await makeOciLayout("gitlab-components");
+      await skopeoCopy(image, registry, "acme/app");
+      // The inputs a GitLab project would write: its own registry image, as
+      // CI_REGISTRY_IMAGE expands inside the job.
+      const pipeline = await repository("image", {
+        attest: { subjects: "oci://$CI_REGISTRY_IMAGE:1.0", push: true },
+        verify: { artifacts: "", registry_image: "oci://$CI_REGISTRY_IMAGE:1.0", source_uri: "gitlab.example.com/acme/app", source_branch: "main" },
+      });
+      const { username, password } = registry.credentials!;
+      const result = await gitlabCi(pipeline, registryLogin());
+      expect(result.output).toMatch(/pushed attestation sha256:[0-9a-f]{64} beside/);
+      expect(result.output).toMatch(/PASS\s+provenant-verify/);
+      expect(result.output).toMatch(/VERIFIED/);
+      expect(result.output).not.toContain(password);
+      expect(result.code).toBe(0);
+
+      // Outside the pipeline: the registry holds the attestation for the image digest.
+      const env = { ...process.env, PROVENANT_REGISTRY_USERNAME: username, PROVENANT_REGISTRY_PASSWORD: password };
+      const listed = await run(node, [cli, "attestations", "list", `oci://${registry.host}/acme/app:1.0`, "--json"], { cwd: pipeline.dir, env });
+      const attestations = JSON.parse(listed.stdout).attestations as { predicateType?: string }[];
+      expect(attestations.map((a) => a.predicateType)).toEqual(["https://slsa.dev/provenance/v1"]);
+      const predicate = await provenanceIn(pipeline.dir);
+      expect(predicate.buildDefinition.resolvedDependencies[0].digest).toEqual({ gitCommit: pipeline.commit });
+    });
+
+    it("the verify job fails for an image whose attestation does not meet the policy", async () => {
+      const image = await makeOciLayout("gitlab-components-policy");
+      await skopeoCopy(image, registry, "acme/policy");
+      const reference = `oci://${registry.host}/acme/policy:1.0`;
+      const pipeline = await repository("image-policy", {
+        attest: { subjects: reference, push: true },
+        verify: { artifacts: "", registry_image: reference, source_branch: "release/*" },
+      });
+      const result = await gitlabCi(pipeline, registryLogin());
+      expect(result.output).toMatch(/PASS\s+provenant-attest/);
+      expect(result.output).toMatch(/FAIL\s+source branch/);
+      expect(result.output).toMatch(/FAIL\s+provenant-verify/);
+      expect(result.code).not.toBe(0);
+    });
   });
 });

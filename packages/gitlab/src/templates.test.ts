@@ -1,8 +1,11 @@
-import { readFile } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
+import { execFile } from "node:child_process";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
-import { parseAllDocuments } from "yaml";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse, parseAllDocuments } from "yaml";
 
 // The component format (GitLab docs, "CI/CD components"): a `spec:` document
 // declaring `inputs:`, then `---`, then the jobs using `$[[ inputs.x ]]`.
@@ -13,6 +16,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "../../..");
 
 interface InputSpec {
+  type?: string;
   default?: unknown;
   regex?: string;
   description?: string;
@@ -53,8 +57,21 @@ describe("CI/CD component templates", () => {
     expect(String(job.script)).toContain("--platform gitlab");
   });
 
-  it("key variable inputs only accept variable names", async () => {
-    for (const [name, input] of [["attest", "key_variable"], ["verify", "public_key_variable"]] as const) {
+  it("push is a boolean input, off unless asked for", async () => {
+    const { inputs } = await component("attest");
+    expect(inputs.push).toMatchObject({ type: "boolean", default: false });
+  });
+
+  it("variable-name inputs only accept variable names", async () => {
+    const named = [
+      ["attest", "key_variable"],
+      ["attest", "registry_user_variable"],
+      ["attest", "registry_password_variable"],
+      ["verify", "public_key_variable"],
+      ["verify", "registry_user_variable"],
+      ["verify", "registry_password_variable"],
+    ] as const;
+    for (const [name, input] of named) {
       const { inputs } = await component(name);
       const pattern = new RegExp(inputs[input]!.regex!);
       expect(pattern.test("PROVENANT_SIGNING_KEY")).toBe(true);
@@ -72,5 +89,126 @@ describe("CI/CD component templates", () => {
         if (spec.default === undefined) expect(Object.keys(include.inputs), `${name} needs ${input}`).toContain(input);
       }
     }
+  });
+});
+
+// The job scripts run under sh with a stand-in for the CLI that prints the
+// arguments and registry environment it receives: what reaches the CLI is the
+// contract these tests hold the scripts to (the end-to-end tests in
+// components.test.ts run the real CLI).
+const run = promisify(execFile);
+let scratch: string;
+beforeAll(async () => {
+  scratch = await mkdtemp(join(tmpdir(), "provenant-gitlab-script-"));
+  await writeFile(
+    join(scratch, "cli.sh"),
+    [
+      'for a in "$@"; do printf "arg %s\\n" "$a"; done',
+      "env | grep -E '^PROVENANT_(REGISTRY_|INSECURE_REGISTRIES=)' | sed 's/^/env /' || true",
+    ].join("\n"),
+  );
+});
+afterAll(async () => {
+  if (scratch) await rm(scratch, { recursive: true, force: true });
+});
+
+/** Interpolates the inputs as GitLab does, then runs the job's script lines in one sh. */
+async function runScript(name: "attest" | "verify", given: Record<string, string | boolean>, env: Record<string, string> = {}) {
+  const { text, inputs } = await component(name);
+  const values: Record<string, string> = Object.fromEntries(
+    Object.entries(inputs).map(([input, spec]) => [input, String(given[input] ?? spec.default ?? "")]),
+  );
+  values.command = `sh ${join(scratch, "cli.sh")}`;
+  const jobsText = text.slice(text.indexOf("\n---\n") + 5).replace(/\$\[\[\s*inputs\.([a-z_]+)\s*\]\]/g, (_, input: string) => values[input]!);
+  const job = (parse(jobsText) as Record<string, { variables: Record<string, string>; script: string[] }>)[`provenant-${name}`]!;
+  const cwd = await mkdtemp(join(scratch, "job-"));
+  await mkdir(join(cwd, "dist"));
+  await writeFile(join(cwd, "dist/app.txt"), "app\n");
+  const result = await run("sh", ["-e", "-c", job.script.join("\n")], {
+    cwd,
+    env: { PATH: process.env.PATH, ...job.variables, ...env },
+  }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (error: { code?: number; stdout?: string; stderr?: string }) => ({ code: error.code ?? 1, stdout: error.stdout ?? "", stderr: error.stderr ?? "" }),
+  );
+  const args = [...result.stdout.matchAll(/^arg (.*)$/gm)].map((m) => m[1]!);
+  const environment = Object.fromEntries([...result.stdout.matchAll(/^env ([A-Z_]+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
+  return { ...result, args, environment };
+}
+
+const registryLogin = { CI_REGISTRY: "registry.gitlab.example", CI_REGISTRY_USER: "gitlab-ci-token", CI_REGISTRY_PASSWORD: "job-token-value" };
+const signingKey = { PROVENANT_SIGNING_KEY: "-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----" };
+
+describe("attest job script", () => {
+  it("passes subjects after --, unglobbed, so none is read as a flag", async () => {
+    const { args, code } = await runScript("attest", { subjects: "dist/*.txt --push -k=/etc/shadow" }, signingKey);
+    expect(code).toBe(0);
+    expect(args.slice(args.indexOf("--"))).toEqual(["--", "dist/*.txt", "--push", "-k=/etc/shadow"]);
+    expect(args.slice(0, args.indexOf("--"))).not.toContain("--push");
+  });
+
+  it("without push, adds no --push and hands the CLI no registry login", async () => {
+    const { args, environment, code } = await runScript("attest", { subjects: "oci://registry.gitlab.example/acme/app:1.0" }, { ...signingKey, ...registryLogin });
+    expect(code).toBe(0);
+    expect(args).not.toContain("--push");
+    expect(environment.PROVENANT_REGISTRY_PASSWORD).toBeUndefined();
+  });
+
+  it("with push, maps GitLab's registry login to the CLI, for $CI_REGISTRY only", async () => {
+    const { args, environment } = await runScript(
+      "attest",
+      { subjects: "oci://registry.gitlab.example/acme/app:1.0", push: true, insecure_registry: "registry.internal:5000" },
+      { ...signingKey, ...registryLogin },
+    );
+    expect(args.slice(0, args.indexOf("--"))).toContain("--push");
+    expect(environment).toEqual({
+      PROVENANT_REGISTRY_USERNAME: "gitlab-ci-token",
+      PROVENANT_REGISTRY_PASSWORD: "job-token-value",
+      PROVENANT_REGISTRY_HOSTS: "registry.gitlab.example",
+      PROVENANT_INSECURE_REGISTRIES: "registry.internal:5000",
+    });
+  });
+
+  it("with push, takes the login from the variables the inputs name and sends it to registry_hosts", async () => {
+    const { environment } = await runScript(
+      "attest",
+      { subjects: "oci://docker.io/acme/app:1.0", push: true, registry_user_variable: "HUB_USER", registry_password_variable: "HUB_TOKEN", registry_hosts: "docker.io" },
+      { ...signingKey, ...registryLogin, HUB_USER: "acme", HUB_TOKEN: "hub-token" },
+    );
+    expect(environment).toMatchObject({ PROVENANT_REGISTRY_USERNAME: "acme", PROVENANT_REGISTRY_PASSWORD: "hub-token", PROVENANT_REGISTRY_HOSTS: "docker.io" });
+  });
+});
+
+describe("verify job script", () => {
+  const publicKey = { PROVENANT_PUBLIC_KEY: "-----BEGIN PUBLIC KEY-----\n...\n-----END PUBLIC KEY-----" };
+
+  it("verifies artifacts against the bundle, artifacts after --", async () => {
+    const { args, environment, code } = await runScript("verify", { artifacts: "dist/*.txt -x", source_branch: "main" }, { ...publicKey, ...registryLogin });
+    expect(code).toBe(0);
+    expect(args.slice(args.indexOf("--bundle"))).toEqual(["--bundle", "provenance.sigstore.json", "--", "dist/*.txt", "-x"]);
+    expect(args).toContain("--source-branch");
+    expect(environment.PROVENANT_REGISTRY_PASSWORD).toBeUndefined();
+  });
+
+  it("with registry_image, runs verify --image with the registry login and no bundle", async () => {
+    const { args, environment, code } = await runScript(
+      "verify",
+      { registry_image: "oci://registry.gitlab.example/acme/app:1.0", source_branch: "main" },
+      { ...publicKey, ...registryLogin },
+    );
+    expect(code).toBe(0);
+    expect(args.slice(-2)).toEqual(["--image", "oci://registry.gitlab.example/acme/app:1.0"]);
+    expect(args).not.toContain("--bundle");
+    expect(environment).toMatchObject({ PROVENANT_REGISTRY_USERNAME: "gitlab-ci-token", PROVENANT_REGISTRY_HOSTS: "registry.gitlab.example" });
+  });
+
+  it("refuses both artifacts and registry_image, and neither, naming the inputs", async () => {
+    const both = await runScript("verify", { artifacts: "dist/app.txt", registry_image: "oci://r.example/a:1" }, publicKey);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/artifacts or registry_image, not both/);
+    expect(both.args).toEqual([]);
+    const neither = await runScript("verify", {}, publicKey);
+    expect(neither.code).toBe(2);
+    expect(neither.stderr).toMatch(/needs the input artifacts .* or registry_image/);
   });
 });
