@@ -182,7 +182,11 @@ describe("CI/CD components under gitlab-ci-local", () => {
   });
 
   it("with an ID token from the instance the pipeline reaches SLSA Build L2", async () => {
-    const pipeline = await repository("id-token", { verify: { source_uri: "127.0.0.1:*/acme/app", source_branch: "main", slsa_level: "2" } });
+    // A token_variable other than the default: the component must pass it on.
+    const pipeline = await repository("id-token", {
+      attest: { token_variable: "GITLAB_OIDC_TOKEN" },
+      verify: { source_uri: "127.0.0.1:*/acme/app", source_branch: "main", slsa_level: "2" },
+    });
     // gitlab-ci-local has no `id_tokens:` support: the token comes in as the
     // variable GitLab would set, and CI_SERVER_URL points at the local issuer.
     const token = await issuer.sign({
@@ -202,7 +206,7 @@ describe("CI/CD components under gitlab-ci-local", () => {
     });
     const result = await gitlabCi(pipeline, [
       "--variable", `CI_SERVER_URL=${issuer.issuer}`,
-      "--variable", `PROVENANT_ID_TOKEN=${token}`,
+      "--variable", `GITLAB_OIDC_TOKEN=${token}`,
       "--variable", "CI_JOB_ID=4242",
       "--variable", "CI_PIPELINE_ID=1000",
       "--variable", "CI_PROJECT_ID=1217",

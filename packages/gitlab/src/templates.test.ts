@@ -52,7 +52,7 @@ describe("CI/CD component templates", () => {
   it("the attest job requests the ID token the adapter reads and keeps the bundle", async () => {
     const { jobs } = await component("attest");
     const job = jobs["provenant-attest"]!;
-    expect(job.id_tokens).toEqual({ PROVENANT_ID_TOKEN: { aud: "$[[ inputs.token_audience ]]" } });
+    expect(job.id_tokens).toEqual({ "$[[ inputs.token_variable ]]": { aud: "$[[ inputs.token_audience ]]" } });
     expect(job.artifacts).toMatchObject({ paths: ["$[[ inputs.bundle ]]"] });
     expect(String(job.script)).toContain("--platform gitlab");
   });
@@ -65,6 +65,7 @@ describe("CI/CD component templates", () => {
   it("variable-name inputs only accept variable names", async () => {
     const named = [
       ["attest", "key_variable"],
+      ["attest", "token_variable"],
       ["attest", "registry_user_variable"],
       ["attest", "registry_password_variable"],
       ["verify", "public_key_variable"],
@@ -176,6 +177,33 @@ describe("attest job script", () => {
       { ...signingKey, ...registryLogin, HUB_USER: "acme", HUB_TOKEN: "hub-token" },
     );
     expect(environment).toMatchObject({ PROVENANT_REGISTRY_USERNAME: "acme", PROVENANT_REGISTRY_PASSWORD: "hub-token", PROVENANT_REGISTRY_HOSTS: "docker.io" });
+  });
+});
+
+describe("attest job script and the ID token", () => {
+  const oneSubject = { subjects: "dist/app.txt" };
+
+  it("names the token's variable to the CLI, PROVENANT_ID_TOKEN by default", async () => {
+    const { args } = await runScript("attest", oneSubject, { ...signingKey, PROVENANT_ID_TOKEN: "eyJ.token" });
+    expect(args.slice(args.indexOf("--token-variable"), args.indexOf("--token-variable") + 2)).toEqual(["--token-variable", "PROVENANT_ID_TOKEN"]);
+    expect(args).not.toContain("eyJ.token");
+  });
+
+  it("requests the token into the variable token_variable names and reads it from there", async () => {
+    const { text } = await component("attest");
+    const interpolated = text.replaceAll("$[[ inputs.token_variable ]]", "GITLAB_OIDC_TOKEN");
+    expect(Object.keys((parseAllDocuments(interpolated)[1]!.toJS() as Record<string, { id_tokens: object }>)["provenant-attest"]!.id_tokens)).toEqual([
+      "GITLAB_OIDC_TOKEN",
+    ]);
+    const { args } = await runScript("attest", { ...oneSubject, token_variable: "GITLAB_OIDC_TOKEN" }, { ...signingKey, GITLAB_OIDC_TOKEN: "eyJ.token" });
+    expect(args).toContain("GITLAB_OIDC_TOKEN");
+  });
+
+  it("without a token, warns naming the variable and lets the CLI fall back to CI variables", async () => {
+    const { args, stderr, code } = await runScript("attest", { ...oneSubject, token_variable: "GITLAB_OIDC_TOKEN" }, signingKey);
+    expect(code).toBe(0);
+    expect(args).not.toContain("--token-variable");
+    expect(stderr).toMatch(/GITLAB_OIDC_TOKEN holds no ID token/);
   });
 });
 
