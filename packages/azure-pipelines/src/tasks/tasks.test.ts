@@ -5,12 +5,14 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Worker } from "node:worker_threads";
 import { generateKeyPair, keyIdOf, parseBundle, verify } from "@provenant/core";
+import { type LayoutImage, makeOciLayout, removeLayouts, skopeoCopy, skopeoInspectRaw, startRegistry, type TestRegistry } from "@provenant/oci/testing";
 import type { MockTestRunner } from "azure-pipelines-task-lib/mock-test";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AZURE_TOKEN_AUDIENCE } from "../facts/token.js";
 import type { ServersReady, ServersWorkerData } from "../test-fixtures/servers-worker.ts";
 import { prepareMockRunnerHome } from "../test-fixtures/task-runner-node.js";
 import { AZURE_REPOS_CI_ENV, pipelineClaims } from "../test-fixtures/variables.js";
+import { runAttestTask } from "./attest/run.js";
 
 const require = createRequire(import.meta.url);
 const packageRoot = resolve(import.meta.dirname, "../..");
@@ -207,4 +209,138 @@ describe("ProvenantAttest@1 and ProvenantVerify@1 under the mock test runner", (
     expect(run.errorIssues).toEqual([expect.stringMatching(/^KEY_UNREADABLE: no signing key;/)]);
     await expect(readFile(join(work, "never.json"))).rejects.toThrow();
   }, 120_000);
+});
+
+/** How the agent hands a task a Docker Registry service connection: its id as the input, its fields as variables. */
+const CONNECTION = "3c1c2d0e-5b8f-4b7a-9e41-7f0d2a6c9b55";
+function connectionEnv(registry: string, credentials: { username: string; password: string }): Record<string, string> {
+  return {
+    [`ENDPOINT_URL_${CONNECTION}`]: `http://${registry}`,
+    [`ENDPOINT_DATA_${CONNECTION}_REGISTRYTYPE`]: "Others",
+    [`ENDPOINT_AUTH_${CONNECTION}`]: JSON.stringify({ scheme: "UsernamePassword", parameters: { registry: `http://${registry}`, ...credentials } }),
+    [`ENDPOINT_AUTH_SCHEME_${CONNECTION}`]: "UsernamePassword",
+    [`ENDPOINT_AUTH_PARAMETER_${CONNECTION}_REGISTRY`]: `http://${registry}`,
+    [`ENDPOINT_AUTH_PARAMETER_${CONNECTION}_USERNAME`]: credentials.username,
+    [`ENDPOINT_AUTH_PARAMETER_${CONNECTION}_PASSWORD`]: credentials.password,
+  };
+}
+
+// The registry is a process of its own (Debian's docker-registry), so it
+// answers the task while the mock runner's spawnSync blocks this process.
+describe("container images: ProvenantAttest@1 pushes to a real registry, ProvenantVerify@1 verifies from it", () => {
+  let registry: TestRegistry;
+  let image: LayoutImage;
+  let credentials: { username: string; password: string };
+  /** No docker config at all, so nothing on this machine answers for the registry. */
+  let emptyDockerConfig: string;
+
+  beforeAll(async () => {
+    registry = await startRegistry({ basicAuth: true });
+    credentials = registry.credentials!;
+    image = await makeOciLayout("azure-pipelines-task");
+    await skopeoCopy(image, registry, "acme/app");
+    await skopeoCopy(await makeOciLayout("azure-pipelines-unattested"), registry, "acme/unattested");
+    emptyDockerConfig = await mkdtemp(join(work, "docker-empty-"));
+  }, 120_000);
+
+  afterAll(async () => {
+    await registry?.close();
+    removeLayouts();
+  });
+
+  it("attests an image by its manifest digest, pushes the bundle beside it with the service connection, and verifies it from the registry", async () => {
+    const bundlePath = join(work, "out-image", "provenance.sigstore.json");
+    const attestRun = await runTask("ProvenantAttest", {
+      inputs: {
+        images: `oci://${registry.host}/acme/app:${image.tag}`,
+        pushToRegistry: "true",
+        dockerRegistryServiceConnection: CONNECTION,
+        signingKeyFile: join(work, "signing.key"),
+        bundlePath,
+        workingDirectory: work,
+        tokenIssuer: servers.issuer,
+      },
+      env: {
+        ...jobEnv(),
+        ENDPOINT_AUTH_PARAMETER_SYSTEMVSSCONNECTION_ACCESSTOKEN: servers.requestToken,
+        DOCKER_CONFIG: emptyDockerConfig,
+        ...connectionEnv(registry.host, credentials),
+      },
+    });
+    expect(attestRun.errorIssues).toEqual([]);
+    expect(attestRun.succeeded).toBe(true);
+    const bundle = parseBundle(JSON.parse(await readFile(bundlePath, "utf8")));
+    const statement = JSON.parse(Buffer.from(bundle.dsseEnvelope!.payload, "base64").toString("utf8")) as { subject: unknown[] };
+    expect(statement.subject).toEqual([{ name: `${registry.host}/acme/app`, digest: { sha256: image.digest.slice("sha256:".length) } }]);
+
+    // The connection's password is masked the agent's way and never printed in clear.
+    expect(attestRun.stdout).toContain(`##vso[task.setsecret]${credentials.password}`);
+    const leaks = attestRun.stdout.split("\n").filter((l) => l.includes(credentials.password) && !l.startsWith("##vso[task.setsecret]"));
+    expect(leaks).toEqual([]);
+
+    const pushed = outputVariable(attestRun, "pushedAttestations") ?? "";
+    expect(pushed).toMatch(new RegExp(`^${registry.host.replace(/\./g, "\\.")}/acme/app@sha256:[0-9a-f]{64}$`));
+    const attestationDigest = pushed.slice(pushed.indexOf("@") + 1);
+    // distribution 2.8 has no referrers API: skopeo, an independent client, finds the attestation in the tag index.
+    const index = (await skopeoInspectRaw(registry, `acme/app:sha256-${image.digest.slice("sha256:".length)}`)) as {
+      manifests: { digest: string; artifactType?: string }[];
+    };
+    expect(index.manifests).toContainEqual(expect.objectContaining({ digest: attestationDigest, artifactType: "application/vnd.dev.sigstore.bundle.v0.3+json" }));
+
+    // The verify step logs in the other way: the docker config a Docker@2 login step leaves behind.
+    const loggedIn = await mkdtemp(join(work, "docker-login-"));
+    const auth = Buffer.from(`${credentials.username}:${credentials.password}`).toString("base64");
+    await writeFile(join(loggedIn, "config.json"), JSON.stringify({ auths: { [registry.host]: { auth } } }));
+    const verifyRun = await runTask("ProvenantVerify", {
+      inputs: {
+        image: `${registry.host}/acme/app:${image.tag}`,
+        publicKeyFile: join(work, "signing.pub"),
+        builderId: `${servers.collectionUri}_agents/microsoft-hosted`,
+        sourceBranch: "main",
+        minimumSlsaLevel: "2",
+        workingDirectory: work,
+      },
+      env: { DOCKER_CONFIG: loggedIn },
+    });
+    expect(verifyRun.errorIssues).toEqual([]);
+    expect(verifyRun.succeeded).toBe(true);
+    expect(outputVariable(verifyRun, "verified")).toBe("true");
+    expect(outputVariable(verifyRun, "slsaLevel")).toBe("2");
+    expect(outputVariable(verifyRun, "attestation")).toBe(attestationDigest);
+  }, 180_000);
+
+  it("sends a connection's credentials to its own registry only, so an image elsewhere is refused by the registry", async () => {
+    const run = await runTask("ProvenantAttest", {
+      inputs: {
+        images: `${registry.host}/acme/app:${image.tag}`,
+        pushToRegistry: "true",
+        dockerRegistryServiceConnection: CONNECTION,
+        bundlePath: join(work, "never-image.json"),
+        workingDirectory: work,
+      },
+      env: { ...jobEnv(), SYSTEM_OIDCREQUESTURI: "", PROVENANT_SIGNING_KEY: keys.privatePem, DOCKER_CONFIG: emptyDockerConfig, ...connectionEnv("registry.example.com", credentials) },
+    });
+    expect(run.succeeded).toBe(false);
+    expect(run.errorIssues).toEqual([expect.stringMatching(/^IO_ERROR: .* requires authentication and no credentials were found for 127\.0\.0\.1:/)]);
+    await expect(readFile(join(work, "never-image.json"))).rejects.toThrow();
+  }, 120_000);
+
+  it("fails verification of an image with no attestation beside it, with a coded error", async () => {
+    const run = await runTask("ProvenantVerify", {
+      inputs: { image: `oci://${registry.host}/acme/unattested:1.0`, dockerRegistryServiceConnection: CONNECTION, publicKey: keys.publicPem, workingDirectory: work },
+      env: { DOCKER_CONFIG: emptyDockerConfig, ...connectionEnv(registry.host, credentials) },
+    });
+    expect(run.succeeded).toBe(false);
+    expect(outputVariable(run, "verified")).toBe("false");
+    expect(run.errorIssues).toEqual([expect.stringMatching(/^NO_SUBJECTS_MATCHED: no readable attestation is stored beside /)]);
+  }, 120_000);
+
+  it("refuses pushToRegistry without an image, before reading the key", async () => {
+    await expect(
+      runAttestTask(
+        { subjectPatterns: ["app.tar.gz"], images: [], pushToRegistry: true, workingDirectory: work, bundlePath: "never.json", environment: {} },
+        { log() {}, warn() {}, fetch: globalThis.fetch, now: () => new Date() },
+      ),
+    ).rejects.toMatchObject({ code: "USAGE" });
+  });
 });

@@ -1,6 +1,6 @@
 import { isProvenantError } from "@provenant/core";
 import * as tl from "azure-pipelines-task-lib/task";
-import { lineInputs, maskSecret, optionalInput, readSecret } from "../task-lib.js";
+import { filePathInput, lineInputs, maskSecret, optionalInput, readSecret, registryConnectionInput } from "../task-lib.js";
 import { runAttestTask, SIGNING_KEY_VARIABLE } from "./run.js";
 
 async function main() {
@@ -15,12 +15,17 @@ async function main() {
     const signingKey = readSecret(() => tl.getInput("signingKey", false));
     const keyPassword = readSecret(() => tl.getInput("keyPassword", false)) ?? maskSecret(process.env.PROVENANT_KEY_PASSWORD);
     maskSecret(process.env[SIGNING_KEY_VARIABLE]);
+    maskSecret(process.env.PROVENANT_REGISTRY_PASSWORD);
+    const registryConnection = registryConnectionInput("dockerRegistryServiceConnection");
     const result = await runAttestTask(
       {
-        subjectPatterns: lineInputs("subjects", true),
+        subjectPatterns: lineInputs("subjects"),
+        images: lineInputs("images"),
+        pushToRegistry: tl.getBoolInput("pushToRegistry", false),
+        registryConnection,
         workingDirectory: tl.getPathInput("workingDirectory", false) || process.cwd(),
         signingKey,
-        signingKeyFile: optionalInput("signingKeyFile"),
+        signingKeyFile: filePathInput("signingKeyFile"),
         keyPassword,
         bundlePath: tl.getInput("bundlePath", true)!,
         tokenAudience: optionalInput("tokenAudience"),
@@ -36,7 +41,8 @@ async function main() {
     tl.setVariable("bundlePath", result.bundlePath, false, true);
     tl.setVariable("keyId", result.keyId, false, true);
     tl.setVariable("factsSource", result.factsSource, false, true);
-    tl.setResult(tl.TaskResult.Succeeded, `provenance for ${result.subjects.length} subject(s) written to ${result.bundlePath}`);
+    tl.setVariable("pushedAttestations", result.pushed.map((p) => p.attestation).join(","), false, true);
+    tl.setResult(tl.TaskResult.Succeeded, `provenance for ${result.subjects.length} subject(s) written to ${result.bundlePath}${result.pushed.length > 0 ? ` and pushed beside ${result.pushed.length} image(s)` : ""}`);
   } catch (error) {
     tl.setResult(tl.TaskResult.Failed, isProvenantError(error) ? `${error.code}: ${error.message}` : `unexpected error: ${(error as Error).message}`);
   }

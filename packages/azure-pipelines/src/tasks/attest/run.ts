@@ -1,8 +1,10 @@
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { attest, type Environment, keySigner, privateKeyFromPem, ProvenantError, type Subject } from "@provenant/core";
+import { formatImageReference, imageName, pushAttestation, type RegistryClient, type ResolvedImage, resolveImage } from "@provenant/oci";
 import { adapter } from "../../adapter.js";
 import { matchFiles } from "../match.js";
+import { parseImageInput, type RegistryConnection, taskRegistryClient } from "../registry.js";
 import { subjectsOf } from "../subjects.js";
 import type { TaskIo } from "../task-io.js";
 
@@ -11,7 +13,14 @@ export const SIGNING_KEY_VARIABLE = "PROVENANT_SIGNING_KEY";
 
 /** Everything ProvenantAttest@1 needs, read from its inputs and the job by the entry. */
 export interface AttestTaskInputs {
+  /** File globs; a line starting with `oci://` is an image, as in `provenant attest`. */
   subjectPatterns: string[];
+  /** Image references, `oci://` optional: subjects named after the image with its manifest digest. */
+  images: string[];
+  /** Store the bundle beside every image in its registry (an OCI 1.1 referrer). */
+  pushToRegistry: boolean;
+  /** From a Docker Registry service connection; otherwise the docker config answers. */
+  registryConnection?: RegistryConnection;
   workingDirectory: string;
   /** PEM text of the private key (a secret variable), or */
   signingKey?: string;
@@ -25,11 +34,20 @@ export interface AttestTaskInputs {
   environment: Environment;
 }
 
+export interface PushedAttestation {
+  /** The image, by digest. */
+  image: string;
+  /** The attestation manifest, `REGISTRY/REPO@sha256:…`: pullable, and what `provenant attestations list` shows. */
+  attestation: string;
+  via: "referrers-api" | "referrers-tag";
+}
+
 export interface AttestTaskResult {
   bundlePath: string;
   keyId: string;
   subjects: Subject[];
   factsSource: string;
+  pushed: PushedAttestation[];
 }
 
 async function signingKeyPem(inputs: AttestTaskInputs): Promise<{ pem: string; source: string }> {
@@ -51,13 +69,36 @@ async function signingKeyPem(inputs: AttestTaskInputs): Promise<{ pem: string; s
   );
 }
 
-/** Hashes the subjects, collects the job's provenance, signs it and writes the Sigstore bundle. */
+async function resolveImages(client: RegistryClient, lines: readonly string[]): Promise<ResolvedImage[]> {
+  const resolved: ResolvedImage[] = [];
+  for (const line of lines) resolved.push(await resolveImage(client, parseImageInput(line)));
+  return resolved;
+}
+
+/**
+ * Hashes the files and resolves the images to their manifest digests,
+ * collects the job's provenance, signs it, writes the Sigstore bundle and,
+ * with `pushToRegistry`, stores it beside each image.
+ */
 export async function runAttestTask(inputs: AttestTaskInputs, io: TaskIo): Promise<AttestTaskResult> {
+  const patterns = inputs.subjectPatterns.filter((line) => !line.startsWith("oci://"));
+  const imageLines = [...inputs.images, ...inputs.subjectPatterns.filter((line) => line.startsWith("oci://"))];
+  if (patterns.length === 0 && imageLines.length === 0) {
+    throw new ProvenantError("EMPTY_SUBJECTS", "no subjects and no images; expected file globs in subjects or image references in images, one per line");
+  }
+  if (inputs.pushToRegistry && imageLines.length === 0) {
+    throw new ProvenantError("USAGE", "pushToRegistry is set but no image is given; expected image references in images (pushing stores the bundle beside an image)");
+  }
   // The key first: a bad key should fail before hashing.
   const key = await signingKeyPem(inputs);
   const signer = keySigner(privateKeyFromPem(key.pem, inputs.keyPassword, key.source));
-  const files = await matchFiles(inputs.subjectPatterns, inputs.workingDirectory, "subject");
-  const subjects = await subjectsOf(files, inputs.workingDirectory);
+  const files = patterns.length > 0 ? await matchFiles(patterns, inputs.workingDirectory, "subject") : [];
+  const client = imageLines.length > 0 ? taskRegistryClient(inputs.environment, inputs.registryConnection, io.warn) : undefined;
+  const images = client ? await resolveImages(client, imageLines) : [];
+  const subjects = [
+    ...(await subjectsOf(files, inputs.workingDirectory)),
+    ...images.map(({ reference, descriptor }) => ({ name: imageName(reference), digest: { sha256: descriptor.digest.slice("sha256:".length) } })),
+  ];
   const provenance = await adapter.collect({
     env: inputs.environment,
     cwd: inputs.workingDirectory,
@@ -66,15 +107,31 @@ export async function runAttestTask(inputs: AttestTaskInputs, io: TaskIo): Promi
     now: io.now,
     options: { tokenAudience: inputs.tokenAudience, tokenIssuer: inputs.tokenIssuer },
   });
-  const { bundle } = await attest(subjects, provenance, signer);
+  const { bundle, statement } = await attest(subjects, provenance, signer);
   const bundlePath = resolve(inputs.workingDirectory, inputs.bundlePath);
   await mkdir(dirname(bundlePath), { recursive: true });
+  const bundleText = `${JSON.stringify(bundle, null, 2)}\n`;
   // Through a temporary file, so a failed write never leaves half a bundle.
   const temporary = `${bundlePath}.${process.pid}.tmp`;
-  await writeFile(temporary, `${JSON.stringify(bundle, null, 2)}\n`);
+  await writeFile(temporary, bundleText);
   await rename(temporary, bundlePath);
   const factsSource = String(provenance.runDetails.metadata?.provenant_factsSource ?? "environment");
   io.log(`attested ${subjects.length} subject(s), facts from ${factsSource}, signed by key ${signer.keyId}`);
   for (const subject of subjects) io.log(`  ${subject.name}  sha256:${subject.digest.sha256}`);
-  return { bundlePath, keyId: signer.keyId, subjects, factsSource };
+  const pushed: PushedAttestation[] = [];
+  if (inputs.pushToRegistry && client) {
+    // The bytes of the bundle file, so the stored layer and the published file have one digest.
+    const bytes = new TextEncoder().encode(bundleText);
+    for (const { reference, descriptor } of images) {
+      const result = await pushAttestation(client, reference, descriptor, bytes, { predicateType: statement.predicateType });
+      const entry = {
+        image: formatImageReference(reference),
+        attestation: `${imageName(reference)}@${result.digest}`,
+        via: result.via,
+      };
+      io.log(`pushed attestation ${entry.attestation} beside ${entry.image} (${entry.via})`);
+      pushed.push(entry);
+    }
+  }
+  return { bundlePath, keyId: signer.keyId, subjects, factsSource, pushed };
 }

@@ -1,16 +1,21 @@
 import { isProvenantError } from "@provenant/core";
 import * as tl from "azure-pipelines-task-lib/task";
-import { lineInputs as lines, optionalInput as optional } from "../task-lib.js";
+import { filePathInput, lineInputs as lines, maskSecret, optionalInput as optional, registryConnectionInput } from "../task-lib.js";
 import { runVerifyTask } from "./run.js";
 
 async function main() {
   try {
+    maskSecret(process.env.PROVENANT_REGISTRY_PASSWORD);
+    const registryConnection = registryConnectionInput("dockerRegistryServiceConnection");
     const level = optional("minimumSlsaLevel");
-    const report = await runVerifyTask(
+    const { report, attestation } = await runVerifyTask(
       {
         artifactPatterns: lines("artifacts"),
+        bundlePath: filePathInput("bundlePath"),
+        image: optional("image"),
+        registryConnection,
+        environment: process.env,
         workingDirectory: tl.getPathInput("workingDirectory", false) || process.cwd(),
-        bundlePath: tl.getInput("bundlePath", true)!,
         publicKeys: optional("publicKey") ? [optional("publicKey")!] : [],
         publicKeyFiles: lines("publicKeyFile"),
         builderId: optional("builderId"),
@@ -25,6 +30,7 @@ async function main() {
     );
     tl.setVariable("verified", String(report.verified), false, true);
     tl.setVariable("slsaLevel", String(report.slsaLevel.level), false, true);
+    if (attestation) tl.setVariable("attestation", attestation, false, true);
     if (report.verified) {
       tl.setResult(tl.TaskResult.Succeeded, `provenance verified (SLSA Build L${report.slsaLevel.level})`);
     } else {

@@ -1,15 +1,23 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { keyIdOf, ProvenantError, parsePolicy, publicKeyFromPem, type VerificationReport, verify } from "@provenant/core";
+import { type Environment, keyIdOf, type Policy, ProvenantError, parsePolicy, publicKeyFromPem, type VerificationReport, verify } from "@provenant/core";
+import { formatImageReference, pullAttestations, resolveImage } from "@provenant/oci";
 import { matchFiles } from "../match.js";
+import { parseImageInput, type RegistryConnection, taskRegistryClient } from "../registry.js";
 import { subjectsOf } from "../subjects.js";
 import type { TaskIo } from "../task-io.js";
 
 /** Everything ProvenantVerify@1 needs, read from its inputs by the entry. */
 export interface VerifyTaskInputs {
+  /** Files and a bundle, or */
   artifactPatterns: string[];
+  bundlePath?: string;
+  /** an image whose attestations are read from its registry. */
+  image?: string;
+  registryConnection?: RegistryConnection;
+  /** The job's variables: DOCKER_CONFIG, HOME, PROVENANT_INSECURE_REGISTRIES. */
+  environment: Environment;
   workingDirectory: string;
-  bundlePath: string;
   /** PEM texts of trusted public keys, and/or */
   publicKeys: string[];
   /** paths to them. */
@@ -47,8 +55,27 @@ async function trustedKeys(inputs: VerifyTaskInputs) {
   });
 }
 
-/** Verifies the bundle against the artifacts, the trusted keys and the policy. A failed check is a report, not a throw. */
-export async function runVerifyTask(inputs: VerifyTaskInputs, io: TaskIo): Promise<VerificationReport> {
+export interface VerifyTaskResult {
+  report: VerificationReport;
+  /** With `image`: the attestation manifest whose bundle the report is about. */
+  attestation?: string;
+}
+
+/**
+ * Verifies the bundle against the artifacts, or the attestations stored
+ * beside the image against its digest, with the trusted keys and the policy.
+ * A failed check is a report, not a throw.
+ */
+export async function runVerifyTask(inputs: VerifyTaskInputs, io: TaskIo): Promise<VerifyTaskResult> {
+  const fromFiles = inputs.artifactPatterns.length > 0 || inputs.bundlePath !== undefined;
+  if (inputs.image ? fromFiles : !(inputs.artifactPatterns.length > 0 && inputs.bundlePath)) {
+    throw new ProvenantError(
+      "USAGE",
+      inputs.image
+        ? "image is set together with artifacts or bundlePath; expected either an image (its attestations come from the registry) or artifacts and a bundle"
+        : "expected artifacts and bundlePath, or an image whose attestations are stored in its registry",
+    );
+  }
   const policy = parsePolicy(
     Object.fromEntries(
       Object.entries({
@@ -63,9 +90,18 @@ export async function runVerifyTask(inputs: VerifyTaskInputs, io: TaskIo): Promi
     ),
   );
   const keys = await trustedKeys(inputs);
+  const result = inputs.image ? await verifyImage(inputs.image, inputs, keys, policy, io) : { report: await verifyFiles(inputs, inputs.bundlePath!, keys, policy) };
+  for (const check of result.report.checks) io.log(`${check.status === "pass" ? "PASS" : "FAIL"}  ${check.id}: ${check.reason}`);
+  io.log(result.report.verified ? `VERIFIED (SLSA Build L${result.report.slsaLevel.level})` : "NOT VERIFIED");
+  return result;
+}
+
+type TrustedKeys = Awaited<ReturnType<typeof trustedKeys>>;
+
+async function verifyFiles(inputs: VerifyTaskInputs, bundleInput: string, keys: TrustedKeys, policy: Policy): Promise<VerificationReport> {
   const files = await matchFiles(inputs.artifactPatterns, inputs.workingDirectory, "artifact");
   const artifactDigests = (await subjectsOf(files, inputs.workingDirectory)).map((subject) => subject.digest);
-  const bundlePath = resolve(inputs.workingDirectory, inputs.bundlePath);
+  const bundlePath = resolve(inputs.workingDirectory, bundleInput);
   const text = await readFile(bundlePath, "utf8").catch((cause: unknown) => {
     throw new ProvenantError("IO_ERROR", `cannot read bundle ${bundlePath}: ${(cause as Error).message}`, { cause });
   });
@@ -75,8 +111,30 @@ export async function runVerifyTask(inputs: VerifyTaskInputs, io: TaskIo): Promi
   } catch (cause) {
     throw new ProvenantError("MALFORMED_JSON", `${bundlePath} is not JSON; expected a Sigstore bundle`, { cause });
   }
-  const report = verify(document, { trustedKeys: keys, artifactDigests, policy });
-  for (const check of report.checks) io.log(`${check.status === "pass" ? "PASS" : "FAIL"}  ${check.id}: ${check.reason}`);
-  io.log(report.verified ? `VERIFIED (SLSA Build L${report.slsaLevel.level})` : "NOT VERIFIED");
-  return report;
+  return verify(document, { trustedKeys: keys, artifactDigests, policy });
+}
+
+/**
+ * What `provenant verify --image` does: every attestation stored beside the
+ * image (referrers API, the sha256-<hex> tag index, cosign's .att tag) is
+ * checked against the image digest; the image verifies when one passes.
+ */
+async function verifyImage(image: string, inputs: VerifyTaskInputs, keys: TrustedKeys, policy: Policy, io: TaskIo): Promise<VerifyTaskResult> {
+  const client = taskRegistryClient(inputs.environment, inputs.registryConnection, io.warn);
+  const { reference, descriptor } = await resolveImage(client, parseImageInput(image));
+  const shown = formatImageReference(reference);
+  const artifactDigests = [{ sha256: descriptor.digest.slice("sha256:".length) }];
+  const results: VerifyTaskResult[] = [];
+  for (const pulled of await pullAttestations(client, reference, descriptor.digest)) {
+    const attestation = pulled.layerDigest ?? pulled.manifestDigest;
+    if (pulled.problem) io.warn(`skipping attestation ${attestation} of ${shown}: ${pulled.problem}`);
+    else results.push({ attestation, report: verify(pulled.document, { trustedKeys: keys, artifactDigests, policy }) });
+  }
+  if (results.length === 0) {
+    throw new ProvenantError("NO_SUBJECTS_MATCHED", `no readable attestation is stored beside ${shown}; expected one pushed by ProvenantAttest@1 with pushToRegistry, or provenant attest --push`);
+  }
+  io.log(`${results.length} attestation(s) stored beside ${shown}`);
+  const chosen = results.find((r) => r.report.verified) ?? results[0]!;
+  io.log(`attestation ${chosen.attestation}:`);
+  return chosen;
 }
