@@ -81,7 +81,10 @@ describe("GitLab adapter with the job's ID token", () => {
       { variable: "CI_COMMIT_SHA", claim: "sha", variableValue: OTHER_COMMIT, claimValue: COMMIT },
     ]);
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/CI_COMMIT_SHA .* token wins/);
+    // Both values, and which one the provenance holds.
+    expect(warnings[0]).toContain(`CI_COMMIT_SHA is ${OTHER_COMMIT}`);
+    expect(warnings[0]).toContain(`token's sha is ${COMMIT}`);
+    expect(warnings[0]).toContain(`${COMMIT} was used`);
   });
 
   it("reads the token from --token-variable with --token-audience", async () => {

@@ -3,7 +3,7 @@ import { verifyIdToken } from "@provenant/oidc";
 import { parseGitLabClaims, REQUIRED_CLAIMS } from "./claims.js";
 import { enrichFromApi } from "./enrich.js";
 import { factsFromToken, factsFromVariables, type GitLabFacts, serverUrlOf } from "./facts.js";
-import { gitlabProvenance } from "./provenance.js";
+import { DISAGREEMENTS_FIELD, gitlabProvenance } from "./provenance.js";
 
 /** The variable the job's `id_tokens:` entry fills, unless `--token-variable` names another. */
 export const DEFAULT_TOKEN_VARIABLE = "PROVENANT_ID_TOKEN";
@@ -51,7 +51,7 @@ export async function collectGitLabFacts(context: CollectContext): Promise<GitLa
     facts = factsFromToken(context.env, serverUrl, parseGitLabClaims(claims), context.warn);
     for (const disagreement of facts.disagreements) {
       context.warn(
-        `${disagreement.variable} is ${disagreement.variableValue} but the verified ID token's ${disagreement.claim} is ${disagreement.claimValue}; the token wins (recorded in the provenance)`,
+        `${disagreement.variable} is ${disagreement.variableValue} but the verified ID token's ${disagreement.claim} is ${disagreement.claimValue}; the token wins: ${disagreement.claimValue} was used, and both values are recorded in the provenance (runDetails.metadata.${DISAGREEMENTS_FIELD})`,
       );
     }
   }

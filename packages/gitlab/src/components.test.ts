@@ -210,11 +210,17 @@ describe("CI/CD components under gitlab-ci-local", () => {
       "--variable", "CI_JOB_ID=4242",
       "--variable", "CI_PIPELINE_ID=1000",
       "--variable", "CI_PROJECT_ID=1217",
+      // A script that rewrote the commit: the token's sha must win, and say so.
+      "--variable", `CI_COMMIT_SHA=${"f".repeat(40)}`,
       // The issuer serves no REST API: enrichment must only warn.
       "--variable", "CI_JOB_TOKEN=e2e-job-token-value",
     ]);
     expect(result.output).toMatch(/GitLab API enrichment skipped/);
     expect(result.output).toMatch(/SLSA Build L2/);
+    expect(result.output).toContain(`CI_COMMIT_SHA is ${"f".repeat(40)} but the verified ID token's sha is ${pipeline.commit}`);
+    expect(result.output).toContain(`${pipeline.commit} was used`);
+    // The verify job's report says it too, from what the provenance recorded.
+    expect(result.output).toMatch(/contradicted the token \([^)]*CI_COMMIT_SHA/);
     expect(result.code).toBe(0);
     const bundleText = await readFile(join(pipeline.dir, "provenance.sigstore.json"), "utf8");
     expect(bundleText).not.toContain("e2e-job-token-value");
@@ -223,6 +229,14 @@ describe("CI/CD components under gitlab-ci-local", () => {
     expect(predicate.runDetails.metadata[FACTS_SOURCE_FIELD]).toBe("oidc-token");
     expect(predicate.runDetails.metadata.invocationId).toBe(`${issuer.issuer}/acme/app/-/jobs/4242`);
     expect(predicate.runDetails.builder.id).toBe(`${issuer.issuer}/-/runners/self-hosted`);
+    expect(predicate.buildDefinition.resolvedDependencies[0].digest).toEqual({ gitCommit: pipeline.commit });
+    // (gitlab-ci-local's GITLAB_USER_LOGIN disagrees with the token's user_login too.)
+    expect(predicate.runDetails.metadata.provenant_variableDisagreements).toContainEqual({
+      variable: "CI_COMMIT_SHA",
+      claim: "sha",
+      variableValue: "f".repeat(40),
+      claimValue: pipeline.commit,
+    });
   });
 
   describe("container images", () => {

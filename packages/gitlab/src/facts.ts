@@ -1,15 +1,10 @@
-import { type Environment, normalizeGitUrl, ProvenantError } from "@provenant/core";
+import { type Environment, normalizeGitUrl, ProvenantError, type VariableDisagreement } from "@provenant/core";
 import { type GitLabClaims, splitConfigRefUri } from "./claims.js";
 
 export type RunnerEnvironment = "gitlab-hosted" | "self-hosted";
 
-/** A predefined variable that said something else than the verified token. */
-export interface Disagreement {
-  variable: string;
-  claim: string;
-  variableValue: string;
-  claimValue: string;
-}
+/** A predefined variable that said something else than the verified token (core's shape, so verify reports it). */
+export type Disagreement = VariableDisagreement;
 
 /** What the REST API adds (optional enrichment; see enrich.ts). */
 export interface ApiFacts {

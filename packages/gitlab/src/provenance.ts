@@ -5,12 +5,13 @@ import {
   type ProvenanceFields,
   type ResourceDescriptor,
   sourceDependency,
+  VARIABLE_DISAGREEMENTS_FIELD,
 } from "@provenant/core";
 import { splitConfigRefUri } from "./claims.js";
 import { definedOnly, type GitLabFacts } from "./facts.js";
 
-/** `runDetails.metadata` extension listing variables the verified token overruled. */
-export const DISAGREEMENTS_FIELD = "provenant_variableDisagreements";
+/** `runDetails.metadata` extension listing variables the verified token overruled (core reads it into the report). */
+export const DISAGREEMENTS_FIELD = VARIABLE_DISAGREEMENTS_FIELD;
 
 /**
  * `<instance>/-/runners/<gitlab-hosted|self-hosted>`. GitLab reserves `/-/`
