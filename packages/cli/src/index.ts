@@ -8,3 +8,4 @@ export { localFacts, type LocalFacts } from "./platforms/local/facts.js";
 export { localProvenance } from "./platforms/local/provenance.js";
 export { ADAPTERS, CLI_VERSION } from "./platforms/registry.js";
 export { readSignedDocuments } from "./commands/verify.js";
+export { pushAfterAttest, runVerifyImage, type PushResult, type VerifyImageInputs } from "./commands/oci.js";

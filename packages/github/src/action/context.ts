@@ -1,3 +1,4 @@
+import type { Io } from "@provenant/cli";
 import type { Environment } from "@provenant/core";
 
 /** What an action's `run` may touch; the entry fills it from the runner. */
@@ -9,4 +10,9 @@ export interface ActionContext {
   info: (message: string) => void;
   warn: (message: string) => void;
   now: () => Date;
+}
+
+/** The CLI's view of the step: its output goes to the step log, warnings as warnings. */
+export function actionIo(context: ActionContext, env: Environment = context.env): Io {
+  return { stdout: context.info, stderr: (text) => context.warn(text.trimEnd()), env, cwd: context.cwd, isTTY: false };
 }

@@ -12,11 +12,19 @@ export interface AttestActionInputs {
   tokenAudience: string;
   oidcIssuer: string;
   githubToken: string;
+  /** Push the bundle beside the image named by subject-name, as an OCI referrer. */
+  pushToRegistry: boolean;
+  registryUsername: string;
+  registryPassword: string;
 }
 
 /** What the verify action was given. */
 export interface VerifyActionInputs {
   bundlePath: string;
+  /** An image whose attestations are fetched from its registry instead of a bundle file. */
+  image: string;
+  registryUsername: string;
+  registryPassword: string;
   subjectPaths: string[];
   subjectDigests: string[];
   publicKey: string;
@@ -43,6 +51,17 @@ export function splitList(text: string): string[] {
 
 type GetInput = (name: string) => string;
 
+/** The YAML 1.2 core schema booleans, as `core.getBooleanInput` accepts them. */
+const TRUE = ["true", "True", "TRUE"];
+const FALSE = ["false", "False", "FALSE"];
+
+export function booleanInput(get: GetInput, name: string): boolean {
+  const value = get(name).trim();
+  if (value === "" || FALSE.includes(value)) return false;
+  if (TRUE.includes(value)) return true;
+  throw new ProvenantError("USAGE", `the ${name} input is ${JSON.stringify(value)}; expected true or false`);
+}
+
 export function attestInputsFrom(get: GetInput): AttestActionInputs {
   return {
     subjectPaths: splitList(get("subject-path")),
@@ -55,14 +74,26 @@ export function attestInputsFrom(get: GetInput): AttestActionInputs {
     tokenAudience: get("token-audience").trim(),
     oidcIssuer: get("oidc-issuer").trim(),
     githubToken: get("github-token").trim(),
+    pushToRegistry: booleanInput(get, "push-to-registry"),
+    registryUsername: get("registry-username").trim(),
+    registryPassword: get("registry-password"),
   };
 }
 
 export function verifyInputsFrom(get: GetInput): VerifyActionInputs {
   const bundlePath = get("bundle-path").trim();
-  if (!bundlePath) throw new ProvenantError("USAGE", "the bundle-path input is empty; expected the Sigstore bundle to verify");
+  const image = get("image").trim();
+  if (!bundlePath && !image) {
+    throw new ProvenantError("USAGE", "bundle-path and image are both empty; expected the Sigstore bundle to verify, or the image whose registry holds it");
+  }
+  if (bundlePath && image) {
+    throw new ProvenantError("USAGE", "give bundle-path or image, not both: with image the attestations are read from the registry");
+  }
   return {
     bundlePath,
+    image,
+    registryUsername: get("registry-username").trim(),
+    registryPassword: get("registry-password"),
     subjectPaths: splitList(get("subject-path")),
     subjectDigests: splitList(get("subject-digest")),
     publicKey: get("public-key"),

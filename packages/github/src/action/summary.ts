@@ -1,3 +1,4 @@
+import type { PushResult } from "@provenant/cli";
 import {
   checkTitle,
   parseProvenance,
@@ -20,15 +21,15 @@ function shellQuote(value: string): string {
   return /^[\w@%+=:,./^-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-export function verifyCommandFor(subjects: readonly Subject[], bundlePath: string, provenance: ProvenanceFields): string {
+/** The command that checks the bundle file, or with `image` the copy stored beside that image. */
+export function verifyCommandFor(subjects: readonly Subject[], bundlePath: string, provenance: ProvenanceFields, image?: string): string {
   const source = sourceOf(parseProvenance(provenance));
   const builderName = provenance.runDetails.builder.id.replace(/@[^@]*$/, "");
+  const artifact = subjects.length === 1 && subjects[0]?.name ? subjects[0].name : "ARTIFACT";
   const args = [
     "provenant",
     "verify",
-    subjects.length === 1 && subjects[0]?.name ? subjects[0].name : "ARTIFACT",
-    "--bundle",
-    bundlePath,
+    ...(image ? ["--image", image] : [artifact, "--bundle", bundlePath]),
     "--key",
     "provenant.pub",
     "--builder-id",
@@ -45,8 +46,9 @@ export function attestSummary(facts: {
   keyId: string;
   factsSource: string;
   provenance: ProvenanceFields;
+  pushed?: readonly PushResult[];
 }): string {
-  const { subjects } = facts;
+  const { subjects, pushed = [] } = facts;
   const rows = subjects
     .slice(0, SUBJECT_ROWS)
     .map((s) => `| ${cell(s.name ?? "")} | \`${cell(Object.entries(s.digest).map(([a, h]) => `${a}:${h}`).join(" "))}\` |`);
@@ -70,17 +72,22 @@ export function attestSummary(facts: {
     "",
     "```sh",
     verifyCommandFor(subjects, facts.bundlePath, facts.provenance),
+    ...pushed.map((p) => verifyCommandFor(subjects, facts.bundlePath, facts.provenance, p.image)),
     "```",
     "",
+    ...pushed.map((p) => `Pushed attestation \`${p.attestation}\` beside \`${cell(p.image)}\` (${cell(p.via)}).`),
+    ...(pushed.length > 0 ? [""] : []),
   ].join("\n");
 }
 
-export function verifySummary(report: VerificationReport, bundlePath: string): string {
+/** `checked` names where the provenance came from: a bundle file or an image's registry. */
+export function verifySummary(report: VerificationReport, checked: { bundlePath: string } | { image: string }): string {
+  const where = "image" in checked ? `Attestations of image \`${cell(checked.image)}\`` : `Bundle \`${cell(checked.bundlePath)}\``;
   const rows = report.checks.map((check) => `| ${check.status === "pass" ? "✅" : "❌"} | ${checkTitle(check.id)} | ${cell(check.reason)} |`);
   return [
     `## Provenance ${report.verified ? "verified" : "NOT verified"}`,
     "",
-    `Bundle \`${cell(bundlePath)}\`: SLSA Build L${report.slsaLevel.level} (${cell(report.slsaLevel.reason)}).`,
+    `${where}: SLSA Build L${report.slsaLevel.level} (${cell(report.slsaLevel.reason)}).`,
     "",
     "| | Check | Result |",
     "| --- | --- | --- |",

@@ -1,8 +1,9 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type CollectContext, isProvenantError } from "@provenant/core";
+import type { CollectContext } from "@provenant/core";
 import { startTestIssuer, type TestIssuer } from "@provenant/oidc/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { provenantFailure } from "../test-support/failure.js";
 import { pushTag, runnerEnvironment, workflowDispatch } from "../test-support/scenarios.js";
 import { githubFacts } from "./facts.js";
 import { acceptedIssuer, apiUrlFor, issuerFor, serverUrlOf } from "./server.js";
@@ -42,15 +43,6 @@ function tokenJob(claims: Record<string, string>, extra: Record<string, string> 
     PROVENANT_GITHUB_OIDC_ISSUER: issuer.issuer,
     ...extra,
   };
-}
-
-async function failure(promise: Promise<unknown>) {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isProvenantError(error)) throw new Error(`expected a ProvenantError, got ${String(error)}`);
-  return error;
 }
 
 describe("githubFacts with an ID token", () => {
@@ -115,14 +107,14 @@ describe("githubFacts with an ID token", () => {
     ];
     it.each(cases)("%s", async (_name, makeToken, code, message) => {
       const env = { ...runnerEnvironment(pushTag()), PROVENANT_GITHUB_OIDC_ISSUER: issuer.issuer, T: await makeToken() };
-      const error = await failure(githubFacts(contextFor(env, { tokenVariable: "T" }).context));
+      const error = await provenantFailure(githubFacts(contextFor(env, { tokenVariable: "T" }).context));
       expect(error.code).toBe(code);
       expect(error.message).toMatch(message);
     });
 
     it("a token service that refuses the request token", async () => {
       const env = { ...tokenJob(pushTag().claims), ACTIONS_ID_TOKEN_REQUEST_TOKEN: "stolen" };
-      const error = await failure(githubFacts(contextFor(env).context));
+      const error = await provenantFailure(githubFacts(contextFor(env).context));
       expect(error.code).toBe("TOKEN_INVALID");
       expect(error.message).toMatch(/HTTP 401/);
       expect(error.message).not.toContain("stolen");
@@ -132,7 +124,7 @@ describe("githubFacts with an ID token", () => {
       // No override: the issuer follows GITHUB_SERVER_URL, so a token from a
       // local issuer cannot pass as GitHub's.
       const { PROVENANT_GITHUB_OIDC_ISSUER: _, ...env } = tokenJob(pushTag().claims);
-      const error = await failure(githubFacts(contextFor(env).context));
+      const error = await provenantFailure(githubFacts(contextFor(env).context));
       expect(error.code).toBe("TOKEN_INVALID");
       expect(error.message).toMatch(/token\.actions\.githubusercontent\.com/);
     });
@@ -161,7 +153,7 @@ describe("githubFacts without an ID token", () => {
   it("names the missing variable", async () => {
     const env = runnerEnvironment(pushTag());
     delete env.GITHUB_RUN_ID;
-    const error = await failure(githubFacts(contextFor(env).context));
+    const error = await provenantFailure(githubFacts(contextFor(env).context));
     expect(error.code).toBe("PLATFORM_FACTS_MISSING");
     expect(error.message).toMatch(/GITHUB_RUN_ID is missing/);
   });
@@ -174,7 +166,7 @@ describe("githubFacts without an ID token", () => {
   it("refuses an event payload that is not JSON", async () => {
     const env = runnerEnvironment(pushTag());
     env.GITHUB_EVENT_PATH = new URL(import.meta.url).pathname;
-    expect((await failure(githubFacts(contextFor(env).context))).code).toBe("MALFORMED_JSON");
+    expect((await provenantFailure(githubFacts(contextFor(env).context))).code).toBe("MALFORMED_JSON");
   });
 });
 

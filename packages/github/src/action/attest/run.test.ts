@@ -3,10 +3,12 @@ import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
-import { generateKeyPair, isProvenantError } from "@provenant/core";
+import { generateKeyPair } from "@provenant/core";
 import { startTestIssuer, type TestIssuer } from "@provenant/oidc/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { pushTag, runnerEnvironment } from "../../test-support/scenarios.js";
+import { provenantFailure } from "../../test-support/failure.js";
+import { tokenJobContext } from "../../test-support/action-context.js";
+import { pushTag } from "../../test-support/scenarios.js";
 import type { ActionContext } from "../context.js";
 import { type AttestActionInputs, attestInputsFrom } from "../inputs.js";
 import { runAttestAction } from "./run.js";
@@ -32,36 +34,11 @@ afterAll(async () => {
 });
 
 /** The job of a tag push granted `id-token: write`, its token served by the local issuer. */
-function jobContext(warnings: string[] = []): ActionContext {
-  const scenario = pushTag();
-  issuer.setTokenEndpointClaims(scenario.claims);
-  return {
-    env: {
-      ...runnerEnvironment(scenario),
-      ACTIONS_ID_TOKEN_REQUEST_URL: issuer.tokenUrl,
-      ACTIONS_ID_TOKEN_REQUEST_TOKEN: issuer.requestToken,
-      PROVENANT_GITHUB_OIDC_ISSUER: issuer.issuer,
-    },
-    cwd: workspace,
-    fetch: globalThis.fetch,
-    info: () => {},
-    warn: (message) => warnings.push(message),
-    now: () => new Date(),
-  };
-}
+const jobContext = (warnings: string[] = []): ActionContext => tokenJobContext(issuer, pushTag(), workspace, warnings);
 
 /** Inputs as the runner hands them over: unset inputs are empty strings. */
 function inputs(values: Record<string, string>): AttestActionInputs {
-  return attestInputsFrom((name) => values[name] ?? "");
-}
-
-async function failure(promise: Promise<unknown>) {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isProvenantError(error)) throw new Error(`expected a ProvenantError, got ${String(error)}`);
-  return error;
+  return attestInputsFrom((name) => ({ "oidc-issuer": issuer.issuer, ...values })[name] ?? "");
 }
 
 describe("runAttestAction", () => {
@@ -142,7 +119,7 @@ describe("runAttestAction", () => {
     ];
     it.each(cases)("%s", async (_name, values, code) => {
       const path = join(workspace, `refused-${code}.json`);
-      const error = await failure(runAttestAction(inputs({ ...values, "bundle-path": path }), jobContext()));
+      const error = await provenantFailure(runAttestAction(inputs({ ...values, "bundle-path": path }), jobContext()));
       expect(error.code).toBe(code);
       expect(error.message).not.toContain(keys.privateKeyPem.split("\n")[1]!);
       await expect(readFile(path)).rejects.toThrow(/ENOENT/);

@@ -7,10 +7,12 @@ import {
   ProvenantError,
   type Subject,
 } from "@provenant/core";
-import { type Io, parseDigestOption, resolveSubjects, writeFileAtomic } from "@provenant/cli";
+import { parseDigestOption, type PushResult, pushAfterAttest, resolveSubjects, writeFileAtomic } from "@provenant/cli";
+import { formatImageReference, type ImageReference, parseImageReference } from "@provenant/oci";
 import { adapter } from "../../adapter.js";
-import type { ActionContext } from "../context.js";
+import { type ActionContext, actionIo } from "../context.js";
 import type { AttestActionInputs } from "../inputs.js";
+import { registryEnvironment } from "../registry.js";
 import { attestSummary } from "../summary.js";
 
 export interface AttestActionResult {
@@ -18,6 +20,8 @@ export interface AttestActionResult {
   subjects: Subject[];
   keyId: string;
   factsSource: string;
+  /** With push-to-registry: the attestation stored beside the image. */
+  pushed: PushResult[];
   /** Markdown for the job summary. */
   summary: string;
 }
@@ -31,9 +35,34 @@ function subjectDigestOf(inputs: AttestActionInputs): string[] {
 }
 
 /**
+ * push-to-registry follows actions/attest-build-provenance: subject-name is
+ * the image without tag (`ghcr.io/acme/app`), subject-digest its manifest
+ * digest. A tag is refused rather than resolved, since the tag could move
+ * between the build and this step and the digest is what was attested.
+ */
+function imageToPush(inputs: AttestActionInputs): ImageReference | undefined {
+  if (!inputs.pushToRegistry) return undefined;
+  if (!inputs.subjectName || !inputs.subjectDigest) {
+    throw new ProvenantError(
+      "USAGE",
+      "push-to-registry needs subject-name (the image, e.g. ghcr.io/acme/app) and subject-digest (its manifest digest, sha256:<hex>)",
+    );
+  }
+  const reference = parseImageReference(inputs.subjectName);
+  if (reference.tag !== undefined || reference.digest !== undefined) {
+    throw new ProvenantError(
+      "USAGE",
+      `subject-name ${inputs.subjectName} names a ${reference.digest ? "digest" : "tag"}; with push-to-registry expected the image name alone (e.g. ${formatImageReference({ registry: reference.registry, repository: reference.repository })}) and its digest in subject-digest`,
+    );
+  }
+  return { ...reference, digest: inputs.subjectDigest };
+}
+
+/**
  * The attest action: hashes the subjects, builds this job's provenance with
  * the GitHub adapter, signs it with the given key and writes the bundle.
- * No subject limit: GitHub's own action stops at 1,024.
+ * No subject limit: GitHub's own action stops at 1,024. With
+ * push-to-registry the bundle is also pushed beside the image.
  */
 export async function runAttestAction(inputs: AttestActionInputs, context: ActionContext): Promise<AttestActionResult> {
   const digests = subjectDigestOf(inputs);
@@ -46,8 +75,10 @@ export async function runAttestAction(inputs: AttestActionInputs, context: Actio
   // The key is read before any hashing, so a wrong password fails in a second, not after minutes.
   const signer = keySigner(privateKeyFromPem(inputs.signingKey, inputs.keyPassword || undefined, "the signing-key input"));
   for (const digest of digests) parseDigestOption(digest);
+  const image = imageToPush(inputs);
+  const registryEnv = image ? registryEnvironment(context.env, image, inputs) : context.env;
 
-  const io: Io = { stdout: context.info, stderr: (text) => context.warn(text.trimEnd()), env: context.env, cwd: context.cwd, isTTY: false };
+  const io = actionIo(context);
   const subjects = await resolveSubjects(
     {
       patterns: inputs.subjectPaths,
@@ -71,6 +102,9 @@ export async function runAttestAction(inputs: AttestActionInputs, context: Actio
   const { bundle, statement } = await attest(subjects, provenance, signer);
   const bundlePath = resolve(context.cwd, inputs.bundlePath);
   await writeFileAtomic(bundlePath, `${JSON.stringify(bundle, null, 2)}\n`);
+  const pushed = image
+    ? await pushAfterAttest([formatImageReference(image)], bundle, statement, actionIo(context, registryEnv), { insecureRegistries: [] })
+    : [];
 
   const factsSource = String(provenance.runDetails.metadata?.[FACTS_SOURCE_FIELD] ?? "environment");
   return {
@@ -78,12 +112,14 @@ export async function runAttestAction(inputs: AttestActionInputs, context: Actio
     subjects: statement.subject,
     keyId: signer.keyId,
     factsSource,
+    pushed,
     summary: attestSummary({
       subjects: statement.subject,
       bundlePath: inputs.bundlePath,
       keyId: signer.keyId,
       factsSource,
       provenance,
+      pushed,
     }),
   };
 }

@@ -7,6 +7,7 @@ import { runVerifyAction } from "./run.js";
 export async function run(): Promise<void> {
   try {
     const inputs = verifyInputsFrom((name) => core.getInput(name));
+    if (inputs.registryPassword) core.setSecret(inputs.registryPassword);
     const result = await runVerifyAction(inputs, runnerContext());
     const { statement: _statement, ...report } = result.report;
     core.setOutput("verified", String(result.verified));

@@ -1,19 +1,23 @@
-import { readFile } from "node:fs/promises";
-import { resolve } from "node:path";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import {
   checkTitle,
   type DigestSet,
   keyIdOf,
   parseDigestReference,
   parsePolicy,
+  type Policy,
   ProvenantError,
   publicKeyFromPem,
   type VerificationReport,
   verify,
 } from "@provenant/core";
-import { type Io, readSignedDocuments, resolveSubjects } from "@provenant/cli";
-import type { ActionContext } from "../context.js";
+import { readSignedDocuments, resolveSubjects, runVerifyImage } from "@provenant/cli";
+import { parseImageReference } from "@provenant/oci";
+import { type ActionContext, actionIo } from "../context.js";
 import type { VerifyActionInputs } from "../inputs.js";
+import { registryEnvironment } from "../registry.js";
 import { verifySummary } from "../summary.js";
 
 export interface VerifyActionResult {
@@ -33,10 +37,15 @@ async function readText(path: string, what: string): Promise<string> {
 }
 
 /** The public-key input holds PEM text (from a variable) or a path to a PEM file. */
-async function trustedKeyOf(input: string, cwd: string) {
+async function publicKeyPemOf(input: string, cwd: string): Promise<string> {
   if (!input.trim()) throw new ProvenantError("USAGE", "the public-key input is empty; expected PEM text or a path to a .pub file");
   const pem = input.includes("-----BEGIN") ? input : await readText(resolve(cwd, input.trim()), "public key");
-  const publicKey = publicKeyFromPem(pem, "the public-key input");
+  publicKeyFromPem(pem, "the public-key input");
+  return pem;
+}
+
+async function trustedKeyOf(input: string, cwd: string) {
+  const publicKey = publicKeyFromPem(await publicKeyPemOf(input, cwd), "the public-key input");
   return { publicKey, keyId: keyIdOf(publicKey) };
 }
 
@@ -57,17 +66,66 @@ function policyOf(inputs: VerifyActionInputs) {
   return parsePolicy(Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined && value !== "")));
 }
 
+function resultOf(report: VerificationReport, checked: { bundlePath: string } | { image: string }): VerifyActionResult {
+  return {
+    verified: report.verified,
+    report,
+    failures: report.checks.filter((c) => c.status === "fail").map((c) => `${checkTitle(c.id)}: ${c.reason}`),
+    summary: verifySummary(report, checked),
+  };
+}
+
+/** What `provenant verify --image --json` prints. */
+interface ImageVerification {
+  image: string;
+  verified: boolean;
+  attestations: (VerificationReport & { attestation: string; source: string })[];
+}
+
+/**
+ * `image`: the CLI's `verify --image` path, so that the gate and a release
+ * manager's `provenant verify --image` decide alike. The image's digest is
+ * the subject; a tag is resolved once, here.
+ */
+async function verifyImage(inputs: VerifyActionInputs, policy: Policy, context: ActionContext): Promise<VerifyActionResult> {
+  if (inputs.subjectPaths.length + inputs.subjectDigests.length > 0) {
+    throw new ProvenantError("USAGE", "with image, the subject is the image's digest; leave subject-path and subject-digest empty");
+  }
+  const pem = await publicKeyPemOf(inputs.publicKey, context.cwd);
+  const env = registryEnvironment(context.env, parseImageReference(inputs.image.replace(/^oci:\/\//, "")), inputs);
+  // The CLI reads keys from files; the key is public, so a scratch file is harmless.
+  const keyDir = await mkdtemp(join(context.env.RUNNER_TEMP || tmpdir(), "provenant-verify-"));
+  const printed: string[] = [];
+  try {
+    await writeFile(join(keyDir, "trusted.pub"), pem);
+    const io = { ...actionIo(context, env), stdout: (text: string) => void printed.push(text) };
+    await runVerifyImage({ image: inputs.image, keys: [join(keyDir, "trusted.pub")], threshold: 1, policy, json: true, insecureRegistries: [] }, io);
+  } finally {
+    await rm(keyDir, { recursive: true, force: true });
+  }
+  const result = JSON.parse(printed.join("")) as ImageVerification;
+  const [chosen] = result.attestations;
+  const report: VerificationReport = chosen ?? {
+    verified: false,
+    checks: [{ id: "bundle", status: "fail", reason: `no readable attestations are stored for ${result.image}` }],
+    signedBy: [],
+    slsaLevel: { level: 0, reason: "no attestation" },
+  };
+  return resultOf(report, { image: result.image });
+}
+
 /**
  * The verify action, a deployment gate: the bundle must be signed by the
  * trusted key, name the artifacts as subjects and meet the policy. A failed
  * verification is a result (the entry fails the job with its reasons); bad
- * inputs throw.
+ * inputs throw. With `image`, the attestations come from the registry.
  */
 export async function runVerifyAction(inputs: VerifyActionInputs, context: ActionContext): Promise<VerifyActionResult> {
-  if (inputs.subjectPaths.length + inputs.subjectDigests.length === 0) {
-    throw new ProvenantError("USAGE", "nothing to verify against; give subject-path or subject-digest (sha256:<hex>)");
-  }
   const policy = policyOf(inputs);
+  if (inputs.image) return verifyImage(inputs, policy, context);
+  if (inputs.subjectPaths.length + inputs.subjectDigests.length === 0) {
+    throw new ProvenantError("USAGE", "nothing to verify against; give subject-path or subject-digest (sha256:<hex>), or image");
+  }
   const trustedKeys = [await trustedKeyOf(inputs.publicKey, context.cwd)];
   const artifactDigests: DigestSet[] = inputs.subjectDigests.map((text) => {
     const digest = parseDigestReference(text);
@@ -75,19 +133,12 @@ export async function runVerifyAction(inputs: VerifyActionInputs, context: Actio
     return { [digest.algorithm]: digest.hex };
   });
   if (inputs.subjectPaths.length > 0) {
-    const io: Io = { stdout: context.info, stderr: (text) => context.warn(text.trimEnd()), env: context.env, cwd: context.cwd, isTTY: false };
-    const subjects = await resolveSubjects({ patterns: inputs.subjectPaths, checksumFiles: [], digests: [], progress: false }, io);
+    const subjects = await resolveSubjects({ patterns: inputs.subjectPaths, checksumFiles: [], digests: [], progress: false }, actionIo(context));
     artifactDigests.push(...subjects.map((s) => s.digest));
   }
   const bundlePath = resolve(context.cwd, inputs.bundlePath);
   const documents = readSignedDocuments(await readText(bundlePath, "bundle"), inputs.bundlePath);
   const reports = documents.map((document) => verify(document, { trustedKeys, artifactDigests, policy }));
   // A collection verifies when one of its envelopes does, as `provenant verify` decides.
-  const report = reports.find((r) => r.verified) ?? reports[0]!;
-  return {
-    verified: report.verified,
-    report,
-    failures: report.checks.filter((c) => c.status === "fail").map((c) => `${checkTitle(c.id)}: ${c.reason}`),
-    summary: verifySummary(report, inputs.bundlePath),
-  };
+  return resultOf(reports.find((r) => r.verified) ?? reports[0]!, { bundlePath: inputs.bundlePath });
 }

@@ -1,0 +1,30 @@
+import { type Environment, ProvenantError } from "@provenant/core";
+import type { ImageReference } from "@provenant/oci";
+
+/** The variables `@provenant/oci` reads credentials from (after them, ~/.docker/config.json). */
+const USERNAME = "PROVENANT_REGISTRY_USERNAME";
+const PASSWORD = "PROVENANT_REGISTRY_PASSWORD";
+const HOSTS = "PROVENANT_REGISTRY_HOSTS";
+
+/**
+ * The environment a registry client gets: the registry-username and
+ * registry-password inputs, when given, become the variables the OCI client
+ * reads, limited to the image's own registry so that a redirect or a second
+ * registry never sees them. Without them the docker config written by
+ * docker/login-action (or a credential helper) answers.
+ */
+export function registryEnvironment(
+  env: Environment,
+  image: ImageReference,
+  inputs: { registryUsername: string; registryPassword: string },
+): Environment {
+  const { registryUsername: username, registryPassword: password } = inputs;
+  if (!username && !password) return env;
+  if (!username || !password) {
+    throw new ProvenantError(
+      "USAGE",
+      `registry-${username ? "password" : "username"} is empty but registry-${username ? "username" : "password"} is set; give both, or neither to use the docker config (docker/login-action)`,
+    );
+  }
+  return { ...env, [USERNAME]: username, [PASSWORD]: password, [HOSTS]: image.registry };
+}
