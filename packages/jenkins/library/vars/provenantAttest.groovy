@@ -1,18 +1,19 @@
 import dev.provenant.jenkins.CommandLine
 
-// provenantAttest: SLSA v1.0 provenance for this build's artifacts, signed
-// with a key from Jenkins credentials, written as a Sigstore bundle and
-// archived. Options and defaults: provenantAttest.txt.
+// provenantAttest: SLSA v1.0 provenance for this build's artifacts or images,
+// signed with a key from Jenkins credentials, written as a Sigstore bundle,
+// archived and, with push, stored beside each image in its registry.
+// Options and defaults: provenantAttest.txt.
 //
-// Every value from the Jenkinsfile, the job or the checkout (subjects, the
-// bundle name, branch names in scmVars) reaches the shell only as an
-// environment variable that the fixed script quotes ("$PROVENANT_ARG_3"),
-// never as script text.
+// Every value from the Jenkinsfile, the job or the checkout (subjects, image
+// references, the bundle name, branch names in scmVars) reaches the shell
+// only as an environment variable that the fixed script quotes
+// ("$PROVENANT_ARG_3"), never as script text.
 
 def call(Map config = [:]) {
     List known = ['subjects', 'keyCredentialsId', 'keyPasswordCredentialsId', 'bundle', 'cli', 'cliPath',
                   'idTokenCredentialsId', 'idTokenFileCredentialsId', 'tokenAudience', 'issuer', 'apiTokenCredentialsId',
-                  'scmVars', 'archive']
+                  'scmVars', 'archive', 'push', 'registryCredentialsId', 'insecureRegistry']
     List unknown = CommandLine.unknownOptions(config, known)
     if (unknown) {
         error("provenantAttest: unknown option(s) ${unknown.join(', ')}; expected some of ${known.join(', ')}")
@@ -33,10 +34,18 @@ def call(Map config = [:]) {
     if (config.idTokenCredentialsId && config.idTokenFileCredentialsId) {
         error('provenantAttest: give idTokenCredentialsId or idTokenFileCredentialsId, not both')
     }
+    List images = CommandLine.registryImages(subjects)
+    if (config.push && images.isEmpty()) {
+        error("provenantAttest: push needs an image subject to push beside, e.g. subjects: 'oci://registry.example.com/acme/app:1.0'")
+    }
     String bundle = config.bundle ?: 'provenance.sigstore.json'
 
     List args = CommandLine.cli(config)
     args.addAll(['attest', '--platform', 'jenkins', '--bundle', bundle])
+    if (config.push) {
+        args.add('--push')
+    }
+    args.addAll(CommandLine.insecureRegistryArguments(config.insecureRegistry))
     List credentials = [file(credentialsId: config.keyCredentialsId, variable: 'PROVENANT_KEY_FILE')]
     if (config.keyPasswordCredentialsId) {
         credentials.add(string(credentialsId: config.keyPasswordCredentialsId, variable: 'PROVENANT_KEY_PASSWORD'))
@@ -59,9 +68,17 @@ def call(Map config = [:]) {
                 usernameVariable: 'JENKINS_USER_ID', passwordVariable: 'JENKINS_API_TOKEN'))
     }
 
+    if (config.registryCredentialsId) {
+        credentials.add(usernamePassword(credentialsId: config.registryCredentialsId,
+                usernameVariable: 'PROVENANT_REGISTRY_USERNAME', passwordVariable: 'PROVENANT_REGISTRY_PASSWORD'))
+    }
+
     List environment = CommandLine.variables('PROVENANT_ARG_', args) +
             CommandLine.variables('PROVENANT_SUBJECT_', subjects) +
             CommandLine.scmVariables(config.scmVars)
+    if (config.registryCredentialsId && !images.isEmpty()) {
+        environment.add('PROVENANT_REGISTRY_HOSTS=' + CommandLine.registryHosts(images).join(','))
+    }
     if (config.issuer) {
         environment.add('PROVENANT_JENKINS_OIDC_ISSUER=' + config.issuer)
     }

@@ -1,15 +1,17 @@
 import dev.provenant.jenkins.CommandLine
 
-// provenantVerify: checks a Sigstore bundle against trusted public keys, the
-// artifacts and a policy (builder, source, branch or tag, SLSA level), and
-// fails the build when it does not verify. Options: provenantVerify.txt.
+// provenantVerify: checks provenance against trusted public keys and a policy
+// (builder, source, branch or tag, SLSA level) — a Sigstore bundle for
+// artifacts, or the attestations stored beside an image in its registry —
+// and fails the build when it does not verify. Options: provenantVerify.txt.
 //
 // Like provenantAttest, values reach the shell only through environment
 // variables that the fixed script quotes.
 
 def call(Map config = [:]) {
-    List known = ['artifacts', 'bundle', 'publicKey', 'publicKeyCredentialsId', 'builderId', 'buildType', 'sourceUri',
-                  'sourceBranch', 'sourceTag', 'sourceVersionedTag', 'slsaLevel', 'cli', 'cliPath']
+    List known = ['artifacts', 'bundle', 'image', 'publicKey', 'publicKeyCredentialsId', 'builderId', 'buildType',
+                  'sourceUri', 'sourceBranch', 'sourceTag', 'sourceVersionedTag', 'slsaLevel', 'registryCredentialsId',
+                  'insecureRegistry', 'cli', 'cliPath']
     List unknown = CommandLine.unknownOptions(config, known)
     if (unknown) {
         error("provenantVerify: unknown option(s) ${unknown.join(', ')}; expected some of ${known.join(', ')}")
@@ -18,8 +20,13 @@ def call(Map config = [:]) {
         error('provenantVerify: runs on Unix agents (it calls sh); use a Linux or macOS node')
     }
     List artifacts = CommandLine.listOf(config.artifacts)
-    if (artifacts.isEmpty()) {
-        error("provenantVerify: artifacts is required: the files whose provenance to check, e.g. artifacts: 'dist/app.tgz'")
+    String image = config.image ? config.image.toString() : ''
+    if (image && (!artifacts.isEmpty() || config.bundle)) {
+        error('provenantVerify: image verifies what the registry stores beside it; give image without artifacts or bundle')
+    }
+    if (!image && artifacts.isEmpty()) {
+        error("provenantVerify: artifacts or image is required: the files whose provenance to check, e.g. artifacts: 'dist/app.tgz', " +
+                "or an image in a registry, e.g. image: 'registry.example.com/acme/app@sha256:…'")
     }
     if (!config.publicKey && !config.publicKeyCredentialsId) {
         error('provenantVerify: give publicKey (a PEM file in the workspace) or publicKeyCredentialsId (a Secret file credential)')
@@ -30,7 +37,8 @@ def call(Map config = [:]) {
     String bundle = config.bundle ?: 'provenance.sigstore.json'
 
     List args = CommandLine.cli(config)
-    args.addAll(['verify', '--bundle', bundle])
+    args.addAll(image ? ['verify', '--image', image] : ['verify', '--bundle', bundle])
+    args.addAll(CommandLine.insecureRegistryArguments(config.insecureRegistry))
     if (config.publicKey) {
         args.addAll(['--key', config.publicKey.toString()])
     }
@@ -45,22 +53,34 @@ def call(Map config = [:]) {
 
     List environment = CommandLine.variables('PROVENANT_ARG_', args) +
             CommandLine.variables('PROVENANT_ARTIFACT_', artifacts)
+    List credentials = []
+    if (config.publicKeyCredentialsId) {
+        credentials.add(file(credentialsId: config.publicKeyCredentialsId, variable: 'PROVENANT_PUBLIC_KEY_FILE'))
+    }
+    if (config.registryCredentialsId) {
+        credentials.add(usernamePassword(credentialsId: config.registryCredentialsId,
+                usernameVariable: 'PROVENANT_REGISTRY_USERNAME', passwordVariable: 'PROVENANT_REGISTRY_PASSWORD'))
+        if (image) {
+            environment.add('PROVENANT_REGISTRY_HOSTS=' + CommandLine.registryHosts([image]).join(','))
+        }
+    }
     String keyFromCredentials = config.publicKeyCredentialsId ? ' --key "$PROVENANT_PUBLIC_KEY_FILE"' : ''
-    String script = CommandLine.quoted('PROVENANT_ARG_', args.size()) + keyFromCredentials + ' -- ' +
-            CommandLine.quoted('PROVENANT_ARTIFACT_', artifacts.size())
+    String script = CommandLine.quoted('PROVENANT_ARG_', args.size()) + keyFromCredentials +
+            (artifacts.isEmpty() ? '' : ' -- ' + CommandLine.quoted('PROVENANT_ARTIFACT_', artifacts.size()))
 
     int status = 0
     withEnv(environment) {
-        if (config.publicKeyCredentialsId) {
-            withCredentials([file(credentialsId: config.publicKeyCredentialsId, variable: 'PROVENANT_PUBLIC_KEY_FILE')]) {
+        if (credentials) {
+            withCredentials(credentials) {
                 status = sh(label: 'provenant verify', script: script, returnStatus: true)
             }
         } else {
             status = sh(label: 'provenant verify', script: script, returnStatus: true)
         }
     }
+    String what = image ?: "${bundle} for ${artifacts.join(', ')}"
     if (status == 1) {
-        error("provenantVerify: ${bundle} does not verify for ${artifacts.join(', ')} (see the report above)")
+        error("provenantVerify: ${what} does not verify (see the report above)")
     }
     if (status != 0) {
         error("provenantVerify: provenant verify could not run (exit code ${status}; see its message above)")

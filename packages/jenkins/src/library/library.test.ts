@@ -6,6 +6,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { generateKeyPair, parseBundle, parseProvenance, parseStatement, sourceOf } from "@provenant/core";
+import { type LayoutImage, makeOciLayout, removeLayouts, skopeoCopy, skopeoInspectRaw, startRegistry, type TestRegistry } from "@provenant/oci/testing";
 import { startTestIssuer, type TestIssuer } from "@provenant/oidc/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { COMMIT, multibranch } from "../test-fixtures/environments.js";
@@ -51,6 +52,7 @@ function requireTools() {
 const ARGV_PRINTER = ["node", "-e", "console.log(JSON.stringify({ argv: process.argv.slice(1), GIT_BRANCH: process.env.GIT_BRANCH }))"];
 const HOSTILE = ["main; rm -rf /", "$(id)", "`touch pwned`", "dist/a b.tgz", "$(touch pwned-too)"];
 const SIGNING_KEY_ID = "provenant-signing-key";
+const IMAGE_DIGEST = `sha256:${"ab".repeat(32)}`;
 // References a Jenkins-side expansion would resolve: SECRET stands for a
 // variable an enclosing withCredentials bound; "" is a value withEnv unsets.
 const SECRET_VALUE = "s3cret-from-an-enclosing-withCredentials";
@@ -61,6 +63,8 @@ let results: Map<string, StepResult>;
 let workspace: string;
 let scratch: string;
 let issuer: TestIssuer;
+let registry: TestRegistry;
+let image: LayoutImage;
 let jenkinsEnv: Record<string, string>;
 
 function result(name: string): StepResult {
@@ -102,6 +106,12 @@ beforeAll(async () => {
     GIT_BRANCH: branch,
     GIT_URL: "https://jenkins-bot:ghp_SECRETinREMOTE@github.com/acme/app.git",
   };
+  // A registry that wants credentials, holding one image pushed by skopeo.
+  registry = await startRegistry({ basicAuth: true });
+  image = await makeOciLayout("jenkins");
+  await skopeoCopy(image, registry, "acme/app");
+  const registryCredentials = `${registry.credentials!.username}:${registry.credentials!.password}`;
+
   const idToken = await issuer.sign({
     sub: jobUrl,
     build_number: 42,
@@ -110,6 +120,8 @@ beforeAll(async () => {
     branch_name: branch,
   });
 
+  // End-to-end cases: a real shell in the workspace, with the Jenkins environment.
+  const inWorkspace = { execute: true, ...sandbox, cwd: workspace, env: jenkinsEnv };
   const unit = { env: { BRANCH_NAME: "main" }, credentials: { [SIGNING_KEY_ID]: "PEM", "key-password": "pw" } };
   const cases = [
     { ...unit, name: "attest defaults", step: "provenantAttest", config: { subjects: "dist/*.tgz", keyCredentialsId: SIGNING_KEY_ID } },
@@ -163,6 +175,20 @@ beforeAll(async () => {
         cli: ARGV_PRINTER,
       },
     },
+    {
+      ...unit,
+      name: "attest pushing images",
+      step: "provenantAttest",
+      credentials: { [SIGNING_KEY_ID]: "PEM", registry: "ci-bot:pw" },
+      config: {
+        subjects: ["oci://registry.example.com:5000/acme/app:1.0", `oci://acme/tool@${IMAGE_DIGEST}`, "dist/app.tgz"],
+        keyCredentialsId: SIGNING_KEY_ID,
+        push: true,
+        registryCredentialsId: "registry",
+        insecureRegistry: ["registry.example.com:5000", "mirror.internal"],
+      },
+    },
+    { ...unit, name: "attest push without an image", step: "provenantAttest", config: { subjects: "dist/*", keyCredentialsId: SIGNING_KEY_ID, push: true } },
     { ...unit, name: "attest without subjects", step: "provenantAttest", config: { keyCredentialsId: SIGNING_KEY_ID } },
     { ...unit, name: "attest without a key", step: "provenantAttest", config: { subjects: "dist/*" } },
     { ...unit, name: "attest with a typo", step: "provenantAttest", config: { subject: "dist/*", keyCredentialsId: SIGNING_KEY_ID } },
@@ -211,25 +237,35 @@ beforeAll(async () => {
     { ...unit, name: "verify failing", step: "provenantVerify", shStatus: 1, config: { artifacts: "a", publicKey: "k.pub" } },
     { ...unit, name: "verify unable to run", step: "provenantVerify", shStatus: 2, config: { artifacts: "a", publicKey: "k.pub" } },
     { ...unit, name: "verify without a key", step: "provenantVerify", config: { artifacts: "a" } },
+    {
+      ...unit,
+      name: "verify an image",
+      step: "provenantVerify",
+      credentials: { registry: "ci-bot:pw", "provenant-public-key": "PUBLIC PEM" },
+      config: {
+        image: `registry.example.com/acme/app@${IMAGE_DIGEST}`,
+        publicKeyCredentialsId: "provenant-public-key",
+        registryCredentialsId: "registry",
+        insecureRegistry: "registry.example.com",
+        sourceBranch: "main",
+      },
+    },
+    { ...unit, name: "verify an image failing", step: "provenantVerify", shStatus: 1, config: { image: "ghcr.io/acme/app:1.0", publicKey: "k.pub" } },
+    { ...unit, name: "verify an image and artifacts", step: "provenantVerify", config: { image: "ghcr.io/acme/app:1.0", artifacts: "a", publicKey: "k.pub" } },
+    { ...unit, name: "verify nothing", step: "provenantVerify", config: { publicKey: "k.pub" } },
     // End to end: the steps run the built CLI in a workspace with a Jenkins
     // environment, the key and the ID token bound as credentials.
     {
       name: "e2e attest",
       step: "provenantAttest",
-      execute: true,
-      ...sandbox,
-      cwd: workspace,
-      env: jenkinsEnv,
+      ...inWorkspace,
       credentials: { [SIGNING_KEY_ID]: keys.privateKeyPem, "jenkins-oidc": idToken },
       config: { subjects: "dist/*.tgz", keyCredentialsId: SIGNING_KEY_ID, idTokenCredentialsId: "jenkins-oidc", cliPath: CLI },
     },
     {
       name: "e2e verify",
       step: "provenantVerify",
-      execute: true,
-      ...sandbox,
-      cwd: workspace,
-      env: jenkinsEnv,
+      ...inWorkspace,
       config: {
         artifacts: "dist/app-1.0.tgz",
         publicKey: "provenant.pub",
@@ -243,11 +279,53 @@ beforeAll(async () => {
     {
       name: "e2e verify against another branch",
       step: "provenantVerify",
-      execute: true,
-      ...sandbox,
-      cwd: workspace,
-      env: jenkinsEnv,
+      ...inWorkspace,
       config: { artifacts: "dist/app-1.0.tgz", publicKey: "provenant.pub", sourceBranch: "release", cliPath: CLI },
+    },
+    // The image in the registry: attested and pushed with the registry
+    // credential bound, then verified from what the registry stores.
+    {
+      name: "e2e attest and push an image",
+      step: "provenantAttest",
+      ...inWorkspace,
+      credentials: { [SIGNING_KEY_ID]: keys.privateKeyPem, registry: registryCredentials },
+      config: {
+        subjects: `oci://${registry.host}/acme/app:${image.tag}`,
+        bundle: "image.sigstore.json",
+        keyCredentialsId: SIGNING_KEY_ID,
+        push: true,
+        registryCredentialsId: "registry",
+        insecureRegistry: registry.host,
+        cliPath: CLI,
+      },
+    },
+    {
+      name: "e2e verify the image",
+      step: "provenantVerify",
+      ...inWorkspace,
+      credentials: { registry: registryCredentials },
+      config: {
+        image: `${registry.host}/acme/app@${image.digest}`,
+        publicKey: "provenant.pub",
+        builderId: controller,
+        sourceUri: "github.com/acme/app",
+        sourceBranch: branch,
+        registryCredentialsId: "registry",
+        cliPath: CLI,
+      },
+    },
+    {
+      name: "e2e verify the image against another branch",
+      step: "provenantVerify",
+      ...inWorkspace,
+      credentials: { registry: registryCredentials },
+      config: { image: `${registry.host}/acme/app:${image.tag}`, publicKey: "provenant.pub", sourceBranch: "release", registryCredentialsId: "registry", cliPath: CLI },
+    },
+    {
+      name: "e2e verify the image without registry credentials",
+      step: "provenantVerify",
+      ...inWorkspace,
+      config: { image: `${registry.host}/acme/app@${image.digest}`, publicKey: "provenant.pub", cliPath: CLI },
     },
     // A scripted pipeline: no Git variables in the environment, only what
     // `checkout scm` returned, handed over as scmVars.
@@ -280,8 +358,19 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await issuer?.close();
+  await registry?.close();
+  removeLayouts();
   if (scratch) await rm(scratch, { recursive: true, force: true });
 });
+
+/** withEnv's PROVENANT_ARG_n variables for an argv given in parts. */
+const argVariables = (...parts: string[][]) => parts.flat().map((arg, i) => `PROVENANT_ARG_${i}=${arg}`);
+const REGISTRY_BINDING = {
+  $class: "UsernamePasswordMultiBinding",
+  credentialsId: "registry",
+  usernameVariable: "PROVENANT_REGISTRY_USERNAME",
+  passwordVariable: "PROVENANT_REGISTRY_PASSWORD",
+};
 
 const attestScript = (argCount: number, subjectCount: number) =>
   [
@@ -412,6 +501,26 @@ describe("provenantAttest", () => {
     );
   });
 
+  it("pushes beside the image subjects with the registry credential bound, sent only to their registries", () => {
+    const run = result("attest pushing images");
+    expect(run.error).toBeUndefined();
+    expect(calls("attest pushing images", "withEnv")[0]?.variables).toEqual([
+      ...argVariables(
+        ["provenant", "attest", "--platform", "jenkins", "--bundle", "provenance.sigstore.json", "--push"],
+        ["--insecure-registry", "registry.example.com:5000", "--insecure-registry", "mirror.internal"],
+      ),
+      "PROVENANT_SUBJECT_0=oci://registry.example.com:5000/acme/app:1.0",
+      `PROVENANT_SUBJECT_1=oci://acme/tool@${IMAGE_DIGEST}`,
+      "PROVENANT_SUBJECT_2=dist/app.tgz",
+      "PROVENANT_REGISTRY_HOSTS=registry.example.com:5000,docker.io",
+    ]);
+    expect(calls("attest pushing images", "withCredentials")[0]?.bindings).toEqual([
+      { $class: "FileBinding", credentialsId: SIGNING_KEY_ID, variable: "PROVENANT_KEY_FILE" },
+      REGISTRY_BINDING,
+    ]);
+    expect(calls("attest pushing images", "sh")[0]?.script).toBe(attestScript(11, 3));
+  });
+
   it.each([
     ["attest with both id token credentials", "not both"],
     ["attest without subjects", "subjects is required"],
@@ -420,6 +529,7 @@ describe("provenantAttest", () => {
     ["attest with cli and cliPath", "give cli or cliPath, not both"],
     ["attest on Windows", "runs on Unix agents"],
     ["attest when the CLI fails", "failed with exit code 2"],
+    ["attest push without an image", "push needs an image subject"],
   ])("%s fails the build: %s", (name, message) => {
     const run = result(name);
     expect(run.error).toContain(message);
@@ -469,8 +579,30 @@ describe("provenantVerify", () => {
     );
   });
 
+  it("verifies an image from its registry with the registry credential bound", () => {
+    const run = result("verify an image");
+    expect(run.error).toBeUndefined();
+    expect(calls("verify an image", "withEnv")[0]?.variables).toEqual([
+      ...argVariables(
+        ["provenant", "verify", "--image", `registry.example.com/acme/app@${IMAGE_DIGEST}`],
+        ["--insecure-registry", "registry.example.com", "--source-branch", "main"],
+      ),
+      "PROVENANT_REGISTRY_HOSTS=registry.example.com",
+    ]);
+    expect(calls("verify an image", "withCredentials")[0]?.bindings).toEqual([
+      { $class: "FileBinding", credentialsId: "provenant-public-key", variable: "PROVENANT_PUBLIC_KEY_FILE" },
+      REGISTRY_BINDING,
+    ]);
+    expect(calls("verify an image", "sh")[0]?.script).toBe(
+      `${Array.from({ length: 8 }, (_, i) => `"$PROVENANT_ARG_${i}"`).join(" ")} --key "$PROVENANT_PUBLIC_KEY_FILE"`,
+    );
+  });
+
   it.each([
-    ["verify failing", "provenance.sigstore.json does not verify for a"],
+    ["verify failing", "provenance.sigstore.json for a does not verify"],
+    ["verify an image failing", "ghcr.io/acme/app:1.0 does not verify"],
+    ["verify an image and artifacts", "give image without artifacts or bundle"],
+    ["verify nothing", "artifacts or image is required"],
     ["verify unable to run", "could not run (exit code 2"],
     ["verify without a key", "give publicKey"],
   ])("%s fails the build: %s", (name, message) => {
@@ -504,6 +636,36 @@ describe("end to end: the steps run the built CLI in a Jenkins workspace", () =>
     const verifySh = calls("e2e verify", "sh")[0];
     expect(verify.error, `${verifySh?.stdout}\n${verifySh?.stderr}`).toBeUndefined();
     expect(verifySh?.status).toBe(0);
+  });
+
+  it("pushes the attestation beside the image and verifies it from the registry", async () => {
+    const attest = result("e2e attest and push an image");
+    const attestSh = calls("e2e attest and push an image", "sh")[0];
+    expect(attest.error, String(attestSh?.stderr)).toBeUndefined();
+    expect(String(attestSh?.stderr)).toContain(`beside ${registry.host}/acme/app`);
+    const bundleText = await readFile(join(workspace, "image.sigstore.json"), "utf8");
+    const statement = parseStatement(JSON.parse(Buffer.from(parseBundle(JSON.parse(bundleText)).dsseEnvelope!.payload, "base64").toString("utf8")));
+    expect(statement.subject.map((s) => s.digest.sha256)).toEqual([image.digest.slice("sha256:".length)]);
+    // skopeo, an independent client, sees the attestation in the tag index
+    // distribution 2.8 gets instead of the referrers API.
+    const index = (await skopeoInspectRaw(registry, `acme/app:${image.digest.replace(":", "-")}`)) as { manifests: unknown[] };
+    expect(index.manifests).toHaveLength(1);
+
+    const verify = result("e2e verify the image");
+    const verifySh = calls("e2e verify the image", "sh")[0];
+    expect(verify.error, `${verifySh?.stdout}\n${verifySh?.stderr}`).toBeUndefined();
+    expect(verifySh?.status).toBe(0);
+    const password = registry.credentials!.password;
+    for (const sh of [attestSh, verifySh]) expect(`${sh?.stdout}${sh?.stderr}`).not.toContain(password);
+    expect(bundleText).not.toContain(password);
+  });
+
+  it("fails the build when the image's attestation is for another branch, or the registry refuses", () => {
+    expect(result("e2e verify the image against another branch").error).toContain("does not verify");
+    expect(calls("e2e verify the image against another branch", "sh")[0]?.status).toBe(1);
+    const refused = calls("e2e verify the image without registry credentials", "sh")[0];
+    expect(result("e2e verify the image without registry credentials").error).toContain("could not run (exit code 2");
+    expect(String(refused?.stderr)).toContain("PROVENANT_REGISTRY_USERNAME");
   });
 
   it("records a scripted pipeline's checkout from scmVars", async () => {

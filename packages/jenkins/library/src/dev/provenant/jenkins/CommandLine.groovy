@@ -85,6 +85,51 @@ class CommandLine implements Serializable {
         return result
     }
 
+    /** The arguments that name images in a registry: `oci://…` (attest's subjects). */
+    static List registryImages(List arguments) {
+        List result = []
+        for (int i = 0; i < arguments.size(); i++) {
+            if (arguments[i].toString().startsWith('oci://')) {
+                result.add(arguments[i].toString())
+            }
+        }
+        return result
+    }
+
+    /**
+     * The registry hosts of image references (`oci://` optional), read the way
+     * docker reads a name: a first component with a '.' or ':', or
+     * 'localhost', is the host; anything else is on Docker Hub. The CLI sends
+     * PROVENANT_REGISTRY_USERNAME/_PASSWORD only to the hosts listed in
+     * PROVENANT_REGISTRY_HOSTS, so a bound registry credential goes nowhere else.
+     */
+    static List registryHosts(List images) {
+        List hosts = []
+        for (int i = 0; i < images.size(); i++) {
+            String name = images[i].toString()
+            if (name.startsWith('oci://')) {
+                name = name.substring('oci://'.length())
+            }
+            int slash = name.indexOf('/')
+            String first = slash < 0 ? '' : name.substring(0, slash)
+            String host = (first.contains('.') || first.contains(':') || first == 'localhost') ? first.toLowerCase() : 'docker.io'
+            if (!hosts.contains(host)) {
+                hosts.add(host)
+            }
+        }
+        return hosts
+    }
+
+    /** `--insecure-registry HOST` for each host (one or a list) allowed plain HTTP. */
+    static List insecureRegistryArguments(value) {
+        List result = []
+        List hosts = listOf(value)
+        for (int i = 0; i < hosts.size(); i++) {
+            result.addAll(['--insecure-registry', hosts[i]])
+        }
+        return result
+    }
+
     /** Option names a step does not know, to fail early on typos. */
     static List unknownOptions(Map config, List known) {
         List result = []
