@@ -21,8 +21,8 @@ const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
 const templates = resolve(here, "../templates");
 const cli = resolve(here, "../../cli/dist/provenant.mjs");
-const gitlabCiLocal = join(dirname(createRequire(import.meta.url).resolve("gitlab-ci-local/package.json")), "dist/index.js");
 const node = process.execPath;
+let gitlabCiLocal: string;
 
 let work: string;
 let issuer: TestIssuer;
@@ -35,7 +35,26 @@ async function which(command: string): Promise<boolean> {
   );
 }
 
+/** gitlab-ci-local's entry point, or an error saying what to do: these tests fail rather than skip. */
+function gitlabCiLocalEntry(): string {
+  // The issue's requirement for gitlab-ci-local, stricter than this package's engines.
+  const major = Number(process.versions.node.split(".")[0]);
+  if (major < 24) {
+    throw new Error(
+      `gitlab-ci-local needs Node.js >= 24; these tests run under Node ${process.versions.node}: run them with Node 24 (source scripts/env.sh puts it on PATH)`,
+    );
+  }
+  let manifest: string;
+  try {
+    manifest = createRequire(import.meta.url).resolve("gitlab-ci-local/package.json");
+  } catch {
+    throw new Error("the gitlab-ci-local package is missing (a devDependency of @provenant/gitlab): run pnpm install");
+  }
+  return join(dirname(manifest), "dist/index.js");
+}
+
 beforeAll(async () => {
+  gitlabCiLocal = gitlabCiLocalEntry();
   if (!(await which("rsync"))) {
     throw new Error("gitlab-ci-local needs rsync to pass artifacts between jobs: install the Debian package rsync (apt-get install rsync)");
   }
