@@ -15,9 +15,10 @@ export interface PushAttestationOptions {
   predicateType: string;
   now?: () => Date;
   /**
-   * How long to wait before reading the fallback tag back. Registries that
+   * How long to wait before reading the fallback tag back, and between the
+   * two read-backs that must both list the attestation. Registries that
    * ignore `If-Match` (distribution 2.8 does) let a concurrent writer
-   * overwrite the index; the read-back notices and merges again.
+   * overwrite the index; the read-backs notice and merge again.
    */
   settleMs?: number;
   /** Rounds of read-merge-write before giving up on the fallback tag. */
@@ -99,15 +100,33 @@ async function addToReferrersTag(
     return { current, index: current ? parseIndex(current.bytes, what) : undefined };
   };
 
-  for (let round = 0; round < maxRounds; round++) {
+  const now = () => performance.now();
+  // On registries that ignore If-Match, what keeps an attestation is timing:
+  // 1. a write is made from a fresh read: one that waited over settleMs/2 on
+  //    this side (a stalled event loop, a slow merge) is read again instead,
+  //    so this writer's own merge cannot land late on someone else's push;
+  // 2. a push ends only when two read-backs, settleMs apart and the first at
+  //    least settleMs after its last write, both list it. Another writer that
+  //    read the index before that write and lands its stale copy within
+  //    settleMs of reading is caught by the second read-back at the latest.
+  let confirmed = 0;
+  for (let round = 0; round < maxRounds; ) {
     const { current, index } = await readIndex();
-    if (!listed(index)) {
+    const readAt = now();
+    if (listed(index) && confirmed > 0) {
+      if (++confirmed >= 2) return;
+    } else if (listed(index)) {
+      confirmed = 1;
+    } else {
+      round++;
+      confirmed = 0;
       const next: ImageIndex = {
         ...(index ?? {}),
         schemaVersion: 2,
         mediaType: MEDIA_TYPES.ociIndex,
         manifests: [...(index?.manifests ?? []), descriptor],
       };
+      if (now() - readAt > settleMs / 2) continue;
       // The spec asks for a conditional write; registries that honour it turn a lost race into a 412.
       const put = await client.putManifest(
         repo,
@@ -121,8 +140,7 @@ async function addToReferrersTag(
         continue;
       }
     }
-    await sleep(settleMs * (0.5 + Math.random()));
-    if (listed((await readIndex()).index)) return;
+    await sleep(settleMs * (1 + Math.random() / 2));
   }
   throw new ProvenantError(
     "IO_ERROR",

@@ -31,14 +31,22 @@ interface Forwarded {
 /**
  * Distribution 2.8 ignores If-Match and If-None-Match, so the 412 path can
  * only be reached with something that enforces them. This proxy sits in
- * front of the real registry and enforces both on manifest PUTs (RFC 9110
+ * front of the real registry and, with `beforeCheck`, enforces both on manifest PUTs (RFC 9110
  * §13.1.1 and §13.1.2, against the ETag distribution itself sends, the quoted
  * manifest digest); `beforeCheck` lets the test be the concurrent writer that
  * lands between a client's read and its write. Everything else is passed
  * through untouched, Host header included, so the registry's Location
  * headers name the proxy.
  */
-async function startConditionalProxy(registry: TestRegistry, beforeCheck: (put: number) => Promise<void>) {
+async function startProxy(
+  registry: TestRegistry,
+  hooks: {
+    /** Runs before the condition of the n-th conditional PUT is checked; without it, conditions are passed through (and ignored, as distribution does). */
+    beforeCheck?: (put: number) => Promise<void>;
+    /** Runs once the registry has answered a request, before the answer goes back to the client. */
+    afterForward?: (method: string, path: string) => Promise<void>;
+  },
+) {
   const [registryHost, registryPort] = registry.host.split(":") as [string, string];
   const forward = (method: string, path: string, headers: IncomingHttpHeaders, body?: Buffer) =>
     new Promise<Forwarded>((resolve, reject) => {
@@ -58,8 +66,8 @@ async function startConditionalProxy(registry: TestRegistry, beforeCheck: (put: 
       const body = Buffer.concat(chunks);
       const ifMatch = req.headers["if-match"];
       const ifNoneMatch = req.headers["if-none-match"];
-      if (req.method === "PUT" && /\/manifests\//.test(req.url!) && (ifMatch || ifNoneMatch)) {
-        await beforeCheck(puts.length);
+      if (hooks.beforeCheck && req.method === "PUT" && /\/manifests\//.test(req.url!) && (ifMatch || ifNoneMatch)) {
+        await hooks.beforeCheck(puts.length);
         const head = await forward("HEAD", req.url!, { host: req.headers.host, accept: MEDIA_TYPES.ociIndex });
         const current = head.status === 200 ? String(head.headers.etag) : undefined;
         const failed = (ifNoneMatch === "*" && current !== undefined) || (ifMatch !== undefined && ifMatch !== current);
@@ -72,6 +80,7 @@ async function startConditionalProxy(registry: TestRegistry, beforeCheck: (put: 
 
       async function forwardAndReply(): Promise<Forwarded> {
         const answer = await forward(req.method!, req.url!, req.headers, body);
+        await hooks.afterForward?.(req.method!, req.url!);
         res.writeHead(answer.status, answer.headers).end(answer.body);
         return answer;
       }
@@ -103,10 +112,12 @@ describe("the sha256-<hex> referrers tag on distribution 2.8", () => {
     // Two other writers land between this client's read and its write: before its
     // first conditional PUT (the tag is new) and before its second (the tag moved on).
     const others: string[] = [];
-    const proxy = await startConditionalProxy(registry, async (put) => {
-      if (put > 1) return;
-      const bundle = await signedBundleFor(`${registry.host}/acme/conditional`, descriptor.digest, `other ${put}`);
-      others.push((await pushAttestation(new RegistryClient(), reference, descriptor, bundle, { predicateType: IN_TOTO_SLSA, ...fast })).digest);
+    const proxy = await startProxy(registry, {
+      beforeCheck: async (put) => {
+        if (put > 1) return;
+        const bundle = await signedBundleFor(`${registry.host}/acme/conditional`, descriptor.digest, `other ${put}`);
+        others.push((await pushAttestation(new RegistryClient(), reference, descriptor, bundle, { predicateType: IN_TOTO_SLSA, ...fast })).digest);
+      },
     });
     try {
       const viaProxy = parseImageReference(`${proxy.host}/acme/conditional@${descriptor.digest}`);
@@ -124,6 +135,43 @@ describe("the sha256-<hex> referrers tag on distribution 2.8", () => {
 
       const index = (await skopeoInspectRaw(registry, `acme/conditional:${referrersTag(image.digest)}`)) as { manifests: { digest: string }[] };
       expect(index.manifests.map((m) => m.digest).sort()).toEqual([...others, mine.digest].sort());
+    } finally {
+      proxy.close();
+    }
+  });
+
+  it("notices a stale write that lands after its first read-back, and merges again", async () => {
+    const { image, reference, descriptor } = await imageIn("acme/late", "late");
+    const client = new RegistryClient();
+    const earlier = await signedBundleFor(`${registry.host}/acme/late`, descriptor.digest, "earlier");
+    const first = await pushAttestation(client, reference, descriptor, earlier, { predicateType: IN_TOTO_SLSA, ...fast });
+    // What a slow concurrent writer read before this push wrote: the index without it.
+    const stale = (await client.getManifest(reference, referrersTag(descriptor.digest)))!.bytes;
+    const tagPath = `/v2/acme/late/manifests/${referrersTag(descriptor.digest)}`;
+    let tagWrites = 0;
+    let lateWrites = 0;
+    const proxy = await startProxy(registry, {
+      afterForward: async (method, path) => {
+        if (path !== tagPath) return;
+        if (method === "PUT") tagWrites++;
+        // The first read-back after this push's write has been answered with the index
+        // listing it; only then does the slow writer's PUT land.
+        else if (method === "GET" && tagWrites === 1 && lateWrites === 0) {
+          lateWrites++;
+          await client.putManifest(reference, referrersTag(descriptor.digest), stale, MEDIA_TYPES.ociIndex);
+        }
+      },
+    });
+    try {
+      const bundle = await signedBundleFor(`${proxy.host}/acme/late`, descriptor.digest, "mine");
+      const mine = await pushAttestation(new RegistryClient(), parseImageReference(`${proxy.host}/acme/late@${descriptor.digest}`), descriptor, bundle, {
+        predicateType: IN_TOTO_SLSA,
+        ...fast,
+      });
+      expect(lateWrites).toBe(1);
+      expect(tagWrites).toBe(2);
+      const index = (await skopeoInspectRaw(registry, `acme/late:${referrersTag(image.digest)}`)) as { manifests: { digest: string }[] };
+      expect(index.manifests.map((m) => m.digest)).toEqual([first.digest, mine.digest]);
     } finally {
       proxy.close();
     }
