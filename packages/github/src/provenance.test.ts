@@ -1,7 +1,7 @@
 import { FACTS_SOURCE_FIELD, parseProvenance, sourceOf } from "@provenant/core";
 import { describe, expect, it } from "vitest";
 import type { GitHubFacts } from "./facts/facts.js";
-import { provenance, WORKFLOW_INPUTS_FIELD, workflowPathOf } from "./provenance.js";
+import { provenance, workflowPathOf } from "./provenance.js";
 import { gheCom, pullRequest, pushTag, reusableWorkflow, type Scenario, workflowDispatch } from "./test-support/scenarios.js";
 
 const factsOf = (scenario: Scenario, extra: Partial<GitHubFacts> = {}): GitHubFacts => ({
@@ -96,19 +96,24 @@ describe("provenance(facts)", () => {
     expect(fields.buildDefinition.internalParameters).toMatchObject({ github: { event_name: "pull_request" } });
   });
 
-  it("keeps workflow_dispatch inputs and the start time out of the buildType's parameters", () => {
+  it("records workflow_dispatch inputs where the buildType defines them, externalParameters.inputs", () => {
     const scenario = workflowDispatch();
     const fields = provenance(
       factsOf(scenario, { startedOn: "2026-11-20T10:00:00.000Z", workflowInputs: scenario.payload.inputs, factsSource: "environment" }),
     );
-    expect(Object.keys(fields.buildDefinition.externalParameters)).toEqual(["workflow"]);
-    expect(fields.runDetails.metadata).toMatchObject({
-      startedOn: "2026-11-20T10:00:00.000Z",
-      [FACTS_SOURCE_FIELD]: "environment",
-      [WORKFLOW_INPUTS_FIELD]: { version: "1.4.0", "dry-run": false },
+    expect(fields.buildDefinition.externalParameters).toEqual({
+      workflow: { ref: "refs/heads/main", repository: expect.any(String), path: expect.any(String) },
+      inputs: { version: "1.4.0", "dry-run": false },
     });
+    expect(fields.runDetails.metadata).toMatchObject({ startedOn: "2026-11-20T10:00:00.000Z", [FACTS_SOURCE_FIELD]: "environment" });
+    expect(Object.keys(fields.runDetails.metadata ?? {}).filter((k) => /input/i.test(k))).toEqual([]);
     // The result passes core's own provenance schema (RFC 3339, camelCase).
     expect(() => parseProvenance(fields)).not.toThrow();
+  });
+
+  it("omits inputs for a dispatch without any, and for other events", () => {
+    expect(Object.keys(provenance(factsOf(workflowDispatch(), { workflowInputs: {} })).buildDefinition.externalParameters)).toEqual(["workflow"]);
+    expect(Object.keys(provenance(factsOf(pushTag())).buildDefinition.externalParameters)).toEqual(["workflow"]);
   });
 });
 

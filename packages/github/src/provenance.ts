@@ -1,8 +1,6 @@
 import { BUILD_TYPES, FACTS_SOURCE_FIELD, type ProvenanceFields } from "@provenant/core";
 import type { GitHubFacts } from "./facts/facts.js";
 
-/** Extension field (SLSA `<vendor>_<name>`) holding a `workflow_dispatch` run's inputs. */
-export const WORKFLOW_INPUTS_FIELD = "provenant_workflowInputs";
 /** Extension field naming the OIDC issuer whose signature vouched for the facts. */
 export const TOKEN_ISSUER_FIELD = "provenant_tokenIssuer";
 /** Extension field listing variables that contradicted the verified token (the GitLab adapter's name too). */
@@ -23,9 +21,11 @@ export function workflowPathOf(workflowRef: string, repository: string, ref: str
 /**
  * The GitHub Actions workflow buildType
  * (https://actions.github.io/buildtypes/workflow/v1), field for field what
- * GitHub's own `@actions/attest` records for the same claims. Additions live
- * only in `runDetails.metadata`, outside the buildType's parameters, because
- * its consumers should reject external parameters they do not know.
+ * GitHub's own `@actions/attest` records for the same claims. The one
+ * external parameter added is `inputs`, which the buildType defines for a
+ * `workflow_dispatch` run (GitHub's library leaves it out); other additions
+ * live in `runDetails.metadata`, because the buildType's consumers should
+ * reject external parameters they do not know.
  */
 export function provenance(facts: GitHubFacts): ProvenanceFields {
   const { claims, serverUrl } = facts;
@@ -39,6 +39,7 @@ export function provenance(facts: GitHubFacts): ProvenanceFields {
           repository: repositoryUrl,
           path: workflowPathOf(claims.workflow_ref, claims.repository, claims.ref),
         },
+        ...(facts.workflowInputs && Object.keys(facts.workflowInputs).length > 0 ? { inputs: facts.workflowInputs } : {}),
       },
       internalParameters: {
         github: {
@@ -58,7 +59,6 @@ export function provenance(facts: GitHubFacts): ProvenanceFields {
         [FACTS_SOURCE_FIELD]: facts.factsSource,
         ...(facts.factsSource === "oidc-token" && facts.issuer ? { [TOKEN_ISSUER_FIELD]: facts.issuer } : {}),
         ...(facts.disagreements?.length ? { [DISAGREEMENTS_FIELD]: facts.disagreements } : {}),
-        ...(facts.workflowInputs ? { [WORKFLOW_INPUTS_FIELD]: facts.workflowInputs } : {}),
       },
     },
   };

@@ -102,13 +102,15 @@ describe("actions under @github/local-action", () => {
       [CLI, "verify", "app.tar.gz", "--bundle", "app.sigstore.json", "--key", "provenant.pub", "--source-uri", "github.com/octo-org/octo-repo", "--source-branch", "main", "--slsa-level", "2", "--json"],
       { cwd: workspace },
     );
-    const report = JSON.parse(stdout) as { verified: boolean; slsaLevel: { level: number }; provenance: { runDetails: { metadata: Record<string, unknown> } } };
+    const report = JSON.parse(stdout) as {
+      verified: boolean;
+      slsaLevel: { level: number };
+      provenance: { buildDefinition: { externalParameters: Record<string, unknown> }; runDetails: { metadata: Record<string, unknown> } };
+    };
     expect(report.verified).toBe(true);
     expect(report.slsaLevel.level).toBe(2);
-    expect(report.provenance.runDetails.metadata).toMatchObject({
-      startedOn: "2026-11-20T09:58:01.000Z",
-      provenant_workflowInputs: { version: "1.4.0", "dry-run": false },
-    });
+    expect(report.provenance.buildDefinition.externalParameters.inputs).toEqual({ version: "1.4.0", "dry-run": false });
+    expect(report.provenance.runDetails.metadata).toMatchObject({ startedOn: "2026-11-20T09:58:01.000Z" });
 
     const gate = await localAction("verify", {
       "INPUT_BUNDLE-PATH": "app.sigstore.json",
