@@ -237,17 +237,27 @@ describe("docs/buildtypes/gitlab-ci-v1.md", () => {
         triggeredBy: "jdoe",
       },
     });
-    const keys = (value: unknown, stopAt: string[] = []): string[] =>
+    // Leaf paths as a reader looks them up: `internalParameters.job.createdAt`,
+    // not a bare `createdAt` that another table documents for another object.
+    const paths = (value: unknown, prefix: string, stopAt: string[] = []): string[] =>
       value && typeof value === "object" && !Array.isArray(value)
-        ? Object.entries(value).flatMap(([key, inner]) => (stopAt.includes(key) ? [key] : [key, ...keys(inner, stopAt)]))
-        : [];
-    const written = new Set([
-      ...keys(provenance.buildDefinition.externalParameters),
-      ...keys(provenance.buildDefinition.internalParameters, ["mergeRequest"]),
-      ...keys(provenance.runDetails, [DISAGREEMENTS_FIELD, "version"]),
-    ]);
-    // A key is documented when it appears as a name in a `dotted.path` or `name`.
-    const undocumented = [...written].filter((key) => !new RegExp(`[\`.]${key}[\`.]`).test(doc));
-    expect(undocumented).toEqual([]);
+        ? Object.entries(value).flatMap(([key, inner]) =>
+            stopAt.includes(key) ? [`${prefix}.${key}`] : paths(inner, `${prefix}.${key}`, stopAt),
+          )
+        : [prefix];
+    const written = [
+      ...paths(provenance.buildDefinition.externalParameters, "externalParameters"),
+      ...paths(provenance.buildDefinition.internalParameters, "internalParameters"),
+      ...paths(provenance.runDetails, "runDetails", [DISAGREEMENTS_FIELD]),
+    ];
+    // What the doc's tables name: the backticked paths in each row's first cell.
+    const documented = doc
+      .split("\n")
+      .filter((line) => line.startsWith("|"))
+      .flatMap((line) => [...(line.split("|")[1] ?? "").matchAll(/`([^`]+)`/g)].map((m) => m[1]!))
+      .filter((path) => /^(externalParameters|internalParameters|runDetails)\./.test(path));
+    expect(written.filter((path) => !documented.includes(path))).toEqual([]);
+    // And the other way: a documented path the adapter never writes is a stale or mistyped row.
+    expect(documented.filter((path) => !written.includes(path))).toEqual([]);
   });
 });
