@@ -99,13 +99,22 @@ describe("provenance(facts)", () => {
   it("records workflow_dispatch inputs where the buildType defines them, externalParameters.inputs", () => {
     const scenario = workflowDispatch();
     const fields = provenance(
-      factsOf(scenario, { startedOn: "2026-11-20T10:00:00.000Z", workflowInputs: scenario.payload.inputs, factsSource: "environment" }),
+      factsOf(scenario, {
+        startedOn: "2026-11-20T10:00:00.000Z",
+        finishedOn: "2026-11-20T10:04:31.000Z",
+        workflowInputs: scenario.payload.inputs,
+        factsSource: "environment",
+      }),
     );
     expect(fields.buildDefinition.externalParameters).toEqual({
       workflow: { ref: "refs/heads/main", repository: expect.any(String), path: expect.any(String) },
       inputs: { version: "1.4.0", "dry-run": false },
     });
-    expect(fields.runDetails.metadata).toMatchObject({ startedOn: "2026-11-20T10:00:00.000Z", [FACTS_SOURCE_FIELD]: "environment" });
+    expect(fields.runDetails.metadata).toMatchObject({
+      startedOn: "2026-11-20T10:00:00.000Z",
+      finishedOn: "2026-11-20T10:04:31.000Z",
+      [FACTS_SOURCE_FIELD]: "environment",
+    });
     expect(Object.keys(fields.runDetails.metadata ?? {}).filter((k) => /input/i.test(k))).toEqual([]);
     // The result passes core's own provenance schema (RFC 3339, camelCase).
     expect(() => parseProvenance(fields)).not.toThrow();

@@ -56,6 +56,7 @@ export function provenance(facts: GitHubFacts): ProvenanceFields {
       metadata: {
         invocationId: `${repositoryUrl}/actions/runs/${claims.run_id}/attempts/${claims.run_attempt}`,
         ...(facts.startedOn ? { startedOn: facts.startedOn } : {}),
+        ...(facts.finishedOn ? { finishedOn: facts.finishedOn } : {}),
         [FACTS_SOURCE_FIELD]: facts.factsSource,
         ...(facts.factsSource === "oidc-token" && facts.issuer ? { [TOKEN_ISSUER_FIELD]: facts.issuer } : {}),
         ...(facts.disagreements?.length ? { [DISAGREEMENTS_FIELD]: facts.disagreements } : {}),

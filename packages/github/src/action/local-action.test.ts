@@ -110,7 +110,11 @@ describe("actions under @github/local-action", () => {
     expect(report.verified).toBe(true);
     expect(report.slsaLevel.level).toBe(2);
     expect(report.provenance.buildDefinition.externalParameters.inputs).toEqual({ version: "1.4.0", "dry-run": false });
-    expect(report.provenance.runDetails.metadata).toMatchObject({ startedOn: "2026-11-20T09:58:01.000Z" });
+    const { startedOn, finishedOn } = report.provenance.runDetails.metadata as { startedOn: string; finishedOn: string };
+    expect(startedOn).toBe("2026-11-20T09:58:01.000Z");
+    // finishedOn is when the action attested: just now, after the run started.
+    expect(Date.now() - Date.parse(finishedOn)).toBeLessThan(120_000);
+    expect(Date.parse(finishedOn)).toBeGreaterThan(Date.parse(startedOn));
 
     const gate = await localAction("verify", {
       "INPUT_BUNDLE-PATH": "app.sigstore.json",

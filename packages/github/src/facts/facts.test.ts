@@ -158,6 +158,12 @@ describe("githubFacts without an ID token", () => {
     expect(error.message).toMatch(/GITHUB_RUN_ID is missing/);
   });
 
+  it("records the time of attestation as finishedOn", async () => {
+    const { context } = contextFor(runnerEnvironment(pushTag()));
+    const facts = await githubFacts({ ...context, now: () => new Date("2026-11-20T10:04:31Z") });
+    expect(facts.finishedOn).toBe("2026-11-20T10:04:31.000Z");
+  });
+
   it("records workflow_dispatch inputs from the event payload", async () => {
     const facts = await githubFacts(contextFor(runnerEnvironment(workflowDispatch())).context);
     expect(facts.workflowInputs).toEqual({ version: "1.4.0", "dry-run": false });

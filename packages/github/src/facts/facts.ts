@@ -19,6 +19,8 @@ export interface GitHubFacts {
   disagreements?: Disagreement[];
   /** RFC 3339 start of the run attempt, when the REST API told us. */
   startedOn?: string;
+  /** RFC 3339 time the facts were gathered: the build is over when it attests. */
+  finishedOn?: string;
   /** A `workflow_dispatch` run's inputs, from the event payload. */
   workflowInputs?: Record<string, string | number | boolean | null>;
 }
@@ -87,5 +89,6 @@ export async function githubFacts(context: CollectContext): Promise<GitHubFacts>
     });
     if (startedOn) facts.startedOn = startedOn;
   }
+  facts.finishedOn = context.now().toISOString();
   return facts;
 }
