@@ -57,6 +57,19 @@ describe("CI/CD component templates", () => {
     expect(String(job.script)).toContain("--platform gitlab");
   });
 
+  it("the image inputs and the README name the Node versions the CLI's engines accept", async () => {
+    const engines = JSON.parse(await readFile(resolve(root, "packages/cli/package.json"), "utf8")).engines.node as string;
+    const versions = engines.match(/\d+\.\d+/g)!;
+    expect(versions.length).toBeGreaterThan(0);
+    const readme = await readFile(resolve(here, "../README.md"), "utf8");
+    const readmeRow = readme.split("\n").find((line) => line.startsWith("| `image` |"))!;
+    for (const name of ["attest", "verify"] as const) {
+      const { inputs } = await component(name);
+      expect(inputs.image!.description).toContain(engines);
+    }
+    for (const version of versions) expect(readmeRow).toContain(version);
+  });
+
   it("push is a boolean input, off unless asked for", async () => {
     const { inputs } = await component("attest");
     expect(inputs.push).toMatchObject({ type: "boolean", default: false });
