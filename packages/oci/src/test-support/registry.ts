@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { createHash, randomUUID } from "node:crypto";
+import { createHash, createPrivateKey, type KeyObject, randomUUID, sign } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer as createHttpServer, type Server } from "node:http";
@@ -8,7 +8,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
-import { importPKCS8, SignJWT } from "jose";
 
 const run = promisify(execFile);
 
@@ -72,7 +71,7 @@ async function startTokenService(
     "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
     "-keyout", keyPath, "-out", certificate, "-subj", "/CN=provenant-test-token", "-days", "2",
   ]);
-  const key = await importPKCS8(await readFile(keyPath, "utf8"), "ES256");
+  const key = createPrivateKey(await readFile(keyPath, "utf8"));
   const der = (await readFile(certificate, "utf8")).replace(/-----[^-]+-----|\s/g, "");
   const expected = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString("base64")}`;
   const requests: URLSearchParams[] = [];
@@ -88,21 +87,27 @@ async function startTokenService(
       return type && name && actions ? [{ type, name, actions: actions.split(",") }] : [];
     });
     const now = Math.floor(Date.now() / 1000);
-    const token = await new SignJWT({ access })
-      .setProtectedHeader({ alg: "ES256", typ: "JWT", x5c: [der] })
-      .setIssuer(TOKEN_ISSUER)
-      .setSubject(credentials.username)
-      .setAudience(query.get("service") ?? "")
-      .setIssuedAt(now)
-      .setNotBefore(now - 10)
-      .setExpirationTime(now + 300)
-      .setJti(randomUUID())
-      .sign(key);
+    const token = es256Jwt(
+      { alg: "ES256", typ: "JWT", x5c: [der] },
+      { iss: TOKEN_ISSUER, sub: credentials.username, aud: query.get("service") ?? "", iat: now, nbf: now - 10, exp: now + 300, jti: randomUUID(), access },
+      key,
+    );
     response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ token, expires_in: 300 }));
   });
   await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
   const { port } = server.address() as { port: number };
   return { realm: `http://127.0.0.1:${port}/token`, certificate, requests, server };
+}
+
+/**
+ * A compact JWS (RFC 7515) with ES256 (RFC 7518 §3.4: the raw r||s signature,
+ * which node:crypto calls ieee-p1363). Written here so the published
+ * `@provenant/oci/testing` needs no JWT library; the registry verifies it.
+ */
+function es256Jwt(header: object, claims: object, key: KeyObject): string {
+  const encode = (part: object) => Buffer.from(JSON.stringify(part)).toString("base64url");
+  const signingInput = `${encode(header)}.${encode(claims)}`;
+  return `${signingInput}.${sign("sha256", Buffer.from(signingInput), { key, dsaEncoding: "ieee-p1363" }).toString("base64url")}`;
 }
 
 /**
