@@ -13,6 +13,12 @@ export interface AzureCollectOptions {
   /** Expected issuer; default `https://vstoken.dev.azure.com/<System.CollectionId>`. For tests and sovereign clouds. */
   tokenIssuer?: string;
   provenantVersion?: string;
+  /**
+   * Called with the pipeline's ID token as soon as it is in hand, before it
+   * is verified or could be printed: the attest task registers it with the
+   * agent's secret masking (`setSecret`), as it does the access token.
+   */
+  maskToken?: (token: string) => void;
 }
 
 const COMMIT = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
@@ -30,6 +36,7 @@ async function pipelineToken(
         `the token variable ${options.tokenVariable} is empty; expected the pipeline's OIDC ID token in it`,
       );
     }
+    options.maskToken?.(token);
     return token;
   }
   const accessToken = context.env.SYSTEM_ACCESSTOKEN?.trim();
@@ -40,14 +47,17 @@ async function pipelineToken(
     );
     return undefined;
   }
+  let token: string;
   try {
-    return await requestPipelineToken(variables.oidcRequestUri, accessToken, context.fetch);
+    token = await requestPipelineToken(variables.oidcRequestUri, accessToken, context.fetch);
   } catch (error) {
     // No token to be had (an older server, a token without the scope) is the
     // environment case; a token that comes back and fails verification is not.
     context.warn(`${(error as Error).message}; the provenance records environment facts only (SLSA Build L1)`);
     return undefined;
   }
+  options.maskToken?.(token);
+  return token;
 }
 
 /**

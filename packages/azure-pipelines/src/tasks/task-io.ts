@@ -4,4 +4,6 @@ export interface TaskIo {
   warn(message: string): void;
   fetch: typeof globalThis.fetch;
   now(): Date;
+  /** Registers a secret obtained while running (the job's OIDC token) with the agent's log masking. */
+  mask?(secret: string): void;
 }

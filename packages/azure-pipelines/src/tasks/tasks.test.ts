@@ -135,8 +135,22 @@ describe("ProvenantAttest@1 and ProvenantVerify@1 under the mock test runner", (
       expect(outputVariable(attestRun, "factsSource")).toBe("oidc-token");
       // The job access token is masked the agent's way before anything can print it.
       expect(attestRun.stdout).toContain(`##vso[task.setsecret]${servers.requestToken}`);
-      const leaks = attestRun.stdout.split("\n").filter((l) => l.includes(servers.requestToken) && !l.startsWith("##vso[task.setsecret]"));
-      expect(leaks).toEqual([]);
+      // So is the OIDC token the task requested with it: a JWT from the test issuer.
+      const masked = attestRun.stdout.split("\n").flatMap((l) => (l.startsWith("##vso[task.setsecret]") ? [l.slice("##vso[task.setsecret]".length).trim()] : []));
+      const idTokens = masked.filter((value) => {
+        const payload = value.split(".")[1];
+        if (value.split(".").length !== 3 || !payload) return false;
+        try {
+          return (JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as { iss?: unknown }).iss === servers.issuer;
+        } catch {
+          return false;
+        }
+      });
+      expect(idTokens).toHaveLength(1);
+      for (const secret of [servers.requestToken, idTokens[0]!]) {
+        const leaks = attestRun.stdout.split("\n").filter((l) => l.includes(secret) && !l.startsWith("##vso[task.setsecret]"));
+        expect(leaks).toEqual([]);
+      }
 
       const bundle = parseBundle(JSON.parse(await readFile(bundlePath, "utf8")));
       expect(bundle.verificationMaterial.publicKey?.hint).toBe(keys.keyId);

@@ -36,7 +36,7 @@ async function main() {
           SYSTEM_OIDCREQUESTURI: tl.getVariable("System.OidcRequestUri"),
         },
       },
-      { log: console.log, warn: (message) => tl.warning(message), fetch: globalThis.fetch, now: () => new Date() },
+      { log: console.log, warn: (message) => tl.warning(message), fetch: globalThis.fetch, now: () => new Date(), mask: (token) => tl.setSecret(token) },
     );
     tl.setVariable("bundlePath", result.bundlePath, false, true);
     tl.setVariable("keyId", result.keyId, false, true);
