@@ -193,6 +193,22 @@ describe("attest job script", () => {
   });
 });
 
+describe("job scripts without a key", () => {
+  it("attest stops before the CLI, naming the CI/CD variable and the input", async () => {
+    const { code, stderr, args } = await runScript("attest", { subjects: "dist/app.txt", key_variable: "RELEASE_KEY" }, { RELEASE_KEY: "" });
+    expect(code).toBe(2);
+    expect(stderr).toContain("the CI/CD variable RELEASE_KEY (input key_variable) is empty or not set");
+    expect(args).toEqual([]);
+  });
+
+  it("verify stops before the CLI, naming the CI/CD variable and the input", async () => {
+    const { code, stderr, args } = await runScript("verify", { artifacts: "dist/app.txt" });
+    expect(code).toBe(2);
+    expect(stderr).toContain("the CI/CD variable PROVENANT_PUBLIC_KEY (input public_key_variable) is empty or not set");
+    expect(args).toEqual([]);
+  });
+});
+
 describe("attest job script and the ID token", () => {
   const oneSubject = { subjects: "dist/app.txt" };
 
