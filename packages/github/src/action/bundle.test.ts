@@ -48,14 +48,15 @@ describe("the attest bundle as the runner starts it", () => {
     return { ...result, outputs: await readFile(output, "utf8"), summary: await readFile(summary, "utf8") };
   }
 
-  it("masks every line of the signing key, its password and the registry password before printing anything else", async () => {
+  it("masks every line of the signing key, its password, the API token and the registry password before printing anything else", async () => {
     const keys = generateKeyPair("ecdsa-p256", "s3cret-pass");
     const cwd = await mkdtemp(join(tmpdir(), "provenant-runner-"));
     await writeFile(join(cwd, "app.bin"), "artifact");
     const { code, stdout, outputs, summary } = await runAction(
       "attest",
-      { "subject-path": "app.bin", "signing-key": keys.privateKeyPem, "key-password": "s3cret-pass", "registry-password": "reg-Passw0rd", "bundle-path": "out.sigstore.json" },
-      runnerEnvironment(pushTag()),
+      { "subject-path": "app.bin", "signing-key": keys.privateKeyPem, "key-password": "s3cret-pass", "registry-password": "reg-Passw0rd", "github-token": "ghs_mask_me", "bundle-path": "out.sigstore.json" },
+      // Port 1 refuses at once: the start time is skipped with a warning.
+      { ...runnerEnvironment(pushTag()), GITHUB_API_URL: "http://127.0.0.1:1" },
       cwd,
     );
     expect(code).toBe(0);
@@ -63,8 +64,8 @@ describe("the attest bundle as the runner starts it", () => {
     const firstOther = lines.findIndex((line) => !line.startsWith("::add-mask::"));
     const masked = lines.slice(0, firstOther).map((line) => line.slice("::add-mask::".length));
     const secretLines = keys.privateKeyPem.split("\n").filter((line) => line && !line.startsWith("-----"));
-    expect(masked).toEqual(expect.arrayContaining([...secretLines, "s3cret-pass", "reg-Passw0rd"]));
-    for (const secret of [...secretLines, "s3cret-pass", "reg-Passw0rd"]) expect(lines.slice(firstOther).join("\n")).not.toContain(secret);
+    expect(masked).toEqual(expect.arrayContaining([...secretLines, "s3cret-pass", "reg-Passw0rd", "ghs_mask_me"]));
+    for (const secret of [...secretLines, "s3cret-pass", "reg-Passw0rd", "ghs_mask_me"]) expect(lines.slice(firstOther).join("\n")).not.toContain(secret);
     expect(outputs).toMatch(/^bundle-path<<.*\n.*out\.sigstore\.json\n/m);
     expect(outputs).toContain('[{"name":"app.bin","digest":{"sha256":');
     expect(summary).toContain("| app.bin | `sha256:");

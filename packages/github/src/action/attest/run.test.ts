@@ -108,6 +108,53 @@ describe("runAttestAction", () => {
     expect(result.keyId).toBe(encrypted.keyId);
   });
 
+  describe("trusts only its own inputs, not variables an earlier step could set", () => {
+    it("ignores PROVENANT_GITHUB_OIDC_ISSUER: the issuer comes from the oidc-issuer input alone", async () => {
+      const context = jobContext();
+      const error = await provenantFailure(
+        runAttestAction(inputs({ "subject-path": "dist/*", "signing-key": keys.privateKeyPem, "oidc-issuer": "" }), {
+          ...context,
+          env: { ...context.env, PROVENANT_GITHUB_OIDC_ISSUER: issuer.issuer },
+        }),
+      );
+      // Verified against github.com's issuer, which did not sign the local token.
+      expect(error.code).toBe("TOKEN_INVALID");
+      expect(error.message).toContain("expected https://token.actions.githubusercontent.com");
+    });
+
+    /** A job whose REST API (a remote service) answers "Get a workflow run attempt"; requests are recorded. */
+    function withApi(seen: { url: string; authorization: string | null }[]): ActionContext {
+      const context = jobContext();
+      const api = "https://api.example.test";
+      return {
+        ...context,
+        env: { ...context.env, GITHUB_API_URL: api, GITHUB_TOKEN: "ghs_from_the_environment" },
+        fetch: async (input, init) => {
+          const request = new Request(input, init);
+          if (!request.url.startsWith(api)) return globalThis.fetch(input, init);
+          seen.push({ url: request.url, authorization: request.headers.get("authorization") });
+          return Response.json({ run_started_at: "2026-11-20T09:58:01Z" });
+        },
+      };
+    }
+
+    it("an empty github-token input means no API call, even with GITHUB_TOKEN in the environment", async () => {
+      const seen: { url: string; authorization: string | null }[] = [];
+      const result = await runAttestAction(inputs({ "subject-path": "dist/*", "signing-key": keys.privateKeyPem, "github-token": "" }), withApi(seen));
+      expect(seen).toEqual([]);
+      const bundle = JSON.parse(await readFile(result.bundlePath, "utf8")) as { dsseEnvelope: { payload: string } };
+      const statement = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, "base64").toString()) as { predicate: { runDetails: { metadata: object } } };
+      expect(statement.predicate.runDetails.metadata).not.toHaveProperty("startedOn");
+    });
+
+    it("calls the API with the github-token input, not the environment's token", async () => {
+      const seen: { url: string; authorization: string | null }[] = [];
+      await runAttestAction(inputs({ "subject-path": "dist/*", "signing-key": keys.privateKeyPem, "github-token": "ghs_from_the_input" }), withApi(seen));
+      expect(seen).toHaveLength(1);
+      expect(seen[0]!.authorization).toMatch(/ghs_from_the_input$/);
+    });
+  });
+
   describe("refuses bad input before writing anything", () => {
     const cases: [string, Record<string, string>, string][] = [
       ["a glob that matches nothing", { "subject-path": "dist/*.exe", "signing-key": keys.privateKeyPem }, "NO_SUBJECTS_MATCHED"],

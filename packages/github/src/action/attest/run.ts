@@ -10,6 +10,7 @@ import {
 import { parseDigestOption, type PushResult, pushAfterAttest, resolveSubjects, writeFileAtomic } from "@provenant/cli";
 import { formatImageReference, type ImageReference, parseImageReference } from "@provenant/oci";
 import { adapter } from "../../adapter.js";
+import { ISSUER_VARIABLE } from "../../facts/facts.js";
 import { type ActionContext, actionIo } from "../context.js";
 import type { AttestActionInputs } from "../inputs.js";
 import { registryEnvironment } from "../registry.js";
@@ -89,7 +90,15 @@ export async function runAttestAction(inputs: AttestActionInputs, context: Actio
     io,
   );
   const provenance = await adapter.collect({
-    env: { ...context.env, ...(inputs.githubToken ? { GITHUB_TOKEN: inputs.githubToken } : {}) },
+    env: {
+      ...context.env,
+      // An earlier step can set variables for later ones (GITHUB_ENV), so the
+      // action takes the issuer, which picks the keys that vouch for the
+      // facts, only from its own input; and the API token only from its
+      // input (masked by the entry), so that an empty input means no API call.
+      [ISSUER_VARIABLE]: undefined,
+      GITHUB_TOKEN: inputs.githubToken || undefined,
+    },
     cwd: context.cwd,
     fetch: context.fetch,
     warn: context.warn,
