@@ -105,7 +105,7 @@ describe("azurePipelinesProvenance", () => {
   it("records a GitHub pull request build on a self-hosted agent, read by the source convention", () => {
     const fields = azurePipelinesProvenance(githubPullRequest);
     expect(fields.runDetails.builder.id).toBe("https://dev.azure.com/acme/_agents/self-hosted");
-    expect(fields.buildDefinition.internalParameters).toMatchObject({ reason: "PullRequest", repositoryProvider: "GitHub" });
+    expect(fields.buildDefinition.internalParameters).toMatchObject({ reason: "PullRequest", repositoryProvider: "GitHub", agent: { hosted: false } });
     expect(fields.buildDefinition.externalParameters).not.toHaveProperty("templateParameters");
     expect(fields.runDetails.metadata).toMatchObject({ provenant_factsSource: "environment" });
     expect(fields.runDetails.metadata).not.toHaveProperty("startedOn");
@@ -118,10 +118,11 @@ describe("azurePipelinesProvenance", () => {
     });
   });
 
-  it("counts a pool of unknown kind as self-hosted and reads a tag from a manual build", () => {
+  it("counts a pool of unknown kind as self-hosted in the builder id, records no pool kind, and reads a tag from a manual build", () => {
     const fields = azurePipelinesProvenance(manualTagBuild);
     expect(fields.runDetails.builder.id).toBe("https://dev.azure.com/acme/_agents/self-hosted");
-    expect(fields.buildDefinition.internalParameters).toMatchObject({ reason: "Manual", agent: { name: "Azure Pipelines 1", hosted: false } });
+    expect(fields.buildDefinition.internalParameters).toMatchObject({ reason: "Manual", agent: { name: "Azure Pipelines 1" } });
+    expect((fields.buildDefinition.internalParameters as { agent: object }).agent).not.toHaveProperty("hosted");
     expect(fields.buildDefinition.externalParameters).not.toHaveProperty("templateParameters");
     const source = sourceOf(parseProvenance(fields));
     expect(source).toMatchObject({ tag: "v2.4.0", repository: "dev.azure.com/acme/payments%20platform/_git/payments-api" });

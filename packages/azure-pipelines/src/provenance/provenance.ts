@@ -58,7 +58,8 @@ export function azurePipelinesProvenance(facts: AzurePipelinesFacts): Provenance
       name: facts.agent.name,
       id: facts.agent.id,
       os: facts.agent.os,
-      hosted: facts.agent.hosted ?? false,
+      // Left out when unknown: `false` would claim a self-hosted pool nobody observed.
+      hosted: facts.agent.hosted,
     }),
     job: Object.keys(definedOnly(facts.job)).length > 0 ? definedOnly(facts.job) : undefined,
   });
