@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { access, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -16,6 +16,10 @@ let out: string;
 let vsix: JSZip;
 
 beforeAll(async () => {
+  const staged = join(packageRoot, "dist", "extension", "vss-extension.json");
+  await access(staged).catch(() => {
+    throw new Error(`${staged} is missing: the extension is not staged; run \`pnpm --filter @provenant/azure-pipelines build\` first`);
+  });
   out = await mkdtemp(join(tmpdir(), "provenant-vsix-"));
   const tfx = join(packageRoot, "node_modules", ".bin", "tfx");
   // What `pnpm package` runs, on the extension folder the build staged.
