@@ -1,0 +1,126 @@
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { attest, generateKeyPair, keyIdOf, keySigner, parsePolicy, privateKeyFromPem, publicKeyFromPem, verify } from "@provenant/core";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { provenance } from "./provenance.js";
+import { gheCom, pushTag, type Scenario } from "./test-support/scenarios.js";
+
+// examples/github/release.yml is what users copy. GitHub rejects a `with:`
+// key the action does not declare only with a warning, and a gate whose
+// policy cannot match fails only on the first real release; both are
+// checked here instead.
+const packageDir = resolve(import.meta.dirname, "..");
+const EXAMPLE = resolve(packageDir, "../../examples/github/release.yml");
+
+interface ActionYml {
+  inputs: Record<string, { required?: boolean; default?: string }>;
+  outputs: Record<string, unknown>;
+}
+interface Step {
+  id?: string;
+  uses?: string;
+  with?: Record<string, string | number | boolean>;
+}
+interface Workflow {
+  jobs: Record<string, { steps: Step[]; outputs?: Record<string, string> }>;
+}
+
+const actionYml = async (name: string) => parse(await readFile(resolve(packageDir, name, "action.yml"), "utf8")) as ActionYml;
+const workflow = async () => parse(await readFile(EXAMPLE, "utf8")) as Workflow;
+
+/** The steps of the example that use one of this package's actions, with which. */
+async function ourSteps() {
+  const steps: { job: string; action: "attest" | "verify"; step: Step }[] = [];
+  for (const [job, { steps: jobSteps }] of Object.entries((await workflow()).jobs)) {
+    for (const step of jobSteps) {
+      const action = /\/packages\/github\/(attest|verify)@/.exec(step.uses ?? "")?.[1] as "attest" | "verify" | undefined;
+      if (action) steps.push({ job, action, step });
+    }
+  }
+  return steps;
+}
+
+describe("examples/github/release.yml", () => {
+  it("passes only inputs the actions declare, and every required one", async () => {
+    const steps = await ourSteps();
+    expect(steps.map((s) => s.action).sort()).toEqual(["attest", "attest", "verify", "verify"]);
+    for (const { job, action, step } of steps) {
+      const { inputs } = await actionYml(action);
+      const given = Object.keys(step.with ?? {});
+      for (const key of given) expect(Object.keys(inputs), `${job}: ${action} input ${key}`).toContain(key);
+      for (const [input, spec] of Object.entries(inputs)) {
+        // verify needs bundle-path or image; the action checks that itself.
+        if (spec.required && spec.default === undefined) expect(given, `${job}: ${action} needs ${input}`).toContain(input);
+      }
+    }
+  });
+
+  it("reads only outputs the actions declare", async () => {
+    const { jobs } = await workflow();
+    const text = await readFile(EXAMPLE, "utf8");
+    for (const { job, action, step } of await ourSteps()) {
+      if (!step.id) continue;
+      const { outputs } = await actionYml(action);
+      for (const [, output] of text.matchAll(new RegExp(`steps\\.${step.id}\\.outputs\\.([a-z-]+)`, "g"))) {
+        expect(Object.keys(outputs), `${job}: steps.${step.id}.outputs.${output}`).toContain(output);
+      }
+    }
+    expect(Object.keys(jobs)).toContain("image");
+  });
+
+  /** A v1.2.0 tag release of this workflow, on the given server, from a verified token. */
+  function release(server: Scenario): Scenario {
+    const scenario = { ...server, claims: { ...server.claims } };
+    const ref = "refs/tags/v1.2.0";
+    const workflowRef = `${scenario.claims.repository}/.github/workflows/release.yml@${ref}`;
+    Object.assign(scenario.claims, { ref, ref_type: "tag", workflow_ref: workflowRef, job_workflow_ref: workflowRef });
+    return scenario;
+  }
+
+  /** `${{ github.server_url }}` and `${{ github.repository }}` as the runner expands them; anything else is not expected in a policy. */
+  function expand(value: string, scenario: Scenario): string {
+    return value.replace(/\$\{\{\s*([a-z_.]+)\s*\}\}/g, (_, name: string) => {
+      if (name === "github.server_url") return scenario.serverUrl;
+      if (name === "github.repository") return scenario.claims.repository;
+      throw new Error(`the example's policy uses \${{ ${name} }}, which this test does not expand`);
+    });
+  }
+
+  const POLICY_INPUTS: Record<string, string> = {
+    "builder-id": "builderId",
+    "source-uri": "sourceUri",
+    "source-versioned-tag": "sourceVersionedTag",
+    "source-branch": "sourceBranch",
+    "source-tag": "sourceTag",
+    "slsa-level": "minimumLevel",
+  };
+
+  it.each([
+    ["github.com", pushTag()],
+    ["a GHE.com tenant", { ...pushTag(), serverUrl: gheCom().serverUrl }],
+  ])("its verify gates pass a release built on %s (no hard-coded host)", async (_name, server) => {
+    const scenario = release(server);
+    const keys = generateKeyPair("ecdsa-p256");
+    const publicKey = publicKeyFromPem(keys.publicKeyPem);
+    const digest = { sha256: "d".repeat(64) };
+    const { bundle } = await attest(
+      [{ name: "app.tgz", digest }],
+      provenance({ serverUrl: scenario.serverUrl, claims: scenario.claims, factsSource: "oidc-token", issuer: "https://token.actions.example" }),
+      keySigner(privateKeyFromPem(keys.privateKeyPem)),
+    );
+    for (const { step } of (await ourSteps()).filter((s) => s.action === "verify")) {
+      const fields = Object.entries(step.with ?? {}).flatMap(([input, value]) => {
+        const field = POLICY_INPUTS[input];
+        if (!field) return [];
+        const text = expand(String(value), scenario);
+        return [[field, field === "minimumLevel" ? Number(text) : text]];
+      });
+      const policy = parsePolicy(Object.fromEntries(fields));
+      expect(policy.sourceUri, "the gate checks the source").toBeDefined();
+      const report = verify(bundle, { trustedKeys: [{ publicKey, keyId: keyIdOf(publicKey) }], artifactDigests: [digest], policy });
+      expect(report.checks.filter((c) => c.status === "fail")).toEqual([]);
+      expect(report.verified).toBe(true);
+    }
+  });
+});
