@@ -1,17 +1,17 @@
 import { execFile } from "node:child_process";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { generateKeyPair } from "@provenant/core";
 import { startTestIssuer, type TestIssuer } from "@provenant/oidc/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { builtCli } from "./test-support/tools.js";
 import { reusableWorkflow, runnerEnvironment } from "./test-support/scenarios.js";
 
 // The built single-file CLI, as a workflow step runs it: the platform is
 // detected from GITHUB_ACTIONS and this adapter is loaded through the registry.
 const execute = promisify(execFile);
-const CLI = resolve(import.meta.dirname, "../../cli/dist/provenant.mjs");
 
 let issuer: TestIssuer;
 let workspace: string;
@@ -38,7 +38,7 @@ describe("provenant attest on a GitHub runner", () => {
       PROVENANT_GITHUB_OIDC_ISSUER: issuer.issuer,
       PROVENANT_SIGNING_KEY: keys.privateKeyPem,
     };
-    const attest = await execute(process.execPath, [CLI, "attest", "app.tar.gz", "--token-audience", "https://provenant.acme.example", "--json"], {
+    const attest = await execute(process.execPath, [builtCli(), "attest", "app.tar.gz", "--token-audience", "https://provenant.acme.example", "--json"], {
       cwd: workspace,
       env,
     });
@@ -48,7 +48,7 @@ describe("provenant attest on a GitHub runner", () => {
 
     const verify = await execute(
       process.execPath,
-      [CLI, "verify", "app.tar.gz", "--bundle", "provenance.sigstore.json", "--key", "signing.pub", "--slsa-level", "2",
+      [builtCli(), "verify", "app.tar.gz", "--bundle", "provenance.sigstore.json", "--key", "signing.pub", "--slsa-level", "2",
         "--builder-id", "https://github.com/octo-org/builders/.github/workflows/build-and-attest.yml", "--source-tag", "simple-tag"],
       { cwd: workspace },
     );

@@ -8,6 +8,7 @@ import { promisify } from "node:util";
 import { generateKeyPair } from "@provenant/core";
 import { startTestIssuer, type TestIssuer } from "@provenant/oidc/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { builtCli, installedFile } from "../test-support/tools.js";
 import { runnerEnvironment, workflowDispatch } from "../test-support/scenarios.js";
 
 // Both actions end to end under GitHub's own local runner for actions,
@@ -16,7 +17,6 @@ import { runnerEnvironment, workflowDispatch } from "../test-support/scenarios.j
 // run(). The job's ID token comes from a real OIDC issuer on 127.0.0.1.
 const execute = promisify(execFile);
 const packageDir = resolve(import.meta.dirname, "../..");
-const CLI = resolve(packageDir, "../cli/dist/provenant.mjs");
 
 let issuer: TestIssuer;
 let api: Server;
@@ -58,7 +58,7 @@ async function localAction(action: "attest" | "verify", values: Record<string, s
   const localActionDir = await realpath(join(packageDir, "node_modules/@github/local-action")).catch(() => {
     throw new Error("@github/local-action is not installed: run `pnpm install` (it is a devDependency of @provenant/github)");
   });
-  const tsx = join(dirname(dirname(localActionDir)), "tsx/dist/cli.mjs");
+  const tsx = installedFile(join(dirname(dirname(localActionDir)), "tsx/dist/cli.mjs"), "tsx (a dependency of @github/local-action)");
   const envFile = join(workspace, `${action}-${Math.random()}.env`);
   const summaryFile = join(workspace, `${action}-summary.md`);
   await writeFile(summaryFile, "");
@@ -99,7 +99,7 @@ describe("actions under @github/local-action", () => {
 
     const { stdout } = await execute(
       process.execPath,
-      [CLI, "verify", "app.tar.gz", "--bundle", "app.sigstore.json", "--key", "provenant.pub", "--source-uri", "github.com/octo-org/octo-repo", "--source-branch", "main", "--slsa-level", "2", "--json"],
+      [builtCli(), "verify", "app.tar.gz", "--bundle", "app.sigstore.json", "--key", "provenant.pub", "--source-uri", "github.com/octo-org/octo-repo", "--source-branch", "main", "--slsa-level", "2", "--json"],
       { cwd: workspace },
     );
     const report = JSON.parse(stdout) as {

@@ -1,11 +1,12 @@
 import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { generateKeyPair } from "@provenant/core";
 import { startTestIssuer, type TestIssuer } from "@provenant/oidc/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { builtCli } from "../../test-support/tools.js";
 import { provenantFailure } from "../../test-support/failure.js";
 import { tokenJobContext } from "../../test-support/action-context.js";
 import { pushTag } from "../../test-support/scenarios.js";
@@ -14,7 +15,6 @@ import { type AttestActionInputs, attestInputsFrom } from "../inputs.js";
 import { runAttestAction } from "./run.js";
 
 const run = promisify(execFile);
-const CLI = resolve(import.meta.dirname, "../../../../cli/dist/provenant.mjs");
 
 let issuer: TestIssuer;
 let workspace: string;
@@ -53,7 +53,7 @@ describe("runAttestAction", () => {
 
     const { stdout } = await run(
       process.execPath,
-      [CLI, "verify", "dist/app-linux-amd64", "--bundle", "app.sigstore.json", "--key", "provenant.pub",
+      [builtCli(), "verify", "dist/app-linux-amd64", "--bundle", "app.sigstore.json", "--key", "provenant.pub",
         "--source-uri", "github.com/codertocat/*", "--source-tag", "simple-tag", "--slsa-level", "2",
         "--builder-id", "https://github.com/Codertocat/Hello-World/.github/workflows/release.yml", "--json"],
       { cwd: workspace },
@@ -70,7 +70,7 @@ describe("runAttestAction", () => {
     expect(command).toBeDefined();
     // The printed command is what a release manager runs; run it.
     const args = command!.split(" ").slice(1).map((a) => (a === "provenant.pub" ? join(workspace, "provenant.pub") : a));
-    const { stdout } = await run(process.execPath, [CLI, ...args], { cwd: workspace });
+    const { stdout } = await run(process.execPath, [builtCli(), ...args], { cwd: workspace });
     expect(stdout).toContain("VERIFIED");
   });
 
