@@ -42,6 +42,13 @@ export function slsaLevelOf(provenance: Provenance | undefined, signed: boolean)
       reason: `hosted build platform, source and builder taken from a verified OIDC token, signed provenance (L2); L3 needs a signer the build cannot reach${overruled}`,
     };
   }
+  if (factsSource === undefined) {
+    // Written by another tool: only our adapters record where their facts came from.
+    return {
+      level: 1,
+      reason: `hosted build platform, but the provenance does not record that its facts came from a verified OIDC token (no ${FACTS_SOURCE_FIELD}), so L1`,
+    };
+  }
   return {
     level: 1,
     reason:
