@@ -302,6 +302,30 @@ describe("CI/CD components under gitlab-ci-local", () => {
       expect(predicate.buildDefinition.resolvedDependencies[0].digest).toEqual({ gitCommit: pipeline.commit });
     });
 
+    it("without push, attest still resolves a private image with the login and pushes nothing", async () => {
+      const image = await makeOciLayout("gitlab-components-no-push");
+      await skopeoCopy(image, registry, "acme/nopush");
+      const pipeline = await repository("image-no-push", {
+        attest: { subjects: "oci://$CI_REGISTRY_IMAGE:1.0" },
+        // An oci:// artifact is resolved through the registry too, against the bundle.
+        verify: { artifacts: "oci://$CI_REGISTRY_IMAGE:1.0", source_branch: "main" },
+      });
+      const { username, password } = registry.credentials!;
+      const result = await gitlabCi(pipeline, [...registryLogin(), "--variable", `CI_REGISTRY_IMAGE=${registry.host}/acme/nopush`]);
+      expect(result.output).toMatch(/PASS\s+provenant-attest/);
+      expect(result.output).toMatch(/PASS\s+provenant-verify/);
+      expect(result.output).not.toMatch(/pushed attestation/);
+      expect(result.output).not.toContain(password);
+      expect(result.code).toBe(0);
+
+      const bundle = JSON.parse(await readFile(join(pipeline.dir, "provenance.sigstore.json"), "utf8"));
+      const statement = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, "base64").toString("utf8"));
+      expect(statement.subject).toEqual([{ name: `${registry.host}/acme/nopush`, digest: { sha256: image.digest.replace("sha256:", "") } }]);
+      const env = { ...process.env, PROVENANT_REGISTRY_USERNAME: username, PROVENANT_REGISTRY_PASSWORD: password };
+      const listed = await run(node, [cli, "attestations", "list", `oci://${registry.host}/acme/nopush:1.0`, "--json"], { cwd: pipeline.dir, env });
+      expect(JSON.parse(listed.stdout).attestations).toEqual([]);
+    });
+
     it("the verify job fails for an image whose attestation does not meet the policy", async () => {
       const image = await makeOciLayout("gitlab-components-policy");
       await skopeoCopy(image, registry, "acme/policy");

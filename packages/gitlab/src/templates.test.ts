@@ -161,11 +161,25 @@ describe("attest job script", () => {
     expect(args.slice(0, args.indexOf("--"))).not.toContain("--push");
   });
 
-  it("without push, adds no --push and hands the CLI no registry login", async () => {
-    const { args, environment, code } = await runScript("attest", { subjects: "oci://registry.gitlab.example/acme/app:1.0" }, { ...signingKey, ...registryLogin });
+  it("without push, adds no --push but still hands the CLI the scoped login for an image subject", async () => {
+    // The CLI resolves a tag through the registry even when it pushes nothing.
+    const { args, environment, code } = await runScript("attest", { subjects: "dist/app.txt oci://registry.gitlab.example/acme/app:1.0" }, { ...signingKey, ...registryLogin });
     expect(code).toBe(0);
     expect(args).not.toContain("--push");
-    expect(environment.PROVENANT_REGISTRY_PASSWORD).toBeUndefined();
+    expect(environment).toMatchObject({
+      PROVENANT_REGISTRY_USERNAME: "gitlab-ci-token",
+      PROVENANT_REGISTRY_PASSWORD: "job-token-value",
+      PROVENANT_REGISTRY_HOSTS: "registry.gitlab.example",
+    });
+  });
+
+  it("without an image subject, hands the CLI no registry login, push or not", async () => {
+    for (const push of [false, true]) {
+      const { environment, code } = await runScript("attest", { subjects: "dist/app.txt oci-layout:build/image", push }, { ...signingKey, ...registryLogin });
+      expect(code).toBe(0);
+      expect(environment.PROVENANT_REGISTRY_PASSWORD).toBeUndefined();
+      expect(environment.PROVENANT_REGISTRY_HOSTS).toBeUndefined();
+    }
   });
 
   it("with push, maps GitLab's registry login to the CLI, for $CI_REGISTRY only", async () => {
@@ -245,6 +259,13 @@ describe("verify job script", () => {
     expect(args.slice(args.indexOf("--bundle"))).toEqual(["--bundle", "provenance.sigstore.json", "--", "dist/*.txt", "-x"]);
     expect(args).toContain("--source-branch");
     expect(environment.PROVENANT_REGISTRY_PASSWORD).toBeUndefined();
+  });
+
+  it("with an oci:// artifact, hands the CLI the scoped login to resolve it", async () => {
+    const { args, environment, code } = await runScript("verify", { artifacts: "dist/app.txt oci://registry.gitlab.example/acme/app:1.0" }, { ...publicKey, ...registryLogin });
+    expect(code).toBe(0);
+    expect(args.slice(args.indexOf("--"))).toEqual(["--", "dist/app.txt", "oci://registry.gitlab.example/acme/app:1.0"]);
+    expect(environment).toMatchObject({ PROVENANT_REGISTRY_PASSWORD: "job-token-value", PROVENANT_REGISTRY_HOSTS: "registry.gitlab.example" });
   });
 
   it("with registry_image, runs verify --image with the registry login and no bundle", async () => {
