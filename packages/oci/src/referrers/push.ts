@@ -102,23 +102,25 @@ async function addToReferrersTag(
 
   const now = () => performance.now();
   // On registries that ignore If-Match, what keeps an attestation is timing:
-  // 1. a write is made from a fresh read: one that waited over settleMs/2 on
-  //    this side (a stalled event loop, a slow merge) is read again instead,
-  //    so this writer's own merge cannot land late on someone else's push;
+  // 1. a write is made from a fresh read: when more than settleMs/2 passed
+  //    between sending the GET and being about to send the PUT (a slow
+  //    registry, a stalled event loop), the index is read again instead, so
+  //    this writer's merge cannot land late on a push that has already
+  //    finished its read-backs;
   // 2. a push ends only when two read-backs, settleMs apart and the first at
   //    least settleMs after its last write, both list it. Another writer that
   //    read the index before that write and lands its stale copy within
   //    settleMs of reading is caught by the second read-back at the latest.
   let confirmed = 0;
+  let staleReads = 0;
   for (let round = 0; round < maxRounds; ) {
+    // Timed from before the request is sent: the registry may have read the
+    // tag at any moment until its answer arrived.
+    const sentAt = now();
     const { current, index } = await readIndex();
-    const readAt = now();
-    if (listed(index) && confirmed > 0) {
+    if (listed(index)) {
       if (++confirmed >= 2) return;
-    } else if (listed(index)) {
-      confirmed = 1;
     } else {
-      round++;
       confirmed = 0;
       const next: ImageIndex = {
         ...(index ?? {}),
@@ -126,15 +128,23 @@ async function addToReferrersTag(
         mediaType: MEDIA_TYPES.ociIndex,
         manifests: [...(index?.manifests ?? []), descriptor],
       };
-      if (now() - readAt > settleMs / 2) continue;
+      const bytes = encode(next);
       // The spec asks for a conditional write; registries that honour it turn a lost race into a 412.
-      const put = await client.putManifest(
-        repo,
-        tag,
-        encode(next),
-        MEDIA_TYPES.ociIndex,
-        current?.etag ? { ifMatch: current.etag } : current ? {} : { ifNoneMatch: "*" },
-      );
+      const conditions = current?.etag ? { ifMatch: current.etag } : current ? {} : { ifNoneMatch: "*" };
+      if (now() - sentAt > settleMs / 2) {
+        // Not a round: nothing was written. Bounded all the same, so a registry
+        // that is always this slow fails with a hint rather than spinning.
+        if (++staleReads > maxRounds) {
+          throw new ProvenantError(
+            "IO_ERROR",
+            `${what}: ${staleReads} reads in a row took over ${settleMs / 2} ms (settleMs / 2), too slow to merge safely; ${descriptor.digest} was pushed but is not listed (raise settleMs for this registry)`,
+          );
+        }
+        continue;
+      }
+      staleReads = 0;
+      round++;
+      const put = await client.putManifest(repo, tag, bytes, MEDIA_TYPES.ociIndex, conditions);
       if (put.conflict) {
         await sleep(Math.random() * settleMs);
         continue;

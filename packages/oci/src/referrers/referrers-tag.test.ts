@@ -177,6 +177,42 @@ describe("the sha256-<hex> referrers tag on distribution 2.8", () => {
     }
   });
 
+  it("reads again instead of writing from a read that took over settleMs/2, so a push that finished meanwhile survives", async () => {
+    const { image, reference, descriptor } = await imageIn("acme/slow-read", "slow-read");
+    const tagPath = `/v2/acme/slow-read/manifests/${referrersTag(descriptor.digest)}`;
+    let other: string | undefined;
+    const putBodies: string[][] = [];
+    const proxy = await startProxy(registry, {
+      afterForward: async (method, path) => {
+        if (path !== tagPath || method !== "GET" || other !== undefined) return;
+        // The registry has answered this client's first read (no tag yet), but the answer is
+        // held back while a whole other push, read-backs included, runs to completion.
+        const bundle = await signedBundleFor(`${registry.host}/acme/slow-read`, descriptor.digest, "other");
+        other = (await pushAttestation(new RegistryClient(), reference, descriptor, bundle, { predicateType: IN_TOTO_SLSA, ...fast })).digest;
+      },
+    });
+    const viaProxy = parseImageReference(`${proxy.host}/acme/slow-read@${descriptor.digest}`);
+    const recording = new RegistryClient({
+      fetch: async (input, init) => {
+        if (init?.method === "PUT" && String(input).endsWith(tagPath) && init.body) {
+          const body = JSON.parse(new TextDecoder().decode(init.body as Uint8Array)) as { manifests: { digest: string }[] };
+          putBodies.push(body.manifests.map((m) => m.digest));
+        }
+        return fetch(input, init);
+      },
+    });
+    try {
+      const bundle = await signedBundleFor(`${proxy.host}/acme/slow-read`, descriptor.digest, "mine");
+      const mine = await pushAttestation(recording, viaProxy, descriptor, bundle, { predicateType: IN_TOTO_SLSA, ...fast });
+      // Its only write was made from the second read, which already listed the other push.
+      expect(putBodies).toEqual([[other, mine.digest]]);
+      const index = (await skopeoInspectRaw(registry, `acme/slow-read:${referrersTag(image.digest)}`)) as { manifests: { digest: string }[] };
+      expect(index.manifests.map((m) => m.digest)).toEqual([other, mine.digest]);
+    } finally {
+      proxy.close();
+    }
+  });
+
   it("refuses a listed referrer whose own subject is another image", async () => {
     const target = await imageIn("acme/subject", "subject-target");
     const other = await imageIn("acme/subject", "subject-other");
