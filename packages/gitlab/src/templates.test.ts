@@ -207,6 +207,42 @@ describe("attest job script", () => {
   });
 });
 
+describe("a registry login with no registry to go to", () => {
+  // Without CI_REGISTRY (the project's registry is off) and registry_hosts,
+  // PROVENANT_REGISTRY_HOSTS would be empty, which the CLI reads as "any registry".
+  const hubLogin = { HUB_USER: "acme", HUB_TOKEN: "hub-token" };
+  const login = { registry_user_variable: "HUB_USER", registry_password_variable: "HUB_TOKEN" };
+
+  it("attest stops before the CLI, naming registry_hosts", async () => {
+    const { code, stderr, args } = await runScript("attest", { subjects: "oci://docker.io/acme/app:1.0", ...login }, { ...signingKey, ...hubLogin });
+    expect(code).toBe(2);
+    expect(stderr).toContain("the registry login in HUB_USER / HUB_TOKEN has no registry to go to: the input registry_hosts is empty");
+    expect(stderr).not.toContain("hub-token");
+    expect(args).toEqual([]);
+  });
+
+  it("verify stops before the CLI, naming registry_hosts", async () => {
+    const { code, stderr, args } = await runScript(
+      "verify",
+      { registry_image: "oci://docker.io/acme/app:1.0", ...login },
+      { PROVENANT_PUBLIC_KEY: "-----BEGIN PUBLIC KEY-----", ...hubLogin },
+    );
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/registry_hosts is empty and CI_REGISTRY is not set/);
+    expect(args).toEqual([]);
+  });
+
+  it("with registry_hosts given, or no login at all, the CLI runs", async () => {
+    const scoped = await runScript("attest", { subjects: "oci://docker.io/acme/app:1.0", ...login, registry_hosts: "docker.io" }, { ...signingKey, ...hubLogin });
+    expect(scoped.code).toBe(0);
+    expect(scoped.environment.PROVENANT_REGISTRY_HOSTS).toBe("docker.io");
+    // GitLab's defaults without a container registry: no CI_REGISTRY_USER either; the CLI falls back to the docker config.
+    const anonymous = await runScript("attest", { subjects: "oci://docker.io/library/alpine:3" }, signingKey);
+    expect(anonymous.code).toBe(0);
+    expect(anonymous.args).toContain("oci://docker.io/library/alpine:3");
+  });
+});
+
 describe("job scripts without a key", () => {
   it("attest stops before the CLI, naming the CI/CD variable and the input", async () => {
     const { code, stderr, args } = await runScript("attest", { subjects: "dist/app.txt", key_variable: "RELEASE_KEY" }, { RELEASE_KEY: "" });
