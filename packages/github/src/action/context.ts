@@ -10,6 +10,8 @@ export interface ActionContext {
   info: (message: string) => void;
   warn: (message: string) => void;
   now: () => Date;
+  /** Registers a secret with the runner's log masking; tests may leave it out. */
+  mask?: (secret: string) => void;
 }
 
 /** The CLI's view of the step: its output goes to the step log, warnings as warnings. */

@@ -12,6 +12,7 @@ export function runnerContext(): ActionContext {
     info: (message) => core.info(message),
     warn: (message) => core.warning(message),
     now: () => new Date(),
+    mask: (secret) => core.setSecret(secret),
   };
 }
 

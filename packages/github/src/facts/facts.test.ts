@@ -34,7 +34,7 @@ function contextFor(env: Record<string, string | undefined>, options: Record<str
 }
 
 /** A job granted `id-token: write`, whose token endpoint is the test issuer's. */
-function tokenJob(claims: Record<string, string>, extra: Record<string, string> = {}) {
+function tokenJob(claims: Record<string, unknown>, extra: Record<string, string> = {}) {
   issuer.setTokenEndpointClaims(claims);
   return {
     ...runnerEnvironment(pushTag()),
@@ -81,6 +81,15 @@ describe("githubFacts with an ID token", () => {
     const env = { ...runnerEnvironment(pushTag()), PROVENANT_GITHUB_OIDC_ISSUER: issuer.issuer, MY_TOKEN: token };
     const facts = await githubFacts(contextFor(env, { tokenVariable: "MY_TOKEN" }).context);
     expect(facts.factsSource).toBe("oidc-token");
+  });
+
+  it("hands the requested token to maskToken before verifying it, so a token that fails is masked too", async () => {
+    const masked: string[] = [];
+    const expired = { ...pushTag().claims, exp: Math.floor(Date.now() / 1000) - 60 };
+    const error = await provenantFailure(githubFacts(contextFor(tokenJob(expired)).context, { maskToken: (t) => masked.push(t) }));
+    expect(error.code).toBe("TOKEN_INVALID");
+    expect(masked).toHaveLength(1);
+    expect(masked[0]).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
   });
 
   it("accepts an enterprise's customized issuer below the expected one", async () => {

@@ -25,6 +25,18 @@ export interface GitHubFacts {
   workflowInputs?: Record<string, string | number | boolean | null>;
 }
 
+/** What the caller does with secrets the facts layer comes across. */
+export interface GitHubFactsHooks {
+  /**
+   * Called with the job's ID token as soon as it is in hand, before it is
+   * verified or could appear in a message: the attest action registers it
+   * with the runner's masking (`core.setSecret`), as @actions/core's
+   * getIDToken does. The token is a bearer credential for the audience
+   * it names until it expires.
+   */
+  maskToken?: (token: string) => void;
+}
+
 /** Variable overriding the OIDC issuer (a GHES host, a test issuer). */
 export const ISSUER_VARIABLE = "PROVENANT_GITHUB_OIDC_ISSUER";
 
@@ -33,7 +45,7 @@ export const ISSUER_VARIABLE = "PROVENANT_GITHUB_OIDC_ISSUER";
  * identity comes from the job's ID token after its signature is verified;
  * without, from the environment, and the provenance says so.
  */
-export async function githubFacts(context: CollectContext): Promise<GitHubFacts> {
+export async function githubFacts(context: CollectContext, hooks: GitHubFactsHooks = {}): Promise<GitHubFacts> {
   const { env, options } = context;
   const serverUrl = serverUrlOf(env.GITHUB_SERVER_URL);
   const serverIssuer = issuerFor(serverUrl);
@@ -50,6 +62,7 @@ export async function githubFacts(context: CollectContext): Promise<GitHubFacts>
   } else if (canRequestIdToken(env)) {
     token = await requestIdToken(env, audience, context.fetch);
   }
+  if (token) hooks.maskToken?.(token);
 
   let facts: GitHubFacts;
   if (token) {

@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import {
   attest,
+  type CollectContext,
   FACTS_SOURCE_FIELD,
   keySigner,
   privateKeyFromPem,
@@ -9,8 +10,8 @@ import {
 } from "@provenant/core";
 import { parseDigestOption, type PushResult, pushAfterAttest, resolveSubjects, writeFileAtomic } from "@provenant/cli";
 import { formatImageReference, type ImageReference, parseImageReference } from "@provenant/oci";
-import { adapter } from "../../adapter.js";
-import { ISSUER_VARIABLE } from "../../facts/facts.js";
+import { githubFacts, ISSUER_VARIABLE } from "../../facts/facts.js";
+import { provenance as provenanceOf } from "../../provenance.js";
 import { type ActionContext, actionIo } from "../context.js";
 import type { AttestActionInputs } from "../inputs.js";
 import { registryEnvironment } from "../registry.js";
@@ -89,7 +90,7 @@ export async function runAttestAction(inputs: AttestActionInputs, context: Actio
     },
     io,
   );
-  const provenance = await adapter.collect({
+  const collect: CollectContext = {
     env: {
       ...context.env,
       // An earlier step can set variables for later ones (GITHUB_ENV), so the
@@ -107,7 +108,10 @@ export async function runAttestAction(inputs: AttestActionInputs, context: Actio
       ...(inputs.tokenAudience ? { tokenAudience: inputs.tokenAudience } : {}),
       ...(inputs.oidcIssuer ? { tokenIssuer: inputs.oidcIssuer } : {}),
     },
-  });
+  };
+  // The job's ID token is masked the moment it is requested, as @actions/core's getIDToken does.
+  const facts = await githubFacts(collect, { maskToken: context.mask });
+  const provenance = provenanceOf(facts);
   const { bundle, statement } = await attest(subjects, provenance, signer);
   const bundlePath = resolve(context.cwd, inputs.bundlePath);
   await writeFileAtomic(bundlePath, `${JSON.stringify(bundle, null, 2)}\n`);
