@@ -28,26 +28,28 @@ const isSigstoreBundle = (type: string | undefined) => type?.startsWith("applica
 
 /**
  * Lists the attestations stored for an image digest: the referrers API when
- * the registry has it, else the `sha256-<hex>` tag index; plus cosign's
- * legacy `sha256-<hex>.att` attachment, whose layers are DSSE envelopes.
+ * the registry has it and the `sha256-<hex>` tag index, merged (one entry
+ * per manifest digest, the API's first); plus cosign's legacy
+ * `sha256-<hex>.att` attachment, whose layers are DSSE envelopes.
  */
 export async function listAttestations(client: RegistryClient, repo: Repository, subjectDigest: string): Promise<StoredAttestation[]> {
   const found: StoredAttestation[] = [];
+  const seen = new Set<string>();
   const fromIndex = (source: AttestationSource, manifests: readonly Descriptor[]) => {
     for (const m of manifests) {
-      if (!isSigstoreBundle(m.artifactType)) continue;
+      if (!isSigstoreBundle(m.artifactType) || seen.has(m.digest)) continue;
+      seen.add(m.digest);
       const predicateType = m.annotations?.[BUNDLE_PREDICATE_TYPE_ANNOTATION];
       const created = m.annotations?.["org.opencontainers.image.created"];
       found.push({ source, manifestDigest: m.digest, mediaType: m.mediaType, ...(predicateType && { predicateType }), ...(created && { created }) });
     }
   };
   const api = await client.getReferrers(repo, subjectDigest);
-  if (api) {
-    fromIndex("referrers-api", api.manifests);
-  } else {
-    const tag = await client.getManifest(repo, referrersTag(subjectDigest));
-    if (tag) fromIndex("referrers-tag", parseIndex(tag.bytes, `referrers tag of ${subjectDigest}`).manifests);
-  }
+  if (api) fromIndex("referrers-api", api.manifests);
+  // Read the tag even when the API answers: what was pushed before the registry
+  // gained the API is listed only there, and the API does not index it.
+  const tag = await client.getManifest(repo, referrersTag(subjectDigest));
+  if (tag) fromIndex("referrers-tag", parseIndex(tag.bytes, `referrers tag of ${subjectDigest}`).manifests);
   const cosign = await client.getManifest(repo, cosignAttestationTag(subjectDigest));
   if (cosign) {
     const manifest = parseManifest(cosign.bytes, `cosign attestation manifest ${cosignAttestationTag(subjectDigest)}`);

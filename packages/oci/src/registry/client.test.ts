@@ -3,7 +3,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { isProvenantError } from "@provenant/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { MEDIA_TYPES } from "../manifest/media-types.js";
-import { listAttestations } from "../referrers/pull.js";
+import { referrersTag } from "../referrers/fallback-tag.js";
+import { listAttestations, pullAttestations } from "../referrers/pull.js";
 import { pushAttestation } from "../referrers/push.js";
 import { RegistryClient } from "./client.js";
 
@@ -329,6 +330,67 @@ describe("a registry with the referrers API", () => {
     expect(listed).toEqual([
       { source: "referrers-api", manifestDigest: pushed.digest, mediaType: MEDIA_TYPES.ociManifest, predicateType: "https://slsa.dev/provenance/v1", created: expect.any(String) },
     ]);
+  });
+
+  /**
+   * Bundle referrers of `subject` as a registry stores them: manifest bytes by digest
+   * (OCI image spec "manifest.md", the artifact shape pushAttestation writes) and their bundle blobs.
+   */
+  function referrerContent(subject: string, notes: string[]) {
+    const content = new Map<string, Buffer>();
+    const descriptors = notes.map((note) => {
+      const bundle = Buffer.from(JSON.stringify({ mediaType: MEDIA_TYPES.sigstoreBundle, note }));
+      content.set(sha256(bundle), bundle);
+      const annotations = { "dev.sigstore.bundle.predicateType": `https://example.com/${note}` };
+      const manifest = Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: MEDIA_TYPES.ociManifest,
+          artifactType: MEDIA_TYPES.sigstoreBundle,
+          config: { mediaType: MEDIA_TYPES.empty, digest: sha256("{}"), size: 2 },
+          layers: [{ mediaType: MEDIA_TYPES.sigstoreBundle, digest: sha256(bundle), size: bundle.length }],
+          subject: { mediaType: MEDIA_TYPES.ociManifest, digest: subject, size: manifestJson.length },
+          annotations,
+        }),
+      );
+      content.set(sha256(manifest), manifest);
+      return { mediaType: MEDIA_TYPES.ociManifest, digest: sha256(manifest), size: manifest.length, artifactType: MEDIA_TYPES.sigstoreBundle, annotations };
+    });
+    return { content, descriptors };
+  }
+
+  const indexOf = (manifests: unknown[]) => JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests });
+
+  it("still lists what the sha256-<hex> tag holds from before the registry gained the API, once per digest", async () => {
+    const subject = sha256(manifestJson);
+    // Two pushed before the upgrade (tag only); one after, which a client also added to the tag.
+    const old = referrerContent(subject, ["before-1", "before-2"]);
+    const recent = referrerContent(subject, ["after"]);
+    const content = new Map([...old.content, ...recent.content]);
+    const tagIndex = indexOf([...old.descriptors, ...recent.descriptors]);
+    const { host } = await serve((req, res) => {
+      const url = new URL(req.url!, "http://x");
+      // Distribution spec v1.1: the referrers API answers with an image index of what the
+      // registry indexed itself, here only the manifest pushed after the upgrade.
+      if (url.pathname === `/v2/acme/app/referrers/${subject}`) {
+        return void res.writeHead(200, { "content-type": MEDIA_TYPES.ociIndex }).end(indexOf(recent.descriptors));
+      }
+      if (url.pathname === `/v2/acme/app/manifests/${referrersTag(subject)}`) {
+        return void res.writeHead(200, { "content-type": MEDIA_TYPES.ociIndex }).end(tagIndex);
+      }
+      const stored = content.get(url.pathname.split("/").at(-1)!);
+      if (stored) return void res.writeHead(200, { "content-type": MEDIA_TYPES.ociManifest }).end(stored);
+      res.writeHead(404).end();
+    });
+    const client = new RegistryClient();
+    const listed = await listAttestations(client, repo(host), subject);
+    expect(listed.map((a) => [a.source, a.manifestDigest, a.predicateType])).toEqual([
+      ["referrers-api", recent.descriptors[0]!.digest, "https://example.com/after"],
+      ["referrers-tag", old.descriptors[0]!.digest, "https://example.com/before-1"],
+      ["referrers-tag", old.descriptors[1]!.digest, "https://example.com/before-2"],
+    ]);
+    const pulled = await pullAttestations(client, repo(host), subject);
+    expect(pulled.map((p) => (p.document as { note: string }).note)).toEqual(["after", "before-1", "before-2"]);
   });
 
   it("lists every page of a paged referrers answer, following Link the way the spec shows it", async () => {
