@@ -70,6 +70,19 @@ describe("CI/CD component templates", () => {
     for (const version of versions) expect(readmeRow).toContain(version);
   });
 
+  it("the default command runs the exact CLI version released with the components, as the README says", async () => {
+    // The attest job holds the signing key: a range would run whatever the registry serves next.
+    const version = JSON.parse(await readFile(resolve(root, "packages/cli/package.json"), "utf8")).version as string;
+    const expected = `npx --yes @provenant/cli@${version}`;
+    for (const name of ["attest", "verify"] as const) {
+      const { inputs } = await component(name);
+      expect(inputs.command!.default, `${name}.yml command default`).toBe(expected);
+    }
+    const readme = await readFile(resolve(here, "../README.md"), "utf8");
+    expect(readme.split("\n").find((line) => line.startsWith("| `command` |"))).toContain(`\`${expected}\``);
+    expect(readme).toContain(`npm install --global @provenant/cli@${version}`);
+  });
+
   it("push is a boolean input, off unless asked for", async () => {
     const { inputs } = await component("attest");
     expect(inputs.push).toMatchObject({ type: "boolean", default: false });
