@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -115,6 +116,28 @@ describe("CI/CD component templates", () => {
       for (const [input, spec] of Object.entries(inputs)) {
         if (spec.default === undefined) expect(Object.keys(include.inputs), `${name} needs ${input}`).toContain(input);
       }
+    }
+  });
+});
+
+describe("README", () => {
+  const links = (markdown: string) => [...markdown.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]!).filter((link) => !/^[a-z]+:/.test(link));
+  const section = (markdown: string, title: string) => {
+    const start = markdown.indexOf(`\n## ${title}\n`);
+    expect(start, `README section ${title}`).toBeGreaterThan(0);
+    const end = markdown.indexOf("\n## ", start + 1);
+    return markdown.slice(start, end === -1 ? undefined : end);
+  };
+
+  it("every relative link resolves in this repository", async () => {
+    const readme = await readFile(resolve(here, "../README.md"), "utf8");
+    for (const link of links(readme)) expect(existsSync(resolve(here, "..", link.split("#")[0]!)), link).toBe(true);
+  });
+
+  it("the sections a catalog project's README takes link only to what it holds (templates/)", async () => {
+    const readme = await readFile(resolve(here, "../README.md"), "utf8");
+    for (const title of ["Using the components", "Pinning the CLI", "Container images"]) {
+      for (const link of links(section(readme, title))) expect(link, `${title}: ${link}`).toMatch(/^templates\//);
     }
   });
 });
