@@ -2,7 +2,7 @@ import type { CollectContext } from "@provenant/core";
 import { ProvenantError } from "@provenant/core";
 import type { TokenClaims } from "@provenant/oidc";
 import { API_TOKEN_VARIABLE, API_USER_VARIABLE, fetchBuildDetails } from "./build-api.js";
-import { DEFAULT_AUDIENCE, issuerFor, readIdToken, verifyJenkinsToken } from "./token.js";
+import { DEFAULT_AUDIENCE, ISSUER_VARIABLE, issuerFor, readIdToken, verifyJenkinsToken } from "./token.js";
 import type { JenkinsBuildDetails, JenkinsFacts, JenkinsScm } from "./types.js";
 import {
   environmentLookup,
@@ -79,7 +79,17 @@ async function tokenIdentity(
 ): Promise<TokenIdentity | undefined> {
   const token = await readIdToken(context.env, context.cwd, context.options.tokenVariable);
   if (token === undefined) return undefined;
-  const issuer = issuerFor(context.env, controllerUrl);
+  const choice = issuerFor(context.env, controllerUrl, jobUrl);
+  if (!choice.trusted) {
+    // Not verified at all: its keys may be the build's own, so neither a
+    // pass nor a failure would say anything about this controller's build.
+    context.warn(
+      `the ID token is not used: ${ISSUER_VARIABLE} names the issuer ${choice.issuer}, but ${choice.reason}; ` +
+        `facts are recorded as coming from the environment (SLSA Build L1)`,
+    );
+    return undefined;
+  }
+  const { issuer, folderUrl } = choice;
   const claims = await verifyJenkinsToken(token, {
     issuer,
     audience: context.options.tokenAudience || DEFAULT_AUDIENCE,
@@ -92,6 +102,10 @@ async function tokenIdentity(
   const subjectJobUrl = /^https?:\/\//.test(subject) ? withTrailingSlash(publicUrl(subject, "the ID token's sub")) : undefined;
   if (subjectJobUrl !== undefined && jobUrl !== undefined && subjectJobUrl !== jobUrl) {
     throw new ProvenantError("TOKEN_INVALID", `the ID token was issued to job ${subjectJobUrl}, but this build belongs to ${jobUrl}`);
+  }
+  if (subjectJobUrl !== undefined && folderUrl !== undefined && !subjectJobUrl.startsWith(folderUrl)) {
+    // The plugin only hands a build the credentials of folders holding its job.
+    throw new ProvenantError("TOKEN_INVALID", `the ID token was issued to job ${subjectJobUrl}, outside the folder ${folderUrl} of its issuer`);
   }
   const tokenBuild = present(claims.build_number);
   if (tokenBuild !== undefined && tokenBuild !== String(buildNumber)) {

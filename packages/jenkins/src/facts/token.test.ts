@@ -8,7 +8,7 @@ import { jenkinsProvenance } from "../provenance/provenance.js";
 import { collectContext } from "../test-fixtures/context.js";
 import { COMMIT, multibranch } from "../test-fixtures/environments.js";
 import { jenkinsFacts } from "./collect.js";
-import { ISSUER_VARIABLE } from "./token.js";
+import { ISSUER_VARIABLE, issuerFor } from "./token.js";
 
 // A real issuer on 127.0.0.1 serving discovery and JWKS under `/oidc`, where
 // the OIDC Provider plugin serves them for credentials at the root.
@@ -90,16 +90,67 @@ describe("the OIDC Provider plugin's ID token", () => {
     }
   });
 
-  it("accepts a configured issuer (folder credentials) and the audience from --token-audience", async () => {
-    const folderIssuer = await startTestIssuer({ pathPrefix: "/job/acme/oidc" });
+  it("accepts a folder issuer, <JENKINS_URL>oidc/job/<folder>, for a job in that folder, and the audience from --token-audience", async () => {
+    // The plugin serves folder credentials' discovery and JWKS there (FolderIssuer.uri()).
+    const folderIssuer = await startTestIssuer({ pathPrefix: "/oidc/job/acme/job/app" });
     try {
-      const token = await folderIssuer.sign(scmClaims(), { audience: "https://sts.example.com" });
-      const { facts } = await collectWith(
-        { PROVENANT_ID_TOKEN: token, [ISSUER_VARIABLE]: folderIssuer.issuer },
-        { tokenAudience: "https://sts.example.com" },
+      const folderController = `${folderIssuer.url}/`;
+      const folderJob = `${folderController}job/acme/job/app/job/main/`;
+      const token = await folderIssuer.sign({ ...scmClaims(), sub: folderJob }, { audience: "https://sts.example.com" });
+      const context = collectContext(
+        {
+          ...env,
+          JENKINS_URL: folderController,
+          JOB_URL: folderJob,
+          BUILD_URL: `${folderJob}42/`,
+          PROVENANT_ID_TOKEN: token,
+          [ISSUER_VARIABLE]: `${folderIssuer.issuer}/`,
+        },
+        { options: { tokenAudience: "https://sts.example.com" } },
       );
+      const facts = await jenkinsFacts(context);
       expect(facts.factsSource).toBe("oidc-token");
       expect(facts.tokenIssuer).toBe(folderIssuer.issuer);
+      expect(facts.scm.commit).toBe(TOKEN_COMMIT);
+    } finally {
+      await folderIssuer.close();
+    }
+  });
+
+  it("ignores a token from an issuer a build step named outside the controller: environment facts, a warning, no request to it", async () => {
+    // `environment { PROVENANT_JENKINS_OIDC_ISSUER = ... }` or withEnv in a
+    // Jenkinsfile: an issuer whose key the build holds, and a token it
+    // signed with the claims it likes — which would verify against it.
+    const foreign = await startTestIssuer({ pathPrefix: "/oidc" });
+    try {
+      const forged = await foreign.sign(scmClaims());
+      const { facts, provenance, warnings } = await collectWith({ PROVENANT_ID_TOKEN: forged, [ISSUER_VARIABLE]: foreign.issuer });
+      expect(facts.factsSource).toBe("environment");
+      expect(facts.scm.commit).toBe(COMMIT);
+      expect(facts.tokenIssuer).toBeUndefined();
+      expect(provenance.runDetails.builder.id).toBe(controller);
+      expect(provenance.buildDefinition.internalParameters?.idTokenIssuer).toBeUndefined();
+      expect(warnings).toEqual([expect.stringContaining(`names the issuer ${foreign.issuer}, but it is not served by this controller`)]);
+      expect(foreign.requests).toEqual([]);
+    } finally {
+      await foreign.close();
+    }
+  });
+
+  it("rejects a folder issuer's token issued to a job outside that folder", async () => {
+    const folderIssuer = await startTestIssuer({ pathPrefix: "/oidc/job/acme" });
+    try {
+      const folderController = `${folderIssuer.url}/`;
+      const token = await folderIssuer.sign({ ...scmClaims(), sub: `${folderController}job/other/job/app/` });
+      const context = collectContext({
+        ...env,
+        JENKINS_URL: folderController,
+        JOB_URL: "",
+        BUILD_URL: `${folderController}job/acme/job/app/42/`,
+        PROVENANT_ID_TOKEN: token,
+        [ISSUER_VARIABLE]: folderIssuer.issuer,
+      });
+      await expect(jenkinsFacts(context)).rejects.toMatchObject({ code: "TOKEN_INVALID", message: expect.stringContaining("outside the folder") });
     } finally {
       await folderIssuer.close();
     }
@@ -132,5 +183,36 @@ describe("the OIDC Provider plugin's ID token", () => {
     expect(isProvenantError(error, "TOKEN_INVALID")).toBe(true);
     expect(error.message).toContain("PROVENANT_ID_TOKEN");
     expect(error.message).not.toContain("s3cret");
+  });
+});
+
+describe("which issuer PROVENANT_JENKINS_OIDC_ISSUER may name", () => {
+  const CONTROLLER = "https://ci.example.com/";
+  const JOB = `${CONTROLLER}job/acme/job/app/job/main/`;
+  const choose = (value: string | undefined, jobUrl: string | undefined = JOB) =>
+    issuerFor(value === undefined ? {} : { [ISSUER_VARIABLE]: value }, CONTROLLER, jobUrl);
+
+  it.each([
+    [undefined, "https://ci.example.com/oidc", undefined],
+    ["https://ci.example.com/oidc/", "https://ci.example.com/oidc", undefined],
+    ["https://ci.example.com/oidc/job/acme", "https://ci.example.com/oidc/job/acme", "https://ci.example.com/job/acme/"],
+    ["https://ci.example.com/oidc/job/acme/job/app", "https://ci.example.com/oidc/job/acme/job/app", "https://ci.example.com/job/acme/job/app/"],
+  ])("trusts %s: the controller's root or a folder holding the job", (value, issuer, folderUrl) => {
+    expect(choose(value)).toEqual({ trusted: true, issuer, ...(folderUrl ? { folderUrl } : {}) });
+  });
+
+  it.each([
+    ["an external issuer", "https://issuer.example.com/jenkins", "not served by this controller"],
+    ["a look-alike host", "https://ci.example.com.evil.example/oidc", "not served by this controller"],
+    ["a look-alike path", "https://ci.example.com/oidcx", "not served by this controller"],
+    ["an archived artifact under JENKINS_URL", "https://ci.example.com/job/evil/lastSuccessfulBuild/artifact", "not served by this controller"],
+    ["a path the plugin does not serve", "https://ci.example.com/job/acme/oidc", "not served by this controller"],
+    ["a query in a folder issuer", "https://ci.example.com/oidc/job/acme?x=1", "not an issuer the OIDC Provider plugin serves"],
+    ["another folder's issuer", "https://ci.example.com/oidc/job/other", "does not hold this job"],
+    ["a sibling folder with a common prefix", "https://ci.example.com/oidc/job/ac", "does not hold this job"],
+  ])("does not trust %s", (_, value, reason) => {
+    const choice = choose(value);
+    expect(choice.trusted).toBe(false);
+    expect(choice).toMatchObject({ issuer: value, reason: expect.stringContaining(reason) });
   });
 });

@@ -63,6 +63,7 @@ let results: Map<string, StepResult>;
 let workspace: string;
 let scratch: string;
 let issuer: TestIssuer;
+let foreignIssuer: TestIssuer;
 let registry: TestRegistry;
 let image: LayoutImage;
 let jenkinsEnv: Record<string, string>;
@@ -112,6 +113,10 @@ beforeAll(async () => {
   await skopeoCopy(image, registry, "acme/app");
   const registryCredentials = `${registry.credentials!.username}:${registry.credentials!.password}`;
 
+  // An issuer the build runs itself, and a token it signed claiming the same checkout.
+  foreignIssuer = await startTestIssuer({ pathPrefix: "/oidc" });
+  const forgedToken = await foreignIssuer.sign({ sub: jobUrl, build_number: 42, git_url: jenkinsEnv.GIT_URL, git_commit: COMMIT, branch_name: branch });
+
   const idToken = await issuer.sign({
     sub: jobUrl,
     build_number: 42,
@@ -136,7 +141,7 @@ beforeAll(async () => {
         keyPasswordCredentialsId: "key-password",
         idTokenCredentialsId: "jenkins-oidc",
         tokenAudience: "https://provenant.example.com",
-        issuer: "https://ci.example.com/job/acme/oidc",
+        issuer: "https://ci.example.com/oidc/job/acme",
         apiTokenCredentialsId: "jenkins-api",
         scmVars: { GIT_URL: "git@github.com:acme/app.git", GIT_COMMIT: COMMIT, GIT_BRANCH: "origin/main", GIT_PREVIOUS_COMMIT: COMMIT },
         cliPath: "/opt/provenant/provenant.mjs",
@@ -263,6 +268,26 @@ beforeAll(async () => {
       config: { subjects: "dist/*.tgz", keyCredentialsId: SIGNING_KEY_ID, idTokenCredentialsId: "jenkins-oidc", cliPath: CLI },
     },
     {
+      name: "e2e attest with a foreign issuer",
+      step: "provenantAttest",
+      ...inWorkspace,
+      credentials: { [SIGNING_KEY_ID]: keys.privateKeyPem, "jenkins-oidc": forgedToken },
+      config: {
+        subjects: "dist/*.tgz",
+        bundle: "foreign.sigstore.json",
+        keyCredentialsId: SIGNING_KEY_ID,
+        idTokenCredentialsId: "jenkins-oidc",
+        issuer: foreignIssuer.issuer,
+        cliPath: CLI,
+      },
+    },
+    {
+      name: "e2e verify the foreign issuer's bundle at L2",
+      step: "provenantVerify",
+      ...inWorkspace,
+      config: { artifacts: "dist/app-1.0.tgz", bundle: "foreign.sigstore.json", publicKey: "provenant.pub", builderId: controller, slsaLevel: 2, cliPath: CLI },
+    },
+    {
       name: "e2e verify",
       step: "provenantVerify",
       ...inWorkspace,
@@ -358,6 +383,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await issuer?.close();
+  await foreignIssuer?.close();
   await registry?.close();
   removeLayouts();
   if (scratch) await rm(scratch, { recursive: true, force: true });
@@ -426,7 +452,7 @@ describe("provenantAttest", () => {
       "GIT_URL=git@github.com:acme/app.git",
       `GIT_COMMIT=${COMMIT}`,
       "GIT_BRANCH=origin/main",
-      "PROVENANT_JENKINS_OIDC_ISSUER=https://ci.example.com/job/acme/oidc",
+      "PROVENANT_JENKINS_OIDC_ISSUER=https://ci.example.com/oidc/job/acme",
     ]);
     expect(calls("attest with every option", "withCredentials")[0]?.bindings).toEqual([
       { $class: "FileBinding", credentialsId: SIGNING_KEY_ID, variable: "PROVENANT_KEY_FILE" },
@@ -636,6 +662,19 @@ describe("end to end: the steps run the built CLI in a Jenkins workspace", () =>
     const verifySh = calls("e2e verify", "sh")[0];
     expect(verify.error, `${verifySh?.stdout}\n${verifySh?.stderr}`).toBeUndefined();
     expect(verifySh?.status).toBe(0);
+  });
+
+  it("ignores a token from an issuer the Jenkinsfile names outside the controller: L1, and an L2 policy fails", async () => {
+    const attest = result("e2e attest with a foreign issuer");
+    const attestSh = calls("e2e attest with a foreign issuer", "sh")[0];
+    expect(attest.error, String(attestSh?.stderr)).toBeUndefined();
+    expect(String(attestSh?.stderr)).toContain(`names the issuer ${foreignIssuer.issuer}, but it is not served by this controller`);
+    const envelope = parseBundle(JSON.parse(await readFile(join(workspace, "foreign.sigstore.json"), "utf8"))).dsseEnvelope!;
+    const provenance = parseProvenance(parseStatement(JSON.parse(Buffer.from(envelope.payload, "base64").toString("utf8"))).predicate);
+    expect(provenance.runDetails.metadata?.provenant_factsSource).toBe("environment");
+    expect(provenance.buildDefinition.internalParameters?.idTokenIssuer).toBeUndefined();
+    expect(foreignIssuer.requests).toEqual([]);
+    expect(result("e2e verify the foreign issuer's bundle at L2").error).toContain("does not verify");
   });
 
   it("pushes the attestation beside the image and verifies it from the registry", async () => {
