@@ -8,7 +8,11 @@ import { type FakeAzureDevOps, type FakeBuild, startFakeAzureDevOps } from "../t
 import { AZURE_REPOS_CI_ENV, GITHUB_PR_ENV, pipelineClaims } from "../test-fixtures/variables.js";
 import { collectAzurePipelinesFacts } from "./collect.js";
 import { readBuildApi } from "./enrich.js";
-import { AZURE_TOKEN_AUDIENCE } from "./token.js";
+import { vstokenDiscovery } from "../test-fixtures/vstoken.js";
+import { AZURE_TOKEN_AUDIENCE, azureTokenIssuer } from "./token.js";
+
+/** The issuer Azure DevOps names for the fixture organization: the only one the adapter accepts. */
+const VSTOKEN_ISSUER = azureTokenIssuer(AZURE_REPOS_CI_ENV.SYSTEM_COLLECTIONID);
 
 const FAKE_BUILD: FakeBuild = {
   project: { id: AZURE_REPOS_CI_ENV.SYSTEM_TEAMPROJECTID, name: AZURE_REPOS_CI_ENV.SYSTEM_TEAMPROJECT },
@@ -28,7 +32,7 @@ function contextFor(env: Record<string, string | undefined>, options: Record<str
   const context: CollectContext = {
     env,
     cwd: process.cwd(),
-    fetch: globalThis.fetch,
+    fetch: vstokenDiscovery(VSTOKEN_ISSUER, issuer.jwksUri),
     warn: (message) => warnings.push(message),
     now: () => new Date(),
     options,
@@ -86,11 +90,10 @@ describe("collectAzurePipelinesFacts", () => {
 
   it("requests and verifies the pipeline token, lets its claims win and enriches from the Build API", async () => {
     // A step rewrote the commit variable: the token's rpo_ver must be recorded instead.
-    const { context, warnings } = contextFor(jobEnv({ BUILD_SOURCEVERSION: "0000000000000000000000000000000000000000" }), {
-      tokenIssuer: issuer.issuer,
-    });
+    const { context, warnings } = contextFor(jobEnv({ BUILD_SOURCEVERSION: "0000000000000000000000000000000000000000" }));
     const facts = await collectAzurePipelinesFacts(context);
     expect(facts.factsSource).toBe("oidc-token");
+    expect(facts.tokenIssuer).toBe(VSTOKEN_ISSUER);
     expect(facts.commit).toBe(AZURE_REPOS_CI_ENV.BUILD_SOURCEVERSION);
     expect(warnings).toContain(
       `BUILD_SOURCEVERSION is 0000000000000000000000000000000000000000 but the verified OIDC token says ${AZURE_REPOS_CI_ENV.BUILD_SOURCEVERSION}; recording the token's value`,
@@ -121,7 +124,7 @@ describe("collectAzurePipelinesFacts", () => {
   });
 
   it("builds a Microsoft-hosted builder id and L2-grade metadata through the adapter", async () => {
-    const { context } = contextFor(jobEnv(), { tokenIssuer: issuer.issuer });
+    const { context } = contextFor(jobEnv());
     const fields = await adapter.collect(context);
     expect(fields.runDetails.builder.id).toBe(`${azure.collectionUri}_agents/microsoft-hosted`);
     expect(fields.runDetails.metadata).toMatchObject({
@@ -129,6 +132,47 @@ describe("collectAzurePipelinesFacts", () => {
       invocationId: `${azure.collectionUri}Payments%20Platform/_build/results?buildId=1234`,
     });
     expect(fields.buildDefinition.externalParameters).toMatchObject({ definition: { yamlPath: "/pipelines/ci.yml" } });
+    expect(fields.buildDefinition.internalParameters).toMatchObject({ idTokenIssuer: VSTOKEN_ISSUER });
+  });
+
+  it("refuses a token from an issuer the pipeline chose, even when named in the options, instead of recording L2 facts", async () => {
+    // What a pipeline can arrange on its own: its own issuer, whose token claims this organization's
+    // pipeline, served from the OIDC request URI it points the step at.
+    const foreign = await startTestIssuer({ defaultAudience: AZURE_TOKEN_AUDIENCE });
+    try {
+      const { iss: _vstoken, ...claims } = pipelineClaims(AZURE_REPOS_CI_ENV);
+      foreign.setTokenEndpointClaims(claims);
+      const { context } = contextFor(jobEnv({ SYSTEM_OIDCREQUESTURI: foreign.tokenUrl, SYSTEM_ACCESSTOKEN: foreign.requestToken }), {
+        tokenIssuer: foreign.issuer,
+      });
+      await expect(collectAzurePipelinesFacts(context)).rejects.toSatisfy((error) => isProvenantError(error, "TOKEN_INVALID"));
+      expect(foreign.requests.some((r) => r.method === "POST")).toBe(true);
+    } finally {
+      await foreign.close();
+    }
+    // Even signed by a key the vstoken JWKS holds, a token naming another issuer is refused for its issuer.
+    const { iss: _vstoken, ...claims } = pipelineClaims(AZURE_REPOS_CI_ENV);
+    const token = await issuer.sign({ ...claims, iss: issuer.issuer });
+    const { context } = contextFor(jobEnv({ PIPELINE_ID_TOKEN: token }), { tokenVariable: "PIPELINE_ID_TOKEN", tokenIssuer: issuer.issuer });
+    await expect(collectAzurePipelinesFacts(context)).rejects.toSatisfy(
+      (error) => isProvenantError(error, "TOKEN_INVALID") && (error as Error).message.includes(`issuer is not ${VSTOKEN_ISSUER}`),
+    );
+  });
+
+  it("refuses a token whose org_id is not the organization its issuer names", async () => {
+    const token = await issuer.sign({ ...pipelineClaims(AZURE_REPOS_CI_ENV), org_id: "9b0c6a5e-1d2f-4e3a-8b7c-0d1e2f3a4b5c" });
+    const { context } = contextFor(jobEnv({ PIPELINE_ID_TOKEN: token }), { tokenVariable: "PIPELINE_ID_TOKEN" });
+    await expect(collectAzurePipelinesFacts(context)).rejects.toSatisfy(
+      (error) => isProvenantError(error, "TOKEN_INVALID") && /org_id is 9b0c6a5e-.* but its issuer names organization 2f1a8a52-/.test((error as Error).message),
+    );
+  });
+
+  it("refuses a SYSTEM_COLLECTIONID that is not an organization id, so it cannot steer the issuer URL", async () => {
+    const token = await issuer.sign(pipelineClaims(AZURE_REPOS_CI_ENV));
+    const { context } = contextFor(jobEnv({ PIPELINE_ID_TOKEN: token, SYSTEM_COLLECTIONID: "../evil" }), { tokenVariable: "PIPELINE_ID_TOKEN" });
+    await expect(collectAzurePipelinesFacts(context)).rejects.toSatisfy(
+      (error) => isProvenantError(error, "PLATFORM_FACTS_MISSING") && /SYSTEM_COLLECTIONID is \.\.\/evil; expected the organization id, a GUID/.test((error as Error).message),
+    );
   });
 
   it("warns and keeps going when the Build API is unreachable", async () => {
@@ -147,16 +191,14 @@ describe("collectAzurePipelinesFacts", () => {
   });
 
   it("falls back to environment facts, with a warning, when the token endpoint refuses the access token", async () => {
-    const { context, warnings } = contextFor(jobEnv({ SYSTEM_ACCESSTOKEN: "a-token-without-the-scope" }), { tokenIssuer: issuer.issuer });
+    const { context, warnings } = contextFor(jobEnv({ SYSTEM_ACCESSTOKEN: "a-token-without-the-scope" }));
     const facts = await collectAzurePipelinesFacts(context);
     expect(facts.factsSource).toBe("environment");
     expect(warnings.some((w) => /OIDC token request .* answered HTTP 401.*environment facts only/.test(w))).toBe(true);
   });
 
   it("refuses a verified token issued to another organization than SYSTEM_COLLECTIONURI names", async () => {
-    const { context } = contextFor(jobEnv({ SYSTEM_COLLECTIONURI: azure.collectionUri.replace("/acme/", "/contoso/") }), {
-      tokenIssuer: issuer.issuer,
-    });
+    const { context } = contextFor(jobEnv({ SYSTEM_COLLECTIONURI: azure.collectionUri.replace("/acme/", "/contoso/") }));
     await expect(collectAzurePipelinesFacts(context)).rejects.toSatisfy(
       (error) => isProvenantError(error, "TOKEN_INVALID") && /organization contoso but the OIDC token was issued to acme/.test((error as Error).message),
     );
@@ -180,7 +222,7 @@ describe("collectAzurePipelinesFacts", () => {
     const requestsBefore = issuer.requests.filter((r) => r.method === "POST").length;
     const { context } = contextFor(
       { ...AZURE_REPOS_CI_ENV, SYSTEM_COLLECTIONURI: azure.collectionUri, PIPELINE_ID_TOKEN: token },
-      { tokenIssuer: issuer.issuer, tokenVariable: "PIPELINE_ID_TOKEN" },
+      { tokenVariable: "PIPELINE_ID_TOKEN" },
     );
     const facts = await collectAzurePipelinesFacts(context);
     expect(facts).toMatchObject({ factsSource: "oidc-token", ref: "refs/tags/v2.4.0" });
@@ -189,14 +231,14 @@ describe("collectAzurePipelinesFacts", () => {
 
   it("rejects a token for another audience", async () => {
     const token = await issuer.sign(pipelineClaims(AZURE_REPOS_CI_ENV), { audience: "someone-else" });
-    const { context } = contextFor(jobEnv({ PIPELINE_ID_TOKEN: token }), { tokenIssuer: issuer.issuer, tokenVariable: "PIPELINE_ID_TOKEN" });
+    const { context } = contextFor(jobEnv({ PIPELINE_ID_TOKEN: token }), { tokenVariable: "PIPELINE_ID_TOKEN" });
     await expect(collectAzurePipelinesFacts(context)).rejects.toSatisfy((error) => isProvenantError(error, "TOKEN_INVALID"));
   });
 
   it("rejects an expired token and one signed by another key", async () => {
     for (const signOptions of [{ expiresInSeconds: -600 }, { otherKey: true }]) {
       const token = await issuer.sign(pipelineClaims(AZURE_REPOS_CI_ENV), signOptions);
-      const { context } = contextFor(jobEnv({ PIPELINE_ID_TOKEN: token }), { tokenIssuer: issuer.issuer, tokenVariable: "PIPELINE_ID_TOKEN" });
+      const { context } = contextFor(jobEnv({ PIPELINE_ID_TOKEN: token }), { tokenVariable: "PIPELINE_ID_TOKEN" });
       await expect(collectAzurePipelinesFacts(context)).rejects.toSatisfy((error) => isProvenantError(error, "TOKEN_INVALID"));
     }
   });
@@ -204,7 +246,7 @@ describe("collectAzurePipelinesFacts", () => {
   it("rejects a token without the repository claims", async () => {
     const { rpo_ver: _omitted, ...claims } = pipelineClaims(AZURE_REPOS_CI_ENV);
     const token = await issuer.sign(claims);
-    const { context } = contextFor(jobEnv({ PIPELINE_ID_TOKEN: token }), { tokenIssuer: issuer.issuer, tokenVariable: "PIPELINE_ID_TOKEN" });
+    const { context } = contextFor(jobEnv({ PIPELINE_ID_TOKEN: token }), { tokenVariable: "PIPELINE_ID_TOKEN" });
     await expect(collectAzurePipelinesFacts(context)).rejects.toSatisfy(
       (error) => isProvenantError(error, "PLATFORM_FACTS_MISSING") && /rpo_ver/.test((error as Error).message),
     );

@@ -10,8 +10,6 @@ export interface AzureCollectOptions {
   tokenAudience?: string;
   /** Read a ready-made ID token from this variable instead of requesting one. */
   tokenVariable?: string;
-  /** Expected issuer; default `https://vstoken.dev.azure.com/<System.CollectionId>`. For tests and sovereign clouds. */
-  tokenIssuer?: string;
   provenantVersion?: string;
   /**
    * Called with the pipeline's ID token as soon as it is in hand, before it
@@ -112,12 +110,39 @@ async function buildApiFacts(context: CollectContext, request: Parameters<typeof
   }
 }
 
-function expectedIssuer(variables: PipelineVariables, options: AzureCollectOptions): string {
-  if (options.tokenIssuer) return options.tokenIssuer;
-  if (!variables.collectionId) {
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The one issuer whose tokens count: Azure DevOps signs every organization's
+ * pipeline tokens as `https://vstoken.dev.azure.com/<org id>`, and has no
+ * sovereign-cloud instance of its own (Azure Government and 21Vianet are
+ * targets of service connections, not other issuers of pipeline tokens).
+ * There is deliberately no override: task inputs, variables and CLI flags
+ * are all set by the pipeline being described, and a pipeline that could
+ * name its own issuer could mint "verified" facts for any organization.
+ * Tests keep this code path and answer the discovery request through
+ * `context.fetch` instead, which only code running inside the attesting
+ * process can replace (and such code could sign anything with the key).
+ */
+function expectedIssuer(variables: PipelineVariables): { issuer: string; organizationId: string } {
+  const organizationId = variables.collectionId;
+  if (!organizationId) {
     throw new ProvenantError("PLATFORM_FACTS_MISSING", "SYSTEM_COLLECTIONID is not set; expected the organization id that names the token issuer");
   }
-  return azureTokenIssuer(variables.collectionId);
+  if (!GUID.test(organizationId)) {
+    throw new ProvenantError("PLATFORM_FACTS_MISSING", `SYSTEM_COLLECTIONID is ${organizationId}; expected the organization id, a GUID`);
+  }
+  return { issuer: azureTokenIssuer(organizationId), organizationId };
+}
+
+/** The issuer is per organization, so the token's org_id must be the one its issuer names. */
+function checkTokenOrganizationId(claims: PipelineClaims, organizationId: string) {
+  if (claims.org_id.toLowerCase() !== organizationId.toLowerCase()) {
+    throw new ProvenantError(
+      "TOKEN_INVALID",
+      `the OIDC token's org_id is ${claims.org_id} but its issuer names organization ${organizationId}; expected the same organization id`,
+    );
+  }
 }
 
 /**
@@ -131,7 +156,6 @@ export async function collectAzurePipelinesFacts(
   const options: AzureCollectOptions = {
     tokenAudience: context.options.tokenAudience,
     tokenVariable: context.options.tokenVariable,
-    tokenIssuer: context.options.tokenIssuer,
     ...explicit,
   };
   const variables = readPipelineVariables(context.env);
@@ -143,13 +167,17 @@ export async function collectAzurePipelinesFacts(
   }
   const token = await pipelineToken(context, variables, options);
   let claims: PipelineClaims | undefined;
+  let tokenIssuer: string | undefined;
   if (token) {
+    const expected = expectedIssuer(variables);
     claims = await verifyPipelineToken(token, {
-      issuer: expectedIssuer(variables, options),
+      issuer: expected.issuer,
       audience: options.tokenAudience ?? AZURE_TOKEN_AUDIENCE,
       fetch: context.fetch,
       now: context.now,
     });
+    checkTokenOrganizationId(claims, expected.organizationId);
+    tokenIssuer = expected.issuer;
   }
 
   const facts = required({
@@ -233,6 +261,7 @@ export async function collectAzurePipelinesFacts(
       timelineId: variables.timelineId,
     },
     factsSource: claims ? "oidc-token" : "environment",
+    ...(tokenIssuer ? { tokenIssuer } : {}),
     provenantVersion: options.provenantVersion,
     finishedOn: context.now(),
   };

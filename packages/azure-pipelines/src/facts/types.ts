@@ -59,6 +59,8 @@ export interface AzurePipelinesFacts {
     timelineId?: string;
   };
   factsSource: Extract<FactsSource, "oidc-token" | "environment">;
+  /** The issuer the token was verified against (`https://vstoken.dev.azure.com/<org id>`); only with `oidc-token`. */
+  tokenIssuer?: string;
   provenantVersion?: string;
   finishedOn: Date;
 }

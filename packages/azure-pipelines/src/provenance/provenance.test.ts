@@ -32,6 +32,7 @@ const azureReposCi: AzurePipelinesFacts = {
   agent: { name: "Azure Pipelines 3", id: "9", os: "Linux", hosted: true },
   job: { id: "12f1170f-54f2-53f3-20dd-22fc7dff55f9", name: "Build" },
   factsSource: "oidc-token",
+  tokenIssuer: "https://vstoken.dev.azure.com/2f1a8a52-4c2e-4f7b-9c0d-6d4a0e3b1c11",
   provenantVersion: "0.1.0",
   finishedOn: new Date("2026-11-22T10:04:00.000Z"),
 };
@@ -45,6 +46,7 @@ const githubPullRequest: AzurePipelinesFacts = {
   commit: "9fceb02d0ae598e95dc970b74767f19372d61af8",
   agent: { name: "build-rack-07", id: "31", os: "Linux", hosted: false },
   factsSource: "environment",
+  tokenIssuer: undefined,
 };
 
 const manualTagBuild: AzurePipelinesFacts = {
@@ -83,6 +85,7 @@ describe("azurePipelinesProvenance", () => {
         repositoryId: "c0ffee00-1111-4222-8333-944445555666",
         agent: { name: "Azure Pipelines 3", id: "9", os: "Linux", hosted: true },
         job: { id: "12f1170f-54f2-53f3-20dd-22fc7dff55f9", name: "Build" },
+        idTokenIssuer: "https://vstoken.dev.azure.com/2f1a8a52-4c2e-4f7b-9c0d-6d4a0e3b1c11",
       },
       resolvedDependencies: [
         {
@@ -108,6 +111,7 @@ describe("azurePipelinesProvenance", () => {
     expect(fields.buildDefinition.internalParameters).toMatchObject({ reason: "PullRequest", repositoryProvider: "GitHub", agent: { hosted: false } });
     expect(fields.buildDefinition.externalParameters).not.toHaveProperty("templateParameters");
     expect(fields.runDetails.metadata).toMatchObject({ provenant_factsSource: "environment" });
+    expect(fields.buildDefinition.internalParameters).not.toHaveProperty("idTokenIssuer");
     expect(fields.runDetails.metadata).not.toHaveProperty("startedOn");
     const provenance = parseProvenance({ ...fields });
     expect(sourceOf(provenance)).toEqual({

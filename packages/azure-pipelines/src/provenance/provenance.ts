@@ -62,6 +62,7 @@ export function azurePipelinesProvenance(facts: AzurePipelinesFacts): Provenance
       hosted: facts.agent.hosted,
     }),
     job: Object.keys(definedOnly(facts.job)).length > 0 ? definedOnly(facts.job) : undefined,
+    idTokenIssuer: facts.tokenIssuer,
   });
   return {
     buildDefinition: {

@@ -8,7 +8,7 @@ import { generateKeyPair, keyIdOf, parseBundle, verify } from "@provenant/core";
 import { type LayoutImage, makeOciLayout, removeLayouts, skopeoCopy, skopeoInspectRaw, startRegistry, type TestRegistry } from "@provenant/oci/testing";
 import type { MockTestRunner } from "azure-pipelines-task-lib/mock-test";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AZURE_TOKEN_AUDIENCE } from "../facts/token.js";
+import { AZURE_TOKEN_AUDIENCE, azureTokenIssuer } from "../facts/token.js";
 import type { ServersReady, ServersWorkerData } from "../test-fixtures/servers-worker.ts";
 import { prepareMockRunnerHome } from "../test-fixtures/task-runner-node.js";
 import { AZURE_REPOS_CI_ENV, pipelineClaims } from "../test-fixtures/variables.js";
@@ -23,6 +23,9 @@ let servers: ServersReady;
 let serversWorker: Worker;
 let work: string;
 let keys: { privatePem: string; publicPem: string; keyId: string };
+
+/** The issuer Azure DevOps names for the fixture organization, the one the attest task trusts. */
+const VSTOKEN_ISSUER = azureTokenIssuer(AZURE_REPOS_CI_ENV.SYSTEM_COLLECTIONID);
 
 beforeAll(async () => {
   // The runner reads HOME once, when loaded, to find its Node download cache.
@@ -88,6 +91,12 @@ async function runTask(
       `const { TaskMockRunner } = require(${JSON.stringify(require.resolve("azure-pipelines-task-lib/mock-run"))});`,
       // The agent sets Agent.TempDirectory; the task library keeps its vault key (.taskkey) there.
       `Object.assign(process.env, ${JSON.stringify({ AGENT_TEMPDIRECTORY: work, ...setup.env })});`,
+      // vstoken.dev.azure.com's discovery document, answered inside the task process (the task's
+      // fetch is globalThis.fetch) and pointing at the test issuer's JWKS, as vstoken.ts does for
+      // in-process tests. Only code in that process can do this; no input or variable can.
+      `const discovery = ${JSON.stringify({ url: `${VSTOKEN_ISSUER}/.well-known/openid-configuration`, body: { issuer: VSTOKEN_ISSUER, jwks_uri: servers.jwksUri, response_types_supported: ["id_token"], subject_types_supported: ["public"], id_token_signing_alg_values_supported: ["RS256"] } })};`,
+      "const realFetch = globalThis.fetch;",
+      "globalThis.fetch = (input, init) => (input instanceof Request ? input.url : String(input)) === discovery.url ? Promise.resolve(new Response(JSON.stringify(discovery.body), { headers: { 'content-type': 'application/json' } })) : realFetch(input, init);",
       `const runner = new TaskMockRunner(${JSON.stringify(join(taskFolder(task), "index.js"))});`,
       `for (const [name, value] of Object.entries(${JSON.stringify(setup.inputs)})) runner.setInput(name, value);`,
       `for (const [name, value] of Object.entries(${JSON.stringify(setup.secrets ?? {})})) runner.setVariableName(name, value, true);`,
@@ -122,7 +131,7 @@ describe("ProvenantAttest@1 and ProvenantVerify@1 under the mock test runner", (
       const attestRun = await runTask(
         "ProvenantAttest",
         {
-          inputs: { subjects: "*.tar.gz\n*.sbom.json", signingKeyFile: join(work, "signing.key"), bundlePath, workingDirectory: work, tokenIssuer: servers.issuer },
+          inputs: { subjects: "*.tar.gz\n*.sbom.json", signingKeyFile: join(work, "signing.key"), bundlePath, workingDirectory: work },
           // How the agent hands every task the job access token.
           env: { ...jobEnv(), ENDPOINT_AUTH_PARAMETER_SYSTEMVSSCONNECTION_ACCESSTOKEN: servers.requestToken },
         },
@@ -141,7 +150,7 @@ describe("ProvenantAttest@1 and ProvenantVerify@1 under the mock test runner", (
         const payload = value.split(".")[1];
         if (value.split(".").length !== 3 || !payload) return false;
         try {
-          return (JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as { iss?: unknown }).iss === servers.issuer;
+          return (JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as { iss?: unknown }).iss === VSTOKEN_ISSUER;
         } catch {
           return false;
         }
@@ -214,6 +223,18 @@ describe("ProvenantAttest@1 and ProvenantVerify@1 under the mock test runner", (
     expect(outputVariable(levelTwo, "slsaLevel")).toBe("1");
   }, 120_000);
 
+  it("fails, writing no bundle, when the pipeline points the task at its own OIDC issuer", async () => {
+    // All a pipeline controls: the OIDC request URI variable, and an issuer input (undeclared now, so ignored).
+    const bundlePath = join(work, "never-foreign.json");
+    const run = await runTask("ProvenantAttest", {
+      inputs: { subjects: "app.tar.gz", signingKeyFile: join(work, "signing.key"), bundlePath, workingDirectory: work, tokenIssuer: servers.foreign.issuer },
+      env: { ...jobEnv(), SYSTEM_OIDCREQUESTURI: servers.foreign.tokenUrl, SYSTEM_ACCESSTOKEN: servers.foreign.requestToken },
+    });
+    expect(run.succeeded).toBe(false);
+    expect(run.errorIssues).toEqual([expect.stringMatching(/^TOKEN_INVALID: /)]);
+    await expect(readFile(bundlePath)).rejects.toThrow();
+  }, 120_000);
+
   it("fails with a coded error when no signing key is given", async () => {
     const run = await runTask("ProvenantAttest", {
       inputs: { subjects: "app.tar.gz", bundlePath: join(work, "never.json"), workingDirectory: work },
@@ -272,7 +293,6 @@ describe("container images: ProvenantAttest@1 pushes to a real registry, Provena
         signingKeyFile: join(work, "signing.key"),
         bundlePath,
         workingDirectory: work,
-        tokenIssuer: servers.issuer,
       },
       env: {
         ...jobEnv(),

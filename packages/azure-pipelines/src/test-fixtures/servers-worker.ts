@@ -12,24 +12,34 @@ export interface ServersWorkerData {
 }
 
 export interface ServersReady {
+  /** The test issuer: it signs tokens naming vstoken.dev.azure.com as `iss` (see vstoken.ts). */
   issuer: string;
+  jwksUri: string;
   tokenUrl: string;
   requestToken: string;
   collectionUri: string;
+  /** An issuer a pipeline could run itself: same claims, its own name and keys. */
+  foreign: { issuer: string; tokenUrl: string; requestToken: string };
 }
 
 const data = workerData as ServersWorkerData;
 const issuer = await startTestIssuer({ defaultAudience: data.audience });
 issuer.setTokenEndpointClaims(data.claims);
+const foreign = await startTestIssuer({ defaultAudience: data.audience });
+const { iss: _vstoken, ...foreignClaims } = data.claims;
+foreign.setTokenEndpointClaims(foreignClaims);
 const azure = await startFakeAzureDevOps(data.build, { accessToken: issuer.requestToken });
 parentPort?.postMessage({
   issuer: issuer.issuer,
+  jwksUri: issuer.jwksUri,
   tokenUrl: issuer.tokenUrl,
   requestToken: issuer.requestToken,
   collectionUri: azure.collectionUri,
+  foreign: { issuer: foreign.issuer, tokenUrl: foreign.tokenUrl, requestToken: foreign.requestToken },
 } satisfies ServersReady);
 parentPort?.once("message", async () => {
   await issuer.close();
+  await foreign.close();
   await azure.close();
   parentPort?.close();
 });

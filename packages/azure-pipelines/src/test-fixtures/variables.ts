@@ -45,9 +45,14 @@ export const GITHUB_PR_ENV = {
   AGENT_ID: "31",
 } as const;
 
-/** Claims of a pipeline token, in the shape Azure DevOps issues (org_id, prj_id, def_id, rpo_*, run_id). */
+/**
+ * Claims of a pipeline token, in the shape Azure DevOps issues (org_id, prj_id, def_id, rpo_*, run_id),
+ * with the issuer Azure DevOps names: the test issuer signs them, and `vstokenDiscovery` stands in for
+ * the issuer's discovery document.
+ */
 export function pipelineClaims(env: Record<string, string>) {
   return {
+    iss: `https://vstoken.dev.azure.com/${env.SYSTEM_COLLECTIONID}`,
     sub: `p://acme/${env.SYSTEM_TEAMPROJECT}/${env.BUILD_DEFINITIONNAME}`,
     org_id: env.SYSTEM_COLLECTIONID,
     prj_id: env.SYSTEM_TEAMPROJECTID,

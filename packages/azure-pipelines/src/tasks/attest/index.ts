@@ -29,7 +29,6 @@ async function main() {
         keyPassword,
         bundlePath: tl.getInput("bundlePath", true)!,
         tokenAudience: optionalInput("tokenAudience"),
-        tokenIssuer: optionalInput("tokenIssuer"),
         environment: {
           ...process.env,
           SYSTEM_ACCESSTOKEN: accessToken,

@@ -31,7 +31,6 @@ export interface AttestTaskInputs {
   keyPassword?: string;
   bundlePath: string;
   tokenAudience?: string;
-  tokenIssuer?: string;
   /** The job's variables, with SYSTEM_ACCESSTOKEN and SYSTEM_OIDCREQUESTURI filled in. */
   environment: Environment;
 }
@@ -108,7 +107,7 @@ export async function runAttestTask(inputs: AttestTaskInputs, io: TaskIo): Promi
       fetch: io.fetch,
       warn: io.warn,
       now: io.now,
-      options: { tokenAudience: inputs.tokenAudience, tokenIssuer: inputs.tokenIssuer },
+      options: { tokenAudience: inputs.tokenAudience },
     },
     { provenantVersion: PACKAGE_VERSION, ...(io.mask && { maskToken: io.mask }) },
   );
