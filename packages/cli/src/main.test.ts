@@ -65,6 +65,14 @@ describe("provenant attest and verify (local platform)", () => {
     expect(result.stdout).toMatch(/^FAIL {2}subject digest .*\[SUBJECT_MISMATCH\]$/m);
   });
 
+  it("exits 2, still with its report, for JSON that is not a bundle or envelope", async () => {
+    await keyAndBundle();
+    await writeFile(join(dir, "not-a-bundle.json"), JSON.stringify({ hello: "world" }));
+    const result = await cli(["verify", "app.tgz", "-b", "not-a-bundle.json", "-k", "signing.pub"]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toMatch(/^FAIL {2}bundle .*\[MALFORMED_BUNDLE\]$/m);
+  });
+
   it("exits 1 when the policy is not met, and prints JSON with --json", async () => {
     await keyAndBundle();
     const result = await cli([
@@ -129,7 +137,8 @@ describe("provenant attest and verify (local platform)", () => {
       // One line, in the same form as every other error.
       expect(result.stderr).toMatch(/^provenant: error \[USAGE\]: .+; run with --help for usage\n$/);
     }
-    for (const command of [[], ["keys", "generate"], ["subjects"], ["attest"], ["verify"], ["inspect"]]) {
+    const commands = [[], ["keys"], ["keys", "generate"], ["subjects"], ["attest"], ["verify"], ["inspect"], ["push"], ["attestations"], ["attestations", "list"]];
+    for (const command of commands) {
       const help = await cli([...command, "--help"]);
       expect(help.code).toBe(0);
       expect(help.stdout).toContain("Usage: provenant");

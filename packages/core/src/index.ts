@@ -72,7 +72,7 @@ export {
 
 export { parseBundle, parseSignedDocument, toBundle, type SignedDocument } from "./bundle/bundle.js";
 export { normalizeGitUrl } from "./source/git-url.js";
-export { normalizeRepository, refKind, sourceDependency, sourceOf, type Source } from "./source/source.js";
+export { normalizeRepository, refKind, refSeparatorIndex, sourceDependency, sourceOf, type Source } from "./source/source.js";
 export { PolicySchema, parsePolicy, type Policy } from "./policy/policy.js";
 export {
   checkTitle,

@@ -64,5 +64,10 @@ export async function runVerify(inputs: VerifyInputs, io: Io): Promise<number> {
       io.stdout(renderReport(report, io));
     });
   }
-  return chosen ? 0 : 1;
+  if (chosen) return 0;
+  // Not a bundle or envelope at all (its first check, "bundle", failed): that
+  // is unreadable input, exit 2, as for inspect; a document that could be read
+  // and did not verify is a failed verification, exit 1.
+  const unreadable = reports.every((report) => report.checks.find((check) => check.id === "bundle")?.status === "fail");
+  return unreadable ? 2 : 1;
 }

@@ -52,6 +52,26 @@ describe("collectFiles", () => {
     expect(files.map((f) => f.name)).toEqual(["dist/ok.tgz"]);
   });
 
+  it("walks a glob match that links to a directory inside the base, as a walk would", async () => {
+    await mkdir(join(dir, "dist/real"), { recursive: true });
+    await writeFile(join(dir, "dist/real/a.tgz"), "a");
+    await mkdir(join(dir, "elsewhere"));
+    await writeFile(join(dir, "elsewhere/b.tgz"), "b");
+    await symlink(join(dir, "dist/real"), join(dir, "dist/current"));
+    await symlink(join(dir, "elsewhere"), join(dir, "dist/escape"));
+    const { files } = await collectFiles(["dist/cur*"], dir);
+    expect(files.map((f) => f.name)).toEqual(["dist/current/a.tgz"]);
+    // A link that leaves the base is still not followed.
+    const error = await collectFiles(["dist/esc*"], dir).catch((e: unknown) => e);
+    expect(isProvenantError(error, "NO_SUBJECTS_MATCHED")).toBe(true);
+    // A link to a file inside the base is followed and named by its own path.
+    await symlink(join(dir, "dist/real/a.tgz"), join(dir, "dist/latest.tgz"));
+    expect((await collectFiles(["dist/*.tgz"], dir)).files.map((f) => f.name)).toEqual(["dist/latest.tgz"]);
+    // Absolute globs and globs above cwd match the same files.
+    expect((await collectFiles([join(dir, "dist/real/*.tgz")], join(dir, "dist"))).files.map((f) => f.name)).toEqual(["real/a.tgz"]);
+    expect((await collectFiles(["../dist/real/*.tgz"], join(dir, "elsewhere"))).files.map((f) => f.name)).toEqual([join(dir, "dist/real/a.tgz")]);
+  });
+
   it("removes duplicates named by several patterns", async () => {
     await writeFile(join(dir, "a.bin"), "a");
     const { files } = await collectFiles(["a.bin", "*.bin", "."], dir);

@@ -41,6 +41,9 @@ describe("policy rules", () => {
     expect(matchBuilderId("https://github.com/acme/app/.github/workflows/release.yml", id).pass).toBe(true);
     expect(matchBuilderId(id, id).pass).toBe(true);
     expect(matchBuilderId("https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main", id).pass).toBe(false);
+    // A changesets release tag holds "@" itself: the name part still ends at "@refs/".
+    const scoped = "https://github.com/acme/app/.github/workflows/release.yml@refs/tags/@acme/app@1.2.0";
+    expect(matchBuilderId("https://github.com/acme/app/.github/workflows/release.yml", scoped).pass).toBe(true);
   });
 
   it("refuses a policy with an unknown field or a bad semver range", () => {

@@ -2,7 +2,7 @@ import picomatch from "picomatch";
 import semver from "semver";
 import * as z from "zod/mini";
 import { parseWith } from "../schemas/parse.js";
-import { normalizeRepository, type Source } from "../source/source.js";
+import { normalizeRepository, refSeparatorIndex, type Source } from "../source/source.js";
 
 /**
  * What a deploy gate requires of provenance, in the habits of slsa-verifier
@@ -47,7 +47,8 @@ function glob(pattern: string): (value: string) => boolean {
  * without `@` matches the builder id's name part (before its `@ref`).
  */
 export function matchBuilderId(expected: string, actual: string): RuleResult {
-  const actualName = actual.includes("@") ? actual.slice(0, actual.lastIndexOf("@")) : actual;
+  const at = refSeparatorIndex(actual);
+  const actualName = at >= 0 ? actual.slice(0, at) : actual;
   const pass = expected.includes("@") ? expected === actual : expected === actualName || expected === actual;
   return {
     pass,

@@ -33,6 +33,21 @@ describe("sourceOf", () => {
     });
   });
 
+  it.each([
+    ["refs/tags/@provenant/core@0.1.0", { tag: "@provenant/core@0.1.0" }],
+    ["refs/heads/dependabot/npm_and_yarn/@types/node-22.1.0", { branch: "dependabot/npm_and_yarn/@types/node-22.1.0" }],
+    ["refs/heads/main", { branch: "main" }],
+  ])("reads a ref holding @ whole: %s", (ref, kind) => {
+    const p = sampleProvenance({ ref });
+    expect(sourceOf(p as never)).toEqual({
+      uri: "https://gitlab.example.com/acme/app",
+      repository: "gitlab.example.com/acme/app",
+      ref,
+      ...kind,
+      commit: p.buildDefinition.resolvedDependencies![0]!.digest!.gitCommit,
+    });
+  });
+
   it("returns undefined without a git source", () => {
     const p = sampleProvenance();
     p.buildDefinition.resolvedDependencies = [{ uri: "https://example.com/x.tgz", digest: { sha256: "a".repeat(64) } }];

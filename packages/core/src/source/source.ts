@@ -38,11 +38,16 @@ export function sourceOf(provenance: Provenance): Source | undefined {
   const first = provenance.buildDefinition.resolvedDependencies?.[0];
   if (!first?.uri?.startsWith("git+")) return undefined;
   const bare = first.uri.slice("git+".length);
-  // The ref starts at the last "@" that follows the host: a git ref may not
-  // contain "@{", and credentials are never recorded, so that "@" is ours.
+  // The ref follows the first "@" in the path (credentials are never
+  // recorded, so no "@" precedes the host). Refs may hold "@" themselves —
+  // changesets tags like `refs/tags/@scope/pkg@1.0.0`, Dependabot branches for
+  // scoped npm packages — so the split is never at the last "@". Full refs
+  // start with "refs/", which picks the right "@" even in a path that has one
+  // (refSeparatorIndex).
   const schemeEnd = bare.indexOf("://") + 3;
-  const at = bare.lastIndexOf("@");
-  const hasRef = at > schemeEnd && at > bare.indexOf("/", schemeEnd);
+  const pathStart = bare.indexOf("/", schemeEnd);
+  const at = pathStart < 0 ? -1 : refSeparatorIndex(bare, pathStart);
+  const hasRef = pathStart > 0 && at > pathStart;
   const uri = hasRef ? bare.slice(0, at) : bare;
   const ref = hasRef ? bare.slice(at + 1) : undefined;
   const commit = first.digest?.gitCommit;
@@ -52,6 +57,16 @@ export function sourceOf(provenance: Provenance): Source | undefined {
     ...(ref ? { ref, ...refKind(ref) } : {}),
     ...(commit ? { commit } : {}),
   };
+}
+
+/**
+ * Where `<name>@<full ref>` splits: at "@refs/" when there is one (a ref may
+ * itself hold "@", e.g. `refs/tags/@scope/pkg@1.0.0`), else at the first "@"
+ * at or after `from`. -1 when there is no "@".
+ */
+export function refSeparatorIndex(text: string, from = 0): number {
+  const fullRef = text.indexOf("@refs/", from);
+  return fullRef >= 0 ? fullRef : text.indexOf("@", from);
 }
 
 /** Builds the `resolvedDependencies[0]` entry of the source convention. */
