@@ -3,6 +3,7 @@ import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { gzipSync } from "node:zlib";
+import { MEDIA_TYPES, parseImageReference, RegistryClient } from "@provenant/oci";
 import { type LayoutImage, makeOciLayout, removeLayouts, skopeoCopy, skopeoInspectRaw, startRegistry, type TestRegistry } from "@provenant/oci/testing";
 import { pack } from "tar-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -137,6 +138,34 @@ describe("attest --push, attestations list, verify --image, push", () => {
     expect(json.attestations.map((a: { manifestDigest: string }) => a.manifestDigest)).toEqual([attestedLine![1], result.attestation]);
     const both = (await skopeoInspectRaw(registry, `acme/app:sha256-${hex()}`)) as { manifests: { digest: string }[] };
     expect(both.manifests.map((m) => m.digest)).toEqual([attestedLine![1], result.attestation]);
+  });
+
+  it("does not list another image's attestations that a rewritten tag index names", async () => {
+    const target = await makeOciLayout("cli-rewritten-target");
+    const other = await makeOciLayout("cli-rewritten-other");
+    await skopeoCopy(other, registry, "acme/rewritten");
+    // Same repository as the other image, by digest: the tag would be shared.
+    await skopeoCopy(target, registry, "acme/rewritten");
+    const targetRef = `oci://${registry.host}/acme/rewritten@${target.digest}`;
+    const otherRef = `oci://${registry.host}/acme/rewritten@${other.digest}`;
+    expect((await cli(["attest", otherRef, "--key", "signing.key", "--platform", "local", "--push", "--bundle", "other-image.json"])).code).toBe(0);
+    // Anyone who may push can make the target's tag index list the other image's attestation.
+    const client = new RegistryClient();
+    const repository = parseImageReference(`${registry.host}/acme/rewritten`);
+    const otherIndex = await client.getManifest(repository, `sha256-${other.digest.slice(7)}`);
+    await client.putManifest(repository, `sha256-${target.digest.slice(7)}`, otherIndex!.bytes, MEDIA_TYPES.ociIndex);
+    const foreign = JSON.parse(new TextDecoder().decode(otherIndex!.bytes)).manifests[0].digest as string;
+
+    const text = await cli(["attestations", "list", targetRef]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toBe("");
+    expect(text.stderr).toContain(`warning: not listing attestation ${foreign}: attestation manifest ${foreign} is about ${other.digest}, not ${target.digest}`);
+    expect(text.stderr).toMatch(/^0 attestation\(s\)/m);
+    const json = JSON.parse((await cli(["attestations", "list", "--json", targetRef])).stdout);
+    expect(json.attestations).toEqual([]);
+    expect(json.refused).toEqual([expect.objectContaining({ manifestDigest: foreign, problem: expect.stringMatching(/is about/) })]);
+    // The other image still lists it.
+    expect(JSON.parse((await cli(["attestations", "list", "--json", otherRef])).stdout).attestations).toHaveLength(1);
   });
 
   it("refuses to push a bundle that does not attest the image", async () => {

@@ -160,9 +160,13 @@ export async function runAttestationsList(inputs: ListInputs, io: Io): Promise<n
   const { reference, descriptor } = await resolveImage(client, named, {
     ...(inputs.imagePlatform && { platform: inputs.imagePlatform }),
   });
-  const listed = await listAttestations(client, reference, descriptor.digest);
+  const all = await listAttestations(client, reference, descriptor.digest);
+  // A referrer whose manifest is missing or about another image is not this image's attestation.
+  const listed = all.filter((a) => a.problem === undefined);
+  const refused = all.filter((a) => a.problem !== undefined);
+  for (const a of refused) io.stderr(`provenant: warning: not listing attestation ${a.layerDigest ?? a.manifestDigest}: ${a.problem}\n`);
   if (inputs.json) {
-    io.stdout(`${JSON.stringify({ image: formatImageReference(reference), attestations: listed }, null, 2)}\n`);
+    io.stdout(`${JSON.stringify({ image: formatImageReference(reference), attestations: listed, ...(refused.length > 0 && { refused }) }, null, 2)}\n`);
   } else {
     io.stderr(`${listed.length} attestation(s) for ${formatImageReference(reference)}\n`);
     for (const a of listed) {

@@ -15,25 +15,64 @@ export interface StoredAttestation {
   layerDigest?: string;
   predicateType?: string;
   created?: string;
+  /**
+   * Why this one cannot be used: its manifest is missing or unreadable, or
+   * its `subject` is another image. The others are still returned.
+   */
+  problem?: string;
 }
 
 export interface PulledAttestation extends StoredAttestation {
   /** The parsed JSON: a Sigstore bundle, or a bare DSSE envelope from cosign. */
   document?: unknown;
-  /** Why this one could not be read; the others are still returned. */
-  problem?: string;
 }
 
 const isSigstoreBundle = (type: string | undefined) => type?.startsWith("application/vnd.dev.sigstore.bundle") ?? false;
+
+/** A listed attestation and, once its manifest was checked, the blob that holds it. */
+interface Located {
+  stored: StoredAttestation;
+  blob?: { digest: string; what: string };
+}
 
 /**
  * Lists the attestations stored for an image digest: the referrers API when
  * the registry has it and the `sha256-<hex>` tag index, merged (one entry
  * per manifest digest, the API's first); plus cosign's legacy
  * `sha256-<hex>.att` attachment, whose layers are DSSE envelopes.
+ *
+ * Each referrer's own manifest is fetched (checked against its digest) and
+ * its `subject` compared with the image: an index is only a claim — a tag
+ * anyone with push access can rewrite, or a registry's answer — and one
+ * listing another image's attestations comes back with a `problem`.
  */
 export async function listAttestations(client: RegistryClient, repo: Repository, subjectDigest: string): Promise<StoredAttestation[]> {
-  const found: StoredAttestation[] = [];
+  return (await locateAttestations(client, repo, subjectDigest)).map((located) => located.stored);
+}
+
+/**
+ * Lists and downloads the attestations for an image digest. Every manifest
+ * and blob is checked against its digest; one that cannot be used is
+ * returned with its `problem` and no `document`.
+ */
+export async function pullAttestations(client: RegistryClient, repo: Repository, subjectDigest: string): Promise<PulledAttestation[]> {
+  const pulled: PulledAttestation[] = [];
+  for (const { stored, blob } of await locateAttestations(client, repo, subjectDigest)) {
+    if (!blob) {
+      pulled.push(stored);
+      continue;
+    }
+    try {
+      pulled.push({ ...stored, document: parseJsonBytes(await client.getBlob(repo, blob.digest), blob.what) });
+    } catch (error) {
+      pulled.push({ ...stored, problem: (error as Error).message });
+    }
+  }
+  return pulled;
+}
+
+async function locateAttestations(client: RegistryClient, repo: Repository, subjectDigest: string): Promise<Located[]> {
+  const listed: StoredAttestation[] = [];
   const seen = new Set<string>();
   const fromIndex = (source: AttestationSource, manifests: readonly Descriptor[]) => {
     for (const m of manifests) {
@@ -41,7 +80,7 @@ export async function listAttestations(client: RegistryClient, repo: Repository,
       seen.add(m.digest);
       const predicateType = m.annotations?.[BUNDLE_PREDICATE_TYPE_ANNOTATION];
       const created = m.annotations?.["org.opencontainers.image.created"];
-      found.push({ source, manifestDigest: m.digest, mediaType: m.mediaType, ...(predicateType && { predicateType }), ...(created && { created }) });
+      listed.push({ source, manifestDigest: m.digest, mediaType: m.mediaType, ...(predicateType && { predicateType }), ...(created && { created }) });
     }
   };
   const api = await client.getReferrers(repo, subjectDigest);
@@ -50,49 +89,42 @@ export async function listAttestations(client: RegistryClient, repo: Repository,
   // gained the API is listed only there, and the API does not index it.
   const tag = await client.getManifest(repo, referrersTag(subjectDigest));
   if (tag) fromIndex("referrers-tag", parseIndex(tag.bytes, `referrers tag of ${subjectDigest}`).manifests);
+
+  const located: Located[] = [];
+  for (const stored of listed) {
+    try {
+      located.push({ stored, blob: await bundleLayerOf(client, repo, subjectDigest, stored.manifestDigest) });
+    } catch (error) {
+      located.push({ stored: { ...stored, problem: (error as Error).message } });
+    }
+  }
+
+  // cosign's tag is bound to the image by its name alone; its manifest has no subject.
   const cosign = await client.getManifest(repo, cosignAttestationTag(subjectDigest));
   if (cosign) {
     const manifest = parseManifest(cosign.bytes, `cosign attestation manifest ${cosignAttestationTag(subjectDigest)}`);
     for (const layer of manifest.layers) {
       if (layer.mediaType !== MEDIA_TYPES.dsseEnvelope) continue;
       const predicateType = layer.annotations?.predicateType;
-      found.push({
-        source: "cosign-att",
-        manifestDigest: cosign.digest,
-        mediaType: cosign.mediaType,
-        layerDigest: layer.digest,
-        ...(predicateType && { predicateType }),
+      located.push({
+        stored: {
+          source: "cosign-att",
+          manifestDigest: cosign.digest,
+          mediaType: cosign.mediaType,
+          layerDigest: layer.digest,
+          ...(predicateType && { predicateType }),
+        },
+        blob: { digest: layer.digest, what: `DSSE envelope ${layer.digest}` },
       });
     }
   }
-  return found;
+  return located;
 }
 
-/**
- * Lists and downloads the attestations for an image digest. Every manifest
- * and blob is checked against its digest; a referrer whose `subject` is a
- * different image is refused (a tag index is just a tag anyone with push
- * access can rewrite).
- */
-export async function pullAttestations(client: RegistryClient, repo: Repository, subjectDigest: string): Promise<PulledAttestation[]> {
-  const pulled: PulledAttestation[] = [];
-  for (const stored of await listAttestations(client, repo, subjectDigest)) {
-    try {
-      pulled.push({ ...stored, document: await pullOne(client, repo, subjectDigest, stored) });
-    } catch (error) {
-      pulled.push({ ...stored, problem: (error as Error).message });
-    }
-  }
-  return pulled;
-}
-
-async function pullOne(client: RegistryClient, repo: Repository, subjectDigest: string, stored: StoredAttestation): Promise<unknown> {
-  if (stored.source === "cosign-att") {
-    const layer = stored.layerDigest!;
-    return parseJsonBytes(await client.getBlob(repo, layer), `DSSE envelope ${layer}`);
-  }
-  const what = `attestation manifest ${stored.manifestDigest}`;
-  const fetched = await client.getManifest(repo, stored.manifestDigest);
+/** Fetches a referrer's manifest, checks that it is about the image, and names its bundle layer. */
+async function bundleLayerOf(client: RegistryClient, repo: Repository, subjectDigest: string, manifestDigest: string): Promise<Located["blob"]> {
+  const what = `attestation manifest ${manifestDigest}`;
+  const fetched = await client.getManifest(repo, manifestDigest);
   if (!fetched) throw new Error(`${what} is listed but the registry does not have it`);
   const manifest = parseManifest(fetched.bytes, what);
   if (manifest.subject?.digest !== subjectDigest) {
@@ -100,5 +132,5 @@ async function pullOne(client: RegistryClient, repo: Repository, subjectDigest: 
   }
   const layer = manifest.layers.find((l) => isSigstoreBundle(l.mediaType));
   if (!layer) throw new Error(`${what} has no layer of type ${MEDIA_TYPES.sigstoreBundle}`);
-  return parseJsonBytes(await client.getBlob(repo, layer.digest), `bundle ${layer.digest}`);
+  return { digest: layer.digest, what: `bundle ${layer.digest}` };
 }

@@ -7,7 +7,7 @@ import { RegistryClient } from "../registry/client.js";
 import { signedBundleFor, trustedKey } from "../test-support/bundle.js";
 import { makeOciLayout, removeLayouts, skopeoCopy, skopeoInspectRaw, startRegistry, type TestRegistry } from "../test-support/registry.js";
 import { referrersTag } from "./fallback-tag.js";
-import { pullAttestations } from "./pull.js";
+import { listAttestations, pullAttestations } from "./pull.js";
 import { pushAttestation } from "./push.js";
 import { resolveImage } from "./resolve.js";
 
@@ -223,13 +223,15 @@ describe("the sha256-<hex> referrers tag on distribution 2.8", () => {
     const otherIndex = await client.getManifest(other.reference, referrersTag(other.descriptor.digest));
     await client.putManifest(target.reference, referrersTag(target.descriptor.digest), otherIndex!.bytes, MEDIA_TYPES.ociIndex);
 
+    const problem = `attestation manifest ${foreign.digest} is about ${other.descriptor.digest}, not ${target.descriptor.digest}`;
+    // Listing checks it too, so `attestations list` does not show another image's attestations as this one's.
+    expect(await listAttestations(client, target.reference, target.descriptor.digest)).toEqual([
+      expect.objectContaining({ source: "referrers-tag", manifestDigest: foreign.digest, problem }),
+    ]);
     const pulled = await pullAttestations(client, target.reference, target.descriptor.digest);
     expect(pulled).toHaveLength(1);
     expect(pulled[0]!.document).toBeUndefined();
-    expect(pulled[0]).toMatchObject({
-      manifestDigest: foreign.digest,
-      problem: `attestation manifest ${foreign.digest} is about ${other.descriptor.digest}, not ${target.descriptor.digest}`,
-    });
+    expect(pulled[0]).toMatchObject({ manifestDigest: foreign.digest, problem });
   });
 
   it("reports one unreadable attestation as a problem while the others still verify", async () => {

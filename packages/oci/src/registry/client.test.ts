@@ -301,6 +301,7 @@ describe("a registry with the referrers API", () => {
   it("lets the registry index the referrer and lists through the API", async () => {
     const subject = { mediaType: MEDIA_TYPES.ociManifest, digest: sha256(manifestJson), size: manifestJson.length };
     let stored: { digest: string; size: number; annotations: Record<string, string> } | undefined;
+    let storedBytes: Buffer | undefined;
     const { host, requests } = await serve((req, res, body) => {
       const url = new URL(req.url!, "http://x");
       if (req.method === "HEAD") return void res.writeHead(404).end();
@@ -309,6 +310,7 @@ describe("a registry with the referrers API", () => {
       if (req.method === "PUT" && url.pathname.includes("/manifests/")) {
         const manifest = JSON.parse(body.toString()) as { annotations: Record<string, string>; subject: { digest: string } };
         stored = { digest: sha256(body), size: body.length, annotations: manifest.annotations };
+        storedBytes = body;
         return void res.writeHead(201, { "oci-subject": manifest.subject.digest, "docker-content-digest": sha256(body) }).end();
       }
       if (url.pathname === `/v2/acme/app/referrers/${subject.digest}`) {
@@ -318,6 +320,9 @@ describe("a registry with the referrers API", () => {
           manifests: [{ mediaType: MEDIA_TYPES.ociManifest, artifactType: MEDIA_TYPES.sigstoreBundle, ...stored }],
         };
         return void res.writeHead(200, { "content-type": MEDIA_TYPES.ociIndex }).end(JSON.stringify(index));
+      }
+      if (stored && url.pathname === `/v2/acme/app/manifests/${stored.digest}`) {
+        return void res.writeHead(200, { "content-type": MEDIA_TYPES.ociManifest }).end(storedBytes);
       }
       res.writeHead(404).end();
     });
