@@ -124,6 +124,27 @@ describe("verify with image", () => {
     expect(result.failures.join("\n")).toMatch(/signature/);
   });
 
+  it("with none verifying, reports the attestation the trusted key signed and lists why each one failed", async () => {
+    const twice = await makeOciLayout("github-two-attestations");
+    await skopeoCopy(twice, registry, "acme/twice");
+    const name = `${registry.host}/acme/twice`;
+    const push = { "push-to-registry": "true", "subject-name": name, "subject-digest": twice.digest, ...credentials() };
+    // Pushed first, so the registry lists it first: another team's key.
+    const foreign = await attest({ ...push, "signing-key": otherKeys.privateKeyPem, "bundle-path": "foreign.sigstore.json" });
+    const ours = await attest({ ...push, "bundle-path": "ours.sigstore.json" });
+
+    // The release was built from a tag; the gate wants the main branch.
+    const result = await verifyImage({ image: `${name}@${twice.digest}`, "source-branch": "main", ...credentials() });
+    expect(result.verified).toBe(false);
+    expect(result.report.signedBy).toEqual([ours.keyId]);
+    expect(result.failures).toEqual([
+      expect.stringMatching(new RegExp(`^attestation ${ours.pushed[0]!.attestation}: source branch: .*main`)),
+      expect.stringMatching(new RegExp(`^attestation ${foreign.pushed[0]!.attestation}: signature: `)),
+    ]);
+    expect(result.summary).toContain(`| \`${ours.pushed[0]!.attestation}\` | source branch: `);
+    expect(result.summary).toContain(`| \`${foreign.pushed[0]!.attestation}\` | signature: `);
+  });
+
   it("fails for an image with no attestations", async () => {
     const bare = await makeOciLayout("github-no-attestations");
     await skopeoCopy(bare, registry, "acme/bare");

@@ -80,18 +80,45 @@ export function attestSummary(facts: {
   ].join("\n");
 }
 
-/** `checked` names where the provenance came from: a bundle file or an image's registry. */
-export function verifySummary(report: VerificationReport, checked: { bundlePath: string } | { image: string }): string {
+/** An attestation stored beside an image that did not verify, and why. */
+export interface FailedAttestation {
+  attestation: string;
+  failures: readonly string[];
+}
+
+/**
+ * `checked` names where the provenance came from: a bundle file or an
+ * image's registry. For an image none of whose attestations verified,
+ * `attestation` is the one the table shows and `failed` lists each one's
+ * reasons.
+ */
+export function verifySummary(
+  report: VerificationReport,
+  checked: { bundlePath: string } | { image: string; attestation?: string; failed?: readonly FailedAttestation[] },
+): string {
   const where = "image" in checked ? `Attestations of image \`${cell(checked.image)}\`` : `Bundle \`${cell(checked.bundlePath)}\``;
   const rows = report.checks.map((check) => `| ${check.status === "pass" ? "✅" : "❌"} | ${checkTitle(check.id)} | ${cell(check.reason)} |`);
+  const failed = "image" in checked ? (checked.failed ?? []) : [];
+  const shown = "image" in checked && checked.attestation ? [`Checks of the closest attestation, \`${cell(checked.attestation)}\`:`, ""] : [];
   return [
     `## Provenance ${report.verified ? "verified" : "NOT verified"}`,
     "",
     `${where}: SLSA Build L${report.slsaLevel.level} (${cell(report.slsaLevel.reason)}).`,
     "",
+    ...shown,
     "| | Check | Result |",
     "| --- | --- | --- |",
     ...rows,
     "",
+    ...(failed.length > 0
+      ? [
+          `None of the ${failed.length} attestation(s) stored beside the image verified:`,
+          "",
+          "| Attestation | Failed checks |",
+          "| --- | --- |",
+          ...failed.map((a) => `| \`${cell(a.attestation)}\` | ${a.failures.map((reason) => cell(reason)).join("<br>")} |`),
+          "",
+        ]
+      : []),
   ].join("\n");
 }

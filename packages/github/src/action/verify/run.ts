@@ -66,20 +66,61 @@ function policyOf(inputs: VerifyActionInputs) {
   return parsePolicy(Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined && value !== "")));
 }
 
+const failuresOf = (report: VerificationReport) =>
+  report.checks.filter((c) => c.status === "fail").map((c) => `${checkTitle(c.id)}: ${c.reason}`);
+
 function resultOf(report: VerificationReport, checked: { bundlePath: string } | { image: string }): VerifyActionResult {
-  return {
-    verified: report.verified,
-    report,
-    failures: report.checks.filter((c) => c.status === "fail").map((c) => `${checkTitle(c.id)}: ${c.reason}`),
-    summary: verifySummary(report, checked),
-  };
+  return { verified: report.verified, report, failures: failuresOf(report), summary: verifySummary(report, checked) };
 }
 
-/** What `provenant verify --image --json` prints. */
+/**
+ * What `provenant verify --image --json` prints. Each report's own `source`
+ * (the provenance's repository) is spread over the storage kind the CLI
+ * writes under the same key, so only `attestation` names where it is stored.
+ */
+type StoredReport = VerificationReport & { attestation: string };
 interface ImageVerification {
   image: string;
   verified: boolean;
-  attestations: (VerificationReport & { attestation: string; source: string })[];
+  /** The one that verified; when none did, every readable one. */
+  attestations: StoredReport[];
+}
+
+const signatureVerified = (report: VerificationReport) => report.checks.some((c) => c.id === "signature" && c.status === "pass");
+
+/**
+ * The report to show when none verified: one the trusted key signed (so its
+ * policy or subject is what failed) says more than one signed by some other
+ * key that happens to be listed first, e.g. another team's attestation.
+ */
+function closestOf(attestations: readonly StoredReport[]): StoredReport | undefined {
+  return attestations.find((a) => a.verified) ?? attestations.find(signatureVerified) ?? attestations[0];
+}
+
+function imageResultOf(result: ImageVerification): VerifyActionResult {
+  const chosen = closestOf(result.attestations);
+  if (!chosen) {
+    return resultOf(
+      {
+        verified: false,
+        checks: [{ id: "bundle", status: "fail", reason: `no readable attestations are stored for ${result.image}` }],
+        signedBy: [],
+        slsaLevel: { level: 0, reason: "no attestation" },
+      },
+      { image: result.image },
+    );
+  }
+  const { attestation: _attestation, ...report } = chosen;
+  if (report.verified) return resultOf(report, { image: result.image });
+  // Each attestation failed for its own reason; the gate names them all, the closest first.
+  const ordered = [chosen, ...result.attestations.filter((a) => a !== chosen)];
+  const failed = ordered.map((a) => ({ attestation: a.attestation, failures: failuresOf(a) }));
+  return {
+    verified: false,
+    report,
+    failures: failed.flatMap((a) => a.failures.map((reason) => `attestation ${a.attestation}: ${reason}`)),
+    summary: verifySummary(report, { image: result.image, attestation: chosen.attestation, failed }),
+  };
 }
 
 /**
@@ -103,15 +144,7 @@ async function verifyImage(inputs: VerifyActionInputs, policy: Policy, context: 
   } finally {
     await rm(keyDir, { recursive: true, force: true });
   }
-  const result = JSON.parse(printed.join("")) as ImageVerification;
-  const [chosen] = result.attestations;
-  const report: VerificationReport = chosen ?? {
-    verified: false,
-    checks: [{ id: "bundle", status: "fail", reason: `no readable attestations are stored for ${result.image}` }],
-    signedBy: [],
-    slsaLevel: { level: 0, reason: "no attestation" },
-  };
-  return resultOf(report, { image: result.image });
+  return imageResultOf(JSON.parse(printed.join("")) as ImageVerification);
 }
 
 /**
