@@ -312,6 +312,9 @@ describe("container images: ProvenantAttest@1 pushes to a real registry, Provena
     const leaks = attestRun.stdout.split("\n").filter((l) => l.includes(credentials.password) && !l.startsWith("##vso[task.setsecret]"));
     expect(leaks).toEqual([]);
 
+    // The tag was resolved: the output names the image by the digest that was attested.
+    const attested = `${registry.host}/acme/app@${image.digest}`;
+    expect(outputVariable(attestRun, "imageDigests")).toBe(attested);
     const pushed = outputVariable(attestRun, "pushedAttestations") ?? "";
     expect(pushed).toMatch(new RegExp(`^${registry.host.replace(/\./g, "\\.")}/acme/app@sha256:[0-9a-f]{64}$`));
     const attestationDigest = pushed.slice(pushed.indexOf("@") + 1);
@@ -325,22 +328,30 @@ describe("container images: ProvenantAttest@1 pushes to a real registry, Provena
     const loggedIn = await mkdtemp(join(work, "docker-login-"));
     const auth = Buffer.from(`${credentials.username}:${credentials.password}`).toString("base64");
     await writeFile(join(loggedIn, "config.json"), JSON.stringify({ auths: { [registry.host]: { auth } } }));
-    const verifyRun = await runTask("ProvenantVerify", {
-      inputs: {
-        image: `${registry.host}/acme/app:${image.tag}`,
-        publicKeyFile: join(work, "signing.pub"),
-        builderId: `${servers.collectionUri}_agents/microsoft-hosted`,
-        sourceBranch: "main",
-        minimumSlsaLevel: "2",
-        workingDirectory: work,
-      },
-      env: { DOCKER_CONFIG: loggedIn },
-    });
+    // As the example does: verify the digest the attest step output, not the tag, and deploy the digest verify outputs.
+    const verifyInputs = {
+      image: attested,
+      publicKeyFile: join(work, "signing.pub"),
+      builderId: `${servers.collectionUri}_agents/microsoft-hosted`,
+      sourceBranch: "main",
+      minimumSlsaLevel: "2",
+      workingDirectory: work,
+    };
+    const verifyRun = await runTask("ProvenantVerify", { inputs: verifyInputs, env: { DOCKER_CONFIG: loggedIn } });
     expect(verifyRun.errorIssues).toEqual([]);
     expect(verifyRun.succeeded).toBe(true);
     expect(outputVariable(verifyRun, "verified")).toBe("true");
     expect(outputVariable(verifyRun, "slsaLevel")).toBe("2");
     expect(outputVariable(verifyRun, "attestation")).toBe(attestationDigest);
+    expect(outputVariable(verifyRun, "imageDigest")).toBe(attested);
+
+    // By tag, the output still names the digest; and an image that fails the policy is not named at all.
+    const byTag = await runTask("ProvenantVerify", { inputs: { ...verifyInputs, image: `${registry.host}/acme/app:${image.tag}` }, env: { DOCKER_CONFIG: loggedIn } });
+    expect(outputVariable(byTag, "imageDigest")).toBe(attested);
+    const denied = await runTask("ProvenantVerify", { inputs: { ...verifyInputs, sourceBranch: "release/*" }, env: { DOCKER_CONFIG: loggedIn } });
+    expect(denied.succeeded).toBe(false);
+    expect(outputVariable(denied, "verified")).toBe("false");
+    expect(outputVariable(denied, "imageDigest")).toBeUndefined();
   }, 180_000);
 
   it("sends a connection's credentials to its own registry only, so an image elsewhere is refused by the registry", async () => {

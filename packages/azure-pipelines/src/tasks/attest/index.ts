@@ -40,6 +40,7 @@ async function main() {
     tl.setVariable("bundlePath", result.bundlePath, false, true);
     tl.setVariable("keyId", result.keyId, false, true);
     tl.setVariable("factsSource", result.factsSource, false, true);
+    tl.setVariable("imageDigests", result.imageDigests.join(","), false, true);
     tl.setVariable("pushedAttestations", result.pushed.map((p) => p.attestation).join(","), false, true);
     tl.setResult(tl.TaskResult.Succeeded, `provenance for ${result.subjects.length} subject(s) written to ${result.bundlePath}${result.pushed.length > 0 ? ` and pushed beside ${result.pushed.length} image(s)` : ""}`);
   } catch (error) {

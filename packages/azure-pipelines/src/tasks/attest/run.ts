@@ -47,6 +47,8 @@ export interface AttestTaskResult {
   bundlePath: string;
   keyId: string;
   subjects: Subject[];
+  /** Every image attested, by digest (`REGISTRY/REPO@sha256:…`): what a later step should deploy, not the tag. */
+  imageDigests: string[];
   factsSource: string;
   pushed: PushedAttestation[];
 }
@@ -138,5 +140,6 @@ export async function runAttestTask(inputs: AttestTaskInputs, io: TaskIo): Promi
       pushed.push(entry);
     }
   }
-  return { bundlePath, keyId: signer.keyId, subjects, factsSource, pushed };
+  const imageDigests = images.map(({ reference, descriptor }) => `${imageName(reference)}@${descriptor.digest}`);
+  return { bundlePath, keyId: signer.keyId, subjects, imageDigests, factsSource, pushed };
 }

@@ -8,7 +8,7 @@ async function main() {
     maskSecret(process.env.PROVENANT_REGISTRY_PASSWORD);
     const registryConnection = registryConnectionInput("dockerRegistryServiceConnection");
     const level = optional("minimumSlsaLevel");
-    const { report, attestation } = await runVerifyTask(
+    const { report, attestation, imageDigest } = await runVerifyTask(
       {
         artifactPatterns: lines("artifacts"),
         bundlePath: filePathInput("bundlePath"),
@@ -31,6 +31,8 @@ async function main() {
     tl.setVariable("verified", String(report.verified), false, true);
     tl.setVariable("slsaLevel", String(report.slsaLevel.level), false, true);
     if (attestation) tl.setVariable("attestation", attestation, false, true);
+    // Only a verified image is named, so a deploy step reading this can never pick up one that failed.
+    if (imageDigest && report.verified) tl.setVariable("imageDigest", imageDigest, false, true);
     if (report.verified) {
       tl.setResult(tl.TaskResult.Succeeded, `provenance verified (SLSA Build L${report.slsaLevel.level})`);
     } else {

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { type Environment, keyIdOf, type Policy, ProvenantError, parsePolicy, publicKeyFromPem, type VerificationReport, verify } from "@provenant/core";
-import { formatImageReference, pullAttestations, resolveImage } from "@provenant/oci";
+import { formatImageReference, imageName, pullAttestations, resolveImage } from "@provenant/oci";
 import { matchFiles } from "../match.js";
 import { parseImageInput, type RegistryConnection, taskRegistryClient } from "../registry.js";
 import { subjectsOf } from "../subjects.js";
@@ -59,6 +59,8 @@ export interface VerifyTaskResult {
   report: VerificationReport;
   /** With `image`: the attestation manifest whose bundle the report is about. */
   attestation?: string;
+  /** With `image`: the image checked, by the digest its tag resolved to (`REGISTRY/REPO@sha256:…`). */
+  imageDigest?: string;
 }
 
 /**
@@ -136,5 +138,5 @@ async function verifyImage(image: string, inputs: VerifyTaskInputs, keys: Truste
   io.log(`${results.length} attestation(s) stored beside ${shown}`);
   const chosen = results.find((r) => r.report.verified) ?? results[0]!;
   io.log(`attestation ${chosen.attestation}:`);
-  return chosen;
+  return { ...chosen, imageDigest: `${imageName(reference)}@${descriptor.digest}` };
 }
