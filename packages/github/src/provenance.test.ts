@@ -1,7 +1,7 @@
 import { FACTS_SOURCE_FIELD, parseProvenance, sourceOf } from "@provenant/core";
 import { describe, expect, it } from "vitest";
 import type { GitHubFacts } from "./facts/facts.js";
-import { provenance, workflowPathOf } from "./provenance.js";
+import { INPUTS_SOURCE_FIELD, provenance, workflowPathOf } from "./provenance.js";
 import { gheCom, pullRequest, pushTag, reusableWorkflow, type Scenario, workflowDispatch } from "./test-support/scenarios.js";
 
 const factsOf = (scenario: Scenario, extra: Partial<GitHubFacts> = {}): GitHubFacts => ({
@@ -103,7 +103,7 @@ describe("provenance(facts)", () => {
         startedOn: "2026-11-20T10:00:00.000Z",
         finishedOn: "2026-11-20T10:04:31.000Z",
         workflowInputs: scenario.payload.inputs,
-        factsSource: "environment",
+        factsSource: "oidc-token",
       }),
     );
     expect(fields.buildDefinition.externalParameters).toEqual({
@@ -113,15 +113,20 @@ describe("provenance(facts)", () => {
     expect(fields.runDetails.metadata).toMatchObject({
       startedOn: "2026-11-20T10:00:00.000Z",
       finishedOn: "2026-11-20T10:04:31.000Z",
-      [FACTS_SOURCE_FIELD]: "environment",
+      [FACTS_SOURCE_FIELD]: "oidc-token",
+      // No claim covers the inputs: even with a verified token they come from
+      // the event file, and the provenance says so. Their values are not repeated.
+      [INPUTS_SOURCE_FIELD]: "event-payload",
     });
-    expect(Object.keys(fields.runDetails.metadata ?? {}).filter((k) => /input/i.test(k))).toEqual([]);
+    expect(Object.keys(fields.runDetails.metadata ?? {}).filter((k) => /input/i.test(k))).toEqual([INPUTS_SOURCE_FIELD]);
     // The result passes core's own provenance schema (RFC 3339, camelCase).
     expect(() => parseProvenance(fields)).not.toThrow();
   });
 
   it("omits inputs for a dispatch without any, and for other events", () => {
-    expect(Object.keys(provenance(factsOf(workflowDispatch(), { workflowInputs: {} })).buildDefinition.externalParameters)).toEqual(["workflow"]);
+    const noInputs = provenance(factsOf(workflowDispatch(), { workflowInputs: {} }));
+    expect(Object.keys(noInputs.buildDefinition.externalParameters)).toEqual(["workflow"]);
+    expect(noInputs.runDetails.metadata).not.toHaveProperty(INPUTS_SOURCE_FIELD);
     expect(Object.keys(provenance(factsOf(pushTag())).buildDefinition.externalParameters)).toEqual(["workflow"]);
   });
 });

@@ -7,6 +7,13 @@ export const TOKEN_ISSUER_FIELD = "provenant_tokenIssuer";
 export const DISAGREEMENTS_FIELD = "provenant_variableDisagreements";
 
 /**
+ * Extension field saying where `externalParameters.inputs` came from: the
+ * event file at GITHUB_EVENT_PATH, which any earlier step can rewrite and no
+ * token claim covers, even when the rest came from a verified token.
+ */
+export const INPUTS_SOURCE_FIELD = "provenant_inputsSource";
+
+/**
  * `owner/repo/.github/workflows/release.yml@refs/tags/v1` → `.github/workflows/release.yml`.
  * The buildType warns that path and ref may both contain "@": the known ref
  * suffix is cut first, the last "@" only when the ref differs.
@@ -29,6 +36,7 @@ export function workflowPathOf(workflowRef: string, repository: string, ref: str
  */
 export function provenance(facts: GitHubFacts): ProvenanceFields {
   const { claims, serverUrl } = facts;
+  const inputs = facts.workflowInputs && Object.keys(facts.workflowInputs).length > 0 ? facts.workflowInputs : undefined;
   const repositoryUrl = `${serverUrl}/${claims.repository}`;
   return {
     buildDefinition: {
@@ -39,7 +47,7 @@ export function provenance(facts: GitHubFacts): ProvenanceFields {
           repository: repositoryUrl,
           path: workflowPathOf(claims.workflow_ref, claims.repository, claims.ref),
         },
-        ...(facts.workflowInputs && Object.keys(facts.workflowInputs).length > 0 ? { inputs: facts.workflowInputs } : {}),
+        ...(inputs ? { inputs } : {}),
       },
       internalParameters: {
         github: {
@@ -60,6 +68,7 @@ export function provenance(facts: GitHubFacts): ProvenanceFields {
         [FACTS_SOURCE_FIELD]: facts.factsSource,
         ...(facts.factsSource === "oidc-token" && facts.issuer ? { [TOKEN_ISSUER_FIELD]: facts.issuer } : {}),
         ...(facts.disagreements?.length ? { [DISAGREEMENTS_FIELD]: facts.disagreements } : {}),
+        ...(inputs ? { [INPUTS_SOURCE_FIELD]: "event-payload" } : {}),
       },
     },
   };
