@@ -275,61 +275,81 @@ describe("CI/CD components under gitlab-ci-local", () => {
       "--variable", `CI_REGISTRY_USER=${registry.credentials!.username}`,
       "--variable", `CI_REGISTRY_PASSWORD=${registry.credentials!.password}`,
     ];
+    /** A fresh image in the test registry under acme/<name>, tag 1.0, and its oci:// reference. */
+    async function imageIn(name: string) {
+      const image = await makeOciLayout(`gitlab-components-${name}`);
+      await skopeoCopy(image, registry, `acme/${name}`);
+      return { image, reference: `oci://${registry.host}/acme/${name}:1.0` };
+    }
+    /** The attestations the registry holds for an image, read outside the pipeline with the registry's login. */
+    async function attestationsFor(reference: string, cwd: string) {
+      const { username, password } = registry.credentials!;
+      const env = { ...process.env, PROVENANT_REGISTRY_USERNAME: username, PROVENANT_REGISTRY_PASSWORD: password };
+      const listed = await run(node, [cli, "attestations", "list", reference, "--json"], { cwd, env });
+      return JSON.parse(listed.stdout).attestations as { predicateType?: string }[];
+    }
 
     it("attest pushes the bundle beside the image and verify checks it from the registry", async () => {
-      const image = await makeOciLayout("gitlab-components");
-      await skopeoCopy(image, registry, "acme/app");
+      const { reference } = await imageIn("app");
       // The inputs a GitLab project would write: its own registry image, as
       // CI_REGISTRY_IMAGE expands inside the job.
       const pipeline = await repository("image", {
         attest: { subjects: "oci://$CI_REGISTRY_IMAGE:1.0", push: true },
         verify: { artifacts: "", registry_image: "oci://$CI_REGISTRY_IMAGE:1.0", source_uri: "gitlab.example.com/acme/app", source_branch: "main" },
       });
-      const { username, password } = registry.credentials!;
       const result = await gitlabCi(pipeline, registryLogin());
       expect(result.output).toMatch(/pushed attestation sha256:[0-9a-f]{64} beside/);
       expect(result.output).toMatch(/PASS\s+provenant-verify/);
       expect(result.output).toMatch(/VERIFIED/);
-      expect(result.output).not.toContain(password);
+      expect(result.output).not.toContain(registry.credentials!.password);
       expect(result.code).toBe(0);
 
       // Outside the pipeline: the registry holds the attestation for the image digest.
-      const env = { ...process.env, PROVENANT_REGISTRY_USERNAME: username, PROVENANT_REGISTRY_PASSWORD: password };
-      const listed = await run(node, [cli, "attestations", "list", `oci://${registry.host}/acme/app:1.0`, "--json"], { cwd: pipeline.dir, env });
-      const attestations = JSON.parse(listed.stdout).attestations as { predicateType?: string }[];
+      const attestations = await attestationsFor(reference, pipeline.dir);
       expect(attestations.map((a) => a.predicateType)).toEqual(["https://slsa.dev/provenance/v1"]);
       const predicate = await provenanceIn(pipeline.dir);
       expect(predicate.buildDefinition.resolvedDependencies[0].digest).toEqual({ gitCommit: pipeline.commit });
     });
 
     it("without push, attest still resolves a private image with the login and pushes nothing", async () => {
-      const image = await makeOciLayout("gitlab-components-no-push");
-      await skopeoCopy(image, registry, "acme/nopush");
+      const { image, reference } = await imageIn("nopush");
       const pipeline = await repository("image-no-push", {
         attest: { subjects: "oci://$CI_REGISTRY_IMAGE:1.0" },
         // An oci:// artifact is resolved through the registry too, against the bundle.
         verify: { artifacts: "oci://$CI_REGISTRY_IMAGE:1.0", source_branch: "main" },
       });
-      const { username, password } = registry.credentials!;
       const result = await gitlabCi(pipeline, [...registryLogin(), "--variable", `CI_REGISTRY_IMAGE=${registry.host}/acme/nopush`]);
       expect(result.output).toMatch(/PASS\s+provenant-attest/);
       expect(result.output).toMatch(/PASS\s+provenant-verify/);
       expect(result.output).not.toMatch(/pushed attestation/);
-      expect(result.output).not.toContain(password);
+      expect(result.output).not.toContain(registry.credentials!.password);
       expect(result.code).toBe(0);
 
       const bundle = JSON.parse(await readFile(join(pipeline.dir, "provenance.sigstore.json"), "utf8"));
       const statement = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, "base64").toString("utf8"));
       expect(statement.subject).toEqual([{ name: `${registry.host}/acme/nopush`, digest: { sha256: image.digest.replace("sha256:", "") } }]);
-      const env = { ...process.env, PROVENANT_REGISTRY_USERNAME: username, PROVENANT_REGISTRY_PASSWORD: password };
-      const listed = await run(node, [cli, "attestations", "list", `oci://${registry.host}/acme/nopush:1.0`, "--json"], { cwd: pipeline.dir, env });
-      expect(JSON.parse(listed.stdout).attestations).toEqual([]);
+      expect(await attestationsFor(reference, pipeline.dir)).toEqual([]);
+    });
+
+    it("with the login only in DOCKER_AUTH_CONFIG, attest pushes and verify reads the registry", async () => {
+      const { reference } = await imageIn("dockerauth");
+      const pipeline = await repository("image-docker-auth-config", {
+        attest: { subjects: reference, push: true },
+        verify: { artifacts: "", registry_image: reference, source_branch: "main" },
+      });
+      const { username, password } = registry.credentials!;
+      const auth = Buffer.from(`${username}:${password}`).toString("base64");
+      // No CI_REGISTRY_USER / CI_REGISTRY_PASSWORD: docker's config.json is the only login.
+      const result = await gitlabCi(pipeline, ["--variable", `DOCKER_AUTH_CONFIG=${JSON.stringify({ auths: { [registry.host]: { auth } } })}`]);
+      expect(result.output).toMatch(/pushed attestation sha256:[0-9a-f]{64} beside/);
+      expect(result.output).toMatch(/PASS\s+provenant-verify/);
+      expect(result.output).not.toContain(password);
+      expect(result.output).not.toContain(auth);
+      expect(result.code).toBe(0);
     });
 
     it("the verify job fails for an image whose attestation does not meet the policy", async () => {
-      const image = await makeOciLayout("gitlab-components-policy");
-      await skopeoCopy(image, registry, "acme/policy");
-      const reference = `oci://${registry.host}/acme/policy:1.0`;
+      const { reference } = await imageIn("policy");
       const pipeline = await repository("image-policy", {
         attest: { subjects: reference, push: true },
         verify: { artifacts: "", registry_image: reference, source_branch: "release/*" },

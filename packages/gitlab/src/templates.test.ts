@@ -155,6 +155,9 @@ beforeAll(async () => {
     [
       'for a in "$@"; do printf "arg %s\\n" "$a"; done',
       "env | grep -E '^PROVENANT_(REGISTRY_|INSECURE_REGISTRIES=)' | sed 's/^/env /' || true",
+      // What the CLI would read as docker's config: where, with which modes, and what.
+      'if [ -n "$DOCKER_CONFIG" ]; then printf "docker_config %s %s %s\\n" "$DOCKER_CONFIG" "$(stat -c %a "$DOCKER_CONFIG")" "$(stat -c %a "$DOCKER_CONFIG/config.json")"; printf "docker_config_json %s\\n" "$(cat "$DOCKER_CONFIG/config.json")"; fi',
+      'if [ -n "$STAND_IN_EXIT" ]; then exit "$STAND_IN_EXIT"; fi',
     ].join("\n"),
   );
 });
@@ -183,7 +186,9 @@ async function runScript(name: "attest" | "verify", given: Record<string, string
   );
   const args = [...result.stdout.matchAll(/^arg (.*)$/gm)].map((m) => m[1]!);
   const environment = Object.fromEntries([...result.stdout.matchAll(/^env ([A-Z_]+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
-  return { ...result, args, environment };
+  const [, dockerConfig, dirMode, fileMode] = /^docker_config (\S+) (\d+) (\d+)$/m.exec(result.stdout) ?? [];
+  const dockerConfigJson = /^docker_config_json (.*)$/m.exec(result.stdout)?.[1];
+  return { ...result, args, environment, dockerConfig: dockerConfig ? { dir: dockerConfig, dirMode, fileMode, json: dockerConfigJson } : undefined };
 }
 
 const registryLogin = { CI_REGISTRY: "registry.gitlab.example", CI_REGISTRY_USER: "gitlab-ci-token", CI_REGISTRY_PASSWORD: "job-token-value" };
@@ -276,6 +281,40 @@ describe("a registry login with no registry to go to", () => {
     const anonymous = await runScript("attest", { subjects: "oci://docker.io/library/alpine:3" }, signingKey);
     expect(anonymous.code).toBe(0);
     expect(anonymous.args).toContain("oci://docker.io/library/alpine:3");
+  });
+});
+
+describe("DOCKER_AUTH_CONFIG", () => {
+  // docker's config.json, as GitLab jobs commonly receive registry credentials.
+  const dockerAuthConfig = JSON.stringify({ auths: { "registry.example.com": { auth: Buffer.from("robot:robot-secret").toString("base64") } } });
+  const publicKey = { PROVENANT_PUBLIC_KEY: "-----BEGIN PUBLIC KEY-----" };
+
+  for (const [name, given, env] of [
+    ["attest", { subjects: "oci://registry.example.com/acme/app:1.0" }, signingKey],
+    ["verify", { registry_image: "oci://registry.example.com/acme/app:1.0" }, publicKey],
+  ] as const) {
+    it(`${name} hands it to the CLI as a private DOCKER_CONFIG, removed after the CLI ran`, async () => {
+      const { code, dockerConfig, stderr } = await runScript(name, given, { ...env, DOCKER_AUTH_CONFIG: dockerAuthConfig });
+      expect(code).toBe(0);
+      expect(dockerConfig).toMatchObject({ dirMode: "700", fileMode: "600", json: dockerAuthConfig });
+      expect(existsSync(dockerConfig!.dir)).toBe(false);
+      expect(stderr).not.toContain("robot");
+    });
+  }
+
+  it("reads a File variable's content, and a failing CLI still fails the job with its code after the cleanup", async () => {
+    const file = join(scratch, "docker-auth-config.json");
+    await writeFile(file, dockerAuthConfig);
+    const { code, dockerConfig } = await runScript("attest", { subjects: "oci://registry.example.com/acme/app:1.0" }, { ...signingKey, DOCKER_AUTH_CONFIG: file, STAND_IN_EXIT: "1" });
+    expect(code).toBe(1);
+    expect(dockerConfig?.json).toBe(dockerAuthConfig);
+    expect(existsSync(dockerConfig!.dir)).toBe(false);
+  });
+
+  it("is not handed over when nothing is read from a registry", async () => {
+    const { code, dockerConfig } = await runScript("attest", { subjects: "dist/app.txt" }, { ...signingKey, DOCKER_AUTH_CONFIG: dockerAuthConfig });
+    expect(code).toBe(0);
+    expect(dockerConfig).toBeUndefined();
   });
 });
 
