@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -53,6 +54,55 @@ async function dockerArchive(layout: LayoutImage, file: string, legacy = false):
   await written;
 }
 
+const sha256Of = (bytes: Uint8Array | string) => `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+
+/**
+ * `docker save` from Docker 25+ with the classic (graph driver) image store, shaped after
+ * the archives shown in moby/moby#47072 and #47210: a manifest made up at save time with
+ * uncompressed layers (digest = diff_id), the config (the image id) carrying the platform,
+ * and index.json with the same annotations the containerd store writes.
+ */
+async function classicStoreArchive(file: string): Promise<string> {
+  const layerTar = pack();
+  layerTar.entry({ name: "hello.txt" }, "hello from the classic store\n");
+  layerTar.finalize();
+  const chunks: Buffer[] = [];
+  for await (const chunk of layerTar) chunks.push(chunk as Buffer);
+  const layer = Buffer.concat(chunks);
+  const config = Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [sha256Of(layer)] }, config: {} }));
+  const platform = { architecture: "amd64", os: "linux" };
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: "application/vnd.oci.image.manifest.v1+json",
+      config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: sha256Of(config), size: config.length, platform },
+      layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar", digest: sha256Of(layer), size: layer.length }],
+    }),
+  );
+  const index = {
+    schemaVersion: 2,
+    mediaType: "application/vnd.oci.image.index.v1+json",
+    manifests: [
+      {
+        mediaType: "application/vnd.oci.image.manifest.v1+json",
+        digest: sha256Of(manifest),
+        size: manifest.length,
+        annotations: { "io.containerd.image.name": "docker.io/acme/classic:1.0", "org.opencontainers.image.ref.name": "1.0" },
+        platform,
+      },
+    ],
+  };
+  const archive = pack();
+  const written = pipeline(archive, createWriteStream(file));
+  for (const blob of [layer, config, manifest]) archive.entry({ name: `blobs/sha256/${sha256Of(blob).slice(7)}` }, blob);
+  archive.entry({ name: "index.json" }, JSON.stringify(index));
+  archive.entry({ name: "manifest.json" }, JSON.stringify([{ Config: `blobs/sha256/${sha256Of(config).slice(7)}`, RepoTags: ["acme/classic:1.0"], Layers: [`blobs/sha256/${sha256Of(layer).slice(7)}`] }]));
+  archive.entry({ name: "oci-layout" }, JSON.stringify({ imageLayoutVersion: "1.0.0" }));
+  archive.finalize();
+  await written;
+  return sha256Of(manifest);
+}
+
 describe("image subjects", () => {
   it("names an oci:// image by registry/repository and its manifest digest", async () => {
     const result = await cli(["subjects", "--json", `oci://${registry.host}/acme/app:${image.tag}`]);
@@ -73,6 +123,8 @@ describe("image subjects", () => {
     await dockerArchive(image, join(dir, "saved.tar"));
     const saved = await cli(["subjects", "--json", "docker-archive:saved.tar"]);
     expect(saved.code).toBe(0);
+    // Compressed layers, as the containerd image store saves what it pulled or will push: no warning.
+    expect(saved.stderr).toBe("");
     expect(JSON.parse(saved.stdout)).toEqual([{ name: "registry.example/acme/saved", digest: { sha256: hex() } }]);
 
     // docker save | gzip > saved.tar.gz
@@ -90,6 +142,15 @@ describe("image subjects", () => {
     const legacy = await cli(["subjects", "docker-archive:legacy.tar"]);
     expect(legacy.code).toBe(2);
     expect(legacy.stderr).toMatch(/no index\.json, so it carries no manifest digest/);
+  });
+
+  it("warns that a classic image store archive's digest is one no registry will hold", async () => {
+    const digest = await classicStoreArchive(join(dir, "classic.tar"));
+    const result = await cli(["subjects", "--json", "docker-archive:classic.tar"]);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual([{ name: "docker.io/acme/classic", digest: { sha256: digest.slice(7) } }]);
+    expect(result.stderr).toContain(`warning: docker-archive:classic.tar: ${digest} has uncompressed layers, the manifest docker save makes up with the classic image store`);
+    expect(result.stderr).toMatch(/verify --image would never find an attestation for it/);
   });
 
   it("refuses a malformed image reference with exit 2", async () => {

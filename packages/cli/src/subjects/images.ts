@@ -189,11 +189,39 @@ async function ociLayoutSubjects(argument: string, io: Io): Promise<Subject[]> {
 /** Entries worth keeping in memory from an archive: the JSON documents, not layers. */
 const MAX_KEPT_ENTRY = 4 * 1024 * 1024;
 
+/** Layer media types that say "not compressed": what no `docker push` sends. */
+const UNCOMPRESSED_LAYER_TYPES: readonly string[] = ["application/vnd.oci.image.layer.v1.tar", "application/vnd.docker.image.rootfs.diff.tar"];
+
+/**
+ * Whether a saved manifest is one the classic (graph driver) image store made
+ * up at `docker save` time. That store keeps no registry manifest; Docker 25+
+ * writes a fresh OCI manifest whose layers are the uncompressed layer tars
+ * (digest = the config's diff_id) and whose config is the image id, as
+ * moby/moby#47072 and #47210 show. `docker push` compresses the layers and
+ * writes another manifest, so the registry never has this digest. The
+ * containerd image store exports the manifest it pulled or will push, with
+ * compressed layers. Both write `io.containerd.image.name`, so that
+ * annotation tells nothing; the layer media types do.
+ */
+function isClassicStoreManifest(bytes: Uint8Array | undefined): boolean {
+  if (!bytes) return false;
+  let manifest: { layers?: { mediaType?: unknown }[] };
+  try {
+    manifest = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return false;
+  }
+  const layers = Array.isArray(manifest?.layers) ? manifest.layers : [];
+  return layers.length > 0 && layers.every((layer) => typeof layer?.mediaType === "string" && UNCOMPRESSED_LAYER_TYPES.includes(layer.mediaType));
+}
+
 /**
  * `docker save` output. Since Docker 25 the archive is also an OCI image
  * layout (`index.json` + `blobs/sha256/`), which is where the manifest digest
  * lives; older archives hold only `manifest.json` and image ids, which no
  * registry knows, so they are refused rather than given a made-up digest.
+ * The digest is the registry's only with the containerd image store; an
+ * archive from the classic store is warned about (see isClassicStoreManifest).
  */
 async function dockerArchiveSubjects(file: string, io: Io): Promise<Subject[]> {
   const path = resolve(io.cwd, file);
@@ -252,5 +280,16 @@ async function dockerArchiveSubjects(file: string, io: Io): Promise<Subject[]> {
     }
   }
   const where = `docker-archive:${file}`;
-  return layoutSubjects(parseLayoutIndex(index, where), (digest) => kept.get(`blobs/${digest.replace(":", "/")}`), where, undefined, fallbackName);
+  const blob = (digest: string) => kept.get(`blobs/${digest.replace(":", "/")}`);
+  const parsed = parseLayoutIndex(index, where);
+  const subjects = layoutSubjects(parsed, blob, where, undefined, fallbackName);
+  for (const descriptor of parsed.manifests) {
+    if (!isClassicStoreManifest(blob(descriptor.digest))) continue;
+    io.stderr(
+      `provenant: warning: ${where}: ${descriptor.digest} has uncompressed layers, the manifest docker save makes up with the classic image store; ` +
+        "no registry will hold this digest (docker push compresses the layers and writes another manifest), so verify --image would never find an attestation for it. " +
+        "Attest the pushed image instead (oci://REGISTRY/REPO@DIGEST, the digest docker push prints), or save with the containerd image store\n",
+    );
+  }
+  return subjects;
 }
