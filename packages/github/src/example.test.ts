@@ -1,6 +1,10 @@
-import { readFile } from "node:fs/promises";
-import { resolve } from "node:path";
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
 import { attest, generateKeyPair, keyIdOf, keySigner, parsePolicy, privateKeyFromPem, publicKeyFromPem, verify } from "@provenant/core";
+import { parseImageReference } from "@provenant/oci";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { provenance } from "./provenance.js";
@@ -20,6 +24,8 @@ interface ActionYml {
 interface Step {
   id?: string;
   uses?: string;
+  run?: string;
+  env?: Record<string, string>;
   with?: Record<string, string | number | boolean>;
 }
 interface Workflow {
@@ -95,6 +101,31 @@ describe("examples/github/release.yml", () => {
     "source-tag": "sourceTag",
     "slsa-level": "minimumLevel",
   };
+
+  it.each([
+    ["github.com", pushTag(), "ghcr.io"],
+    ["a GHE.com tenant", { ...pushTag(), serverUrl: gheCom().serverUrl }, "containers.octocorp.ghe.com"],
+  ])("its image job names the image in the container registry of %s and logs in there", async (_name, server, registry) => {
+    const { jobs } = await workflow();
+    const steps = jobs.image!.steps;
+    const naming = steps.find((s) => s.id === "name")!;
+    // Run the step's script as the runner does a `run:` step (shell: bash).
+    const dir = await mkdtemp(join(tmpdir(), "provenant-example-"));
+    await writeFile(join(dir, "step.sh"), naming.run!);
+    await writeFile(join(dir, "output"), "");
+    const env = Object.fromEntries(Object.entries(naming.env ?? {}).map(([name, value]) => [name, expand(value, server)]));
+    await promisify(execFile)("bash", ["--noprofile", "--norc", "-eo", "pipefail", join(dir, "step.sh")], {
+      env: { PATH: process.env.PATH, ...env, GITHUB_OUTPUT: join(dir, "output") },
+    });
+    const outputs = Object.fromEntries((await readFile(join(dir, "output"), "utf8")).trim().split("\n").map((line) => line.split("=", 2)));
+    expect(outputs).toEqual({ registry, image: `${registry}/codertocat/hello-world` });
+    expect(parseImageReference(outputs.image!)).toMatchObject({ registry, repository: "codertocat/hello-world" });
+
+    // Every step of the job takes the registry from that step, none names one itself.
+    const login = steps.find((s) => s.uses?.startsWith("docker/login-action@"))!;
+    expect(login.with?.registry).toBe("${{ steps.name.outputs.registry }}");
+    for (const step of steps) expect(JSON.stringify(step.with ?? {})).not.toMatch(/ghcr\.io|\.ghe\.com/);
+  });
 
   it.each([
     ["github.com", pushTag()],
