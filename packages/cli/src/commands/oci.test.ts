@@ -9,6 +9,7 @@ import { type LayoutImage, makeOciLayout, removeLayouts, skopeoCopy, skopeoInspe
 import { pack } from "tar-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, scratch } from "../test-support.js";
+import { imageDigestSet } from "./oci.js";
 
 let registry: TestRegistry;
 let image: LayoutImage;
@@ -275,6 +276,18 @@ describe("attest --push, attestations list, verify --image, push", () => {
     const result = await cli(["attest", `oci-layout:${image.dir}`, "--key", "signing.key", "--platform", "local", "--push"]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/--push needs at least one oci:\/\//);
+  });
+});
+
+describe("verify --image digests", () => {
+  it("compares a sha256 or sha512 image digest under its own algorithm and refuses others with INVALID_DIGEST", () => {
+    expect(imageDigestSet(`sha256:${"a".repeat(64)}`, "img")).toEqual({ sha256: "a".repeat(64) });
+    expect(imageDigestSet(`sha512:${"b".repeat(128)}`, "img")).toEqual({ sha512: "b".repeat(128) });
+    for (const digest of [`md5:${"c".repeat(32)}`, `sha256:${"d".repeat(63)}`, `sha512:${"e".repeat(64)}`]) {
+      expect(() => imageDigestSet(digest, "registry.example/app")).toThrow(
+        expect.objectContaining({ code: "INVALID_DIGEST", message: expect.stringMatching(/^registry\.example\/app: image digest .* is not sha256:<64 hex> or sha512:<128 hex>/) }),
+      );
+    }
   });
 });
 

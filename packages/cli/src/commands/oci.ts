@@ -177,6 +177,20 @@ export async function runAttestationsList(inputs: ListInputs, io: Io): Promise<n
   return 0;
 }
 
+/**
+ * The in-toto DigestSet an image's subject must carry: `{ sha256: hex }` or
+ * `{ sha512: hex }`, the two algorithms the distribution spec and the
+ * reference grammar allow. Anything else is refused rather than compared as
+ * a garbled sha256.
+ */
+export function imageDigestSet(digest: string, image: string): { [algorithm: string]: string } {
+  const match = /^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$/.test(digest) ? digest.split(":") : undefined;
+  if (!match) {
+    throw new ProvenantError("INVALID_DIGEST", `${image}: image digest ${digest.slice(0, 80)} is not sha256:<64 hex> or sha512:<128 hex>; expected a registry manifest digest`);
+  }
+  return { [match[0]!]: match[1]! };
+}
+
 export interface VerifyImageInputs extends RegistryOptions {
   image: string;
   keys: readonly string[];
@@ -199,7 +213,7 @@ export async function runVerifyImage(inputs: VerifyImageInputs, io: Io): Promise
     ...(inputs.imagePlatform && { platform: inputs.imagePlatform }),
   });
   const shown = formatImageReference(reference);
-  const artifactDigests = [{ sha256: descriptor.digest.slice("sha256:".length) }];
+  const artifactDigests = [imageDigestSet(descriptor.digest, shown)];
   const pulled = await pullAttestations(client, reference, descriptor.digest);
   for (const p of pulled) {
     if (p.problem) io.stderr(`provenant: warning: skipping attestation ${p.layerDigest ?? p.manifestDigest}: ${p.problem}\n`);
