@@ -78,6 +78,8 @@ interface Pipeline {
 interface Components {
   attest?: Record<string, string | boolean>;
   verify?: Record<string, string | boolean>;
+  /** Further includes of the verify component, each with its own job_name. */
+  moreVerifies?: Record<string, string | boolean>[];
 }
 
 /**
@@ -105,6 +107,7 @@ async function repository(
     include: [
       { local: "ci/attest.yml", inputs: { subjects: "dist/*.txt", stage: "attest", command, ...inputs.attest } },
       { local: "ci/verify.yml", inputs: { artifacts: "dist/app.txt", stage: "verify", command, ...inputs.verify } },
+      ...(inputs.moreVerifies ?? []).map((more) => ({ local: "ci/verify.yml", inputs: { stage: "verify", command, ...more } })),
     ],
     build: {
       stage: "build",
@@ -158,9 +161,14 @@ async function provenanceIn(dir: string) {
 
 describe("CI/CD components under gitlab-ci-local", () => {
   it("attest then verify: the bundle verifies by source URI and branch", async () => {
-    const pipeline = await repository("variables", { verify: { source_uri: "gitlab.example.com/acme/app", source_branch: "main" } });
+    // Two gates from one component, told apart by job_name, as examples/gitlab does.
+    const pipeline = await repository("variables", {
+      verify: { source_uri: "gitlab.example.com/acme/app", source_branch: "main" },
+      moreVerifies: [{ job_name: "provenant-verify-source", artifacts: "dist/app.txt", source_uri: "gitlab.example.com/acme/*" }],
+    });
     const result = await gitlabCi(pipeline);
-    expect(result.output).toMatch(/PASS\s+provenant-verify/);
+    expect(result.output).toMatch(/PASS\s+provenant-verify\s/);
+    expect(result.output).toMatch(/PASS\s+provenant-verify-source/);
     expect(result.code).toBe(0);
 
     // The bundle was kept as the attest job's artifact; check it again here.

@@ -107,6 +107,34 @@ describe("CI/CD component templates", () => {
     }
   });
 
+  it("the verify job is named by job_name, held to a plain job name", async () => {
+    const { text, inputs } = await component("verify");
+    const pattern = new RegExp(inputs.job_name!.regex!);
+    for (const good of ["provenant-verify", "provenant-verify-tarball", "gate_image2"]) expect(pattern.test(good), good).toBe(true);
+    // YAML or another job's keys, a hidden job (leading dot), nothing, or a name past GitLab's length.
+    for (const bad of ["x: {script: [evil]}", ".provenant-verify", "", "a".repeat(64), "two words"]) expect(pattern.test(bad), bad).toBe(false);
+    const interpolated = text.replaceAll("$[[ inputs.job_name ]]", "gate-image");
+    expect(Object.keys(parseAllDocuments(interpolated)[1]!.toJS() as object)).toEqual(["gate-image"]);
+  });
+
+  it("the example verifies everything it attests, each gate its own job, and deploys after all of them", async () => {
+    const text = await readFile(resolve(root, "examples/gitlab/.gitlab-ci.yml"), "utf8");
+    const pipeline = parse(text) as Record<string, { needs?: string[]; script?: string[] }>;
+    const includes = await exampleIncludes();
+    const attested = includes.filter((i) => i.component.includes("/attest@")).flatMap((i) => String(i.inputs.subjects).split(/\s+/));
+    const verifies = includes.filter((i) => i.component.includes("/verify@"));
+    const verified = verifies.flatMap((i) => [...String(i.inputs.artifacts ?? "").split(/\s+/), String(i.inputs.registry_image ?? "")]).filter(Boolean);
+    expect(verified.sort()).toEqual(attested.sort());
+    const jobNames = verifies.map((i) => String(i.inputs.job_name ?? "provenant-verify"));
+    expect(new Set(jobNames).size, "verify includes with the same job name would merge into one job").toBe(jobNames.length);
+    for (const name of jobNames) {
+      expect(pipeline[name], `the example places ${name}`).toBeDefined();
+      expect(pipeline[name]!.script, `${name} comes from the component`).toBeUndefined();
+      expect(pipeline[name]!.needs).toContain("provenant-attest");
+    }
+    expect(pipeline.deploy!.needs!.sort()).toEqual([...jobNames].sort());
+  });
+
   it("the example pipeline passes only declared inputs and every required one", async () => {
     for (const include of await exampleIncludes()) {
       const name = /\/(attest|verify)@/.exec(include.component)?.[1] as "attest" | "verify";
@@ -173,7 +201,7 @@ async function runScript(name: "attest" | "verify", given: Record<string, string
   );
   values.command = `sh ${join(scratch, "cli.sh")}`;
   const jobsText = text.slice(text.indexOf("\n---\n") + 5).replace(/\$\[\[\s*inputs\.([a-z_]+)\s*\]\]/g, (_, input: string) => values[input]!);
-  const job = (parse(jobsText) as Record<string, { variables: Record<string, string>; script: string[] }>)[`provenant-${name}`]!;
+  const job = (parse(jobsText) as Record<string, { variables: Record<string, string>; script: string[] }>)[name === "attest" ? "provenant-attest" : values.job_name!]!;
   const cwd = await mkdtemp(join(scratch, "job-"));
   await mkdir(join(cwd, "dist"));
   await writeFile(join(cwd, "dist/app.txt"), "app\n");
@@ -389,6 +417,12 @@ describe("verify job script", () => {
     expect(args.slice(-2)).toEqual(["--image", "oci://registry.gitlab.example/acme/app:1.0"]);
     expect(args).not.toContain("--bundle");
     expect(environment).toMatchObject({ PROVENANT_REGISTRY_USERNAME: "gitlab-ci-token", PROVENANT_REGISTRY_HOSTS: "registry.gitlab.example" });
+  });
+
+  it("runs the same script under the name job_name gives", async () => {
+    const { args, code } = await runScript("verify", { job_name: "provenant-verify-tarball", artifacts: "dist/app.txt" }, publicKey);
+    expect(code).toBe(0);
+    expect(args.slice(args.indexOf("--bundle"))).toEqual(["--bundle", "provenance.sigstore.json", "--", "dist/app.txt"]);
   });
 
   it("refuses both artifacts and registry_image, and neither, naming the inputs", async () => {
