@@ -260,6 +260,21 @@ function connectionEnv(registry: string, credentials: { username: string; passwo
   };
 }
 
+/**
+ * An Azure Container Registry connection as the agent hands it over: registry type ACR, and the
+ * authorization parameters Docker@2 reads (loginServer, serviceprincipalid, serviceprincipalkey).
+ */
+function acrConnectionEnv(loginServer: string, scheme: string, principal?: { id: string; key: string }): Record<string, string> {
+  const parameters = { loginServer, tenantid: "72f988bf-86f1-41af-91ab-2d7cd011db47", ...(principal && { serviceprincipalid: principal.id, serviceprincipalkey: principal.key }) };
+  return {
+    [`ENDPOINT_URL_${CONNECTION}`]: `https://${loginServer}`,
+    [`ENDPOINT_DATA_${CONNECTION}_REGISTRYTYPE`]: "ACR",
+    [`ENDPOINT_AUTH_${CONNECTION}`]: JSON.stringify({ scheme, parameters }),
+    [`ENDPOINT_AUTH_SCHEME_${CONNECTION}`]: scheme,
+    ...Object.fromEntries(Object.entries(parameters).map(([key, value]) => [`ENDPOINT_AUTH_PARAMETER_${CONNECTION}_${key.toUpperCase()}`, value])),
+  };
+}
+
 // The registry is a process of its own (Debian's docker-registry), so it
 // answers the task while the mock runner's spawnSync blocks this process.
 describe("container images: ProvenantAttest@1 pushes to a real registry, ProvenantVerify@1 verifies from it", () => {
@@ -378,6 +393,26 @@ describe("container images: ProvenantAttest@1 pushes to a real registry, Provena
     expect(run.succeeded).toBe(false);
     expect(outputVariable(run, "verified")).toBe("false");
     expect(run.errorIssues).toEqual([expect.stringMatching(/^NO_SUBJECTS_MATCHED: no readable attestation is stored beside /)]);
+  }, 120_000);
+
+  it("reads an Azure Container Registry connection's service principal as the registry's user name and password", async () => {
+    const principal = { id: credentials.username, key: credentials.password };
+    const run = await runTask("ProvenantVerify", {
+      inputs: { image: `${registry.host}/acme/unattested:1.0`, dockerRegistryServiceConnection: CONNECTION, publicKey: keys.publicPem, workingDirectory: work },
+      env: { DOCKER_CONFIG: emptyDockerConfig, ...acrConnectionEnv(registry.host, "ServicePrincipal", principal) },
+    });
+    // Past the registry's authentication (without credentials it answers 401, as the test above shows) to the attestation lookup.
+    expect(run.errorIssues).toEqual([expect.stringMatching(/^NO_SUBJECTS_MATCHED: /)]);
+    expect(run.stdout).toContain(`##vso[task.setsecret]${principal.key}`);
+    expect(run.stdout.split("\n").filter((l) => l.includes(principal.key) && !l.startsWith("##vso[task.setsecret]"))).toEqual([]);
+
+    for (const scheme of ["ManagedServiceIdentity", "WorkloadIdentityFederation"]) {
+      const keyless = await runTask("ProvenantVerify", {
+        inputs: { image: `${registry.host}/acme/unattested:1.0`, dockerRegistryServiceConnection: CONNECTION, publicKey: keys.publicPem, workingDirectory: work },
+        env: { DOCKER_CONFIG: emptyDockerConfig, ...acrConnectionEnv(registry.host, scheme) },
+      });
+      expect(keyless.errorIssues).toEqual([expect.stringMatching(new RegExp(`^USAGE: dockerRegistryServiceConnection: an Azure Container Registry connection of the ${scheme} kind holds no registry password`))]);
+    }
   }, 120_000);
 
   it("refuses pushToRegistry without an image, before reading the key", async () => {
