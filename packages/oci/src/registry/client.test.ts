@@ -199,6 +199,33 @@ describe("redirects", () => {
     expect(foreign.requests[0]!.headers.authorization).toBeUndefined();
   });
 
+  it("follows a 303 after a PUT with a GET without the body (RFC 9110 §15.4.4), and a 302 or 307 with the same PUT and body", async () => {
+    const manifest = Buffer.from(manifestJson);
+    for (const status of [303, 302, 307]) {
+      const bodies: string[] = [];
+      const { host, requests } = await serve((req, res, body) => {
+        bodies.push(body.toString());
+        if (req.url === "/v2/acme/app/manifests/1.0") return void res.writeHead(status, { location: "/moved/1.0" }).end();
+        res.writeHead(req.method === "PUT" ? 201 : 200).end();
+      });
+      const result = await new RegistryClient().putManifest(repo(host), "1.0", manifest, MEDIA_TYPES.ociManifest, { ifMatch: '"etag"' });
+      expect(result).toMatchObject({ conflict: false, digest: sha256(manifestJson) });
+      const [first, second] = requests as [Recorded, Recorded];
+      expect(first.method).toBe("PUT");
+      expect(second.url).toBe("/moved/1.0");
+      if (status === 303) {
+        expect(second.method).toBe("GET");
+        expect(bodies[1]).toBe("");
+        expect(second.headers["content-type"]).toBeUndefined();
+        expect(second.headers["if-match"]).toBeUndefined();
+      } else {
+        expect(second.method).toBe("PUT");
+        expect(bodies[1]).toBe(manifestJson);
+        expect(second.headers["content-type"]).toBe(MEDIA_TYPES.ociManifest);
+      }
+    }
+  });
+
   it("refuses a redirect to plain HTTP on a host that is not loopback", async () => {
     const { host } = await serve((_req, res) => {
       res.writeHead(302, { location: "http://downgrade.example/blob" }).end();

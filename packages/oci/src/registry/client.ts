@@ -325,14 +325,16 @@ export class RegistryClient {
   ): Promise<{ response: Response; url: URL }> {
     const signal = AbortSignal.timeout(this.#timeoutMs);
     let url = start;
+    let body = options.body;
+    let requestHeaders = options.headers;
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
       this.#assertTransportAllowed(url, options.what);
-      const headers: Record<string, string> = { ...options.headers };
+      const headers: Record<string, string> = { ...requestHeaders };
       if (authorization && url.origin === authorization.origin) headers.authorization = authorization.value;
       const response = await this.#fetch(url, {
         method,
         headers,
-        ...(options.body && { body: options.body }),
+        ...(body && { body }),
         redirect: "manual",
         signal,
       });
@@ -340,8 +342,16 @@ export class RegistryClient {
       if (![301, 302, 303, 307, 308].includes(response.status) || !location) return { response, url };
       await response.body?.cancel();
       url = new URL(location, url);
-      // 303, and 301/302 after a non-GET, turn into a GET the way browsers do; uploads redirect with 307.
-      if (response.status === 303) method = method === "HEAD" ? "HEAD" : "GET";
+      // RFC 9110 §15.4.4: 303 means "GET (or HEAD) the other resource", so the
+      // body and its headers go. 307/308 keep the method and body (§15.4.8/9),
+      // and so do 301/302: §15.4.2/3 only permit turning a POST into a GET,
+      // which would lose an upload's body, so that is not done here.
+      if (response.status === 303 && method !== "HEAD") {
+        method = "GET";
+        body = undefined;
+        const { "content-type": _type, "if-match": _match, "if-none-match": _none, ...kept } = requestHeaders ?? {};
+        requestHeaders = kept;
+      }
     }
     throw new ProvenantError("IO_ERROR", `${options.what}: more than ${MAX_REDIRECTS} redirects; last to ${url.origin}`);
   }
