@@ -41,7 +41,7 @@ def call(Map config = [:]) {
     String bundle = config.bundle ?: 'provenance.sigstore.json'
 
     List args = CommandLine.cli(config)
-    args.addAll(['attest', '--platform', 'jenkins', '--bundle', bundle])
+    args.addAll(['attest', '--platform', 'jenkins', '--bundle', bundle, '--json'])
     if (config.push) {
         args.add('--push')
     }
@@ -82,8 +82,13 @@ def call(Map config = [:]) {
     if (config.issuer) {
         environment.add('PROVENANT_JENKINS_OIDC_ISSUER=' + config.issuer)
     }
+    // The CLI's --json report (subjects, what was pushed) goes to a file in
+    // the workspace's @tmp directory rather than through returnStdout, so
+    // that sh can still return the exit status.
+    String resultFile = pwd(tmp: true) + '/' + CommandLine.resultFileName('provenant-attest-', bundle)
+    environment.add('PROVENANT_RESULT_FILE=' + resultFile)
     String script = CommandLine.quoted('PROVENANT_ARG_', args.size()) + ' --key "$PROVENANT_KEY_FILE" -- ' +
-            CommandLine.quoted('PROVENANT_SUBJECT_', subjects.size())
+            CommandLine.quoted('PROVENANT_SUBJECT_', subjects.size()) + ' > "$PROVENANT_RESULT_FILE"'
 
     int status = 0
     withEnv(environment) {
@@ -94,8 +99,13 @@ def call(Map config = [:]) {
     if (status != 0) {
         error("provenantAttest: provenant attest failed with exit code ${status} (see its message above)")
     }
+    Map result = CommandLine.attestResult(bundle, readFile(file: resultFile))
+    if (result == null) {
+        error('provenantAttest: provenant attest succeeded but printed no JSON report; expected the output of provenant attest --json')
+    }
+    echo(CommandLine.attestSummary(result))
     if (config.archive != false) {
         archiveArtifacts(artifacts: bundle, fingerprint: true)
     }
-    return bundle
+    return result
 }

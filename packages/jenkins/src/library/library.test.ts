@@ -53,6 +53,19 @@ const ARGV_PRINTER = ["node", "-e", "console.log(JSON.stringify({ argv: process.
 const HOSTILE = ["main; rm -rf /", "$(id)", "`touch pwned`", "dist/a b.tgz", "$(touch pwned-too)"];
 const SIGNING_KEY_ID = "provenant-signing-key";
 const IMAGE_DIGEST = `sha256:${"ab".repeat(32)}`;
+const ATTESTATION_DIGEST = `sha256:${"cd".repeat(32)}`;
+// The shape of `provenant attest --json` (packages/cli/src/commands/attest.ts).
+const ATTEST_REPORT = {
+  platform: "jenkins",
+  bundle: "/var/jenkins/workspace/app/provenance.sigstore.json",
+  keyId: "0f".repeat(32),
+  subjects: [{ name: "dist/app-1.0.tgz", digest: { sha256: "12".repeat(32) } }],
+};
+const PUSH_REPORT = {
+  ...ATTEST_REPORT,
+  subjects: [{ name: "registry.example.com:5000/acme/app", digest: { sha256: IMAGE_DIGEST.slice(7) } }],
+  pushed: [{ image: `registry.example.com:5000/acme/app@${IMAGE_DIGEST}`, attestation: ATTESTATION_DIGEST, via: "referrers-tag" }],
+};
 // References a Jenkins-side expansion would resolve: SECRET stands for a
 // variable an enclosing withCredentials bound; "" is a value withEnv unsets.
 const SECRET_VALUE = "s3cret-from-an-enclosing-withCredentials";
@@ -127,7 +140,11 @@ beforeAll(async () => {
 
   // End-to-end cases: a real shell in the workspace, with the Jenkins environment.
   const inWorkspace = { execute: true, ...sandbox, cwd: workspace, env: jenkinsEnv };
-  const unit = { env: { BRANCH_NAME: "main" }, credentials: { [SIGNING_KEY_ID]: "PEM", "key-password": "pw" } };
+  const unit = {
+    env: { BRANCH_NAME: "main" },
+    credentials: { [SIGNING_KEY_ID]: "PEM", "key-password": "pw" },
+    cliStdout: JSON.stringify(ATTEST_REPORT),
+  };
   const cases = [
     { ...unit, name: "attest defaults", step: "provenantAttest", config: { subjects: "dist/*.tgz", keyCredentialsId: SIGNING_KEY_ID } },
     {
@@ -185,6 +202,7 @@ beforeAll(async () => {
       name: "attest pushing images",
       step: "provenantAttest",
       credentials: { [SIGNING_KEY_ID]: "PEM", registry: "ci-bot:pw" },
+      cliStdout: JSON.stringify(PUSH_REPORT),
       config: {
         subjects: ["oci://registry.example.com:5000/acme/app:1.0", `oci://acme/tool@${IMAGE_DIGEST}`, "dist/app.tgz"],
         keyCredentialsId: SIGNING_KEY_ID,
@@ -218,6 +236,13 @@ beforeAll(async () => {
     },
     { ...unit, name: "attest on Windows", step: "provenantAttest", unix: false, config: { subjects: "d", keyCredentialsId: SIGNING_KEY_ID } },
     { ...unit, name: "attest when the CLI fails", step: "provenantAttest", shStatus: 2, config: { subjects: "d", keyCredentialsId: SIGNING_KEY_ID } },
+    {
+      ...unit,
+      name: "attest when the CLI prints no report",
+      step: "provenantAttest",
+      cliStdout: "/path/of/the/bundle\n",
+      config: { subjects: "d", keyCredentialsId: SIGNING_KEY_ID },
+    },
     {
       ...unit,
       name: "verify with a policy",
@@ -403,14 +428,18 @@ const attestScript = (argCount: number, subjectCount: number) =>
     ...Array.from({ length: argCount }, (_, i) => `"$PROVENANT_ARG_${i}"`),
     '--key "$PROVENANT_KEY_FILE" --',
     ...Array.from({ length: subjectCount }, (_, i) => `"$PROVENANT_SUBJECT_${i}"`),
+    '> "$PROVENANT_RESULT_FILE"',
   ].join(" ");
+/** The report file in the workspace's @tmp directory, one per bundle name. */
+const resultFile = (bundle: string) =>
+  expect.stringMatching(new RegExp(`^PROVENANT_RESULT_FILE=/.*@tmp/provenant-attest-${bundle.replace(/\./g, "\\.")}\\.report\\.json$`));
 
 describe("provenantAttest", () => {
   it("binds the key, runs a fixed script over quoted variables, archives the bundle", () => {
     const run = result("attest defaults");
     expect(run.error).toBeUndefined();
-    expect(run.returned).toBe("provenance.sigstore.json");
-    expect(run.calls.map((call) => call.step)).toEqual(["withEnv", "withCredentials", "sh", "archiveArtifacts"]);
+    expect(run.returned).toEqual({ bundle: "provenance.sigstore.json", keyId: ATTEST_REPORT.keyId, subjects: ATTEST_REPORT.subjects, pushed: [] });
+    expect(run.calls.map((call) => call.step)).toEqual(["pwd", "withEnv", "withCredentials", "sh", "readFile", "echo", "archiveArtifacts"]);
     expect(calls("attest defaults", "withEnv")[0]?.variables).toEqual([
       "PROVENANT_ARG_0=provenant",
       "PROVENANT_ARG_1=attest",
@@ -418,13 +447,18 @@ describe("provenantAttest", () => {
       "PROVENANT_ARG_3=jenkins",
       "PROVENANT_ARG_4=--bundle",
       "PROVENANT_ARG_5=provenance.sigstore.json",
+      "PROVENANT_ARG_6=--json",
       "PROVENANT_SUBJECT_0=dist/*.tgz",
+      resultFile("provenance.sigstore.json"),
     ]);
     expect(calls("attest defaults", "withCredentials")[0]?.bindings).toEqual([
       { $class: "FileBinding", credentialsId: SIGNING_KEY_ID, variable: "PROVENANT_KEY_FILE" },
     ]);
     const sh = calls("attest defaults", "sh")[0];
-    expect(sh?.script).toBe(attestScript(6, 1));
+    expect(sh?.script).toBe(attestScript(7, 1));
+    expect(calls("attest defaults", "echo")[0]?.message).toBe(
+      `provenantAttest: attested 1 subject(s) into provenance.sigstore.json, signed by key ${ATTEST_REPORT.keyId}`,
+    );
     expect(sh?.label).toBe("provenant attest");
     expect(sh?.environment).toMatchObject({ PROVENANT_KEY_FILE: expect.any(String) });
     expect(calls("attest defaults", "archiveArtifacts")).toEqual([
@@ -443,16 +477,18 @@ describe("provenantAttest", () => {
       "PROVENANT_ARG_4=jenkins",
       "PROVENANT_ARG_5=--bundle",
       "PROVENANT_ARG_6=out/app.sigstore.json",
-      "PROVENANT_ARG_7=--token-variable",
-      "PROVENANT_ARG_8=PROVENANT_ID_TOKEN",
-      "PROVENANT_ARG_9=--token-audience",
-      "PROVENANT_ARG_10=https://provenant.example.com",
+      "PROVENANT_ARG_7=--json",
+      "PROVENANT_ARG_8=--token-variable",
+      "PROVENANT_ARG_9=PROVENANT_ID_TOKEN",
+      "PROVENANT_ARG_10=--token-audience",
+      "PROVENANT_ARG_11=https://provenant.example.com",
       "PROVENANT_SUBJECT_0=dist/app.tgz",
       "PROVENANT_SUBJECT_1=dist/app.sbom.json",
       "GIT_URL=git@github.com:acme/app.git",
       `GIT_COMMIT=${COMMIT}`,
       "GIT_BRANCH=origin/main",
       "PROVENANT_JENKINS_OIDC_ISSUER=https://ci.example.com/oidc/job/acme",
+      resultFile("out_app.sigstore.json"),
     ]);
     expect(calls("attest with every option", "withCredentials")[0]?.bindings).toEqual([
       { $class: "FileBinding", credentialsId: SIGNING_KEY_ID, variable: "PROVENANT_KEY_FILE" },
@@ -465,9 +501,9 @@ describe("provenantAttest", () => {
         passwordVariable: "JENKINS_API_TOKEN",
       },
     ]);
-    expect(calls("attest with every option", "sh")[0]?.script).toBe(attestScript(11, 2));
+    expect(calls("attest with every option", "sh")[0]?.script).toBe(attestScript(12, 2));
     expect(calls("attest with every option", "archiveArtifacts")).toEqual([]);
-    expect(run.returned).toBe("out/app.sigstore.json");
+    expect(run.returned).toMatchObject({ bundle: "out/app.sigstore.json" });
   });
 
   it("hands branch names like `main; rm -rf /` and `$(id)` to the CLI verbatim, never to the shell", async () => {
@@ -483,6 +519,7 @@ describe("provenantAttest", () => {
         "jenkins",
         "--bundle",
         "$(touch pwned).json",
+        "--json",
         "--key",
         (sh.environment as Record<string, string>).PROVENANT_KEY_FILE,
         "--",
@@ -505,6 +542,7 @@ describe("provenantAttest", () => {
         "jenkins",
         "--bundle",
         `${SECRET_REFERENCE}.json`,
+        "--json",
         "--key",
         (sh.environment as Record<string, string>).PROVENANT_KEY_FILE,
         "--",
@@ -523,7 +561,7 @@ describe("provenantAttest", () => {
       { $class: "FileBinding", credentialsId: "jenkins-oidc-file", variable: "PROVENANT_ID_TOKEN" },
     ]);
     expect(calls("attest with an id token file credential", "withEnv")[0]?.variables).toContain(
-      "PROVENANT_ARG_6=--token-variable",
+      "PROVENANT_ARG_7=--token-variable",
     );
   });
 
@@ -532,19 +570,25 @@ describe("provenantAttest", () => {
     expect(run.error).toBeUndefined();
     expect(calls("attest pushing images", "withEnv")[0]?.variables).toEqual([
       ...argVariables(
-        ["provenant", "attest", "--platform", "jenkins", "--bundle", "provenance.sigstore.json", "--push"],
+        ["provenant", "attest", "--platform", "jenkins", "--bundle", "provenance.sigstore.json", "--json", "--push"],
         ["--insecure-registry", "registry.example.com:5000", "--insecure-registry", "mirror.internal"],
       ),
       "PROVENANT_SUBJECT_0=oci://registry.example.com:5000/acme/app:1.0",
       `PROVENANT_SUBJECT_1=oci://acme/tool@${IMAGE_DIGEST}`,
       "PROVENANT_SUBJECT_2=dist/app.tgz",
       "PROVENANT_REGISTRY_HOSTS=registry.example.com:5000,docker.io",
+      resultFile("provenance.sigstore.json"),
     ]);
     expect(calls("attest pushing images", "withCredentials")[0]?.bindings).toEqual([
       { $class: "FileBinding", credentialsId: SIGNING_KEY_ID, variable: "PROVENANT_KEY_FILE" },
       REGISTRY_BINDING,
     ]);
-    expect(calls("attest pushing images", "sh")[0]?.script).toBe(attestScript(11, 3));
+    expect(calls("attest pushing images", "sh")[0]?.script).toBe(attestScript(12, 3));
+    // What was pushed, for later steps: the image digest and the attestation's.
+    expect(run.returned).toEqual({ bundle: "provenance.sigstore.json", keyId: PUSH_REPORT.keyId, subjects: PUSH_REPORT.subjects, pushed: PUSH_REPORT.pushed });
+    expect(calls("attest pushing images", "echo")[0]?.message).toContain(
+      `provenantAttest: pushed attestation ${ATTESTATION_DIGEST} beside registry.example.com:5000/acme/app@${IMAGE_DIGEST} (referrers-tag)`,
+    );
   });
 
   it.each([
@@ -556,6 +600,7 @@ describe("provenantAttest", () => {
     ["attest on Windows", "runs on Unix agents"],
     ["attest when the CLI fails", "failed with exit code 2"],
     ["attest push without an image", "push needs an image subject"],
+    ["attest when the CLI prints no report", "printed no JSON report"],
   ])("%s fails the build: %s", (name, message) => {
     const run = result(name);
     expect(run.error).toContain(message);
@@ -681,14 +726,16 @@ describe("end to end: the steps run the built CLI in a Jenkins workspace", () =>
     const attest = result("e2e attest and push an image");
     const attestSh = calls("e2e attest and push an image", "sh")[0];
     expect(attest.error, String(attestSh?.stderr)).toBeUndefined();
-    expect(String(attestSh?.stderr)).toContain(`beside ${registry.host}/acme/app`);
+    const pushed = (attest.returned as { pushed: { image: string; attestation: string }[] }).pushed;
+    expect(pushed).toEqual([{ image: `${registry.host}/acme/app:${image.tag}@${image.digest}`, attestation: expect.stringMatching(/^sha256:[0-9a-f]{64}$/), via: expect.any(String) }]);
+    expect(calls("e2e attest and push an image", "echo")[0]?.message).toContain(`beside ${registry.host}/acme/app:${image.tag}@${image.digest}`);
     const bundleText = await readFile(join(workspace, "image.sigstore.json"), "utf8");
     const statement = parseStatement(JSON.parse(Buffer.from(parseBundle(JSON.parse(bundleText)).dsseEnvelope!.payload, "base64").toString("utf8")));
     expect(statement.subject.map((s) => s.digest.sha256)).toEqual([image.digest.slice("sha256:".length)]);
     // skopeo, an independent client, sees the attestation in the tag index
     // distribution 2.8 gets instead of the referrers API.
-    const index = (await skopeoInspectRaw(registry, `acme/app:${image.digest.replace(":", "-")}`)) as { manifests: unknown[] };
-    expect(index.manifests).toHaveLength(1);
+    const index = (await skopeoInspectRaw(registry, `acme/app:${image.digest.replace(":", "-")}`)) as { manifests: { digest: string }[] };
+    expect(index.manifests.map((m) => m.digest)).toEqual([pushed[0]!.attestation]);
 
     const verify = result("e2e verify the image");
     const verifySh = calls("e2e verify the image", "sh")[0];

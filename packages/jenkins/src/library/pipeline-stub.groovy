@@ -7,10 +7,14 @@
 // usage: groovy pipeline-stub.groovy LIBRARY_DIR CASES_JSON
 //
 // A case: { name, step, config, env, credentials: { id: value }, unix,
-//           shStatus (returned by sh when not executing), execute, cwd,
-//           path, home }.
+//           shStatus (returned by sh when not executing), cliStdout,
+//           execute, cwd, path, home, script, files, anyCredentials }.
 // With execute, sh really runs `sh -xe -c SCRIPT` in cwd with the stub's
-// environment, as a Jenkins agent would.
+// environment, as a Jenkins agent would. Without it, cliStdout stands for
+// what the CLI printed: it is written where the step's script sends the
+// CLI's stdout (PROVENANT_RESULT_FILE). With script, the case runs that
+// Groovy text (a call taken from a Jenkinsfile) with the steps, env and
+// findFiles (answering files) bound, instead of calling step with config.
 
 import groovy.json.JsonOutput
 import groovy.json.JsonSlurper
@@ -50,12 +54,41 @@ for (Map testCase : cases) {
         }
     }
     Closure secret = { String id ->
+        if (testCase.anyCredentials && !credentials.containsKey(id)) {
+            return 'user:secret'
+        }
         if (!credentials.containsKey(id)) {
             throw new StepFailure("Could not find credentials entry with ID '${id}'")
         }
         credentials[id]
     }
 
+    // Like a workspace and the `pwd(tmp: true)` directory Jenkins keeps beside it.
+    String workspace = testCase.cwd ?: File.createTempDir('provenant-stub-', '-ws').path
+    binding.setVariable('pwd', { Map arguments = [:] ->
+        calls.add([step: 'pwd'] + arguments)
+        if (!arguments.tmp) {
+            return workspace
+        }
+        File tmp = new File(workspace + '@tmp')
+        tmp.mkdirs()
+        return tmp.path
+    })
+    binding.setVariable('readFile', { Map arguments ->
+        calls.add([step: 'readFile'] + arguments)
+        File file = new File(arguments.file as String)
+        if (!file.absolute) {
+            file = new File(workspace, arguments.file as String)
+        }
+        if (!file.exists()) {
+            throw new StepFailure("java.nio.file.NoSuchFileException: ${file}")
+        }
+        return file.getText('UTF-8')
+    })
+    binding.setVariable('echo', { String message -> calls.add([step: 'echo', message: message]) })
+    binding.setVariable('findFiles', { Map arguments ->
+        (testCase.files ?: []).collect { [path: it, name: new File(it as String).name] }
+    })
     binding.setVariable('env', env)
     binding.setVariable('isUnix', { -> testCase.unix != false })
     binding.setVariable('error', { String message ->
@@ -144,6 +177,12 @@ for (Map testCase : cases) {
             process.waitForProcessOutput()
             call.stdout = out.toString('UTF-8')
             call.stderr = err.toString('UTF-8')
+            // The script sent the CLI's stdout there: record it as its stdout.
+            if (env.PROVENANT_RESULT_FILE && new File(env.PROVENANT_RESULT_FILE as String).exists()) {
+                call.stdout = new File(env.PROVENANT_RESULT_FILE as String).getText('UTF-8')
+            }
+        } else if (env.PROVENANT_RESULT_FILE && testCase.cliStdout != null) {
+            new File(env.PROVENANT_RESULT_FILE as String).setText(testCase.cliStdout as String, 'UTF-8')
         }
         call.status = status
         if (!arguments.returnStatus && status != 0) {
@@ -160,7 +199,11 @@ for (Map testCase : cases) {
     }
     Map result = [name: testCase.name, calls: calls]
     try {
-        result.returned = steps[testCase.step].call(testCase.config ?: [:])
+        if (testCase.script) {
+            result.returned = new GroovyShell(loader, binding).evaluate(testCase.script as String)
+        } else {
+            result.returned = steps[testCase.step].call(testCase.config ?: [:])
+        }
     } catch (StepFailure failure) {
         result.error = failure.message
     }

@@ -1,5 +1,7 @@
 package dev.provenant.jenkins
 
+import groovy.json.JsonSlurperClassic
+
 /**
  * Builds the provenant command line for the library's steps so that no value
  * is ever part of a shell script: each argument goes into an environment
@@ -128,6 +130,47 @@ class CommandLine implements Serializable {
             result.addAll(['--insecure-registry', hosts[i]])
         }
         return result
+    }
+
+    /**
+     * A file name for a step's report, one per bundle so that two attest
+     * steps in one workspace (parallel branches) do not share it.
+     */
+    static String resultFileName(String prefix, String bundle) {
+        return prefix + bundle.replaceAll('[^A-Za-z0-9._-]', '_') + '.report.json'
+    }
+
+    /**
+     * What provenantAttest returns, from `provenant attest --json`: the bundle
+     * as the step was given it, the signing key id, the in-toto subjects
+     * ([name:, digest: [sha256:]]) and, with push, one [image:, attestation:,
+     * via:] per image. Null when the text is not such a report. JsonSlurperClassic,
+     * because its HashMaps survive the pipeline's serialisation (LazyMap does not).
+     */
+    static Map attestResult(String bundle, String text) {
+        Object report
+        try {
+            report = new JsonSlurperClassic().parseText(text ?: '')
+        } catch (Exception ignored) {
+            return null
+        }
+        if (!(report instanceof Map)) {
+            return null
+        }
+        return [bundle  : bundle,
+                keyId   : report.keyId,
+                subjects: report.subjects instanceof List ? report.subjects : [],
+                pushed  : report.pushed instanceof List ? report.pushed : []]
+    }
+
+    /** The log line for an attest report: the CLI's own summary goes to the report file. */
+    static String attestSummary(Map result) {
+        List lines = ["provenantAttest: attested ${result.subjects.size()} subject(s) into ${result.bundle}, signed by key ${result.keyId}".toString()]
+        for (int i = 0; i < result.pushed.size(); i++) {
+            Map pushed = result.pushed[i]
+            lines.add("provenantAttest: pushed attestation ${pushed.attestation} beside ${pushed.image} (${pushed.via})".toString())
+        }
+        return lines.join('\n')
     }
 
     /** Option names a step does not know, to fail early on typos. */
