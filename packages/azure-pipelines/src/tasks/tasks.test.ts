@@ -289,6 +289,7 @@ describe("container images: ProvenantAttest@1 pushes to a real registry, Provena
     credentials = registry.credentials!;
     image = await makeOciLayout("azure-pipelines-task");
     await skopeoCopy(image, registry, "acme/app");
+    await skopeoCopy(image, registry, "acme/app-node20");
     await skopeoCopy(await makeOciLayout("azure-pipelines-unattested"), registry, "acme/unattested");
     emptyDockerConfig = await mkdtemp(join(work, "docker-empty-"));
   }, 120_000);
@@ -298,76 +299,86 @@ describe("container images: ProvenantAttest@1 pushes to a real registry, Provena
     removeLayouts();
   });
 
-  it("attests an image by its manifest digest, pushes the bundle beside it with the service connection, and verifies it from the registry", async () => {
-    const bundlePath = join(work, "out-image", "provenance.sigstore.json");
-    const attestRun = await runTask("ProvenantAttest", {
-      inputs: {
-        images: `oci://${registry.host}/acme/app:${image.tag}`,
-        pushToRegistry: "true",
-        dockerRegistryServiceConnection: CONNECTION,
-        signingKeyFile: join(work, "signing.key"),
-        bundlePath,
+  // A repository per handler, so each run's verify finds its own attestation first.
+  for (const [nodeMajor, repository] of [
+    [24, "acme/app"],
+    [20, "acme/app-node20"],
+  ] as const) {
+    it(`attests an image by its manifest digest, pushes the bundle beside it with the service connection, and verifies it from the registry (Node ${nodeMajor} handler)`, async () => {
+      const bundlePath = join(work, `out-image-node${nodeMajor}`, "provenance.sigstore.json");
+      const attestRun = await runTask(
+        "ProvenantAttest",
+        {
+          inputs: {
+            images: `oci://${registry.host}/${repository}:${image.tag}`,
+            pushToRegistry: "true",
+            dockerRegistryServiceConnection: CONNECTION,
+            signingKeyFile: join(work, "signing.key"),
+            bundlePath,
+            workingDirectory: work,
+          },
+          env: {
+            ...jobEnv(),
+            ENDPOINT_AUTH_PARAMETER_SYSTEMVSSCONNECTION_ACCESSTOKEN: servers.requestToken,
+            DOCKER_CONFIG: emptyDockerConfig,
+            ...connectionEnv(registry.host, credentials),
+          },
+        },
+        nodeMajor,
+      );
+      expect(attestRun.errorIssues).toEqual([]);
+      expect(attestRun.succeeded).toBe(true);
+      const bundle = parseBundle(JSON.parse(await readFile(bundlePath, "utf8")));
+      const statement = JSON.parse(Buffer.from(bundle.dsseEnvelope!.payload, "base64").toString("utf8")) as { subject: unknown[] };
+      expect(statement.subject).toEqual([{ name: `${registry.host}/${repository}`, digest: { sha256: image.digest.slice("sha256:".length) } }]);
+
+      // The connection's password is masked the agent's way and never printed in clear.
+      expect(attestRun.stdout).toContain(`##vso[task.setsecret]${credentials.password}`);
+      const leaks = attestRun.stdout.split("\n").filter((l) => l.includes(credentials.password) && !l.startsWith("##vso[task.setsecret]"));
+      expect(leaks).toEqual([]);
+
+      // The tag was resolved: the output names the image by the digest that was attested.
+      const attested = `${registry.host}/${repository}@${image.digest}`;
+      expect(outputVariable(attestRun, "imageDigests")).toBe(attested);
+      const pushed = outputVariable(attestRun, "pushedAttestations") ?? "";
+      expect(pushed).toMatch(new RegExp(`^${registry.host.replace(/\./g, "\\.")}/${repository}@sha256:[0-9a-f]{64}$`));
+      const attestationDigest = pushed.slice(pushed.indexOf("@") + 1);
+      // distribution 2.8 has no referrers API: skopeo, an independent client, finds the attestation in the tag index.
+      const index = (await skopeoInspectRaw(registry, `${repository}:sha256-${image.digest.slice("sha256:".length)}`)) as {
+        manifests: { digest: string; artifactType?: string }[];
+      };
+      expect(index.manifests).toContainEqual(expect.objectContaining({ digest: attestationDigest, artifactType: "application/vnd.dev.sigstore.bundle.v0.3+json" }));
+
+      // The verify step logs in the other way: the docker config a Docker@2 login step leaves behind.
+      const loggedIn = await mkdtemp(join(work, "docker-login-"));
+      const auth = Buffer.from(`${credentials.username}:${credentials.password}`).toString("base64");
+      await writeFile(join(loggedIn, "config.json"), JSON.stringify({ auths: { [registry.host]: { auth } } }));
+      // As the example does: verify the digest the attest step output, not the tag, and deploy the digest verify outputs.
+      const verifyInputs = {
+        image: attested,
+        publicKeyFile: join(work, "signing.pub"),
+        builderId: `${servers.collectionUri}_agents/microsoft-hosted`,
+        sourceBranch: "main",
+        minimumSlsaLevel: "2",
         workingDirectory: work,
-      },
-      env: {
-        ...jobEnv(),
-        ENDPOINT_AUTH_PARAMETER_SYSTEMVSSCONNECTION_ACCESSTOKEN: servers.requestToken,
-        DOCKER_CONFIG: emptyDockerConfig,
-        ...connectionEnv(registry.host, credentials),
-      },
-    });
-    expect(attestRun.errorIssues).toEqual([]);
-    expect(attestRun.succeeded).toBe(true);
-    const bundle = parseBundle(JSON.parse(await readFile(bundlePath, "utf8")));
-    const statement = JSON.parse(Buffer.from(bundle.dsseEnvelope!.payload, "base64").toString("utf8")) as { subject: unknown[] };
-    expect(statement.subject).toEqual([{ name: `${registry.host}/acme/app`, digest: { sha256: image.digest.slice("sha256:".length) } }]);
+      };
+      const verifyRun = await runTask("ProvenantVerify", { inputs: verifyInputs, env: { DOCKER_CONFIG: loggedIn } }, nodeMajor);
+      expect(verifyRun.errorIssues).toEqual([]);
+      expect(verifyRun.succeeded).toBe(true);
+      expect(outputVariable(verifyRun, "verified")).toBe("true");
+      expect(outputVariable(verifyRun, "slsaLevel")).toBe("2");
+      expect(outputVariable(verifyRun, "attestation")).toBe(attestationDigest);
+      expect(outputVariable(verifyRun, "imageDigest")).toBe(attested);
 
-    // The connection's password is masked the agent's way and never printed in clear.
-    expect(attestRun.stdout).toContain(`##vso[task.setsecret]${credentials.password}`);
-    const leaks = attestRun.stdout.split("\n").filter((l) => l.includes(credentials.password) && !l.startsWith("##vso[task.setsecret]"));
-    expect(leaks).toEqual([]);
-
-    // The tag was resolved: the output names the image by the digest that was attested.
-    const attested = `${registry.host}/acme/app@${image.digest}`;
-    expect(outputVariable(attestRun, "imageDigests")).toBe(attested);
-    const pushed = outputVariable(attestRun, "pushedAttestations") ?? "";
-    expect(pushed).toMatch(new RegExp(`^${registry.host.replace(/\./g, "\\.")}/acme/app@sha256:[0-9a-f]{64}$`));
-    const attestationDigest = pushed.slice(pushed.indexOf("@") + 1);
-    // distribution 2.8 has no referrers API: skopeo, an independent client, finds the attestation in the tag index.
-    const index = (await skopeoInspectRaw(registry, `acme/app:sha256-${image.digest.slice("sha256:".length)}`)) as {
-      manifests: { digest: string; artifactType?: string }[];
-    };
-    expect(index.manifests).toContainEqual(expect.objectContaining({ digest: attestationDigest, artifactType: "application/vnd.dev.sigstore.bundle.v0.3+json" }));
-
-    // The verify step logs in the other way: the docker config a Docker@2 login step leaves behind.
-    const loggedIn = await mkdtemp(join(work, "docker-login-"));
-    const auth = Buffer.from(`${credentials.username}:${credentials.password}`).toString("base64");
-    await writeFile(join(loggedIn, "config.json"), JSON.stringify({ auths: { [registry.host]: { auth } } }));
-    // As the example does: verify the digest the attest step output, not the tag, and deploy the digest verify outputs.
-    const verifyInputs = {
-      image: attested,
-      publicKeyFile: join(work, "signing.pub"),
-      builderId: `${servers.collectionUri}_agents/microsoft-hosted`,
-      sourceBranch: "main",
-      minimumSlsaLevel: "2",
-      workingDirectory: work,
-    };
-    const verifyRun = await runTask("ProvenantVerify", { inputs: verifyInputs, env: { DOCKER_CONFIG: loggedIn } });
-    expect(verifyRun.errorIssues).toEqual([]);
-    expect(verifyRun.succeeded).toBe(true);
-    expect(outputVariable(verifyRun, "verified")).toBe("true");
-    expect(outputVariable(verifyRun, "slsaLevel")).toBe("2");
-    expect(outputVariable(verifyRun, "attestation")).toBe(attestationDigest);
-    expect(outputVariable(verifyRun, "imageDigest")).toBe(attested);
-
-    // By tag, the output still names the digest; and an image that fails the policy is not named at all.
-    const byTag = await runTask("ProvenantVerify", { inputs: { ...verifyInputs, image: `${registry.host}/acme/app:${image.tag}` }, env: { DOCKER_CONFIG: loggedIn } });
-    expect(outputVariable(byTag, "imageDigest")).toBe(attested);
-    const denied = await runTask("ProvenantVerify", { inputs: { ...verifyInputs, sourceBranch: "release/*" }, env: { DOCKER_CONFIG: loggedIn } });
-    expect(denied.succeeded).toBe(false);
-    expect(outputVariable(denied, "verified")).toBe("false");
-    expect(outputVariable(denied, "imageDigest")).toBeUndefined();
-  }, 180_000);
+      // By tag, the output still names the digest; and an image that fails the policy is not named at all.
+      const byTag = await runTask("ProvenantVerify", { inputs: { ...verifyInputs, image: `${registry.host}/${repository}:${image.tag}` }, env: { DOCKER_CONFIG: loggedIn } }, nodeMajor);
+      expect(outputVariable(byTag, "imageDigest")).toBe(attested);
+      const denied = await runTask("ProvenantVerify", { inputs: { ...verifyInputs, sourceBranch: "release/*" }, env: { DOCKER_CONFIG: loggedIn } }, nodeMajor);
+      expect(denied.succeeded).toBe(false);
+      expect(outputVariable(denied, "verified")).toBe("false");
+      expect(outputVariable(denied, "imageDigest")).toBeUndefined();
+    }, 180_000);
+  }
 
   it("sends a connection's credentials to its own registry only, so an image elsewhere is refused by the registry", async () => {
     const run = await runTask("ProvenantAttest", {
