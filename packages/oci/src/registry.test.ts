@@ -205,6 +205,26 @@ describe("against distribution 2.8 with token (Bearer) auth", () => {
     ]);
   });
 
+  it("trades a docker config identitytoken for access tokens with the OAuth2 refresh-token POST, then pushes and pulls", async () => {
+    const image = await makeOciLayout("token-identity");
+    await skopeoCopy(image, registry, "acme/acr");
+    const dockerConfig = await mkdtemp(join(tmpdir(), "provenant-docker-config-"));
+    onTestFinished(() => rm(dockerConfig, { recursive: true, force: true }));
+    // What `az acr login` writes: a placeholder user, an empty password, and the refresh token.
+    const auth = Buffer.from("00000000-0000-0000-0000-000000000000:").toString("base64");
+    await writeFile(join(dockerConfig, "config.json"), JSON.stringify({ auths: { [registry.host]: { auth, identitytoken: registry.identityToken } } }));
+    registry.tokenRequests!.length = 0;
+    const client = new RegistryClient({ credentials: registryCredentials({ env: { DOCKER_CONFIG: dockerConfig } }) });
+    const { reference, descriptor } = await resolveImage(client, parseImageReference(`${registry.host}/acme/acr:${image.tag}`));
+    const bundle = await signedBundleFor(`${registry.host}/acme/acr`, descriptor.digest);
+    const pushed = await pushAttestation(client, reference, descriptor, bundle, { predicateType: IN_TOTO_SLSA, ...fast });
+    expect((await listAttestations(client, reference, descriptor.digest)).map((a) => a.manifestDigest)).toEqual([pushed.digest]);
+    expect(registry.tokenRequests!.map((form) => [form.get("grant_type"), form.get("refresh_token"), form.get("service"), form.get("scope")])).toEqual([
+      ["refresh_token", registry.identityToken, "provenant-test-registry", "repository:acme/acr:pull"],
+      ["refresh_token", registry.identityToken, "provenant-test-registry", "repository:acme/acr:pull,push"],
+    ]);
+  });
+
   it("reports the token service's refusal of wrong credentials", async () => {
     const client = new RegistryClient({ credentials: async () => ({ username: "ci-bot", password: "wrong" }) });
     await expect(client.getManifest(parseImageReference(`${registry.host}/acme/app`), "1.0")).rejects.toThrow(/token from http:\/\/127\.0\.0\.1:\d+: the registry answered HTTP 401/);

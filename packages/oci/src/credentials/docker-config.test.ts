@@ -49,6 +49,25 @@ describe("registryCredentials", () => {
     expect(await source("quay.io")).toBeUndefined();
   });
 
+  it("reads an identity token (ACR's `az acr login` entry) and a helper's <token> answer as an OAuth2 refresh token", async () => {
+    const acrUser = "00000000-0000-0000-0000-000000000000";
+    const dir = await dockerConfig({
+      auths: { "acme.azurecr.io": { auth: b64(`${acrUser}:`), identitytoken: "refresh-abc" }, "bare.example": { identitytoken: "refresh-def" } },
+      credHelpers: { "gcr.example": "gcloud" },
+    });
+    const source = registryCredentials({ env: { DOCKER_CONFIG: dir }, runHelper: async () => JSON.stringify({ Username: "<token>", Secret: "refresh-ghi" }) });
+    expect(await source("acme.azurecr.io")).toEqual({ username: acrUser, password: "", identityToken: "refresh-abc" });
+    expect(await source("bare.example")).toEqual({ username: "<token>", password: "", identityToken: "refresh-def" });
+    expect(await source("gcr.example")).toEqual({ username: "<token>", password: "", identityToken: "refresh-ghi" });
+  });
+
+  it("warns about an empty auths entry when no credsStore could hold its secret", async () => {
+    const dir = await dockerConfig({ auths: { "ghcr.io": {} } });
+    const warnings: string[] = [];
+    expect(await registryCredentials({ env: { DOCKER_CONFIG: dir }, warn: (m) => warnings.push(m) })("ghcr.io")).toBeUndefined();
+    expect(warnings).toEqual([`${join(dir, "config.json")}: the auths entry for ghcr.io holds no credentials and no credsStore is set`]);
+  });
+
   it("asks credHelpers for their host and credsStore for the rest", async () => {
     const dir = await dockerConfig({ credHelpers: { "123.dkr.ecr.example": "ecr-login" }, credsStore: "pass" });
     const asked: string[] = [];

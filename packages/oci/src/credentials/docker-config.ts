@@ -104,28 +104,32 @@ export function registryCredentials(options: RegistryCredentialOptions): Credent
     if (helper) return fromHelper(runHelper, helper, serverUrl);
     const entry = Object.entries(loaded.auths ?? {}).find(([key]) => sameRegistry(key, registry))?.[1];
     if (entry) {
-      const fromEntry = credentialsFromAuthEntry(entry, configPath, options.warn);
+      const fromEntry = credentialsFromAuthEntry(entry, configPath);
       if (fromEntry) return fromEntry;
     }
     if (loaded.credsStore) return fromHelper(runHelper, loaded.credsStore, serverUrl);
+    // docker leaves `{}` under auths when a helper holds the secret; with no helper left, say so.
+    if (entry) options.warn?.(`${configPath}: the auths entry for ${registry} holds no credentials and no credsStore is set`);
     return undefined;
   };
 }
 
-function credentialsFromAuthEntry(
-  entry: NonNullable<DockerConfig["auths"]>[string],
-  configPath: string,
-  warn?: (message: string) => void,
-): Credentials | undefined {
-  if (entry.username && entry.password) return { username: entry.username, password: entry.password };
-  if (entry.auth) {
+/** The username docker and the credential helpers store beside an identity token (docker/cli `credentials`). */
+const IDENTITY_TOKEN_USERNAME = "<token>";
+
+function credentialsFromAuthEntry(entry: NonNullable<DockerConfig["auths"]>[string], configPath: string): Credentials | undefined {
+  let fromAuth: Credentials | undefined;
+  if (entry.username && entry.password) fromAuth = { username: entry.username, password: entry.password };
+  else if (entry.auth) {
     const decoded = Buffer.from(entry.auth, "base64").toString("utf8");
     const colon = decoded.indexOf(":");
     if (colon <= 0) throw new ProvenantError("MALFORMED_JSON", `${configPath}: an "auth" value is not base64 of USER:PASSWORD`);
-    return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+    fromAuth = { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
   }
-  if (entry.identitytoken) warn?.(`${configPath}: identity tokens (OAuth refresh tokens) are not supported; log in with a password or token`);
-  return undefined;
+  // Like docker, an identity token wins over the password: ACR's entry pairs it
+  // with a placeholder user (00000000-…) and an empty password.
+  if (entry.identitytoken) return { username: fromAuth?.username ?? IDENTITY_TOKEN_USERNAME, password: "", identityToken: entry.identitytoken };
+  return fromAuth;
 }
 
 async function fromHelper(runHelper: CredentialHelperRunner, helper: string, serverUrl: string): Promise<Credentials | undefined> {
@@ -139,6 +143,7 @@ async function fromHelper(runHelper: CredentialHelperRunner, helper: string, ser
     throw new ProvenantError("MALFORMED_JSON", `docker-credential-${helper} printed something that is not JSON${whereJsonBroke(error)}; expected {"Username", "Secret"}`);
   }
   const parsed = parseWith(HelperOutputSchema, json, "MALFORMED_JSON", `docker-credential-${helper} output`);
+  if (parsed.Username === IDENTITY_TOKEN_USERNAME) return { username: parsed.Username, password: "", identityToken: parsed.Secret };
   return { username: parsed.Username, password: parsed.Secret };
 }
 

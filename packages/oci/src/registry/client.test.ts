@@ -313,6 +313,19 @@ describe("Bearer token authentication", () => {
     expect(registry.requests.map((r) => r.headers.authorization)).toEqual([undefined, "Bearer t0k3n", "Bearer t0k3n"]);
   });
 
+  it("says an identity token needs the OAuth2 POST endpoint when the token service has none", async () => {
+    const auth = await serve((req, res) => {
+      res.writeHead(req.method === "POST" ? 404 : 200, { "content-type": "application/json" }).end(JSON.stringify({ token: "t" }));
+    });
+    const registry = await serve((_req, res) => {
+      res.writeHead(401, { "www-authenticate": `Bearer realm="http://${auth.host}/token",service="s"` }).end();
+    });
+    const client = new RegistryClient({ credentials: async () => ({ username: "<token>", password: "", identityToken: "refresh-secret" }) });
+    await rejectsWith(client.getManifest(repo(registry.host), "1.0"), "IO_ERROR", /no OAuth2 POST endpoint, which an identity token needs/);
+    // Only the POST: the refresh token is never sent in a URL or as Basic credentials.
+    expect(auth.requests.map((r) => [r.method, r.url, r.headers.authorization])).toEqual([["POST", "/token", undefined]]);
+  });
+
   it("says so when the token service answers without a token", async () => {
     const auth = await serve((_req, res) => {
       res.writeHead(200, { "content-type": "application/json" }).end("{}");

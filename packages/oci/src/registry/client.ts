@@ -15,6 +15,12 @@ export interface Repository {
 export interface Credentials {
   username: string;
   password: string;
+  /**
+   * docker's `identitytoken` (what `az acr login` and OAuth-based logins
+   * store): an OAuth2 refresh token. When present it is traded for an access
+   * token with the token service's POST grant instead of sending the password.
+   */
+  identityToken?: string;
 }
 
 /** Looks up credentials for a registry host (`ghcr.io`, `localhost:5000`, `docker.io`). */
@@ -376,6 +382,9 @@ export class RegistryClient {
       // Ask for the scope this request needs: a challenge from a pull may name less than a push needs.
       realm.searchParams.set("scope", scope);
       const tokenWhat = `${what}: token from ${realm.origin}`;
+      if (credentials?.identityToken) {
+        return `Bearer ${await this.#refreshTokenGrant(new URL(bearer.params.realm), bearer.params.service, scope, credentials.identityToken, tokenWhat)}`;
+      }
       const { response } = await this.#fetchFollowing(
         realm,
         "GET",
@@ -388,8 +397,44 @@ export class RegistryClient {
       if (!token) throw new ProvenantError("IO_ERROR", `${tokenWhat}: expected JSON with a "token" or "access_token" string`);
       return `Bearer ${token}`;
     }
-    if (challenges.some((c) => c.scheme === "basic") && credentials) return basic(credentials);
+    if (challenges.some((c) => c.scheme === "basic") && credentials) {
+      if (credentials.identityToken) {
+        throw new ProvenantError(
+          "IO_ERROR",
+          `${what}: the registry asks for Basic auth, but the credentials for ${registry} are an identity token, which only a token service takes; log in with a username and password`,
+        );
+      }
+      return basic(credentials);
+    }
     return undefined;
+  }
+
+  /**
+   * The OAuth2 refresh-token grant of distribution's "OAuth2 Token
+   * Authentication" (RFC 6749 §6): a form POST to the realm, answered with
+   * `access_token`. The refresh token travels only in the body, to the realm
+   * the challenge named; a token service without the POST endpoint answers
+   * 404, and then there is nothing else to try (a GET takes no refresh token).
+   */
+  async #refreshTokenGrant(realm: URL, service: string | undefined, scope: string, refreshToken: string, what: string): Promise<string> {
+    const form = new URLSearchParams({ grant_type: "refresh_token", refresh_token: refreshToken, client_id: "provenant", scope });
+    if (service) form.set("service", service);
+    const { response } = await this.#fetchFollowing(
+      realm,
+      "POST",
+      { scope: "pull", what, headers: { "content-type": "application/x-www-form-urlencoded" }, body: new TextEncoder().encode(form.toString()) },
+      undefined,
+    );
+    if (!response.ok) {
+      const refused = await failure(response, what);
+      throw response.status === 404
+        ? new ProvenantError("IO_ERROR", `${what}: the token service has no OAuth2 POST endpoint, which an identity token needs; log in with a username and password`)
+        : refused;
+    }
+    const body = TokenResponseSchema.safeParse(parseJsonBytes(await readLimited(response, 1024 * 1024, what), what));
+    const token = body.success ? (body.data.access_token ?? body.data.token) : undefined;
+    if (!token) throw new ProvenantError("IO_ERROR", `${what}: expected JSON with an "access_token" string`);
+    return token;
   }
 }
 

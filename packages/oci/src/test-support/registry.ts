@@ -47,8 +47,13 @@ export interface TestRegistry {
   /** `127.0.0.1:PORT` */
   host: string;
   credentials?: { username: string; password: string };
-  /** With token auth: the query strings the token service was asked with. */
+  /** With token auth: the query strings (GET) or form bodies (POST) the token service was asked with. */
   tokenRequests?: URLSearchParams[];
+  /**
+   * With token auth: a refresh token the token service accepts in the OAuth2
+   * POST grant, as docker's `identitytoken` holds one.
+   */
+  identityToken?: string;
   close(): Promise<void>;
 }
 
@@ -58,11 +63,14 @@ const TOKEN_ISSUER = "provenant-test-token-issuer";
 /**
  * A Docker token service (distribution's "Token Authentication
  * Specification"): Basic credentials in, a JWT out, signed by a key whose
- * certificate the registry trusts (`rootcertbundle`), carried in `x5c`.
+ * certificate the registry trusts (`rootcertbundle`), carried in `x5c`. It
+ * also takes the OAuth2 form (distribution's "OAuth2 Token Authentication":
+ * POST, `grant_type=refresh_token`) with `identityToken` as the refresh token.
  */
 async function startTokenService(
   dir: string,
   credentials: { username: string; password: string },
+  identityToken: string,
 ): Promise<{ realm: string; certificate: string; requests: URLSearchParams[]; server: Server }> {
   requireTool("/usr/bin/openssl", "openssl");
   const keyPath = join(dir, "token.key");
@@ -76,13 +84,23 @@ async function startTokenService(
   const expected = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString("base64")}`;
   const requests: URLSearchParams[] = [];
   const server = createHttpServer(async (request, response) => {
-    const query = new URL(request.url ?? "/", "http://token").searchParams;
+    const oauth = request.method === "POST";
+    let query = new URL(request.url ?? "/", "http://token").searchParams;
+    if (oauth) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of request) chunks.push(chunk as Buffer);
+      query = new URLSearchParams(Buffer.concat(chunks).toString("utf8"));
+    }
     requests.push(query);
-    if (request.headers.authorization !== expected) {
+    const allowed = oauth
+      ? query.get("grant_type") === "refresh_token" && query.get("refresh_token") === identityToken && query.has("client_id")
+      : request.headers.authorization === expected;
+    if (!allowed) {
       response.writeHead(401, { "content-type": "application/json" }).end(JSON.stringify({ details: "bad credentials" }));
       return;
     }
-    const access = query.getAll("scope").flatMap((scope) => {
+    // The OAuth2 form puts several scopes in one space-separated field.
+    const access = query.getAll("scope").flatMap((field) => field.split(" ")).flatMap((scope) => {
       const [type, name, actions] = scope.split(":");
       return type && name && actions ? [{ type, name, actions: actions.split(",") }] : [];
     });
@@ -92,7 +110,8 @@ async function startTokenService(
       { iss: TOKEN_ISSUER, sub: credentials.username, aud: query.get("service") ?? "", iat: now, nbf: now - 10, exp: now + 300, jti: randomUUID(), access },
       key,
     );
-    response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ token, expires_in: 300 }));
+    const body = oauth ? { access_token: token, expires_in: 300, scope: query.get("scope") ?? "" } : { token, expires_in: 300 };
+    response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
   });
   await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
   const { port } = server.address() as { port: number };
@@ -122,8 +141,9 @@ export async function startRegistry(options: { basicAuth?: boolean; tokenAuth?: 
   const credentials = options.basicAuth || options.tokenAuth ? { username: "ci-bot", password: "s3cret-Passw0rd" } : undefined;
   let auth = "";
   let tokenService: Awaited<ReturnType<typeof startTokenService>> | undefined;
+  const identityToken = `refresh-${randomUUID()}`;
   if (credentials && options.tokenAuth) {
-    tokenService = await startTokenService(dir, credentials);
+    tokenService = await startTokenService(dir, credentials, identityToken);
     auth = [
       "auth:",
       "  token:",
@@ -179,7 +199,7 @@ export async function startRegistry(options: { basicAuth?: boolean; tokenAuth?: 
   return {
     host,
     ...(credentials && { credentials }),
-    ...(tokenService && { tokenRequests: tokenService.requests }),
+    ...(tokenService && { tokenRequests: tokenService.requests, identityToken }),
     async close() {
       tokenService?.server.close();
       child.kill("SIGTERM");
