@@ -15,6 +15,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const LIBRARY = resolve(here, "../../library");
 const STUB = join(here, "pipeline-stub.groovy");
 const CLI = resolve(here, "../../../cli/dist/provenant.mjs");
+const JENKINSFILE = resolve(here, "../../../../examples/jenkins/Jenkinsfile");
 
 interface Call {
   step: string;
@@ -80,6 +81,32 @@ let foreignIssuer: TestIssuer;
 let registry: TestRegistry;
 let image: LayoutImage;
 let jenkinsEnv: Record<string, string>;
+let jenkinsfileCalls: string[];
+
+/**
+ * The text of every `provenantAttest(…)` / `provenantVerify(…)` call in a
+ * Jenkinsfile, up to its closing parenthesis (quoted strings skipped).
+ */
+function stepCalls(text: string): string[] {
+  const found: string[] = [];
+  for (const match of text.matchAll(/\bprovenant(?:Attest|Verify)\(/g)) {
+    let depth = 0;
+    let quote: string | undefined;
+    for (let i = match.index + match[0].length - 1; i < text.length; i++) {
+      const c = text[i];
+      if (quote) {
+        if (c === "\\") i++;
+        else if (c === quote) quote = undefined;
+      } else if (c === "'" || c === '"') quote = c;
+      else if (c === "(") depth++;
+      else if (c === ")" && --depth === 0) {
+        found.push(text.slice(match.index, i + 1));
+        break;
+      }
+    }
+  }
+  return found;
+}
 
 function result(name: string): StepResult {
   const found = results.get(name);
@@ -145,7 +172,7 @@ beforeAll(async () => {
     credentials: { [SIGNING_KEY_ID]: "PEM", "key-password": "pw" },
     cliStdout: JSON.stringify(ATTEST_REPORT),
   };
-  const cases = [
+  const cases: Record<string, unknown>[] = [
     { ...unit, name: "attest defaults", step: "provenantAttest", config: { subjects: "dist/*.tgz", keyCredentialsId: SIGNING_KEY_ID } },
     {
       ...unit,
@@ -396,6 +423,26 @@ beforeAll(async () => {
       },
     },
   ];
+  // The example Jenkinsfile's own calls, run as written with the steps, env
+  // and findFiles bound: an option the steps do not take fails them.
+  jenkinsfileCalls = stepCalls(await readFile(JENKINSFILE, "utf8"));
+  cases.push(
+    ...jenkinsfileCalls.map((script, i) => ({
+      name: `Jenkinsfile call ${i}`,
+      step: "",
+      script,
+      anyCredentials: true,
+      files: ["dist/app-1.0.0.tgz"],
+      cliStdout: JSON.stringify(PUSH_REPORT),
+      env: {
+        JENKINS_URL: "https://ci.example.com/",
+        BUILD_NUMBER: "42",
+        IMAGE_REPO: "registry.example.com/acme/app",
+        IMAGE: "registry.example.com/acme/app:42",
+        IMAGE_DIGEST_REF: `registry.example.com/acme/app@${IMAGE_DIGEST}`,
+      },
+    })),
+  );
   const casesFile = join(scratch, "cases.json");
   await writeFile(casesFile, JSON.stringify(cases));
   const { stdout } = await promisify(execFile)("groovy", [STUB, LIBRARY, casesFile], {
@@ -678,6 +725,30 @@ describe("provenantVerify", () => {
     ["verify without a key", "give publicKey"],
   ])("%s fails the build: %s", (name, message) => {
     expect(result(name).error).toContain(message);
+  });
+});
+
+describe("the example Jenkinsfile", () => {
+  it("calls each step with options the step accepts, and they run the CLI", () => {
+    // Both steps, for the package and the image: the parse found them all.
+    expect(jenkinsfileCalls.map((call) => call.slice(0, call.indexOf("(")))).toEqual([
+      "provenantAttest",
+      "provenantAttest",
+      "provenantVerify",
+      "provenantVerify",
+    ]);
+    jenkinsfileCalls.forEach((_, i) => {
+      const name = `Jenkinsfile call ${i}`;
+      expect(result(name).error, jenkinsfileCalls[i]).toBeUndefined();
+      expect(calls(name, "sh")).toHaveLength(1);
+    });
+  });
+
+  it("attests and verifies the image by digest, not by its tag", () => {
+    const argv = (i: number) => (calls(`Jenkinsfile call ${i}`, "withEnv")[0]?.variables as string[]).map((v) => v.slice(v.indexOf("=") + 1));
+    const digestRef = `registry.example.com/acme/app@${IMAGE_DIGEST}`;
+    expect(argv(1)).toContain(`oci://${digestRef}`);
+    expect(argv(3)).toEqual(expect.arrayContaining(["--image", digestRef]));
   });
 });
 
