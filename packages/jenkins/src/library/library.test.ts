@@ -745,7 +745,8 @@ describe("the example Jenkinsfile", () => {
   });
 
   it("attests and verifies the image by digest, not by its tag", () => {
-    const argv = (i: number) => (calls(`Jenkinsfile call ${i}`, "withEnv")[0]?.variables as string[]).map((v) => v.slice(v.indexOf("=") + 1));
+    const argv = (i: number) =>
+      ((calls(`Jenkinsfile call ${i}`, "withEnv")[0]?.variables ?? []) as string[]).map((v) => v.slice(v.indexOf("=") + 1));
     const digestRef = `registry.example.com/acme/app@${IMAGE_DIGEST}`;
     expect(argv(1)).toContain(`oci://${digestRef}`);
     expect(argv(3)).toEqual(expect.arrayContaining(["--image", digestRef]));
