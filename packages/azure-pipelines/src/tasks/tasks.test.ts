@@ -290,6 +290,7 @@ describe("container images: ProvenantAttest@1 pushes to a real registry, Provena
     image = await makeOciLayout("azure-pipelines-task");
     await skopeoCopy(image, registry, "acme/app");
     await skopeoCopy(image, registry, "acme/app-node20");
+    await skopeoCopy(image, registry, "acme/app-dedupe");
     await skopeoCopy(await makeOciLayout("azure-pipelines-unattested"), registry, "acme/unattested");
     emptyDockerConfig = await mkdtemp(join(work, "docker-empty-"));
   }, 120_000);
@@ -424,6 +425,27 @@ describe("container images: ProvenantAttest@1 pushes to a real registry, Provena
       });
       expect(keyless.errorIssues).toEqual([expect.stringMatching(new RegExp(`^USAGE: dockerRegistryServiceConnection: an Azure Container Registry connection of the ${scheme} kind holds no registry password`))]);
     }
+  }, 120_000);
+
+  it("attests and pushes once an image named both in images and as an oci:// subject, by tag and by digest", async () => {
+    const result = await runAttestTask(
+      {
+        subjectPatterns: [`oci://${registry.host}/acme/app-dedupe@${image.digest}`],
+        images: [`${registry.host}/acme/app-dedupe:${image.tag}`, `oci://${registry.host}/acme/app-dedupe:${image.tag}`],
+        pushToRegistry: true,
+        registryConnection: { registry: registry.host, ...credentials },
+        workingDirectory: work,
+        bundlePath: join(work, "out-dedupe", "provenance.sigstore.json"),
+        environment: { ...jobEnv(), SYSTEM_OIDCREQUESTURI: undefined, PROVENANT_SIGNING_KEY: keys.privatePem, DOCKER_CONFIG: emptyDockerConfig, HOME: emptyDockerConfig },
+      },
+      { log() {}, warn() {}, fetch: globalThis.fetch, now: () => new Date() },
+    );
+    const attested = `${registry.host}/acme/app-dedupe@${image.digest}`;
+    expect(result.subjects).toEqual([{ name: `${registry.host}/acme/app-dedupe`, digest: { sha256: image.digest.slice("sha256:".length) } }]);
+    expect(result.imageDigests).toEqual([attested]);
+    expect(result.pushed).toHaveLength(1);
+    const index = (await skopeoInspectRaw(registry, `acme/app-dedupe:sha256-${image.digest.slice("sha256:".length)}`)) as { manifests: unknown[] };
+    expect(index.manifests).toHaveLength(1);
   }, 120_000);
 
   it("refuses pushToRegistry without an image, before reading the key", async () => {

@@ -72,10 +72,19 @@ async function signingKeyPem(inputs: AttestTaskInputs): Promise<{ pem: string; s
   );
 }
 
+/**
+ * Resolves each image line to its manifest digest, keeping one entry per
+ * `REGISTRY/REPO@digest`: the same image named in `images` and as an
+ * `oci://` subject, or by tag and by digest, is one subject and one push.
+ */
 async function resolveImages(client: RegistryClient, lines: readonly string[]): Promise<ResolvedImage[]> {
-  const resolved: ResolvedImage[] = [];
-  for (const line of lines) resolved.push(await resolveImage(client, parseImageInput(line)));
-  return resolved;
+  const resolved = new Map<string, ResolvedImage>();
+  for (const line of lines) {
+    const image = await resolveImage(client, parseImageInput(line));
+    const key = `${imageName(image.reference)}@${image.descriptor.digest}`;
+    if (!resolved.has(key)) resolved.set(key, image);
+  }
+  return [...resolved.values()];
 }
 
 /**
