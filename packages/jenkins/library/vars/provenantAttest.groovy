@@ -18,6 +18,13 @@ def call(Map config = [:]) {
     if (unknown) {
         error("provenantAttest: unknown option(s) ${unknown.join(', ')}; expected some of ${known.join(', ')}")
     }
+    Map flags = [push: CommandLine.flag(config.push, false), archive: CommandLine.flag(config.archive, true)]
+    for (String name : ['push', 'archive']) {
+        if (flags[name] == null) {
+            error("provenantAttest: ${name} is '${config[name]}'; expected true or false")
+        }
+    }
+    boolean push = flags.push
     if (!isUnix()) {
         error('provenantAttest: runs on Unix agents (it calls sh); use a Linux or macOS node')
     }
@@ -35,14 +42,14 @@ def call(Map config = [:]) {
         error('provenantAttest: give idTokenCredentialsId or idTokenFileCredentialsId, not both')
     }
     List images = CommandLine.registryImages(subjects)
-    if (config.push && images.isEmpty()) {
+    if (push && images.isEmpty()) {
         error("provenantAttest: push needs an image subject to push beside, e.g. subjects: 'oci://registry.example.com/acme/app:1.0'")
     }
     String bundle = config.bundle ?: 'provenance.sigstore.json'
 
     List args = CommandLine.cli(config)
     args.addAll(['attest', '--platform', 'jenkins', '--bundle', bundle, '--json'])
-    if (config.push) {
+    if (push) {
         args.add('--push')
     }
     args.addAll(CommandLine.insecureRegistryArguments(config.insecureRegistry))
@@ -104,7 +111,7 @@ def call(Map config = [:]) {
         error('provenantAttest: provenant attest succeeded but printed no JSON report; expected the output of provenant attest --json')
     }
     echo(CommandLine.attestSummary(result))
-    if (config.archive != false) {
+    if (flags.archive) {
         archiveArtifacts(artifacts: bundle, fingerprint: true)
     }
     return result

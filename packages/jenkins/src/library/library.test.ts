@@ -238,6 +238,16 @@ beforeAll(async () => {
         insecureRegistry: ["registry.example.com:5000", "mirror.internal"],
       },
     },
+    // Values from string parameters or env vars: 'false' must not count as true.
+    { ...unit, name: "attest with push 'false'", step: "provenantAttest", config: { subjects: "dist/*", keyCredentialsId: SIGNING_KEY_ID, push: "false" } },
+    {
+      ...unit,
+      name: "attest with flags as strings",
+      step: "provenantAttest",
+      cliStdout: JSON.stringify(PUSH_REPORT),
+      config: { subjects: "oci://registry.example.com/acme/app:1.0", keyCredentialsId: SIGNING_KEY_ID, push: " TRUE ", archive: "False" },
+    },
+    { ...unit, name: "attest with a flag that is not one", step: "provenantAttest", config: { subjects: "d", keyCredentialsId: SIGNING_KEY_ID, archive: "no" } },
     { ...unit, name: "attest push without an image", step: "provenantAttest", config: { subjects: "dist/*", keyCredentialsId: SIGNING_KEY_ID, push: true } },
     { ...unit, name: "attest without subjects", step: "provenantAttest", config: { keyCredentialsId: SIGNING_KEY_ID } },
     { ...unit, name: "attest without a key", step: "provenantAttest", config: { subjects: "dist/*" } },
@@ -638,7 +648,18 @@ describe("provenantAttest", () => {
     );
   });
 
+  it("takes push and archive given as strings by their word, not by Groovy truth", () => {
+    const argv = (name: string) => (calls(name, "withEnv")[0]?.variables ?? []) as string[];
+    expect(result("attest with push 'false'").error).toBeUndefined();
+    expect(argv("attest with push 'false'")).not.toContain(expect.stringMatching(/=--push$/));
+    expect(calls("attest with push 'false'", "archiveArtifacts")).toHaveLength(1);
+    expect(result("attest with flags as strings").error).toBeUndefined();
+    expect(argv("attest with flags as strings")).toContain("PROVENANT_ARG_7=--push");
+    expect(calls("attest with flags as strings", "archiveArtifacts")).toEqual([]);
+  });
+
   it.each([
+    ["attest with a flag that is not one", "archive is 'no'; expected true or false"],
     ["attest with both id token credentials", "not both"],
     ["attest without subjects", "subjects is required"],
     ["attest without a key", "keyCredentialsId is required"],

@@ -173,6 +173,23 @@ class CommandLine implements Serializable {
         return lines.join('\n')
     }
 
+    /**
+     * A yes/no option: true or false, or those words as strings in any case
+     * ('false' from a string parameter or an environment variable), which
+     * Groovy truth would take as true. The default when unset; null when the
+     * value is anything else, for the step to report.
+     */
+    static Boolean flag(value, boolean byDefault) {
+        if (value == null) {
+            return byDefault
+        }
+        if (value instanceof Boolean) {
+            return value
+        }
+        String text = value.toString().trim().toLowerCase()
+        return (text == 'true' || text == 'false') ? text.toBoolean() : null
+    }
+
     /** Option names a step does not know, to fail early on typos. */
     static List unknownOptions(Map config, List known) {
         List result = []
