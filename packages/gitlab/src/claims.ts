@@ -62,7 +62,8 @@ export function parseGitLabClaims(claims: Record<string, unknown>): GitLabClaims
  */
 export function splitConfigRefUri(configRefUri: string): { project: string; path: string; ref: string } | undefined {
   const split = configRefUri.indexOf("//");
-  const at = configRefUri.lastIndexOf("@");
+  // A ref may hold "@" itself (`refs/tags/@scope/pkg@1.0.0`): split at "@refs/".
+  const at = configRefUri.indexOf("@refs/", split);
   if (split <= 0 || at < split + 3) return undefined;
   const ref = configRefUri.slice(at + 1);
   if (!ref.startsWith("refs/")) return undefined;
