@@ -249,7 +249,8 @@ describe("attest --push, attestations list, verify --image, push", () => {
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout);
     expect(report).toMatchObject({ image: `${registry.host}/acme/app:${image.tag}@${image.digest}`, verified: true });
-    expect(report.attestations[0]).toMatchObject({ source: "referrers-tag", verified: true });
+    // How it was stored, beside the report's own `source` (the provenance's repository).
+    expect(report.attestations[0]).toMatchObject({ storedAs: "referrers-tag", verified: true });
     const mixed = await cli(["verify", "--image", reference, "--bundle", "json.sigstore.json", "--key", "signing.pub"]);
     expect(mixed.code).toBe(2);
     expect(mixed.stderr).toMatch(/--image verifies what the registry stores/);

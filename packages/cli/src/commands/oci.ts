@@ -226,7 +226,7 @@ export async function runVerifyImage(inputs: VerifyImageInputs, io: Io): Promise
   if (inputs.json) {
     const strip = ({ statement: _s, ...rest }: VerificationReport) => rest;
     io.stdout(
-      `${JSON.stringify({ image: shown, verified: Boolean(chosen), attestations: shownReports.map((r) => ({ attestation: r.attestation, source: r.source, ...strip(r.report) })) }, null, 2)}\n`,
+      `${JSON.stringify({ image: shown, verified: Boolean(chosen), attestations: shownReports.map((r) => ({ attestation: r.attestation, storedAs: r.source, ...strip(r.report) })) }, null, 2)}\n`,
     );
   } else if (reports.length === 0) {
     io.stdout(`no readable attestations are stored for ${shown}\nFAILED\n`);

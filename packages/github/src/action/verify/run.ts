@@ -74,11 +74,10 @@ function resultOf(report: VerificationReport, checked: { bundlePath: string } | 
 }
 
 /**
- * What `provenant verify --image --json` prints. Each report's own `source`
- * (the provenance's repository) is spread over the storage kind the CLI
- * writes under the same key, so only `attestation` names where it is stored.
+ * What `provenant verify --image --json` prints: each report with the
+ * attestation's digest and how it is stored (`referrers-api`, `referrers-tag`, `cosign-att`).
  */
-type StoredReport = VerificationReport & { attestation: string };
+type StoredReport = VerificationReport & { attestation: string; storedAs: string };
 interface ImageVerification {
   image: string;
   verified: boolean;
