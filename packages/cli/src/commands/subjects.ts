@@ -10,7 +10,8 @@ export async function listSubjects(inputs: SubjectInputs & { json: boolean }, io
   if (inputs.json) {
     io.stdout(`${JSON.stringify(subjects, null, 2)}\n`);
   } else {
-    for (const s of subjects) io.stdout(`sha256:${s.digest.sha256 ?? Object.values(s.digest)[0]}  ${s.name ?? ""}\n`);
+    // One write: 20,000 separate writes to a pipe cost more than hashing the files.
+    io.stdout(subjects.map((s) => `sha256:${s.digest.sha256 ?? Object.values(s.digest)[0]}  ${s.name ?? ""}\n`).join(""));
   }
   return 0;
 }

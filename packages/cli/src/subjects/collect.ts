@@ -60,7 +60,12 @@ function globMatcher(pattern: string, cwd: string): Matcher {
  * directory. (tinyglobby, used before, leaves links to directories out of its
  * matches, and with links not followed, links to files too.)
  */
-export async function collectFiles(patterns: readonly string[], cwd: string): Promise<CollectResult> {
+export async function collectFiles(
+  patterns: readonly string[],
+  cwd: string,
+  /** Hears of each file as the walk finds it (duplicates once), e.g. to start hashing it. */
+  onFile?: (file: FoundFile) => void,
+): Promise<CollectResult> {
   const seen = new Map<string, FoundFile>();
   const skipped: string[] = [];
   // Files a pattern matched, duplicates of earlier patterns included: a
@@ -74,7 +79,9 @@ export async function collectFiles(patterns: readonly string[], cwd: string): Pr
   const addFile = (path: string, real: string, size: number, name = subjectName(cwd, path)) => {
     matched++;
     if (seen.has(real)) return;
-    seen.set(real, { path, realPath: real, size, name });
+    const file = { path, realPath: real, size, name };
+    seen.set(real, file);
+    onFile?.(file);
   };
 
   /**

@@ -54,30 +54,45 @@ export function sha256File(
 // The worker's code travels as a string (eval worker) so that the CLI stays
 // one self-contained bundled file with no second entry to locate at run time.
 // It mirrors sha256File above: synchronous 1 MiB reads, which in a worker are
-// the fastest way to feed the hash and keep memory flat. A batch's answer is
-// its digests in order (or an error), not path/digest pairs: for 20,000 small
-// files the copying of messages back to the main thread is measurable.
+// the fastest way to feed the hash and keep memory flat. For the many-small-
+// files case, system calls are the cost: a read shorter than asked for that
+// brings the total to the size the walk saw is the end of a regular file
+// (POSIX), so the read that would return 0 is skipped, and a file read in one
+// go is hashed in one call. A batch's answer is its digests in order (or an
+// error), not path/digest pairs: for 20,000 small files the copying of
+// messages back to the main thread is measurable.
 const WORKER_SOURCE = `
 const { parentPort } = require("node:worker_threads");
-const { createHash } = require("node:crypto");
+const { createHash, hash } = require("node:crypto");
 const { openSync, readSync, closeSync } = require("node:fs");
 const buffer = Buffer.allocUnsafe(${CHUNK});
 parentPort.on("message", (batch) => {
   const digests = [];
   let pending = 0;
-  for (const path of batch.paths) {
+  for (let i = 0; i < batch.paths.length; i++) {
+    const path = batch.paths[i];
+    const size = batch.sizes[i];
     let fd;
     try {
       fd = openSync(path, "r");
-      const hash = createHash("sha256");
-      for (;;) {
-        const n = readSync(fd, buffer, 0, buffer.length, null);
-        if (n === 0) break;
-        hash.update(n === buffer.length ? buffer : buffer.subarray(0, n));
+      const first = readSync(fd, buffer, 0, buffer.length, null);
+      pending += first;
+      if (first < buffer.length && first === size) {
+        digests.push(hash("sha256", buffer.subarray(0, first), "hex"));
+        continue;
+      }
+      const h = createHash("sha256");
+      let total = first;
+      let n = first;
+      while (n > 0) {
+        h.update(n === buffer.length ? buffer : buffer.subarray(0, n));
+        if (n < buffer.length && total === size) break;
+        n = readSync(fd, buffer, 0, buffer.length, null);
+        total += n;
         pending += n;
         if (pending >= ${PROGRESS_STEP}) { parentPort.postMessage({ progress: pending }); pending = 0; }
       }
-      digests.push(hash.digest("hex"));
+      digests.push(h.digest("hex"));
     } catch (error) {
       parentPort.postMessage({ id: batch.id, failed: path, error: String((error && error.message) || error) });
       return;
@@ -108,109 +123,161 @@ function worthWorkers(jobs: readonly HashJob[], total: number): boolean {
   return jobs.length >= 64 || total >= 16 * CHUNK;
 }
 
-/** Large files one per batch so two big files use two cores; small ones grouped. */
-function batchesOf(jobs: readonly HashJob[], workerCount: number): string[][] {
-  const ordered = [...jobs].sort((a, b) => b.size - a.size);
-  const small = ordered.filter((job) => job.size < 4 * CHUNK);
-  const batches: string[][] = ordered.filter((job) => job.size >= 4 * CHUNK).map((job) => [job.path]);
-  // Enough batches to balance the workers at the end, few enough that the
-  // per-message cost stays small: about 16 per worker, 32..512 files each.
-  const perBatch = Math.min(512, Math.max(32, Math.ceil(small.length / (workerCount * 16))));
-  let current: string[] = [];
-  let currentBytes = 0;
-  for (const job of small) {
-    current.push(job.path);
-    currentBytes += job.size;
-    if (current.length >= perBatch || currentBytes >= 8 * CHUNK) {
-      batches.push(current);
-      current = [];
-      currentBytes = 0;
+/** A file this large is a batch of its own, so that two big files use two cores. */
+const LARGE = 4 * CHUNK;
+/** Small files travel in batches: few messages, yet enough batches to balance the workers at the end. */
+const BATCH_FILES = 512;
+const BATCH_BYTES = 8 * CHUNK;
+
+/**
+ * Hash workers that can start before the file list is complete. A worker
+ * boots in ~40 ms on another core while the main thread walks directories,
+ * and small files found by the walk are sent in batches as they are found:
+ * posting a message needs no turn of the event loop, so hashing runs beside
+ * the (synchronous) walk instead of after it. Large files wait for `finish`,
+ * which hands them out as workers come free.
+ */
+export class HashPool {
+  private readonly workers: Worker[];
+  private readonly batches: HashJob[][] = [];
+  private readonly digests = new Map<string, string>();
+  private readonly sent = new Set<string>();
+  private readonly inFlight: number[];
+  private current: HashJob[] = [];
+  private currentBytes = 0;
+  private nextWorker = 0;
+  private failure: ProvenantError | undefined;
+  private wake: (() => void) | undefined;
+  private readonly progress: HashProgress = { bytes: 0, files: 0 };
+  private onProgress: ((progress: HashProgress) => void) | undefined;
+
+  constructor(count = availableParallelism()) {
+    this.workers = Array.from({ length: Math.max(1, count) }, () => new Worker(WORKER_SOURCE, { eval: true }));
+    this.inFlight = this.workers.map(() => 0);
+    for (const [index, worker] of this.workers.entries()) {
+      worker.on("message", (message: WorkerMessage) => this.received(index, message));
+      worker.on("error", (error) => this.failed(unreadable("a file", error.message, error)));
     }
   }
-  if (current.length > 0) batches.push(current);
-  return batches;
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  /** A file found by the walk: small ones start hashing now. */
+  add(job: HashJob): void {
+    if (job.size >= LARGE || this.sent.has(job.path)) return;
+    this.sent.add(job.path);
+    this.current.push(job);
+    this.currentBytes += job.size;
+    if (this.current.length >= BATCH_FILES || this.currentBytes >= BATCH_BYTES) this.flush(this.nextWorker++ % this.workers.length);
+  }
+
+  /** Hashes every job (those added already included) and resolves with all digests. */
+  async finish(jobs: readonly HashJob[], onProgress?: (progress: HashProgress) => void): Promise<Map<string, string>> {
+    this.onProgress = onProgress;
+    for (const job of jobs) if (job.size < LARGE) this.add(job);
+    if (this.current.length > 0) this.flush(this.leastBusy());
+    const large = jobs.filter((job) => job.size >= LARGE && !this.sent.has(job.path)).sort((a, b) => b.size - a.size);
+    for (;;) {
+      if (this.failure) throw this.failure;
+      // Two batches in flight per worker, so that none waits for this thread between batches.
+      while (large.length > 0 && Math.min(...this.inFlight) < 2) {
+        const job = large.shift()!;
+        this.sent.add(job.path);
+        this.current = [job];
+        this.flush(this.leastBusy());
+      }
+      if (large.length === 0 && this.inFlight.every((n) => n === 0)) return this.digests;
+      await new Promise<void>((resolveWake) => {
+        this.wake = resolveWake;
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+
+  private leastBusy(): number {
+    return this.inFlight.indexOf(Math.min(...this.inFlight));
+  }
+
+  private flush(index: number): void {
+    const id = this.batches.push(this.current) - 1;
+    this.inFlight[index]!++;
+    this.workers[index]!.postMessage({ id, paths: this.current.map((job) => job.path), sizes: this.current.map((job) => job.size) });
+    this.current = [];
+    this.currentBytes = 0;
+  }
+
+  private received(index: number, message: WorkerMessage): void {
+    if (message.progress) {
+      this.progress.bytes += message.progress;
+      if (message.id === undefined) this.onProgress?.(this.progress);
+    }
+    if (message.id === undefined) return;
+    if (message.failed !== undefined) {
+      this.failed(unreadable(message.failed, message.error ?? "unknown error"));
+      return;
+    }
+    const batch = this.batches[message.id]!;
+    for (const [i, digest] of message.digests!.entries()) this.digests.set(batch[i]!.path, digest);
+    this.progress.files += batch.length;
+    this.inFlight[index]!--;
+    this.onProgress?.(this.progress);
+    this.wake?.();
+  }
+
+  private failed(error: ProvenantError): void {
+    this.failure ??= error;
+    this.wake?.();
+  }
 }
 
 /**
- * Hashes files in parallel on all cores. Each worker keeps two batches in
- * flight, so that it never waits for the main thread between batches. A small
- * job runs on the main thread: starting workers would cost more than it saves.
+ * Hashes files in parallel on all cores (through `pool`, when the caller
+ * started one early). A small job runs on the main thread: starting workers
+ * would cost more than it saves.
  */
 export async function hashFiles(
   jobs: readonly HashJob[],
   onProgress?: (progress: HashProgress) => void,
   parallelism = availableParallelism(),
+  pool?: HashPool,
 ): Promise<Map<string, string>> {
-  const digests = new Map<string, string>();
   const total = jobs.reduce((sum, j) => sum + j.size, 0);
-  const progress: HashProgress = { bytes: 0, files: 0 };
-  if (parallelism <= 1 || jobs.length === 1 || !worthWorkers(jobs, total)) {
-    const buffer = Buffer.allocUnsafe(CHUNK);
-    const onBytes = onProgress
-      ? (bytes: number) => {
-          progress.bytes += bytes;
-          onProgress(progress);
-        }
-      : undefined;
-    for (const job of jobs) {
-      const before = progress.bytes;
-      try {
-        digests.set(job.path, sha256File(job.path, buffer, onBytes));
-      } catch (error) {
-        throw unreadable(job.path, (error as Error).message, error);
-      }
-      progress.bytes = before + job.size;
-      progress.files++;
-      onProgress?.(progress);
-    }
-    return digests;
+  if ((pool === undefined && parallelism <= 1) || jobs.length === 1 || !worthWorkers(jobs, total)) {
+    return hashOnThisThread(jobs, onProgress);
   }
-
-  const batches = batchesOf(jobs, parallelism);
-  const workerCount = Math.min(parallelism, batches.length);
-  let next = 0;
-  const workers: Worker[] = [];
+  const own = pool ? undefined : new HashPool(Math.min(parallelism, jobs.length));
   try {
-    await Promise.all(
-      Array.from({ length: workerCount }, () => {
-        const worker = new Worker(WORKER_SOURCE, { eval: true });
-        workers.push(worker);
-        return new Promise<void>((resolveWorker, reject) => {
-          let inFlight = 0;
-          const dispatch = () => {
-            if (next < batches.length) {
-              const id = next++;
-              inFlight++;
-              worker.postMessage({ id, paths: batches[id] });
-            } else if (inFlight === 0) {
-              resolveWorker();
-            }
-          };
-          worker.on("message", (message: WorkerMessage) => {
-            if (message.progress) {
-              progress.bytes += message.progress;
-              if (message.id === undefined) onProgress?.(progress);
-            }
-            if (message.id === undefined) return;
-            if (message.failed !== undefined) {
-              reject(unreadable(message.failed, message.error ?? "unknown error"));
-              return;
-            }
-            const paths = batches[message.id]!;
-            for (const [i, digest] of message.digests!.entries()) digests.set(paths[i]!, digest);
-            progress.files += paths.length;
-            inFlight--;
-            onProgress?.(progress);
-            dispatch();
-          });
-          worker.on("error", reject);
-          dispatch();
-          dispatch();
-        });
-      }),
-    );
+    return await (pool ?? own!).finish(jobs, onProgress);
   } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
+    await own?.close();
+  }
+}
+
+function hashOnThisThread(jobs: readonly HashJob[], onProgress?: (progress: HashProgress) => void): Map<string, string> {
+  const digests = new Map<string, string>();
+  const progress: HashProgress = { bytes: 0, files: 0 };
+  const buffer = Buffer.allocUnsafe(CHUNK);
+  const onBytes = onProgress
+    ? (bytes: number) => {
+        progress.bytes += bytes;
+        onProgress(progress);
+      }
+    : undefined;
+  for (const job of jobs) {
+    const before = progress.bytes;
+    try {
+      digests.set(job.path, sha256File(job.path, buffer, onBytes));
+    } catch (error) {
+      throw unreadable(job.path, (error as Error).message, error);
+    }
+    progress.bytes = before + job.size;
+    progress.files++;
+    onProgress?.(progress);
   }
   return digests;
 }

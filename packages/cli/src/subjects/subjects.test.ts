@@ -104,6 +104,46 @@ describe("hashFiles", () => {
     expect(parallel.get(big)).toBe(createHash("sha256").update(Buffer.alloc(5 * 1048576 + 3, 7)).digest("hex"));
     expect(Object.fromEntries(parallel)).toEqual(Object.fromEntries(serial));
   });
+
+  it("hashes what a file holds even when its size changed after the walk", async () => {
+    const jobs = [];
+    for (let i = 0; i < 100; i++) {
+      const path = join(dir, `g${i}`);
+      await writeFile(path, `grown ${i}`);
+      // The size the walk saw: too small, too large or right.
+      jobs.push({ path, size: [1, 1000, `grown ${i}`.length][i % 3]! });
+    }
+    const digests = await hashFiles(jobs, undefined, 2);
+    for (let i = 0; i < 100; i++) expect(digests.get(join(dir, `g${i}`))).toBe(sha(`grown ${i}`));
+  });
+
+  it("reports a file that vanished after the walk as IO_ERROR, from the workers too", async () => {
+    const jobs = [];
+    for (let i = 0; i < 100; i++) {
+      await writeFile(join(dir, `h${i}`), "x");
+      jobs.push({ path: join(dir, `h${i}`), size: 1 });
+    }
+    jobs.push({ path: join(dir, "gone"), size: 1 });
+    for (const parallelism of [1, 2]) {
+      const error = await hashFiles(jobs, undefined, parallelism).catch((e: unknown) => e);
+      expect(isProvenantError(error, "IO_ERROR")).toBe(true);
+      expect((error as Error).message).toContain("gone");
+    }
+  });
+
+  it("feeds the workers while a directory is still being walked, with the same digests", async () => {
+    await mkdir(join(dir, "tree/a"), { recursive: true });
+    await mkdir(join(dir, "tree/b"));
+    for (let i = 0; i < 1500; i++) await writeFile(join(dir, `tree/${i % 2 ? "a" : "b"}/f${i}`), `file ${i}`);
+    await writeFile(join(dir, "tree/big1"), Buffer.alloc(5 * 1048576, 1));
+    await writeFile(join(dir, "tree/big2"), Buffer.alloc(5 * 1048576, 2));
+    const subjects = await resolveSubjects({ patterns: ["tree"], checksumFiles: [], digests: [], progress: false }, io());
+    expect(subjects).toHaveLength(1502);
+    const byName = new Map(subjects.map((s) => [s.name, s.digest.sha256]));
+    expect(byName.get("tree/a/f1")).toBe(sha("file 1"));
+    expect(byName.get("tree/b/f1498")).toBe(sha("file 1498"));
+    expect(byName.get("tree/big2")).toBe(createHash("sha256").update(Buffer.alloc(5 * 1048576, 2)).digest("hex"));
+  });
 });
 
 describe("checksums and --digest", () => {

@@ -1,12 +1,15 @@
+import { statSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import type { Subject } from "@provenant/core";
 import type { Io } from "../io.js";
 import { readTextFile } from "../io.js";
 import { parseChecksums, parseDigestOption } from "./checksums.js";
 import { collectFiles } from "./collect.js";
-import { hashFiles } from "./hash.js";
+import { HashPool, hashFiles } from "./hash.js";
 import { isImageArgument, type RegistryOptions, resolveImageSubjects } from "./images.js";
 import { progressBar } from "./progress.js";
+import { isDynamicPattern } from "tinyglobby";
 
 export interface SubjectInputs {
   patterns: readonly string[];
@@ -28,19 +31,18 @@ export async function resolveSubjects(inputs: SubjectInputs, io: Io): Promise<Su
   const paths = inputs.patterns.filter((pattern) => !isImageArgument(pattern));
   if (images.length > 0) subjects.push(...(await resolveImageSubjects(images, io, inputs.registry)).subjects);
   if (paths.length > 0) {
-    const { files, skipped } = await collectFiles(paths, io.cwd);
-    for (const s of skipped) io.stderr(`provenant: not following symbolic link ${s}\n`);
-    const totalBytes = files.reduce((sum, f) => sum + f.size, 0);
-    // "Long runs" only: a bar that flashes for a few files is noise.
-    const long = totalBytes > 64 * 1048576 || files.length > 1000;
-    const bar = inputs.progress && io.isTTY && long ? progressBar(io.stderr, totalBytes, files.length) : undefined;
-    const digests = await hashFiles(
-      files.map((f) => ({ path: f.realPath, size: f.size })),
-      bar ? (p) => bar.update(p) : undefined,
-    );
-    bar?.done();
-    for (const file of files) subjects.push({ name: file.name, digest: { sha256: digests.get(file.realPath)! } });
+    // A directory or glob may hold thousands of files: boot the hash workers
+    // now, on the other cores, and feed them while this thread still walks.
+    // Named files alone are few, and hashed here without workers.
+    const mayBeMany = paths.some((path) => isDynamicPattern(path) || statSync(resolve(io.cwd, path), { throwIfNoEntry: false })?.isDirectory());
+    const pool = mayBeMany && availableParallelism() > 1 ? new HashPool() : undefined;
+    try {
+      subjects.push(...(await hashedFiles(paths, inputs.progress, io, pool)));
+    } finally {
+      await pool?.close();
+    }
   }
+
   for (const path of inputs.checksumFiles) {
     subjects.push(...parseChecksums(await readTextFile(resolve(io.cwd, path), "checksums file"), path));
   }
@@ -52,4 +54,22 @@ export async function resolveSubjects(inputs: SubjectInputs, io: Io): Promise<Su
     if (!unique.has(key)) unique.set(key, s);
   }
   return [...unique.values()];
+}
+
+/** Walks the paths and globs and hashes what they hold, with the workers given if any. */
+async function hashedFiles(paths: readonly string[], progress: boolean, io: Io, pool: HashPool | undefined): Promise<Subject[]> {
+  const { files, skipped } = await collectFiles(paths, io.cwd, pool && ((file) => pool.add({ path: file.realPath, size: file.size })));
+  for (const s of skipped) io.stderr(`provenant: not following symbolic link ${s}\n`);
+  const totalBytes = files.reduce((sum, f) => sum + f.size, 0);
+  // "Long runs" only: a bar that flashes for a few files is noise.
+  const long = totalBytes > 64 * 1048576 || files.length > 1000;
+  const bar = progress && io.isTTY && long ? progressBar(io.stderr, totalBytes, files.length) : undefined;
+  const digests = await hashFiles(
+    files.map((f) => ({ path: f.realPath, size: f.size })),
+    bar ? (p) => bar.update(p) : undefined,
+    pool?.size,
+    pool,
+  );
+  bar?.done();
+  return files.map((file) => ({ name: file.name, digest: { sha256: digests.get(file.realPath)! } }));
 }
