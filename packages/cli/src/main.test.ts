@@ -191,6 +191,28 @@ describe("provenant inspect and subjects", () => {
     expect(result.stdout).toContain(`overruled       CI_COMMIT_SHA=${"f".repeat(40)} contradicted the token's sha=${commit}; the token's value was recorded\n`);
   });
 
+  it("never lets a document's text forge report lines or CI commands", async () => {
+    await keyAndBundle();
+    const bundle = JSON.parse(await readFile(join(dir, "provenance.sigstore.json"), "utf8"));
+    bundle.dsseEnvelope.payloadType = "x\nPASS  signature          signed by trusted key\nVERIFIED\n::error::pwned";
+    await writeFile(join(dir, "forged.json"), JSON.stringify(bundle));
+    const verified = await cli(["verify", "app.tgz", "-b", "forged.json", "-k", "signing.pub"]);
+    expect(verified.code).toBe(1);
+    expect(verified.stdout).not.toMatch(/^VERIFIED$/m);
+    expect(verified.stdout).not.toMatch(/^::error::/m);
+    expect(verified.stdout).toContain("\\u000aVERIFIED\\u000a::error::pwned");
+    // inspect shows unverified text: a subject name cannot start a line of its own.
+    const statement = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, "base64").toString("utf8"));
+    statement.subject[0].name = "app.tgz\n::error::pwned";
+    bundle.dsseEnvelope.payloadType = "application/vnd.in-toto+json";
+    bundle.dsseEnvelope.payload = Buffer.from(JSON.stringify(statement)).toString("base64");
+    await writeFile(join(dir, "renamed.json"), JSON.stringify(bundle));
+    const inspected = await cli(["inspect", "renamed.json"]);
+    expect(inspected.code).toBe(0);
+    expect(inspected.stdout).toContain("app.tgz\\u000a::error::pwned");
+    expect(inspected.stdout).not.toMatch(/^::error::/m);
+  });
+
   it("lists subjects as sha256sum-like text or JSON", async () => {
     const text = await cli(["subjects", "app.tgz"]);
     const expected = execFileSync("sha256sum", ["app.tgz"], { cwd: dir, encoding: "utf8" }).split(" ")[0];

@@ -112,6 +112,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option("--intoto-jsonl <file>", "also append the DSSE envelope to this .intoto.jsonl collection")
     .option("--token-audience <aud>", "audience expected in the platform's OIDC token")
     .option("--token-variable <name>", "variable holding the platform's OIDC token")
+    .option("--token-issuer <url>", "expected OIDC token issuer, where the platform allows one other than its default (an option, never an environment variable a build step could set)")
     .option("--json", "print a JSON summary", false)
     .action(async (subjects: string[], opts) => {
       setExit(
@@ -125,7 +126,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
             bundle: opts.bundle,
             intotoJsonl: opts.intotoJsonl,
             json: opts.json,
-            platformOptions: { tokenAudience: opts.tokenAudience, tokenVariable: opts.tokenVariable },
+            platformOptions: { tokenAudience: opts.tokenAudience, tokenVariable: opts.tokenVariable, tokenIssuer: opts.tokenIssuer },
             push: opts.push,
             registry: registryOptionsOf(opts),
           },

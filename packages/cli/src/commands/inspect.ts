@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { inspect } from "@provenant/core";
 import { type Io, readTextFile } from "../io.js";
+import { printable } from "../output/escape.js";
 import { styler } from "../output/style.js";
 import { readSignedDocuments } from "./verify.js";
 
@@ -28,15 +29,17 @@ export async function runInspect(inputs: { file: string; json: boolean }, io: Io
       ["started", p?.runDetails.metadata?.startedOn],
       ["finished", p?.runDetails.metadata?.finishedOn],
     ];
-    for (const [label, value] of lines) if (value !== undefined) io.stdout(`${label.padEnd(15)} ${value}\n`);
-    if (view.factsSource) io.stdout(`${"facts from".padEnd(15)} ${view.factsSource}\n`);
+    // Nothing here is verified: every value is shown escaped, on its own line.
+    for (const [label, value] of lines) if (value !== undefined) io.stdout(`${label.padEnd(15)} ${printable(value)}\n`);
+    if (view.factsSource) io.stdout(`${"facts from".padEnd(15)} ${printable(view.factsSource)}\n`);
     for (const d of view.variableDisagreements ?? []) {
-      io.stdout(s.yellow(`${"overruled".padEnd(15)} ${d.variable}=${d.variableValue} contradicted the token's ${d.claim}=${d.claimValue}; the token's value was recorded\n`));
+      const text = `${d.variable}=${d.variableValue} contradicted the token's ${d.claim}=${d.claimValue}; the token's value was recorded`;
+      io.stdout(s.yellow(`${"overruled".padEnd(15)} ${printable(text)}\n`));
     }
     io.stdout(`subjects (${view.statement.subject.length}):\n`);
     for (const subject of view.statement.subject) {
       const digest = Object.entries(subject.digest).map(([a, h]) => `${a}:${h}`).join(" ");
-      io.stdout(`  ${digest}  ${subject.name ?? ""}\n`);
+      io.stdout(`  ${printable(digest)}  ${printable(subject.name ?? "")}\n`);
     }
   }
   io.stdout(s.yellow("signatures NOT verified; use `provenant verify` for that\n"));

@@ -22,6 +22,7 @@ import {
 import type { Command } from "commander";
 import { type Io, parseJson, readTextFile } from "../io.js";
 import { loadPublicKeys } from "../keys/load.js";
+import { printable } from "../output/escape.js";
 import { renderReport } from "../output/report.js";
 import { createRegistryClient, parseImageArgument, type RegistryOptions } from "../subjects/images.js";
 
@@ -164,7 +165,7 @@ export async function runAttestationsList(inputs: ListInputs, io: Io): Promise<n
   // A referrer whose manifest is missing or about another image is not this image's attestation.
   const listed = all.filter((a) => a.problem === undefined);
   const refused = all.filter((a) => a.problem !== undefined);
-  for (const a of refused) io.stderr(`provenant: warning: not listing attestation ${a.layerDigest ?? a.manifestDigest}: ${a.problem}\n`);
+  for (const a of refused) io.stderr(`provenant: warning: not listing attestation ${a.layerDigest ?? a.manifestDigest}: ${printable(a.problem ?? "")}\n`);
   if (inputs.json) {
     io.stdout(`${JSON.stringify({ image: formatImageReference(reference), attestations: listed, ...(refused.length > 0 && { refused }) }, null, 2)}\n`);
   } else {
@@ -216,7 +217,7 @@ export async function runVerifyImage(inputs: VerifyImageInputs, io: Io): Promise
   const artifactDigests = [imageDigestSet(descriptor.digest, shown)];
   const pulled = await pullAttestations(client, reference, descriptor.digest);
   for (const p of pulled) {
-    if (p.problem) io.stderr(`provenant: warning: skipping attestation ${p.layerDigest ?? p.manifestDigest}: ${p.problem}\n`);
+    if (p.problem) io.stderr(`provenant: warning: skipping attestation ${p.layerDigest ?? p.manifestDigest}: ${printable(p.problem)}\n`);
   }
   const reports = pulled
     .filter((p) => p.document !== undefined)

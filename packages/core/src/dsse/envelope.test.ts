@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from "node:crypto";
+import { createPublicKey, generateKeyPairSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { isProvenantError } from "../error.js";
 import { keyIdOf } from "../keys/algorithms.js";
@@ -98,6 +98,23 @@ describe("sign and verify envelopes", () => {
     // The same signature twice is still one key.
     const doubled = { ...envelope, signatures: [envelope.signatures[0]!, envelope.signatures[0]!] };
     expect(codeOf(() => verifyEnvelope(doubled, trusted, 2))).toBe("SIGNATURE_THRESHOLD");
+  });
+
+  it("counts one key given in two encodings once", async () => {
+    const { privateKey, publicKey } = ecKeys();
+    // The same P-256 key with its point compressed: another DER form, another key id.
+    const { x, y } = publicKey.export({ format: "jwk" }) as { x: string; y: string };
+    const point = Buffer.concat([Buffer.from([2 + (Buffer.from(y, "base64url")[31]! & 1)]), Buffer.from(x, "base64url")]);
+    const spki = Buffer.concat([Buffer.from("3039301306072a8648ce3d020106082a8648ce3d030107032200", "hex"), point]);
+    const compressed = createPublicKey({ key: spki, format: "der", type: "spki" });
+    expect(keyIdOf(compressed)).not.toBe(keyIdOf(publicKey));
+    // Two signatures by the one private key, each naming one of the two ids.
+    const first = await signEnvelope(payload, [keySigner(privateKey)]);
+    const second = await signEnvelope(payload, [{ keyId: keyIdOf(compressed), sign: keySigner(privateKey).sign }]);
+    const envelope = { ...first, signatures: [first.signatures[0]!, second.signatures[0]!] };
+    const trusted = [{ publicKey }, { publicKey: compressed }];
+    expect(codeOf(() => verifyEnvelope(envelope, trusted, 2))).toBe("SIGNATURE_THRESHOLD");
+    expect(verifyEnvelope(envelope, trusted, 1).signedBy).toEqual([keyIdOf(publicKey)]);
   });
 
   it("tries every trusted key for a signature without a keyid", async () => {

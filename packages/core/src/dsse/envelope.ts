@@ -62,7 +62,16 @@ export function verifyEnvelope(
     keyid: s.keyid ?? "",
     bytes: decodeBase64(s.sig, `DSSE envelope signatures[${i}].sig`),
   }));
-  const keys = trustedKeys.map((k) => ({ keyId: k.keyId ?? keyIdOf(k.publicKey), publicKey: k.publicKey }));
+  // One key given twice — or in two encodings (an EC point compressed and
+  // not has two DER forms, so two key ids) — is one signer: it answers to
+  // both ids but counts once toward the threshold, under its first id.
+  const keys: { keyId: string; aliases: Set<string>; publicKey: KeyObject }[] = [];
+  for (const trusted of trustedKeys) {
+    const keyId = trusted.keyId ?? keyIdOf(trusted.publicKey);
+    const same = keys.find((k) => k.publicKey.equals(trusted.publicKey));
+    if (same) same.aliases.add(keyId);
+    else keys.push({ keyId, aliases: new Set([keyId]), publicKey: trusted.publicKey });
+  }
   const pae = preAuthEncoding(envelope.payloadType, payload);
 
   const signedBy = new Set<string>();
@@ -70,7 +79,7 @@ export function verifyEnvelope(
   let badSignature = false;
   let anonymousUnmatched = false;
   for (const signature of signatures) {
-    const candidates = signature.keyid ? keys.filter((k) => k.keyId === signature.keyid) : keys;
+    const candidates = signature.keyid ? keys.filter((k) => k.aliases.has(signature.keyid)) : keys;
     if (signature.keyid && candidates.length === 0) untrustedKeyIds.push(signature.keyid);
     const match = candidates.find((k) => verifyBytes(k.publicKey, pae, signature.bytes));
     if (match) signedBy.add(match.keyId);
