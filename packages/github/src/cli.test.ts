@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,22 +27,27 @@ afterAll(async () => {
   await issuer.close();
 });
 
+/** A reusable workflow's job whose token service is the local issuer's. */
+function tokenJob() {
+  const scenario = reusableWorkflow();
+  issuer.setTokenEndpointClaims(scenario.claims);
+  return {
+    PATH: process.env.PATH,
+    ...runnerEnvironment(scenario),
+    ACTIONS_ID_TOKEN_REQUEST_URL: issuer.tokenUrl,
+    ACTIONS_ID_TOKEN_REQUEST_TOKEN: issuer.requestToken,
+    PROVENANT_SIGNING_KEY: keys.privateKeyPem,
+  };
+}
+
 describe("provenant attest on a GitHub runner", () => {
   it("detects GitHub, uses the job's token, and the result verifies at L2 with the reusable workflow as builder", async () => {
-    const scenario = reusableWorkflow();
-    issuer.setTokenEndpointClaims(scenario.claims);
-    const env = {
-      PATH: process.env.PATH,
-      ...runnerEnvironment(scenario),
-      ACTIONS_ID_TOKEN_REQUEST_URL: issuer.tokenUrl,
-      ACTIONS_ID_TOKEN_REQUEST_TOKEN: issuer.requestToken,
-      PROVENANT_GITHUB_OIDC_ISSUER: issuer.issuer,
-      PROVENANT_SIGNING_KEY: keys.privateKeyPem,
-    };
-    const attest = await execute(process.execPath, [builtCli(), "attest", "app.tar.gz", "--token-audience", "https://provenant.acme.example", "--json"], {
-      cwd: workspace,
-      env,
-    });
+    const env = tokenJob();
+    const attest = await execute(
+      process.execPath,
+      [builtCli(), "attest", "app.tar.gz", "--token-issuer", issuer.issuer, "--token-audience", "https://provenant.acme.example", "--json"],
+      { cwd: workspace, env },
+    );
     expect(JSON.parse(attest.stdout)).toMatchObject({ platform: "github" });
     const tokenRequest = issuer.requests.filter((r) => r.path.startsWith("/token")).at(-1)!;
     expect(new URL(tokenRequest.path, issuer.url).searchParams.get("audience")).toBe("https://provenant.acme.example");
@@ -54,5 +60,21 @@ describe("provenant attest on a GitHub runner", () => {
     );
     expect(verify.stdout).toContain("SLSA Build L2");
     expect(verify.stdout).toContain("VERIFIED");
+  });
+
+  it("never takes the issuer from a variable an earlier step could set through GITHUB_ENV", async () => {
+    // The attack: a job without id-token: write whose earlier step points the
+    // token request and the issuer at a server it runs, which signs whatever
+    // repository and workflow it likes.
+    const env = { ...tokenJob(), PROVENANT_GITHUB_OIDC_ISSUER: issuer.issuer };
+    const before = issuer.requests.length;
+    const attest = await execute(process.execPath, [builtCli(), "attest", "app.tar.gz", "--bundle", "forged.sigstore.json"], { cwd: workspace, env }).then(
+      () => ({ code: 0, stderr: "" }),
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(attest.code).toBe(1);
+    expect(attest.stderr).toContain(`[TOKEN_INVALID]: the ID token's issuer is ${issuer.issuer}; expected https://token.actions.githubusercontent.com`);
+    expect(existsSync(join(workspace, "forged.sigstore.json"))).toBe(false);
+    expect(issuer.requests.slice(before).map((r) => r.path.split("?")[0])).toEqual(["/token"]);
   });
 });

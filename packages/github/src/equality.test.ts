@@ -37,7 +37,7 @@ describe.each(SCENARIOS.map((make) => [make().name, make] as const))("same prove
     vi.restoreAllMocks();
 
     const ours = await adapter.collect({
-      env: { ...env, PROVENANT_GITHUB_OIDC_ISSUER: issuer.issuer },
+      env,
       cwd: process.cwd(),
       fetch: globalThis.fetch,
       // The only warning expected: the issuer is the local one, not GitHub's.
@@ -45,7 +45,7 @@ describe.each(SCENARIOS.map((make) => [make().name, make] as const))("same prove
         if (!message.includes(`verified against ${issuer.issuer}`)) throw new Error(`unexpected warning: ${message}`);
       },
       now: () => new Date(),
-      options: {},
+      options: { tokenIssuer: issuer.issuer },
     });
 
     const { buildDefinition, runDetails } = theirs.params as typeof ours;

@@ -20,6 +20,9 @@ afterAll(async () => {
   await enterpriseIssuer.close();
 });
 
+/** `--token-issuer`: the test issuer stands in for GitHub's. */
+const local = () => ({ tokenIssuer: issuer.issuer });
+
 function contextFor(env: Record<string, string | undefined>, options: Record<string, string> = {}) {
   const warnings: string[] = [];
   const context: CollectContext = {
@@ -40,7 +43,6 @@ function tokenJob(claims: Record<string, unknown>, extra: Record<string, string>
     ...runnerEnvironment(pushTag()),
     ACTIONS_ID_TOKEN_REQUEST_URL: issuer.tokenUrl,
     ACTIONS_ID_TOKEN_REQUEST_TOKEN: issuer.requestToken,
-    PROVENANT_GITHUB_OIDC_ISSUER: issuer.issuer,
     ...extra,
   };
 }
@@ -49,7 +51,7 @@ describe("githubFacts with an ID token", () => {
   it("takes identity from the verified token, not from variables a step changed", async () => {
     const scenario = pushTag();
     const env = tokenJob(scenario.claims, { GITHUB_SHA: "f".repeat(40), GITHUB_REF: "refs/heads/evil" });
-    const { context, warnings } = contextFor(env);
+    const { context, warnings } = contextFor(env, local());
     const facts = await githubFacts(context);
     expect(facts.factsSource).toBe("oidc-token");
     expect(facts.claims.sha).toBe(scenario.claims.sha);
@@ -69,7 +71,7 @@ describe("githubFacts with an ID token", () => {
   });
 
   it("asks the token service for the audience given on the command line", async () => {
-    const { context } = contextFor(tokenJob(pushTag().claims), { tokenAudience: "https://attest.acme.example" });
+    const { context } = contextFor(tokenJob(pushTag().claims), { ...local(), tokenAudience: "https://attest.acme.example" });
     await githubFacts(context);
     const last = issuer.requests.filter((r) => r.path.startsWith("/token")).at(-1)!;
     expect(new URL(last.path, issuer.url).searchParams.get("audience")).toBe("https://attest.acme.example");
@@ -78,15 +80,15 @@ describe("githubFacts with an ID token", () => {
 
   it("reads a token from --token-variable instead of requesting one", async () => {
     const token = await issuer.sign(pushTag().claims);
-    const env = { ...runnerEnvironment(pushTag()), PROVENANT_GITHUB_OIDC_ISSUER: issuer.issuer, MY_TOKEN: token };
-    const facts = await githubFacts(contextFor(env, { tokenVariable: "MY_TOKEN" }).context);
+    const env = { ...runnerEnvironment(pushTag()), MY_TOKEN: token };
+    const facts = await githubFacts(contextFor(env, { ...local(), tokenVariable: "MY_TOKEN" }).context);
     expect(facts.factsSource).toBe("oidc-token");
   });
 
   it("hands the requested token to maskToken before verifying it, so a token that fails is masked too", async () => {
     const masked: string[] = [];
     const expired = { ...pushTag().claims, exp: Math.floor(Date.now() / 1000) - 60 };
-    const error = await provenantFailure(githubFacts(contextFor(tokenJob(expired)).context, { maskToken: (t) => masked.push(t) }));
+    const error = await provenantFailure(githubFacts(contextFor(tokenJob(expired), local()).context, { maskToken: (t) => masked.push(t) }));
     expect(error.code).toBe("TOKEN_INVALID");
     expect(masked).toHaveLength(1);
     expect(masked[0]).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
@@ -94,8 +96,8 @@ describe("githubFacts with an ID token", () => {
 
   it("accepts an enterprise's customized issuer below the expected one", async () => {
     const token = await enterpriseIssuer.sign(pushTag().claims);
-    const env = { ...runnerEnvironment(pushTag()), PROVENANT_GITHUB_OIDC_ISSUER: enterpriseIssuer.url, T: token };
-    const facts = await githubFacts(contextFor(env, { tokenVariable: "T" }).context);
+    const env = { ...runnerEnvironment(pushTag()), T: token };
+    const facts = await githubFacts(contextFor(env, { tokenIssuer: enterpriseIssuer.url, tokenVariable: "T" }).context);
     expect(facts.issuer).toBe(`${enterpriseIssuer.url}/octo-enterprise`);
   });
 
@@ -115,15 +117,15 @@ describe("githubFacts with an ID token", () => {
       ["a token whose sha is no commit id", () => issuer.sign({ ...pushTag().claims, sha: "main" }), "PLATFORM_FACTS_MISSING", /"sha" claim/],
     ];
     it.each(cases)("%s", async (_name, makeToken, code, message) => {
-      const env = { ...runnerEnvironment(pushTag()), PROVENANT_GITHUB_OIDC_ISSUER: issuer.issuer, T: await makeToken() };
-      const error = await provenantFailure(githubFacts(contextFor(env, { tokenVariable: "T" }).context));
+      const env = { ...runnerEnvironment(pushTag()), T: await makeToken() };
+      const error = await provenantFailure(githubFacts(contextFor(env, { ...local(), tokenVariable: "T" }).context));
       expect(error.code).toBe(code);
       expect(error.message).toMatch(message);
     });
 
     it("a token service that refuses the request token", async () => {
       const env = { ...tokenJob(pushTag().claims), ACTIONS_ID_TOKEN_REQUEST_TOKEN: "stolen" };
-      const error = await provenantFailure(githubFacts(contextFor(env).context));
+      const error = await provenantFailure(githubFacts(contextFor(env, local()).context));
       expect(error.code).toBe("TOKEN_INVALID");
       expect(error.message).toMatch(/HTTP 401/);
       expect(error.message).not.toContain("stolen");
@@ -132,11 +134,32 @@ describe("githubFacts with an ID token", () => {
     it("a github.com token when the real issuer is expected", async () => {
       // No override: the issuer follows GITHUB_SERVER_URL, so a token from a
       // local issuer cannot pass as GitHub's.
-      const { PROVENANT_GITHUB_OIDC_ISSUER: _, ...env } = tokenJob(pushTag().claims);
-      const error = await provenantFailure(githubFacts(contextFor(env).context));
+      const error = await provenantFailure(githubFacts(contextFor(tokenJob(pushTag().claims)).context));
       expect(error.code).toBe("TOKEN_INVALID");
       expect(error.message).toMatch(/token\.actions\.githubusercontent\.com/);
     });
+  });
+});
+
+describe("the expected issuer never comes from a variable", () => {
+  // An earlier step can set any variable but GITHUB_* and RUNNER_* for later
+  // ones through GITHUB_ENV, the token request URL included: a job without
+  // id-token: write could then fetch a token from an issuer it runs itself.
+  it("ignores PROVENANT_GITHUB_OIDC_ISSUER: that issuer's keys are never fetched and no token-verified facts result", async () => {
+    const env = tokenJob(pushTag().claims, { PROVENANT_GITHUB_OIDC_ISSUER: issuer.issuer });
+    const before = issuer.requests.length;
+    const error = await provenantFailure(githubFacts(contextFor(env).context));
+    expect(error.code).toBe("TOKEN_INVALID");
+    expect(error.message).toContain(`the ID token's issuer is ${issuer.issuer}; expected https://token.actions.githubusercontent.com`);
+    // The token service was asked (the runner names it in a variable), never
+    // the discovery document or JWKS of the issuer the token claims.
+    expect(issuer.requests.slice(before).map((r) => r.path.split("?")[0])).toEqual(["/token"]);
+  });
+
+  it("expects the issuer of GITHUB_SERVER_URL: a GHE.com tenant's", async () => {
+    const env = tokenJob(pushTag().claims, { GITHUB_SERVER_URL: "https://octocorp.ghe.com", PROVENANT_GITHUB_OIDC_ISSUER: issuer.issuer });
+    const error = await provenantFailure(githubFacts(contextFor(env).context));
+    expect(error.message).toContain("expected https://token.actions.octocorp.ghe.com");
   });
 });
 

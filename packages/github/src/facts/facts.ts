@@ -37,9 +37,6 @@ export interface GitHubFactsHooks {
   maskToken?: (token: string) => void;
 }
 
-/** Variable overriding the OIDC issuer (a GHES host, a test issuer). */
-export const ISSUER_VARIABLE = "PROVENANT_GITHUB_OIDC_ISSUER";
-
 /**
  * Gathers the facts of this GitHub Actions job. With `id-token: write` the
  * identity comes from the job's ID token after its signature is verified;
@@ -49,7 +46,12 @@ export async function githubFacts(context: CollectContext, hooks: GitHubFactsHoo
   const { env, options } = context;
   const serverUrl = serverUrlOf(env.GITHUB_SERVER_URL);
   const serverIssuer = issuerFor(serverUrl);
-  const issuer = options.tokenIssuer || env[ISSUER_VARIABLE] || serverIssuer;
+  // The issuer picks the keys that vouch for the facts, so it never comes
+  // from a variable: an earlier step can set any variable for later ones
+  // through GITHUB_ENV, except GITHUB_* and RUNNER_* (GitHub's variables
+  // reference), which is why GITHUB_SERVER_URL may decide it. Otherwise only
+  // the workflow's own text: the CLI's --token-issuer, the action's input.
+  const issuer = options.tokenIssuer || serverIssuer;
   const audience = options.tokenAudience || DEFAULT_AUDIENCE;
   const payload = await readEventPayload(env.GITHUB_EVENT_PATH);
 

@@ -78,7 +78,7 @@ export async function verifyGitHubToken(
     // keys would come from, so it is never followed when it is not expected.
     throw new ProvenantError(
       "TOKEN_INVALID",
-      `the ID token's issuer is ${unverifiedIssuer}; expected ${options.issuer} (for another GitHub server, set the attest action's oidc-issuer input, or PROVENANT_GITHUB_OIDC_ISSUER for the CLI)`,
+      `the ID token's issuer is ${unverifiedIssuer}; expected ${options.issuer} (for another GitHub server, set the attest action's oidc-issuer input, or the CLI's --token-issuer)`,
     );
   }
   return verifyIdToken(token, {

@@ -10,7 +10,7 @@ import {
 } from "@provenant/core";
 import { parseDigestOption, type PushResult, pushAfterAttest, resolveSubjects, writeFileAtomic } from "@provenant/cli";
 import { formatImageReference, type ImageReference, parseImageReference } from "@provenant/oci";
-import { githubFacts, ISSUER_VARIABLE } from "../../facts/facts.js";
+import { githubFacts } from "../../facts/facts.js";
 import { provenance as provenanceOf } from "../../provenance.js";
 import { type ActionContext, actionIo } from "../context.js";
 import type { AttestActionInputs } from "../inputs.js";
@@ -93,11 +93,10 @@ export async function runAttestAction(inputs: AttestActionInputs, context: Actio
   const collect: CollectContext = {
     env: {
       ...context.env,
-      // An earlier step can set variables for later ones (GITHUB_ENV), so the
-      // action takes the issuer, which picks the keys that vouch for the
-      // facts, only from its own input; and the API token only from its
-      // input (masked by the entry), so that an empty input means no API call.
-      [ISSUER_VARIABLE]: undefined,
+      // The API token only from the input (masked by the entry), so that an
+      // empty input means no API call. The issuer, like the facts layer's
+      // other choices, is never read from a variable an earlier step could
+      // set through GITHUB_ENV: only from the oidc-issuer input below.
       GITHUB_TOKEN: inputs.githubToken || undefined,
     },
     cwd: context.cwd,
