@@ -20,4 +20,13 @@ describe("job summary", () => {
       "provenant verify 'my app'\\''s.tgz' --bundle 'out dir/p.json' --key provenant.pub --builder-id https://github.com/Codertocat/Hello-World/.github/workflows/ci.yml --source-uri github.com/codertocat/hello-world --source-branch master",
     );
   });
+
+  it("names the builder without its ref when the ref is a changesets tag holding @", () => {
+    const ref = "refs/tags/@scope/pkg@1.0.0";
+    const claims = { ...pushToBranch().claims, ref, job_workflow_ref: `Codertocat/Hello-World/.github/workflows/release.yml@${ref}` };
+    const tagged = provenance({ serverUrl: "https://github.com", claims, factsSource: "oidc-token" });
+    expect(verifyCommandFor([{ name: "pkg.tgz", digest }], "p.json", tagged)).toBe(
+      "provenant verify pkg.tgz --bundle p.json --key provenant.pub --builder-id https://github.com/Codertocat/Hello-World/.github/workflows/release.yml --source-uri github.com/codertocat/hello-world --source-tag @scope/pkg@1.0.0",
+    );
+  });
 });

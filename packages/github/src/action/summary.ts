@@ -3,6 +3,7 @@ import {
   checkTitle,
   parseProvenance,
   type ProvenanceFields,
+  refSeparatorIndex,
   sourceOf,
   type Subject,
   type VerificationReport,
@@ -24,7 +25,11 @@ function shellQuote(value: string): string {
 /** The command that checks the bundle file, or with `image` the copy stored beside that image. */
 export function verifyCommandFor(subjects: readonly Subject[], bundlePath: string, provenance: ProvenanceFields, image?: string): string {
   const source = sourceOf(parseProvenance(provenance));
-  const builderName = provenance.runDetails.builder.id.replace(/@[^@]*$/, "");
+  // Split where verify's --builder-id matching does: a changesets tag
+  // (`…@refs/tags/@scope/pkg@1.0.0`) holds "@" itself.
+  const builderId = provenance.runDetails.builder.id;
+  const at = refSeparatorIndex(builderId);
+  const builderName = at >= 0 ? builderId.slice(0, at) : builderId;
   const artifact = subjects.length === 1 && subjects[0]?.name ? subjects[0].name : "ARTIFACT";
   const args = [
     "provenant",
