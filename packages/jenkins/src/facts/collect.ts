@@ -3,7 +3,8 @@ import { ProvenantError } from "@provenant/core";
 import type { TokenClaims } from "@provenant/oidc";
 import { API_TOKEN_VARIABLE, API_USER_VARIABLE, fetchBuildDetails } from "./build-api.js";
 import { DEFAULT_AUDIENCE, ISSUER_VARIABLE, issuerFor, readIdToken, verifyJenkinsToken } from "./token.js";
-import type { JenkinsBuildDetails, JenkinsFacts, JenkinsScm } from "./types.js";
+import { resolveSourceRef } from "../provenance/ref.js";
+import type { JenkinsBuildDetails, JenkinsFacts, JenkinsScm, RefVariable } from "./types.js";
 import {
   environmentLookup,
   present,
@@ -37,6 +38,8 @@ export async function jenkinsFacts(context: CollectContext): Promise<JenkinsFact
 
   const identity = await tokenIdentity(context, controllerUrl, optional.jobUrl, buildNumber);
   const scm = identity?.scm ?? readScm(lookup, "environment");
+  const refWarning = resolveSourceRef(scm).warning;
+  if (refWarning) context.warn(refWarning);
   const details = await buildDetails(context, buildUrl);
 
   return {
@@ -61,7 +64,8 @@ interface TokenIdentity {
 }
 
 const CLAIM_TEMPLATES_HINT =
-  `add build claim templates git_url=\${GIT_URL} and git_commit=\${GIT_COMMIT} (and branch_name, tag_name, git_branch, change_id…) ` +
+  `add build claim templates git_url=\${GIT_URL} and git_commit=\${GIT_COMMIT} ` +
+  `(and, for the ref, tag_name=\${TAG_NAME}, change_id=\${CHANGE_ID}, branch_name=\${BRANCH_NAME}, git_branch=\${GIT_BRANCH}) ` +
   "in Manage Jenkins » Security » OpenID Connect to make the source token-backed (docs/buildtypes/jenkins-v1.md)";
 
 /**
@@ -120,13 +124,19 @@ async function tokenIdentity(
     context.warn(`the ID token has no git_url/git_commit claims, so the source comes from environment variables (SLSA Build L1); ${CLAIM_TEMPLATES_HINT}`);
     return identity;
   }
-  identity.scm = readScm(claimLookup(claims), "ID token");
+  const scm = readScm(claimLookup(claims), "ID token");
+  // The plugin sends every configured template, unexpanded when the build
+  // lacks the variable; a claim that is missing was never configured.
+  const unclaimed = REF_VARIABLES.filter((name) => !Object.hasOwn(claims, name.toLowerCase()));
+  identity.scm = unclaimed.length > 0 ? { ...scm, unclaimed } : scm;
   const envCommit = context.env.GIT_COMMIT?.trim().toLowerCase();
   if (envCommit && envCommit !== identity.scm.commit) {
     context.warn(`GIT_COMMIT (${envCommit}) differs from the ID token's git_commit (${identity.scm.commit}); recording the token's`);
   }
   return identity;
 }
+
+const REF_VARIABLES: RefVariable[] = ["TAG_NAME", "CHANGE_ID", "BRANCH_NAME"];
 
 /** Claims named after the variables, lower case: `git_url` for `GIT_URL`. */
 function claimLookup(claims: TokenClaims) {

@@ -41,6 +41,7 @@ const scmClaims = () => ({
   git_commit: TOKEN_COMMIT,
   branch_name: "main",
   tag_name: `\${TAG_NAME}`,
+  change_id: `\${CHANGE_ID}`,
 });
 
 async function collectWith(extraEnv: Record<string, string>, options: Record<string, string> = {}) {
@@ -61,6 +62,54 @@ describe("the OIDC Provider plugin's ID token", () => {
     const everything = JSON.stringify(provenance) + warnings.join("\n");
     expect(everything).not.toContain("ghp_TOKENinURL");
     expect(everything).not.toContain(token);
+  });
+
+  describe("the ref, when the administrator configured only some ref claims", () => {
+    // Multibranch branch `feature/main`: GIT_BRANCH is the bare name there.
+    const featureMain = { BRANCH_NAME: "feature/main", GIT_BRANCH: "feature/main" };
+    const gitClaims = () => ({ ...defaultClaims(), git_url: "https://github.com/acme/app.git", git_commit: TOKEN_COMMIT });
+
+    it("git_branch only, branch feature/main: token-backed, but no ref (not refs/heads/main), and a warning", async () => {
+      const token = await issuer.sign({ ...gitClaims(), git_branch: "feature/main" });
+      const { provenance, warnings } = await collectWith({ ...featureMain, PROVENANT_ID_TOKEN: token });
+      expect(provenance.runDetails.metadata?.provenant_factsSource).toBe("oidc-token");
+      expect(sourceOf(provenance)).toMatchObject({ uri: "https://github.com/acme/app", commit: TOKEN_COMMIT });
+      expect(sourceOf(provenance)?.ref).toBeUndefined();
+      expect(provenance.buildDefinition.externalParameters.source).toEqual({ repository: "https://github.com/acme/app" });
+      expect(warnings).toContainEqual(expect.stringContaining("no tag_name or change_id or branch_name claim"));
+    });
+
+    it("branch_name without tag_name, a tag named main: no ref, not refs/heads/main", async () => {
+      // A multibranch tag build sets BRANCH_NAME (and GIT_BRANCH) to the tag's name.
+      const token = await issuer.sign({ ...gitClaims(), branch_name: "main", change_id: `\${CHANGE_ID}`, git_branch: "main" });
+      const { provenance, warnings } = await collectWith({ BRANCH_NAME: "main", TAG_NAME: "main", PROVENANT_ID_TOKEN: token });
+      expect(sourceOf(provenance)?.ref).toBeUndefined();
+      expect(warnings).toContainEqual(expect.stringContaining("no tag_name claim"));
+    });
+
+    it("all ref claims configured: the tag named main is a tag, and feature/main stays whole", async () => {
+      const all = { ...gitClaims(), change_id: `\${CHANGE_ID}` };
+      const tag = await issuer.sign({ ...all, tag_name: "main", branch_name: "main", git_branch: "main" });
+      const tagged = await collectWith({ BRANCH_NAME: "main", TAG_NAME: "main", PROVENANT_ID_TOKEN: tag });
+      expect(sourceOf(tagged.provenance)?.ref).toBe("refs/tags/main");
+      const branch = await issuer.sign({ ...all, tag_name: `\${TAG_NAME}`, branch_name: "feature/main", git_branch: "feature/main" });
+      const branched = await collectWith({ ...featureMain, PROVENANT_ID_TOKEN: branch });
+      expect(sourceOf(branched.provenance)?.ref).toBe("refs/heads/feature/main");
+      expect([...tagged.warnings, ...branched.warnings].join("\n")).not.toContain("no source ref");
+    });
+
+    it("a pipeline job (no multibranch variables, all claimed): git_branch origin/main is refs/heads/main", async () => {
+      const token = await issuer.sign({
+        ...gitClaims(),
+        tag_name: `\${TAG_NAME}`,
+        change_id: `\${CHANGE_ID}`,
+        branch_name: `\${BRANCH_NAME}`,
+        git_branch: "origin/main",
+      });
+      const { provenance, warnings } = await collectWith({ BRANCH_NAME: "", GIT_BRANCH: "origin/main", PROVENANT_ID_TOKEN: token });
+      expect(sourceOf(provenance)?.ref).toBe("refs/heads/main");
+      expect(warnings.join("\n")).not.toContain("no source ref");
+    });
   });
 
   it("with the default claims only: verified, but the source is from the environment (L1) and a warning says how to fix it", async () => {

@@ -12,7 +12,10 @@ export interface JenkinsScm {
   commit: string;
   /** `GIT_BRANCH`: `origin/main` on freestyle and pipeline jobs, the branch or tag name on multibranch ones. */
   gitBranch?: string;
-  /** `GIT_LOCAL_BRANCH`, set when the job checks out to a local branch. */
+  /**
+   * `GIT_LOCAL_BRANCH`, set when the job checks out to a local branch. Never
+   * used for the ref: the job may give the local branch any name.
+   */
   localBranch?: string;
   /** `BRANCH_NAME` (multibranch): the branch, the tag, or `PR-12`. */
   branchName?: string;
@@ -20,7 +23,16 @@ export interface JenkinsScm {
   tagName?: string;
   /** Set on multibranch pull/merge request builds. */
   change?: JenkinsChange;
+  /**
+   * Read from an ID token only: the variables deciding the kind of ref that
+   * the token has no claim for at all. Their absence then says nothing, so
+   * no ref is derived from the variables below them.
+   */
+  unclaimed?: RefVariable[];
 }
+
+/** The variables that decide which kind of ref a build has. */
+export type RefVariable = "TAG_NAME" | "CHANGE_ID" | "BRANCH_NAME";
 
 export interface JenkinsChange {
   /** `CHANGE_ID`: the pull/merge request number. */

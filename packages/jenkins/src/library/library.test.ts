@@ -162,7 +162,11 @@ beforeAll(async () => {
     build_number: 42,
     git_url: jenkinsEnv.GIT_URL,
     git_commit: COMMIT,
+    // The ref claims a multibranch branch build needs: the unexpanded ones
+    // say this is neither a tag nor a change request.
     branch_name: branch,
+    tag_name: `\${TAG_NAME}`,
+    change_id: `\${CHANGE_ID}`,
   });
 
   // End-to-end cases: a real shell in the workspace, with the Jenkins environment.

@@ -1,8 +1,22 @@
-import type { JenkinsScm } from "../facts/types.js";
+import type { JenkinsScm, RefVariable } from "../facts/types.js";
+
+/** The ref a build's facts name, or why none is recorded when that is not plain. */
+export interface SourceRefResolution {
+  ref?: string;
+  /** Set when a ref was left out for a reason the user should hear about. */
+  warning?: string;
+}
 
 /**
  * The full git ref a Jenkins build checked out, for the source convention
  * (DESIGN.md), or undefined when Jenkins does not name one.
+ */
+export function sourceRef(scm: JenkinsScm): string | undefined {
+  return resolveSourceRef(scm).ref;
+}
+
+/**
+ * First match wins (docs/buildtypes/jenkins-v1.md):
  *
  * - Multibranch tag builds set `TAG_NAME` (and `BRANCH_NAME` to the same name).
  * - Pull/merge request builds (`CHANGE_ID`) record no ref: depending on the
@@ -10,23 +24,48 @@ import type { JenkinsScm } from "../facts/types.js";
  *   made locally, and no remote ref names the latter. `change` says what was
  *   built instead, and a branch or tag policy rightly fails on them.
  * - Multibranch branch builds set `BRANCH_NAME` to the plain branch name.
- * - Freestyle and pipeline jobs only have the Git plugin's `GIT_BRANCH`,
- *   `<remote>/<branch>` (e.g. `origin/feature/x`), or a full ref when the job
- *   builds one; `detached` when the checkout names none.
+ * - Freestyle and pipeline jobs only have the Git plugin's `GIT_BRANCH`.
+ *
+ * Each rule may only be reached once the ones above it are known not to
+ * apply. From an ID token that is known only when the token has a claim for
+ * the variable (the plugin then sends `${TAG_NAME}` unexpanded); a token
+ * without a `tag_name` claim cannot tell a tag named `main` from a branch, nor
+ * one without `branch_name` a multibranch `GIT_BRANCH` of `feature/main`
+ * (the bare name there) from `origin/main`.
  */
-export function sourceRef(scm: JenkinsScm): string | undefined {
-  if (scm.tagName) return `refs/tags/${scm.tagName}`;
-  if (scm.change) return undefined;
-  if (scm.branchName) return `refs/heads/${scm.branchName}`;
+export function resolveSourceRef(scm: JenkinsScm): SourceRefResolution {
+  if (scm.tagName) return { ref: `refs/tags/${scm.tagName}` };
+  if (scm.change) return {};
+  if (scm.branchName) return unlessUnclaimed(scm, ["TAG_NAME", "CHANGE_ID"]) ?? { ref: `refs/heads/${scm.branchName}` };
   const gitBranch = scm.gitBranch;
-  if (gitBranch && gitBranch !== "detached") {
-    if (gitBranch.startsWith("refs/")) return gitBranch;
-    // "Check out to a specific local branch" gives the bare name; prefer it
-    // when it agrees, since a remote name is not always "origin".
-    if (scm.localBranch && gitBranch.endsWith(`/${scm.localBranch}`)) return `refs/heads/${scm.localBranch}`;
-    const slash = gitBranch.indexOf("/");
-    return `refs/heads/${slash === -1 ? gitBranch : gitBranch.slice(slash + 1)}`;
-  }
-  if (scm.localBranch && scm.localBranch !== "**") return `refs/heads/${scm.localBranch}`;
-  return undefined;
+  if (gitBranch === undefined || gitBranch === "detached") return {};
+  return unlessUnclaimed(scm, ["TAG_NAME", "CHANGE_ID", "BRANCH_NAME"]) ?? gitBranchRef(gitBranch);
+}
+
+function unlessUnclaimed(scm: JenkinsScm, above: RefVariable[]): SourceRefResolution | undefined {
+  const unclaimed = above.filter((name) => scm.unclaimed?.includes(name));
+  if (unclaimed.length === 0) return undefined;
+  const claims = unclaimed.map((name) => `${name.toLowerCase()}=\${${name}}`).join(", ");
+  return {
+    warning:
+      `no source ref recorded: the ID token has no ${unclaimed.map((name) => name.toLowerCase()).join(" or ")} claim, ` +
+      `so it cannot tell which branch or tag this build is; add the build claim templates ${claims} (docs/buildtypes/jenkins-v1.md)`,
+  };
+}
+
+// Only the remote Jenkins names by default is stripped: elsewhere the text
+// before the first `/` may be part of the branch's own name (`feature/main`
+// is a multibranch branch, not remote `feature`'s `main`), and remote names
+// may hold `/` themselves.
+const ORIGIN_FORMS = ["origin/", "refs/remotes/origin/"];
+
+function gitBranchRef(gitBranch: string): SourceRefResolution {
+  const origin = ORIGIN_FORMS.find((prefix) => gitBranch.startsWith(prefix) && gitBranch.length > prefix.length);
+  if (origin) return { ref: `refs/heads/${gitBranch.slice(origin.length)}` };
+  if (gitBranch.startsWith("refs/") && !gitBranch.startsWith("refs/remotes/")) return { ref: gitBranch };
+  return {
+    warning:
+      `no source ref recorded: GIT_BRANCH ${JSON.stringify(gitBranch)} is not origin/<branch>, refs/remotes/origin/<branch> or a full ref, ` +
+      "so which branch it names is ambiguous; name the remote origin, or check out a full ref (refs/heads/<branch>)",
+  };
 }
