@@ -128,6 +128,42 @@ describe("enrichment from the Jenkins JSON API", () => {
     expect(context.warnings).toEqual([expect.stringContaining(`cannot reach ${gone}job/app-build/17/api/json`)]);
   });
 
+  it.each<[string, (controller: string, elsewhere: string) => Record<string, string>]>([
+    ["another origin", (_, elsewhere) => ({ BUILD_URL: `${elsewhere}job/app-build/17/` })],
+    // Same origin, a path beside the controller's: another application, or another Jenkins.
+    ["another path on the same origin", (ctl) => ({ JENKINS_URL: `${ctl}jenkins/`, BUILD_URL: `${ctl}jenkins-other/job/app-build/17/` })],
+  ])("sends the API token to no BUILD_URL outside JENKINS_URL (%s): a warning, no request", async (_, urls) => {
+    const elsewhereSeen: string[] = [];
+    const elsewhere = createServer((req, res) => {
+      elsewhereSeen.push(req.headers.authorization ?? "");
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(BUILD_JSON));
+    });
+    await new Promise<void>((resolve) => elsewhere.listen(0, "127.0.0.1", resolve));
+    try {
+      const elsewhereUrl = `http://127.0.0.1:${(elsewhere.address() as AddressInfo).port}/`;
+      const before = seen.length;
+      const context = collectContext(environment({ JENKINS_USER_ID: USER, JENKINS_API_TOKEN: API_TOKEN, ...urls(controller, elsewhereUrl) }));
+      const provenance = parseProvenance(jenkinsProvenance(await jenkinsFacts(context)));
+      expect(provenance.buildDefinition.internalParameters?.causes).toBeUndefined();
+      expect(elsewhereSeen).toEqual([]);
+      expect(seen.length).toBe(before);
+      expect(context.warnings).toEqual([expect.stringContaining("is not under JENKINS_URL")]);
+      expect(context.warnings.join("\n")).not.toContain(API_TOKEN);
+    } finally {
+      await new Promise<void>((resolve) => elsewhere.close(() => resolve()));
+    }
+  });
+
+  it("asks the controller when it is served under a path and BUILD_URL lies beneath it", async () => {
+    // JENKINS_URL with a path (`--prefix`); `/job/` stands in for it, the only path the test server answers.
+    const context = collectContext(
+      environment({ JENKINS_USER_ID: USER, JENKINS_API_TOKEN: API_TOKEN, JENKINS_URL: `${controller}job/`, BUILD_URL: `${controller}job/app-build/17/` }),
+    );
+    const provenance = parseProvenance(jenkinsProvenance(await jenkinsFacts(context)));
+    expect(context.warnings).toEqual([]);
+    expect(provenance.buildDefinition.externalParameters.parameters).toEqual({ TARGET: "prod", DRY_RUN: false });
+  });
+
   it("asks nothing without an API token", async () => {
     const before = seen.length;
     const context = collectContext(environment({}));

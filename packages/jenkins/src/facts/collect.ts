@@ -40,7 +40,7 @@ export async function jenkinsFacts(context: CollectContext): Promise<JenkinsFact
   const scm = identity?.scm ?? readScm(lookup, "environment");
   const refWarning = resolveSourceRef(scm).warning;
   if (refWarning) context.warn(refWarning);
-  const details = await buildDetails(context, buildUrl);
+  const details = await buildDetails(context, controllerUrl, buildUrl);
 
   return {
     controllerUrl,
@@ -144,10 +144,20 @@ function claimLookup(claims: TokenClaims) {
   return (name: string) => (known.has(name) || name === "GIT_URL_1" ? present(claims[name.toLowerCase()]) : undefined);
 }
 
-async function buildDetails(context: CollectContext, buildUrl: string): Promise<JenkinsBuildDetails | undefined> {
+async function buildDetails(context: CollectContext, controllerUrl: string, buildUrl: string): Promise<JenkinsBuildDetails | undefined> {
   const user = context.env[API_USER_VARIABLE]?.trim();
   const apiToken = context.env[API_TOKEN_VARIABLE]?.trim();
   if (!user || !apiToken) return undefined;
+  // Any step can set BUILD_URL: the user's API token goes only to the
+  // controller it belongs to. Both end in `/`, so the prefix ends at a host or
+  // path boundary (`https://ci.example.com.evil/` and `/jenkins-other/` fail).
+  if (!buildUrl.startsWith(controllerUrl)) {
+    context.warn(
+      `no causes or parameters recorded: BUILD_URL (${buildUrl}) is not under JENKINS_URL (${controllerUrl}), ` +
+        `so ${API_TOKEN_VARIABLE} is not sent to it`,
+    );
+    return undefined;
+  }
   try {
     return await fetchBuildDetails(buildUrl, { user, apiToken }, context.fetch);
   } catch (error) {
