@@ -31,20 +31,36 @@ export function processIo(): Io {
  * place, so a crash or a full disk never leaves a half-written bundle or key.
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
+  await writeFilesAtomic([{ path, data, mode }]);
+}
+
+/**
+ * Writes every file to its temp file first and renames them into place only
+ * when all were written, so a key pair is never left half new: a full disk
+ * while writing the public key leaves both old files as they were.
+ */
+export async function writeFilesAtomic(files: readonly { path: string; data: string | Uint8Array; mode: number }[]): Promise<void> {
+  const temps = files.map((file) => join(dirname(file.path), `.${basename(file.path)}.${randomBytes(6).toString("hex")}.tmp`));
+  let current = files[0]?.path ?? "";
   try {
-    const handle = await open(temp, "wx", mode);
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
+    for (const [i, file] of files.entries()) {
+      current = file.path;
+      const handle = await open(temps[i]!, "wx", file.mode);
+      try {
+        await handle.writeFile(file.data);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await chmod(temps[i]!, file.mode);
     }
-    await chmod(temp, mode);
-    await rename(temp, path);
+    for (const [i, file] of files.entries()) {
+      current = file.path;
+      await rename(temps[i]!, file.path);
+    }
   } catch (error) {
-    await rm(temp, { force: true });
-    throw new ProvenantError("IO_ERROR", `could not write ${path}: ${(error as Error).message}`, {
+    await Promise.all(temps.map((temp) => rm(temp, { force: true })));
+    throw new ProvenantError("IO_ERROR", `could not write ${current}: ${(error as Error).message}`, {
       cause: error,
     });
   }

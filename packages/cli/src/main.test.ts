@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { readFile, stat, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { attest, BUILD_TYPES, FACTS_SOURCE_FIELD, generateKeyPair, keySigner, privateKeyFromPem, VARIABLE_DISAGREEMENTS_FIELD } from "@provenant/core";
@@ -63,6 +63,29 @@ describe("provenant attest and verify (local platform)", () => {
     const result = await cli(["verify", "app.tgz", "-b", "provenance.sigstore.json", "-k", "signing.pub"]);
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/^FAIL {2}subject digest .*\[SUBJECT_MISMATCH\]$/m);
+  });
+
+  it("fails verify of a directory holding a link out of it or a FIFO, which attest only warns about", async () => {
+    await mkdir(join(dir, "dist"));
+    await writeFile(join(dir, "dist/app.tgz"), "the artifact");
+    await writeFile(join(dir, "evil.so"), "not attested");
+    expect((await cli(["keys", "generate", "--out", "signing"])).code).toBe(0);
+    expect((await cli(["attest", "dist", "--key", "signing.key", "--platform", "local"])).code).toBe(0);
+    const clean = await cli(["verify", "dist", "-b", "provenance.sigstore.json", "-k", "signing.pub"]);
+    expect(clean.code).toBe(0);
+    // A deploy that follows links (cp -L, tar -h) would ship evil.so.
+    await symlink(join(dir, "evil.so"), join(dir, "dist/plugin.so"));
+    const linked = await cli(["verify", "dist", "-b", "provenance.sigstore.json", "-k", "signing.pub"]);
+    expect(linked.code).toBe(1);
+    expect(linked.stderr).toMatch(/^provenant: error \[UNVERIFIABLE_ARTIFACT\]: .*dist\/plugin\.so -> .*evil\.so \(outside /);
+    await rm(join(dir, "dist/plugin.so"));
+    execFileSync("mkfifo", [join(dir, "dist/pipe")]);
+    const fifo = await cli(["verify", "dist", "-b", "provenance.sigstore.json", "-k", "signing.pub"]);
+    expect(fifo.code).toBe(1);
+    expect(fifo.stderr).toContain("dist/pipe (not a regular file)");
+    const attested = await cli(["attest", "dist", "--key", "signing.key", "--platform", "local"]);
+    expect(attested.code).toBe(0);
+    expect(attested.stderr).toMatch(/provenant: warning: left out .*dist\/pipe \(not a regular file\)/);
   });
 
   it("exits 2, still with its report, for JSON that is not a bundle or envelope", async () => {

@@ -20,6 +20,8 @@ export type ErrorCode =
   | "UNTRUSTED_KEY"
   | "SIGNATURE_THRESHOLD"
   | "SUBJECT_MISMATCH"
+  // an artifact verify was asked about holds something it cannot check
+  | "UNVERIFIABLE_ARTIFACT"
   | "POLICY_DENIED"
   | "INVALID_POLICY"
   // keys

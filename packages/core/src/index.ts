@@ -101,3 +101,4 @@ export {
   type PlatformName,
   type ProvenanceFields,
 } from "./platform.js";
+export { SECRET_VARIABLES, withoutSecrets } from "./secrets.js";

@@ -1,7 +1,7 @@
 import { access } from "node:fs/promises";
 import { resolve } from "node:path";
 import { type GeneratedAlgorithm, GENERATED_ALGORITHMS, generateKeyPair, ProvenantError } from "@provenant/core";
-import { type Io, writeFileAtomic } from "../io.js";
+import { type Io, writeFilesAtomic } from "../io.js";
 
 export interface KeysGenerateInputs {
   algorithm: string;
@@ -42,8 +42,10 @@ export async function keysGenerate(inputs: KeysGenerateInputs, io: Io): Promise<
     }
   }
   const pair = generateKeyPair(inputs.algorithm as GeneratedAlgorithm, password);
-  await writeFileAtomic(keyPath, pair.privateKeyPem, 0o600);
-  await writeFileAtomic(pubPath, pair.publicKeyPem, 0o644);
+  await writeFilesAtomic([
+    { path: keyPath, data: pair.privateKeyPem, mode: 0o600 },
+    { path: pubPath, data: pair.publicKeyPem, mode: 0o644 },
+  ]);
   io.stderr(
     `wrote ${keyPath} (private, ${password ? "encrypted, " : ""}mode 0600) and ${pubPath} (public)\n`,
   );

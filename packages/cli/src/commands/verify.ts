@@ -45,7 +45,10 @@ export async function runVerify(inputs: VerifyInputs, io: Io): Promise<number> {
     return { [digest.algorithm]: digest.hex };
   });
   if (inputs.artifacts.length > 0) {
-    const subjects = await resolveSubjects({ patterns: inputs.artifacts, checksumFiles: [], digests: [], progress: !inputs.json }, io);
+    const subjects = await resolveSubjects(
+      { patterns: inputs.artifacts, checksumFiles: [], digests: [], progress: !inputs.json, refuseSkipped: true },
+      io,
+    );
     artifactDigests.push(...subjects.map((s) => s.digest));
   }
   const documents = readSignedDocuments(await readTextFile(resolve(io.cwd, inputs.bundle), "bundle"), inputs.bundle);

@@ -16,7 +16,7 @@ export interface FoundFile {
 
 export interface CollectResult {
   files: FoundFile[];
-  /** Symbolic links not followed because they lead outside their root. */
+  /** What was left out: links leading outside their root or nowhere, and entries that are not regular files. */
   skipped: string[];
 }
 
@@ -103,7 +103,10 @@ export async function collectFiles(
         return;
       }
       const info = statSync(real);
-      if (!info.isDirectory() && !info.isFile()) return;
+      if (!info.isDirectory() && !info.isFile()) {
+        skipped.push(`${path} -> ${real} (not a regular file)`);
+        return;
+      }
       isDirectory = info.isDirectory();
     }
     const counts = match === undefined || match(path);
@@ -143,6 +146,8 @@ export async function collectFiles(
         if (match === undefined || match(path)) addFile(path, real, statSync(real).size, namePrefix + entry.name);
       } else if (entry.isSymbolicLink()) {
         visit(path, "link", rootReal, visited, match);
+      } else if (match === undefined || match(path)) {
+        skipped.push(`${path} (not a regular file)`);
       }
     }
   };

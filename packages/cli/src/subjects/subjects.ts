@@ -1,7 +1,7 @@
 import { statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
-import type { Subject } from "@provenant/core";
+import { ProvenantError, type Subject } from "@provenant/core";
 import type { Io } from "../io.js";
 import { readTextFile } from "../io.js";
 import { parseChecksums, parseDigestOption } from "./checksums.js";
@@ -19,6 +19,12 @@ export interface SubjectInputs {
   progress: boolean;
   /** For image subjects (`oci://`, `oci-layout:`, `docker-archive:`). */
   registry?: RegistryOptions;
+  /**
+   * Fail on anything a walk had to leave out (verify: a directory that holds
+   * a link out of it, or a FIFO, must not pass as if every file in it had
+   * been checked). attest and subjects only warn.
+   */
+  refuseSkipped?: boolean;
 }
 
 /**
@@ -37,7 +43,7 @@ export async function resolveSubjects(inputs: SubjectInputs, io: Io): Promise<Su
     const mayBeMany = paths.some((path) => isDynamicPattern(path) || statSync(resolve(io.cwd, path), { throwIfNoEntry: false })?.isDirectory());
     const pool = mayBeMany && availableParallelism() > 1 ? new HashPool() : undefined;
     try {
-      subjects.push(...(await hashedFiles(paths, inputs.progress, io, pool)));
+      subjects.push(...(await hashedFiles(paths, inputs.progress, io, pool, inputs.refuseSkipped ?? false)));
     } finally {
       await pool?.close();
     }
@@ -57,9 +63,21 @@ export async function resolveSubjects(inputs: SubjectInputs, io: Io): Promise<Su
 }
 
 /** Walks the paths and globs and hashes what they hold, with the workers given if any. */
-async function hashedFiles(paths: readonly string[], progress: boolean, io: Io, pool: HashPool | undefined): Promise<Subject[]> {
+async function hashedFiles(
+  paths: readonly string[],
+  progress: boolean,
+  io: Io,
+  pool: HashPool | undefined,
+  refuseSkipped: boolean,
+): Promise<Subject[]> {
   const { files, skipped } = await collectFiles(paths, io.cwd, pool && ((file) => pool.add({ path: file.realPath, size: file.size })));
-  for (const s of skipped) io.stderr(`provenant: not following symbolic link ${s}\n`);
+  if (refuseSkipped && skipped.length > 0) {
+    throw new ProvenantError(
+      "UNVERIFIABLE_ARTIFACT",
+      `${skipped.join("; ")}: not checked, so the artifacts cannot be verified as a whole; expected only regular files (and links to files inside the directory)`,
+    );
+  }
+  for (const s of skipped) io.stderr(`provenant: warning: left out ${s}\n`);
   const totalBytes = files.reduce((sum, f) => sum + f.size, 0);
   // "Long runs" only: a bar that flashes for a few files is noise.
   const long = totalBytes > 64 * 1048576 || files.length > 1000;

@@ -25,7 +25,13 @@ export function normalizeGitUrl(remote: string): string | undefined {
   const host = `${url.hostname.toLowerCase()}${keepPort ? `:${url.port}` : ""}`;
   // The source convention records https URLs; policies match host/path
   // without the scheme, so an http remote is recorded in the same form.
-  return `https://${host}/${trimPath(decodeURIComponent(url.pathname))}`;
+  let path: string;
+  try {
+    path = decodeURIComponent(url.pathname);
+  } catch {
+    return undefined; // a malformed %-escape: no repository address to record
+  }
+  return `https://${host}/${trimPath(path)}`;
 }
 
 function trimPath(path: string): string {

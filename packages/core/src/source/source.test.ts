@@ -17,6 +17,10 @@ describe("normalizeGitUrl", () => {
     expect(normalizeGitUrl(remote)).toBe(expected);
   });
 
+  it("gives no address for a remote with a malformed %-escape, instead of throwing", () => {
+    expect(normalizeGitUrl("https://git.example.com/acme/a%zz.git")).toBeUndefined();
+  });
+
   it("leaves local paths out", () => {
     expect(normalizeGitUrl("/srv/git/app.git")).toBeUndefined();
     expect(normalizeGitUrl("file:///srv/git/app.git")).toBeUndefined();

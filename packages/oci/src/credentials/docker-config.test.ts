@@ -89,12 +89,14 @@ describe("registryCredentials", () => {
     // Echoes the server URL it was asked about, proving it came through stdin.
     await writeFile(
       join(bin, "docker-credential-provenant-test"),
-      '#!/bin/sh\n[ "$1" = get ] || exit 2\nread server\nprintf \'{"ServerURL":"%s","Username":"helper-user","Secret":"%s"}\' "$server" "$server"\n',
+      '#!/bin/sh\n[ "$1" = get ] || exit 2\nread server\nprintf \'{"ServerURL":"%s","Username":"helper-user%s","Secret":"%s"}\' "$server" "$PROVENANT_SIGNING_KEY" "$server"\n',
     );
     await chmod(join(bin, "docker-credential-provenant-test"), 0o755);
     const dir = await dockerConfig({ credsStore: "provenant-test" });
     const savedPath = process.env.PATH;
     process.env.PATH = `${bin}:${savedPath}`;
+    // A helper named by a config the build could rewrite never sees the signing key.
+    process.env.PROVENANT_SIGNING_KEY = "-the-key";
     try {
       expect(await registryCredentials({ env: { DOCKER_CONFIG: dir } })("ghcr.io")).toEqual({ username: "helper-user", password: "ghcr.io" });
       const missing = await dockerConfig({ credsStore: "not-installed-anywhere" });
@@ -102,6 +104,7 @@ describe("registryCredentials", () => {
         /docker-credential-not-installed-anywhere is not installed/,
       );
     } finally {
+      delete process.env.PROVENANT_SIGNING_KEY;
       process.env.PATH = savedPath;
     }
   });

@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { type Environment, ProvenantError, parseWith } from "@provenant/core";
+import { type Environment, ProvenantError, parseWith, withoutSecrets } from "@provenant/core";
 import * as z from "zod/mini";
 import type { CredentialSource, Credentials } from "../registry/client.js";
 
@@ -68,10 +68,17 @@ function envCredentialsApply(hosts: string | undefined, registry: string): boole
   return hosts.split(",").some((host) => host.trim() !== "" && sameRegistry(host.trim(), registry));
 }
 
+/**
+ * Runs `docker-credential-<helper> get`. argv array, no shell: the helper
+ * name came from a config file, which a build may have rewritten; so the
+ * helper also runs without Provenant's secrets (the signing key) in its
+ * environment. Cloud helpers keep what they need (AWS_*, cloud SDK config).
+ */
 const runHelperProcess: CredentialHelperRunner = (helper, serverUrl) =>
   new Promise((resolve, reject) => {
-    // argv array, no shell: the helper name came from a config file.
-    const child = execFile(`docker-credential-${helper}`, ["get"], { timeout: 30_000, maxBuffer: 1024 * 1024 }, (error, stdout) => {
+    // What a child inherits anyway, less the secrets (so not options.env: a caller's reduced view).
+    const env = withoutSecrets(process.env);
+    const child = execFile(`docker-credential-${helper}`, ["get"], { timeout: 30_000, maxBuffer: 1024 * 1024, env }, (error, stdout) => {
       if (!error) return resolve(stdout);
       if ((error as NodeJS.ErrnoException).code === "ENOENT") {
         return reject(new ProvenantError("IO_ERROR", `credential helper docker-credential-${helper} is not installed (named in the docker config)`));

@@ -87,10 +87,20 @@ async function locateAttestations(client: RegistryClient, repo: Repository, subj
   if (api) fromIndex("referrers-api", api.manifests);
   // Read the tag even when the API answers: what was pushed before the registry
   // gained the API is listed only there, and the API does not index it.
+  // One unreadable source (a broken tag index, a bogus cosign tag: anyone with
+  // push access can write those) is reported as a problem of its own and
+  // hides none of the attestations the other sources list.
+  const unreadable: Located[] = [];
   const tag = await client.getManifest(repo, referrersTag(subjectDigest));
-  if (tag) fromIndex("referrers-tag", parseIndex(tag.bytes, `referrers tag of ${subjectDigest}`).manifests);
+  if (tag) {
+    try {
+      fromIndex("referrers-tag", parseIndex(tag.bytes, `referrers tag of ${subjectDigest}`).manifests);
+    } catch (error) {
+      unreadable.push({ stored: { source: "referrers-tag", manifestDigest: tag.digest, mediaType: tag.mediaType, problem: (error as Error).message } });
+    }
+  }
 
-  const located: Located[] = [];
+  const located: Located[] = [...unreadable];
   for (const stored of listed) {
     try {
       located.push({ stored, blob: await bundleLayerOf(client, repo, subjectDigest, stored.manifestDigest) });
@@ -102,8 +112,13 @@ async function locateAttestations(client: RegistryClient, repo: Repository, subj
   // cosign's tag is bound to the image by its name alone; its manifest has no subject.
   const cosign = await client.getManifest(repo, cosignAttestationTag(subjectDigest));
   if (cosign) {
-    const manifest = parseManifest(cosign.bytes, `cosign attestation manifest ${cosignAttestationTag(subjectDigest)}`);
-    for (const layer of manifest.layers) {
+    let layers: Descriptor[] = [];
+    try {
+      layers = parseManifest(cosign.bytes, `cosign attestation manifest ${cosignAttestationTag(subjectDigest)}`).layers;
+    } catch (error) {
+      located.push({ stored: { source: "cosign-att", manifestDigest: cosign.digest, mediaType: cosign.mediaType, problem: (error as Error).message } });
+    }
+    for (const layer of layers) {
       if (layer.mediaType !== MEDIA_TYPES.dsseEnvelope) continue;
       const predicateType = layer.annotations?.predicateType;
       located.push({

@@ -6,7 +6,7 @@ import { parseImageReference } from "../reference/reference.js";
 import { RegistryClient } from "../registry/client.js";
 import { signedBundleFor, trustedKey } from "../test-support/bundle.js";
 import { makeOciLayout, removeLayouts, skopeoCopy, skopeoInspectRaw, startRegistry, type TestRegistry } from "../test-support/registry.js";
-import { referrersTag } from "./fallback-tag.js";
+import { cosignAttestationTag, referrersTag } from "./fallback-tag.js";
 import { listAttestations, pullAttestations } from "./pull.js";
 import { pushAttestation } from "./push.js";
 import { resolveImage } from "./resolve.js";
@@ -232,6 +232,25 @@ describe("the sha256-<hex> referrers tag on distribution 2.8", () => {
     expect(pulled).toHaveLength(1);
     expect(pulled[0]!.document).toBeUndefined();
     expect(pulled[0]).toMatchObject({ manifestDigest: foreign.digest, problem });
+  });
+
+  it("reports a bogus cosign .att tag as a problem, and still lists and pulls the others", async () => {
+    const { reference, descriptor } = await imageIn("acme/bogus-att", "bogus-att");
+    const client = new RegistryClient();
+    const bundle = await signedBundleFor(`${registry.host}/acme/bogus-att`, descriptor.digest, "good");
+    const good = await pushAttestation(client, reference, descriptor, bundle, { predicateType: IN_TOTO_SLSA, ...fast });
+    // Anyone who may push can put something under cosign's tag: here an index, not a manifest.
+    const index = new TextEncoder().encode(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [] }));
+    await client.putManifest(reference, cosignAttestationTag(descriptor.digest), index, MEDIA_TYPES.ociIndex);
+
+    const listed = await listAttestations(client, reference, descriptor.digest);
+    expect(listed).toEqual([
+      expect.objectContaining({ source: "referrers-tag", manifestDigest: good.digest }),
+      expect.objectContaining({ source: "cosign-att", problem: expect.stringContaining("cosign attestation manifest") }),
+    ]);
+    expect(listed[0]!.problem).toBeUndefined();
+    const pulled = await pullAttestations(client, reference, descriptor.digest);
+    expect(pulled.find((p) => p.manifestDigest === good.digest)?.document).toBeDefined();
   });
 
   it("reports one unreadable attestation as a problem while the others still verify", async () => {

@@ -335,6 +335,17 @@ describe("Bearer token authentication", () => {
     });
     await rejectsWith(new RegistryClient().getManifest(repo(registry.host), "1.0"), "IO_ERROR", /expected JSON with a "token"/);
   });
+
+  it("gives a coded error, not a crash, for a challenge, redirect or Link that is no URL", async () => {
+    const badRealm = await serve((_req, res) => {
+      res.writeHead(401, { "www-authenticate": 'Bearer realm="::",service="s"' }).end();
+    });
+    await rejectsWith(new RegistryClient().getManifest(repo(badRealm.host), "1.0"), "IO_ERROR", /Bearer challenge's realm is not a valid URL/);
+    const badRedirect = await serve((_req, res) => {
+      res.writeHead(307, { location: "http://[::1" }).end();
+    });
+    await rejectsWith(new RegistryClient().getManifest(repo(badRedirect.host), "1.0"), "IO_ERROR", /redirect Location is not a valid URL/);
+  });
 });
 
 describe("a registry with the referrers API", () => {

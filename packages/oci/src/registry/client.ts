@@ -219,7 +219,7 @@ export class RegistryClient {
     if (started.status !== 202) throw await failure(started, what);
     const location = started.headers.get("location");
     if (!location) throw new ProvenantError("IO_ERROR", `${what}: the registry started an upload but sent no Location header`);
-    const uploadUrl = new URL(location, `${this.#baseUrl(repo.registry)}/`);
+    const uploadUrl = urlFromRegistry(location, `${this.#baseUrl(repo.registry)}/`, `${what}: the upload Location`);
     uploadUrl.searchParams.set("digest", digest);
     const finished = await this.#send(repo, "PUT", uploadUrl.href, {
       scope: "pull,push",
@@ -256,7 +256,7 @@ export class RegistryClient {
       manifests.push(...parseIndex(await readLimited(response, this.maxManifestBytes, what), what).manifests);
       const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(response.headers.get("link") ?? "")?.[1];
       if (!next) break;
-      path = new URL(next, `${this.#baseUrl(repo.registry)}/`).href;
+      path = urlFromRegistry(next, `${this.#baseUrl(repo.registry)}/`, `${what}: the next-page Link`).href;
     }
     return { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests };
   }
@@ -347,7 +347,7 @@ export class RegistryClient {
       const location = response.headers.get("location");
       if (![301, 302, 303, 307, 308].includes(response.status) || !location) return { response, url };
       await response.body?.cancel();
-      url = new URL(location, url);
+      url = urlFromRegistry(location, url, `${options.what}: the redirect Location`);
       // RFC 9110 §15.4.4: 303 means "GET (or HEAD) the other resource", so the
       // body and its headers go. 307/308 keep the method and body (§15.4.8/9),
       // and so do 301/302: §15.4.2/3 only permit turning a POST into a GET,
@@ -377,13 +377,14 @@ export class RegistryClient {
     const credentials = await this.#credentials?.(registry);
     const bearer = challenges.find((c) => c.scheme === "bearer");
     if (bearer?.params.realm) {
-      const realm = new URL(bearer.params.realm);
+      const realm = urlFromRegistry(bearer.params.realm, undefined, `${what}: the Bearer challenge's realm`);
       if (bearer.params.service) realm.searchParams.set("service", bearer.params.service);
       // Ask for the scope this request needs: a challenge from a pull may name less than a push needs.
       realm.searchParams.set("scope", scope);
       const tokenWhat = `${what}: token from ${realm.origin}`;
       if (credentials?.identityToken) {
-        return `Bearer ${await this.#refreshTokenGrant(new URL(bearer.params.realm), bearer.params.service, scope, credentials.identityToken, tokenWhat)}`;
+        const grantUrl = urlFromRegistry(bearer.params.realm, undefined, `${what}: the Bearer challenge's realm`);
+        return `Bearer ${await this.#refreshTokenGrant(grantUrl, bearer.params.service, scope, credentials.identityToken, tokenWhat)}`;
       }
       const { response } = await this.#fetchFollowing(
         realm,
@@ -504,4 +505,13 @@ async function failure(response: Response, what: string): Promise<ProvenantError
       ? " (check the registry credentials and that they may access this repository)"
       : "";
   return new ProvenantError("IO_ERROR", `${what}: the registry answered HTTP ${response.status}${detail ? ` (${detail.slice(0, 300)})` : ""}${hint}`);
+}
+
+/** A URL a registry sent (Location, Link, a token realm): unparsable is the registry's fault, a coded error. */
+function urlFromRegistry(text: string, base: string | URL | undefined, what: string): URL {
+  try {
+    return new URL(text, base);
+  } catch (cause) {
+    throw new ProvenantError("IO_ERROR", `${what} is not a valid URL (${JSON.stringify(text.slice(0, 200))}); expected an absolute or relative http(s) URL`, { cause });
+  }
 }

@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { hostname } from "node:os";
 import { promisify } from "node:util";
-import { normalizeGitUrl } from "@provenant/core";
+import { normalizeGitUrl, withoutSecrets } from "@provenant/core";
 
 const run = promisify(execFile);
 
@@ -19,10 +19,18 @@ export interface LocalFacts {
 }
 
 // Arguments go to git as an argv array: no shell, so nothing in a branch or
-// remote name is ever interpreted.
+// remote name is ever interpreted. The checkout's config may have been
+// written by the build: `core.fsmonitor` would make `git status` run a
+// program of its choosing, so it is switched off, and git never sees the
+// signing key or any other secret in the environment.
 async function git(cwd: string, args: string[]): Promise<string | undefined> {
   try {
-    const { stdout } = await run("git", args, { cwd, encoding: "utf8", timeout: 10_000 });
+    const { stdout } = await run("git", ["-c", "core.fsmonitor=false", ...args], {
+      cwd,
+      encoding: "utf8",
+      timeout: 10_000,
+      env: withoutSecrets(process.env),
+    });
     return stdout.trim();
   } catch {
     return undefined;

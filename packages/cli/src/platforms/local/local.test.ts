@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { writeFile } from "node:fs/promises";
+import { chmod, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseProvenance, sourceOf } from "@provenant/core";
@@ -23,6 +23,22 @@ beforeEach(async () => {
 afterEach(() => cleanup());
 
 describe("local platform", () => {
+  it("never lets the checkout's config run a program with the signing key in reach", async () => {
+    // A build step could write this: git status would run the fsmonitor hook.
+    const hook = join(dir, "hook.sh");
+    await writeFile(hook, `#!/bin/sh\necho "ran key=$PROVENANT_SIGNING_KEY" >> ${join(dir, "hook.log")}\n`);
+    await chmod(hook, 0o755);
+    git("config", "core.fsmonitor", hook);
+    process.env.PROVENANT_SIGNING_KEY = "-----BEGIN PRIVATE KEY-----";
+    try {
+      const facts = await localFacts(dir, new Date(), "1.0.0");
+      expect(facts.commit).toBe(git("rev-parse", "HEAD"));
+      expect(await readFile(join(dir, "hook.log"), "utf8").catch(() => "")).toBe("");
+    } finally {
+      delete process.env.PROVENANT_SIGNING_KEY;
+    }
+  });
+
   it("records the remote without credentials, the branch and the commit", async () => {
     git("remote", "add", "origin", "https://builder:ghp_SECRET123@github.com/acme/app.git");
     const facts = await localFacts(dir, new Date("2026-11-23T10:00:00Z"), "1.0.0");
