@@ -449,7 +449,8 @@ beforeAll(async () => {
       files: ["dist/app-1.0.0.tgz"],
       cliStdout: JSON.stringify(PUSH_REPORT),
       env: {
-        JENKINS_URL: "https://ci.example.com/",
+        // Not the controller the example pins: a run could set its own JENKINS_URL.
+        JENKINS_URL: "https://run-supplied.example/",
         BUILD_NUMBER: "42",
         IMAGE_REPO: "registry.example.com/acme/app",
         IMAGE: "registry.example.com/acme/app:42",
@@ -754,6 +755,9 @@ describe("provenantVerify", () => {
 });
 
 describe("the example Jenkinsfile", () => {
+  // The CLI's arguments as the step passed them, one PROVENANT_ARG_<n> variable each.
+  const argv = (i: number) =>
+    ((calls(`Jenkinsfile call ${i}`, "withEnv")[0]?.variables ?? []) as string[]).map((v) => v.slice(v.indexOf("=") + 1));
   it("calls each step with options the step accepts, and they run the CLI", () => {
     // Both steps, for the package and the image: the parse found them all.
     expect(jenkinsfileCalls.map((call) => call.slice(0, call.indexOf("(")))).toEqual([
@@ -770,11 +774,17 @@ describe("the example Jenkinsfile", () => {
   });
 
   it("attests and verifies the image by digest, not by its tag", () => {
-    const argv = (i: number) =>
-      ((calls(`Jenkinsfile call ${i}`, "withEnv")[0]?.variables ?? []) as string[]).map((v) => v.slice(v.indexOf("=") + 1));
     const digestRef = `registry.example.com/acme/app@${IMAGE_DIGEST}`;
     expect(argv(1)).toContain(`oci://${digestRef}`);
     expect(argv(3)).toEqual(expect.arrayContaining(["--image", digestRef]));
+  });
+
+  it("pins the builder to a written-out controller URL, not the JENKINS_URL of the run it checks", () => {
+    for (const i of [2, 3]) {
+      const args = argv(i);
+      expect(args[args.indexOf("--builder-id") + 1], jenkinsfileCalls[i]).toBe("https://ci.example.com/");
+      expect(args.join(" ")).not.toContain("run-supplied.example");
+    }
   });
 });
 
