@@ -8,6 +8,7 @@ import { type FakeAzureDevOps, type FakeBuild, startFakeAzureDevOps } from "../t
 import { AZURE_REPOS_CI_ENV, GITHUB_PR_ENV, pipelineClaims } from "../test-fixtures/variables.js";
 import { collectAzurePipelinesFacts } from "./collect.js";
 import { readBuildApi } from "./enrich.js";
+import { routeServices } from "../test-fixtures/services-route.cjs";
 import { vstokenDiscovery } from "../test-fixtures/vstoken.js";
 import { AZURE_TOKEN_AUDIENCE, azureTokenIssuer } from "./token.js";
 
@@ -32,7 +33,7 @@ function contextFor(env: Record<string, string | undefined>, options: Record<str
   const context: CollectContext = {
     env,
     cwd: process.cwd(),
-    fetch: vstokenDiscovery(VSTOKEN_ISSUER, issuer.jwksUri),
+    fetch: vstokenDiscovery(VSTOKEN_ISSUER, issuer.jwksUri, route.fetch),
     warn: (message) => warnings.push(message),
     now: () => new Date(),
     options,
@@ -42,26 +43,33 @@ function contextFor(env: Record<string, string | undefined>, options: Record<str
 
 let issuer: TestIssuer;
 let azure: FakeAzureDevOps;
+let route: ReturnType<typeof routeServices>;
 
 beforeAll(async () => {
   issuer = await startTestIssuer({ defaultAudience: AZURE_TOKEN_AUDIENCE });
   issuer.setTokenEndpointClaims(pipelineClaims(AZURE_REPOS_CI_ENV));
-  azure = await startFakeAzureDevOps(FAKE_BUILD, { accessToken: issuer.requestToken });
+  azure = await startFakeAzureDevOps(FAKE_BUILD, { accessToken: issuer.requestToken, publicCollectionUri: AZURE_REPOS_CI_ENV.SYSTEM_COLLECTIONURI });
+  // dev.azure.com stays the host the adapter addresses; below it, the local servers answer.
+  route = routeServices({ tokenUrl: issuer.tokenUrl, apiOrigin: azure.origin });
 });
 afterAll(async () => {
+  route.restore();
   await issuer.close();
   await azure.close();
 });
 
-/** A job on the local stand-ins: its OIDC endpoint is the test issuer, its collection the fake Azure DevOps. */
+/** A job of https://dev.azure.com/acme/, whose OIDC endpoint and Build API the local stand-ins answer. */
 function jobEnv(overrides: Record<string, string | undefined> = {}) {
   return {
     ...AZURE_REPOS_CI_ENV,
-    SYSTEM_COLLECTIONURI: azure.collectionUri,
-    SYSTEM_OIDCREQUESTURI: issuer.tokenUrl,
     SYSTEM_ACCESSTOKEN: issuer.requestToken,
     ...overrides,
   };
+}
+
+/** Requests that carried the job access token, for asserting it went nowhere. */
+function authorized(requests: { authorization?: string }[]) {
+  return requests.filter((r) => r.authorization !== undefined);
 }
 
 describe("collectAzurePipelinesFacts", () => {
@@ -126,10 +134,10 @@ describe("collectAzurePipelinesFacts", () => {
   it("builds a Microsoft-hosted builder id and L2-grade metadata through the adapter", async () => {
     const { context } = contextFor(jobEnv());
     const fields = await adapter.collect(context);
-    expect(fields.runDetails.builder.id).toBe(`${azure.collectionUri}_agents/microsoft-hosted`);
+    expect(fields.runDetails.builder.id).toBe("https://dev.azure.com/acme/_agents/microsoft-hosted");
     expect(fields.runDetails.metadata).toMatchObject({
       provenant_factsSource: "oidc-token",
-      invocationId: `${azure.collectionUri}Payments%20Platform/_build/results?buildId=1234`,
+      invocationId: "https://dev.azure.com/acme/Payments%20Platform/_build/results?buildId=1234",
     });
     expect(fields.buildDefinition.externalParameters).toMatchObject({ definition: { yamlPath: "/pipelines/ci.yml" } });
     expect(fields.buildDefinition.internalParameters).toMatchObject({ idTokenIssuer: VSTOKEN_ISSUER });
@@ -137,16 +145,13 @@ describe("collectAzurePipelinesFacts", () => {
 
   it("refuses a token from an issuer the pipeline chose, even when named in the options, instead of recording L2 facts", async () => {
     // What a pipeline can arrange on its own: its own issuer, whose token claims this organization's
-    // pipeline, served from the OIDC request URI it points the step at.
+    // pipeline, handed over ready-made (SYSTEM_OIDCREQUESTURI cannot point elsewhere than Azure DevOps).
     const foreign = await startTestIssuer({ defaultAudience: AZURE_TOKEN_AUDIENCE });
     try {
       const { iss: _vstoken, ...claims } = pipelineClaims(AZURE_REPOS_CI_ENV);
-      foreign.setTokenEndpointClaims(claims);
-      const { context } = contextFor(jobEnv({ SYSTEM_OIDCREQUESTURI: foreign.tokenUrl, SYSTEM_ACCESSTOKEN: foreign.requestToken }), {
-        tokenIssuer: foreign.issuer,
-      });
+      const token = await foreign.sign(claims);
+      const { context } = contextFor(jobEnv({ PIPELINE_ID_TOKEN: token }), { tokenVariable: "PIPELINE_ID_TOKEN", tokenIssuer: foreign.issuer });
       await expect(collectAzurePipelinesFacts(context)).rejects.toSatisfy((error) => isProvenantError(error, "TOKEN_INVALID"));
-      expect(foreign.requests.some((r) => r.method === "POST")).toBe(true);
     } finally {
       await foreign.close();
     }
@@ -176,18 +181,18 @@ describe("collectAzurePipelinesFacts", () => {
   });
 
   it("warns and keeps going when the Build API is unreachable", async () => {
-    const { context, warnings } = contextFor({
-      ...AZURE_REPOS_CI_ENV,
-      SYSTEM_COLLECTIONURI: "http://127.0.0.1:9/acme/",
-      SYSTEM_OIDCREQUESTURI: undefined,
-      SYSTEM_ACCESSTOKEN: "job-access-token",
-    });
-    const started = Date.now();
-    const facts = await collectAzurePipelinesFacts(context);
-    expect(Date.now() - started).toBeLessThan(10_000);
-    expect(facts.factsSource).toBe("environment");
-    expect(facts.build.reason).toBe("IndividualCI");
-    expect(warnings.some((w) => w.startsWith("cannot read the Build API at http://127.0.0.1:9/acme/"))).toBe(true);
+    const unreachable = routeServices({ tokenUrl: issuer.tokenUrl, apiOrigin: "http://127.0.0.1:9" });
+    try {
+      const { context, warnings } = contextFor({ ...AZURE_REPOS_CI_ENV, SYSTEM_OIDCREQUESTURI: undefined, SYSTEM_ACCESSTOKEN: "job-access-token" });
+      const started = Date.now();
+      const facts = await collectAzurePipelinesFacts(context);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(facts.factsSource).toBe("environment");
+      expect(facts.build.reason).toBe("IndividualCI");
+      expect(warnings.some((w) => w.startsWith("cannot read the Build API at https://dev.azure.com/acme/"))).toBe(true);
+    } finally {
+      unreachable.restore();
+    }
   });
 
   it("falls back to environment facts, with a warning, when the token endpoint refuses the access token", async () => {
@@ -198,10 +203,70 @@ describe("collectAzurePipelinesFacts", () => {
   });
 
   it("refuses a verified token issued to another organization than SYSTEM_COLLECTIONURI names", async () => {
-    const { context } = contextFor(jobEnv({ SYSTEM_COLLECTIONURI: azure.collectionUri.replace("/acme/", "/contoso/") }));
+    const token = await issuer.sign(pipelineClaims(AZURE_REPOS_CI_ENV));
+    const { context } = contextFor(jobEnv({ PIPELINE_ID_TOKEN: token, SYSTEM_COLLECTIONURI: "https://dev.azure.com/contoso/" }), { tokenVariable: "PIPELINE_ID_TOKEN" });
     await expect(collectAzurePipelinesFacts(context)).rejects.toSatisfy(
       (error) => isProvenantError(error, "TOKEN_INVALID") && /organization contoso but the OIDC token was issued to acme/.test((error as Error).message),
     );
+    // Without a subject naming the organization, nothing ties the collection URI to the token.
+    const { sub: _sub, ...unnamed } = pipelineClaims(AZURE_REPOS_CI_ENV);
+    const anonymous = await issuer.sign(unnamed);
+    const second = contextFor(jobEnv({ PIPELINE_ID_TOKEN: anonymous }), { tokenVariable: "PIPELINE_ID_TOKEN" });
+    await expect(collectAzurePipelinesFacts(second.context)).rejects.toSatisfy(
+      (error) => isProvenantError(error, "TOKEN_INVALID") && /sub is missing; expected p:\/\/<organization>/.test((error as Error).message),
+    );
+  });
+
+  it("sends the job access token to no host but Azure DevOps Services, whatever SYSTEM_COLLECTIONURI names", async () => {
+    // A step rewrote the variables to point at a server of its own that claims a hosted pool:
+    // the fake Azure DevOps itself, reached directly, and the test issuer's token endpoint.
+    const apiBefore = azure.requests.length;
+    const issuerBefore = issuer.requests.length;
+    const { context, warnings } = contextFor(jobEnv({ SYSTEM_COLLECTIONURI: `${azure.origin}/acme/`, SYSTEM_OIDCREQUESTURI: issuer.tokenUrl }));
+    const fields = await adapter.collect(context);
+    expect(authorized(azure.requests.slice(apiBefore))).toEqual([]);
+    expect(authorized(issuer.requests.slice(issuerBefore))).toEqual([]);
+    expect(fields.runDetails.metadata).toMatchObject({ provenant_factsSource: "environment" });
+    expect(fields.runDetails.builder.id).toBe(`${azure.origin}/acme/_agents/self-hosted`);
+    expect(warnings.join("\n")).toMatch(/not an Azure DevOps Services organization .*the job access token was not sent/);
+    expect(warnings.join("\n")).toMatch(/the job access token is sent nowhere else, so the Build API was not read/);
+
+    // An https host is no better: nothing is fetched at all.
+    const fetched: string[] = [];
+    const evil = contextFor(jobEnv({ SYSTEM_COLLECTIONURI: "https://evil.example/acme/", SYSTEM_OIDCREQUESTURI: "https://evil.example/acme/_apis/oidctoken" }));
+    evil.context.fetch = async (input) => {
+      fetched.push(String(input));
+      return new Response("{}", { status: 500 });
+    };
+    const facts = await collectAzurePipelinesFacts(evil.context);
+    expect(fetched).toEqual([]);
+    expect(facts).toMatchObject({ factsSource: "environment", collectionUri: "https://evil.example/acme/", agent: { hosted: undefined } });
+
+    // And a verified token does not make such a collection URI a Services organization.
+    const token = await issuer.sign(pipelineClaims(AZURE_REPOS_CI_ENV));
+    const named = contextFor(jobEnv({ PIPELINE_ID_TOKEN: token, SYSTEM_COLLECTIONURI: `${azure.origin}/acme/` }), { tokenVariable: "PIPELINE_ID_TOKEN" });
+    await expect(collectAzurePipelinesFacts(named.context)).rejects.toSatisfy(
+      (error) => isProvenantError(error, "TOKEN_INVALID") && /comes only from Azure DevOps Services; expected https:\/\/dev\.azure\.com\/<organization>\//.test((error as Error).message),
+    );
+    expect(authorized(azure.requests.slice(apiBefore))).toEqual([]);
+  });
+
+  it("sends no OIDC token request to a SYSTEM_OIDCREQUESTURI outside the collection's organization", async () => {
+    const issuerBefore = issuer.requests.length;
+    const job = AZURE_REPOS_CI_ENV.SYSTEM_OIDCREQUESTURI;
+    for (const [requestUri, reason] of [
+      [issuer.tokenUrl, /is not an https URL on dev\.azure\.com/],
+      [job.replace("https://", "http://"), /is not an https URL on dev\.azure\.com/],
+      [job.replace("/acme/", "/contoso/"), /names organization contoso, not acme of SYSTEM_COLLECTIONURI/],
+      [job.replace("https://dev.azure.com/acme/", "https://evil.example/acme/"), /is not an https URL on dev\.azure\.com/],
+      [job.replace("/oidctoken", "/logs"), /is not the Oidctoken - Create route/],
+    ] as const) {
+      const { context, warnings } = contextFor(jobEnv({ SYSTEM_OIDCREQUESTURI: requestUri }));
+      const facts = await collectAzurePipelinesFacts(context);
+      expect(facts.factsSource, requestUri).toBe("environment");
+      expect(warnings.find((w) => w.startsWith("SYSTEM_OIDCREQUESTURI ")), requestUri).toMatch(reason);
+    }
+    expect(issuer.requests.slice(issuerBefore).filter((r) => r.method === "POST")).toEqual([]);
   });
 
   it("gives up on a Build API that accepts the connection but never answers", async () => {
@@ -210,7 +275,7 @@ describe("collectAzurePipelinesFacts", () => {
     const { port } = silent.address() as AddressInfo;
     const started = Date.now();
     await expect(
-      readBuildApi({ collectionUri: `http://127.0.0.1:${port}/acme/`, project: "p", buildId: 1, accessToken: "t" }, 500),
+      readBuildApi({ collectionUri: `http://127.0.0.1:${port}/acme/`, project: "p", buildId: 1, accessToken: "t" }, { deadlineMs: 500 }),
     ).rejects.toThrow("no answer within 0.5 s");
     expect(Date.now() - started).toBeLessThan(5_000);
     silent.closeAllConnections();
@@ -221,7 +286,7 @@ describe("collectAzurePipelinesFacts", () => {
     const token = await issuer.sign({ ...pipelineClaims(AZURE_REPOS_CI_ENV), rpo_ref: "refs/tags/v2.4.0" });
     const requestsBefore = issuer.requests.filter((r) => r.method === "POST").length;
     const { context } = contextFor(
-      { ...AZURE_REPOS_CI_ENV, SYSTEM_COLLECTIONURI: azure.collectionUri, PIPELINE_ID_TOKEN: token },
+      { ...AZURE_REPOS_CI_ENV, PIPELINE_ID_TOKEN: token },
       { tokenVariable: "PIPELINE_ID_TOKEN" },
     );
     const facts = await collectAzurePipelinesFacts(context);

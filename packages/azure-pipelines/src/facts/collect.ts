@@ -1,7 +1,8 @@
 import { type CollectContext, ProvenantError } from "@provenant/core";
-import { type BuildApiFacts, readBuildApi } from "./enrich.js";
+import { type BuildApiFacts, type BuildApiRequest, readBuildApi } from "./enrich.js";
 import { AZURE_TOKEN_AUDIENCE, azureTokenIssuer, type PipelineClaims, requestPipelineToken, verifyPipelineToken } from "./token.js";
 import type { AzurePipelinesFacts } from "./types.js";
+import { oidcRequestUriProblem, type ServicesCollection, servicesCollectionOf } from "./services-url.js";
 import { normalizeCollectionUri, organizationOf, type PipelineVariables, readPipelineVariables, repositoryUrlOf } from "./variables.js";
 
 /** Options the CLI passes through `context.options`, or the attest task sets. */
@@ -21,9 +22,12 @@ export interface AzureCollectOptions {
 
 const COMMIT = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 
+const SERVICES_FORMS = "https://dev.azure.com/<organization>/ or https://<organization>.visualstudio.com/";
+
 async function pipelineToken(
   context: CollectContext,
   variables: PipelineVariables,
+  services: ServicesCollection | undefined,
   options: AzureCollectOptions,
 ): Promise<string | undefined> {
   if (options.tokenVariable) {
@@ -45,6 +49,21 @@ async function pipelineToken(
     );
     return undefined;
   }
+  // The access token goes out before any verified fact is in hand, so where it
+  // goes is decided by host alone: a step can rewrite both variables.
+  if (!services) {
+    context.warn(
+      `SYSTEM_COLLECTIONURI is ${variables.collectionUri}, not an Azure DevOps Services organization (${SERVICES_FORMS}), so the job access token was not sent and no OIDC token requested; the provenance records environment facts only (SLSA Build L1)`,
+    );
+    return undefined;
+  }
+  const problem = oidcRequestUriProblem(variables.oidcRequestUri, services);
+  if (problem) {
+    context.warn(
+      `SYSTEM_OIDCREQUESTURI ${problem}, so the job access token was not sent and no OIDC token requested; the provenance records environment facts only (SLSA Build L1)`,
+    );
+    return undefined;
+  }
   let token: string;
   try {
     token = await requestPipelineToken(variables.oidcRequestUri, accessToken, context.fetch);
@@ -59,17 +78,26 @@ async function pipelineToken(
 }
 
 /**
- * `builder.id` names the organization from SYSTEM_COLLECTIONURI, which a step
- * could change; the token's subject (`p://<org>/<project>/<pipeline>`, or
+ * `builder.id` names the collection URI, which a step could change; a
+ * verified token's subject (`p://<org>/<project>/<pipeline>`, or
  * `sc://<org>/...` for a service connection) names the organization it was
- * issued to, so the two must agree.
+ * issued to, so the collection URI must be that organization's Services URL.
  */
-function checkTokenOrganization(claims: PipelineClaims, organization: string) {
-  const subject = typeof claims.sub === "string" ? /^[a-z]+:\/\/([^/]+)\//i.exec(claims.sub) : null;
-  if (subject && decodeURIComponent(subject[1]!).toLowerCase() !== organization.toLowerCase()) {
+function checkTokenOrganization(claims: PipelineClaims, collectionUri: string, services: ServicesCollection | undefined): void {
+  if (!services) {
     throw new ProvenantError(
       "TOKEN_INVALID",
-      `SYSTEM_COLLECTIONURI names organization ${organization} but the OIDC token was issued to ${subject[1]} (sub ${claims.sub}); expected the same organization`,
+      `SYSTEM_COLLECTIONURI is ${collectionUri}, but a verified OIDC token comes only from Azure DevOps Services; expected ${SERVICES_FORMS}`,
+    );
+  }
+  const subject = typeof claims.sub === "string" ? /^[a-z]+:\/\/([^/]+)\//i.exec(claims.sub) : null;
+  if (!subject) {
+    throw new ProvenantError("TOKEN_INVALID", `the OIDC token's sub is ${claims.sub ?? "missing"}; expected p://<organization>/<project>/<pipeline>`);
+  }
+  if (decodeURIComponent(subject[1]!).toLowerCase() !== services.organization.toLowerCase()) {
+    throw new ProvenantError(
+      "TOKEN_INVALID",
+      `SYSTEM_COLLECTIONURI names organization ${services.organization} but the OIDC token was issued to ${subject[1]} (sub ${claims.sub}); expected the same organization`,
     );
   }
 }
@@ -95,16 +123,27 @@ function required(values: Record<string, string | undefined>): Record<string, st
   return values as Record<string, string>;
 }
 
-async function buildApiFacts(context: CollectContext, request: Parameters<typeof readBuildApi>[0] | undefined): Promise<BuildApiFacts> {
+async function buildApiFacts(
+  context: CollectContext,
+  collectionUri: string,
+  services: ServicesCollection | undefined,
+  request: Omit<BuildApiRequest, "collectionUri"> | undefined,
+): Promise<BuildApiFacts> {
   if (!request) {
     context.warn("SYSTEM_ACCESSTOKEN is not mapped; the Build API was not read (no requested-for, times, template parameters or pool kind)");
     return {};
   }
+  if (!services) {
+    context.warn(
+      `SYSTEM_COLLECTIONURI is ${collectionUri}, not an Azure DevOps Services organization (${SERVICES_FORMS}); the job access token is sent nowhere else, so the Build API was not read (no requested-for, times, template parameters or pool kind)`,
+    );
+    return {};
+  }
   try {
-    return await readBuildApi(request);
+    return await readBuildApi({ ...request, collectionUri: services.collectionUri }, { warn: context.warn });
   } catch (cause) {
     context.warn(
-      `cannot read the Build API at ${request.collectionUri}: ${(cause as Error).message}; recording the predefined variables only`,
+      `cannot read the Build API at ${services.collectionUri}: ${(cause as Error).message}; recording the predefined variables only`,
     );
     return {};
   }
@@ -165,7 +204,9 @@ export async function collectAzurePipelinesFacts(
       "the pipeline builds a TFVC repository, which has no git commit; Provenant records git sources only",
     );
   }
-  const token = await pipelineToken(context, variables, options);
+  const collectionUri = variables.collectionUri === undefined ? undefined : normalizeCollectionUri(variables.collectionUri);
+  const services = collectionUri === undefined ? undefined : servicesCollectionOf(collectionUri);
+  const token = await pipelineToken(context, variables, services, options);
   let claims: PipelineClaims | undefined;
   let tokenIssuer: string | undefined;
   if (token) {
@@ -177,6 +218,7 @@ export async function collectAzurePipelinesFacts(
       now: context.now,
     });
     checkTokenOrganizationId(claims, expected.organizationId);
+    checkTokenOrganization(claims, collectionUri ?? "not set", services);
     tokenIssuer = expected.issuer;
   }
 
@@ -201,14 +243,13 @@ export async function collectAzurePipelinesFacts(
     const fromVariable = repositoryUrlOf(variables.repositoryUri, "BUILD_REPOSITORY_URI");
     claimOverVariable(context, repositoryUrl, fromVariable, "BUILD_REPOSITORY_URI");
   }
-  const collectionUri = normalizeCollectionUri(facts.SYSTEM_COLLECTIONURI!);
-  if (claims) checkTokenOrganization(claims, organizationOf(collectionUri));
   const accessToken = context.env.SYSTEM_ACCESSTOKEN?.trim();
   const api = await buildApiFacts(
     context,
+    facts.SYSTEM_COLLECTIONURI!,
+    services,
     accessToken
       ? {
-          collectionUri,
           project: facts.SYSTEM_TEAMPROJECT!,
           buildId: Number(facts.BUILD_BUILDID),
           ...(/^\d+$/.test(facts.SYSTEM_DEFINITIONID!) ? { definitionId: Number(facts.SYSTEM_DEFINITIONID) } : {}),
@@ -219,8 +260,8 @@ export async function collectAzurePipelinesFacts(
   );
 
   return {
-    collectionUri,
-    organization: organizationOf(collectionUri),
+    collectionUri: collectionUri!,
+    organization: services?.organization ?? organizationOf(collectionUri!),
     organizationId: claimOverVariable(context, claims?.org_id, variables.collectionId, "SYSTEM_COLLECTIONID"),
     project: facts.SYSTEM_TEAMPROJECT!,
     projectId: claimOverVariable(context, claims?.prj_id, variables.projectId, "SYSTEM_TEAMPROJECTID"),

@@ -75,7 +75,10 @@ function stringValues(parameters: Record<string, unknown> | null | undefined): R
  * REST API with the job access token. Throws when the API cannot be read;
  * the caller turns that into a warning.
  */
-export async function readBuildApi(request: BuildApiRequest, deadlineMs = 30_000): Promise<BuildApiFacts> {
+export async function readBuildApi(
+  request: BuildApiRequest,
+  { deadlineMs = 30_000, warn = () => {} }: { deadlineMs?: number; warn?: (message: string) => void } = {},
+): Promise<BuildApiFacts> {
   // The client retries location lookups on its own; enrichment is optional,
   // so it gets one overall deadline rather than holding up the build.
   let timer: NodeJS.Timeout | undefined;
@@ -84,13 +87,13 @@ export async function readBuildApi(request: BuildApiRequest, deadlineMs = 30_000
     timer.unref();
   });
   try {
-    return await Promise.race([readBuildApiOnce(request), deadline]);
+    return await Promise.race([readBuildApiOnce(request, warn), deadline]);
   } finally {
     clearTimeout(timer);
   }
 }
 
-async function readBuildApiOnce(request: BuildApiRequest): Promise<BuildApiFacts> {
+async function readBuildApiOnce(request: BuildApiRequest, _warn: (message: string) => void): Promise<BuildApiFacts> {
   const connection = new azdev.WebApi(request.collectionUri, azdev.getBearerHandler(request.accessToken), {
     socketTimeout: 15_000,
     allowRetries: false,

@@ -9,7 +9,7 @@ import { type LayoutImage, makeOciLayout, removeLayouts, skopeoCopy, skopeoInspe
 import type { MockTestRunner } from "azure-pipelines-task-lib/mock-test";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AZURE_TOKEN_AUDIENCE, azureTokenIssuer } from "../facts/token.js";
-import type { ServersReady, ServersWorkerData } from "../test-fixtures/servers-worker.ts";
+import type { ServersReady, ServersRequests, ServersWorkerData } from "../test-fixtures/servers-worker.ts";
 import { prepareMockRunnerHome } from "../test-fixtures/task-runner-node.js";
 import { AZURE_REPOS_CI_ENV, pipelineClaims } from "../test-fixtures/variables.js";
 import { runAttestTask } from "./attest/run.js";
@@ -95,8 +95,10 @@ async function runTask(
       // fetch is globalThis.fetch) and pointing at the test issuer's JWKS, as vstoken.ts does for
       // in-process tests. Only code in that process can do this; no input or variable can.
       `const discovery = ${JSON.stringify({ url: `${VSTOKEN_ISSUER}/.well-known/openid-configuration`, body: { issuer: VSTOKEN_ISSUER, jwks_uri: servers.jwksUri, response_types_supported: ["id_token"], subject_types_supported: ["public"], id_token_signing_alg_values_supported: ["RS256"] } })};`,
-      "const realFetch = globalThis.fetch;",
-      "globalThis.fetch = (input, init) => (input instanceof Request ? input.url : String(input)) === discovery.url ? Promise.resolve(new Response(JSON.stringify(discovery.body), { headers: { 'content-type': 'application/json' } })) : realFetch(input, init);",
+      // And below https://dev.azure.com/acme/, the one host the task sends the job access token to,
+      // the local servers answer: the OIDC token request and the Build API (services-route.cjs).
+      `const route = require(${JSON.stringify(join(import.meta.dirname, "../test-fixtures/services-route.cjs"))}).routeServices(${JSON.stringify({ tokenUrl: servers.tokenUrl, apiOrigin: servers.azureOrigin })});`,
+      "globalThis.fetch = (input, init) => (input instanceof Request ? input.url : String(input)) === discovery.url ? Promise.resolve(new Response(JSON.stringify(discovery.body), { headers: { 'content-type': 'application/json' } })) : route.fetch(input, init);",
       `const runner = new TaskMockRunner(${JSON.stringify(join(taskFolder(task), "index.js"))});`,
       `for (const [name, value] of Object.entries(${JSON.stringify(setup.inputs)})) runner.setInput(name, value);`,
       `for (const [name, value] of Object.entries(${JSON.stringify(setup.secrets ?? {})})) runner.setVariableName(name, value, true);`,
@@ -111,12 +113,18 @@ async function runTask(
   return runner;
 }
 
+/** A job of https://dev.azure.com/acme/, as the agent describes it. */
 function jobEnv(): Record<string, string> {
-  return {
-    ...AZURE_REPOS_CI_ENV,
-    SYSTEM_COLLECTIONURI: servers.collectionUri,
-    SYSTEM_OIDCREQUESTURI: servers.tokenUrl,
-  };
+  return { ...AZURE_REPOS_CI_ENV };
+}
+
+/** The builder id of this organization's Microsoft-hosted pool, written out as a gate would. */
+const HOSTED_BUILDER = "https://dev.azure.com/acme/_agents/microsoft-hosted";
+
+function serversRequests(): Promise<ServersRequests> {
+  const answer = new Promise<ServersRequests>((resolveAnswer) => serversWorker.once("message", resolveAnswer));
+  serversWorker.postMessage("requests");
+  return answer;
 }
 
 function outputVariable(runner: MockTestRunner, name: string): string | undefined {
@@ -167,7 +175,7 @@ describe("ProvenantAttest@1 and ProvenantVerify@1 under the mock test runner", (
       const report = verify(bundle, {
         trustedKeys: [{ publicKey, keyId: keyIdOf(publicKey) }],
         artifactDigests: [{ sha256: createHash("sha256").update("the artifact\n").digest("hex") }],
-        policy: { builderId: `${servers.collectionUri}_agents/microsoft-hosted`, sourceBranch: "main", minimumLevel: 2 },
+        policy: { builderId: HOSTED_BUILDER, sourceBranch: "main", minimumLevel: 2 },
       });
       expect(report.checks.filter((c) => c.status === "fail")).toEqual([]);
       expect(report.slsaLevel.level).toBe(2);
@@ -180,7 +188,7 @@ describe("ProvenantAttest@1 and ProvenantVerify@1 under the mock test runner", (
             artifacts: "app.tar.gz",
             bundlePath,
             publicKeyFile: join(work, "signing.pub"),
-            builderId: `${servers.collectionUri}_agents/microsoft-hosted`,
+            builderId: HOSTED_BUILDER,
             sourceUri: "dev.azure.com/acme/*/_git/payments-api",
             sourceBranch: "main",
             minimumSlsaLevel: "2",
@@ -223,16 +231,31 @@ describe("ProvenantAttest@1 and ProvenantVerify@1 under the mock test runner", (
     expect(outputVariable(levelTwo, "slsaLevel")).toBe("1");
   }, 120_000);
 
-  it("fails, writing no bundle, when the pipeline points the task at its own OIDC issuer", async () => {
-    // All a pipeline controls: the OIDC request URI variable, and an issuer input (undeclared now, so ignored).
-    const bundlePath = join(work, "never-foreign.json");
+  it("sends the job access token to no OIDC endpoint or collection the pipeline points the task at", async () => {
+    // All a pipeline controls: the variables (here its own issuer's token endpoint and a collection URI on
+    // the fake Azure DevOps, which would claim a hosted pool), and an issuer input (undeclared now, so ignored).
+    const before = await serversRequests();
+    const bundlePath = join(work, "foreign", "provenance.sigstore.json");
     const run = await runTask("ProvenantAttest", {
       inputs: { subjects: "app.tar.gz", signingKeyFile: join(work, "signing.key"), bundlePath, workingDirectory: work, tokenIssuer: servers.foreign.issuer },
-      env: { ...jobEnv(), SYSTEM_OIDCREQUESTURI: servers.foreign.tokenUrl, SYSTEM_ACCESSTOKEN: servers.foreign.requestToken },
+      env: {
+        ...jobEnv(),
+        SYSTEM_COLLECTIONURI: `${servers.azureOrigin}/acme/`,
+        SYSTEM_OIDCREQUESTURI: servers.foreign.tokenUrl,
+        ENDPOINT_AUTH_PARAMETER_SYSTEMVSSCONNECTION_ACCESSTOKEN: servers.requestToken,
+      },
     });
-    expect(run.succeeded).toBe(false);
-    expect(run.errorIssues).toEqual([expect.stringMatching(/^TOKEN_INVALID: /)]);
-    await expect(readFile(bundlePath)).rejects.toThrow();
+    expect(run.errorIssues).toEqual([]);
+    expect(outputVariable(run, "factsSource")).toBe("environment");
+    expect(run.warningIssues.join("\n")).toMatch(/not an Azure DevOps Services organization/);
+    const after = await serversRequests();
+    for (const server of ["issuer", "foreign", "azure"] as const) {
+      expect(after[server].slice(before[server].length), server).toEqual([]);
+    }
+    const statement = JSON.parse(Buffer.from(parseBundle(JSON.parse(await readFile(bundlePath, "utf8"))).dsseEnvelope!.payload, "base64").toString("utf8")) as {
+      predicate: { runDetails: { builder: { id: string } } };
+    };
+    expect(statement.predicate.runDetails.builder.id).toBe(`${servers.azureOrigin}/acme/_agents/self-hosted`);
   }, 120_000);
 
   it("fails with a coded error when no signing key is given", async () => {
@@ -358,7 +381,7 @@ describe("container images: ProvenantAttest@1 pushes to a real registry, Provena
       const verifyInputs = {
         image: attested,
         publicKeyFile: join(work, "signing.pub"),
-        builderId: `${servers.collectionUri}_agents/microsoft-hosted`,
+        builderId: HOSTED_BUILDER,
         sourceBranch: "main",
         minimumSlsaLevel: "2",
         workingDirectory: work,

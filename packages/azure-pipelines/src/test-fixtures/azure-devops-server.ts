@@ -10,8 +10,10 @@ import type { AddressInfo } from "node:net";
  * entries, which azure-devops-node-api reads to build each request URL).
  */
 export interface FakeAzureDevOps {
-  /** `http://127.0.0.1:<port>/acme/`, the collection URI. */
+  /** The collection URI its answers name: `options.publicCollectionUri`, else `http://127.0.0.1:<port>/acme/`. */
   collectionUri: string;
+  /** `http://127.0.0.1:<port>`, where it listens. */
+  origin: string;
   requests: { method: string; path: string; authorization?: string }[];
   close(): Promise<void>;
 }
@@ -171,7 +173,12 @@ function sendJson(res: ServerResponse, status: number, body: unknown) {
   res.end(JSON.stringify(body));
 }
 
-export async function startFakeAzureDevOps(build: FakeBuild, options: { accessToken: string }): Promise<FakeAzureDevOps> {
+/**
+ * `publicCollectionUri` (e.g. `https://dev.azure.com/acme/`) is the URI the
+ * answers name, as Azure DevOps names itself in ResourceAreas and links; the
+ * test then routes that host to this server (services-route.cjs).
+ */
+export async function startFakeAzureDevOps(build: FakeBuild, options: { accessToken: string; publicCollectionUri?: string }): Promise<FakeAzureDevOps> {
   const requests: FakeAzureDevOps["requests"] = [];
   let base = "";
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -201,9 +208,11 @@ export async function startFakeAzureDevOps(build: FakeBuild, options: { accessTo
     sendJson(res, 404, { message: `no route for ${method} ${path}` });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/acme/`;
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = options.publicCollectionUri ?? `${origin}/acme/`;
   return {
     collectionUri: base,
+    origin,
     requests,
     close: () => new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve()))),
   };

@@ -17,7 +17,8 @@ export interface ServersReady {
   jwksUri: string;
   tokenUrl: string;
   requestToken: string;
-  collectionUri: string;
+  /** The fake Azure DevOps names itself https://dev.azure.com/acme/ and listens here (see services-route.cjs). */
+  azureOrigin: string;
   /** An issuer a pipeline could run itself: same claims, its own name and keys. */
   foreign: { issuer: string; tokenUrl: string; requestToken: string };
 }
@@ -28,16 +29,27 @@ issuer.setTokenEndpointClaims(data.claims);
 const foreign = await startTestIssuer({ defaultAudience: data.audience });
 const { iss: _vstoken, ...foreignClaims } = data.claims;
 foreign.setTokenEndpointClaims(foreignClaims);
-const azure = await startFakeAzureDevOps(data.build, { accessToken: issuer.requestToken });
+const azure = await startFakeAzureDevOps(data.build, { accessToken: issuer.requestToken, publicCollectionUri: "https://dev.azure.com/acme/" });
 parentPort?.postMessage({
   issuer: issuer.issuer,
   jwksUri: issuer.jwksUri,
   tokenUrl: issuer.tokenUrl,
   requestToken: issuer.requestToken,
-  collectionUri: azure.collectionUri,
+  azureOrigin: azure.origin,
   foreign: { issuer: foreign.issuer, tokenUrl: foreign.tokenUrl, requestToken: foreign.requestToken },
 } satisfies ServersReady);
-parentPort?.once("message", async () => {
+/** What the servers saw so far, asked for with the message "requests". */
+export interface ServersRequests {
+  issuer: typeof issuer.requests;
+  foreign: typeof foreign.requests;
+  azure: typeof azure.requests;
+}
+
+parentPort?.on("message", async (message) => {
+  if (message === "requests") {
+    parentPort?.postMessage({ issuer: issuer.requests, foreign: foreign.requests, azure: azure.requests } satisfies ServersRequests);
+    return;
+  }
   await issuer.close();
   await foreign.close();
   await azure.close();
