@@ -80,6 +80,10 @@ interface Components {
   verify?: Record<string, string | boolean>;
   /** Further includes of the verify component, each with its own job_name. */
   moreVerifies?: Record<string, string | boolean>[];
+  /** More lines for the build job's script. */
+  buildScript?: string[];
+  /** Lines of a dotenv report the build job publishes (`artifacts: reports: dotenv:`). */
+  buildDotenv?: string[];
 }
 
 /**
@@ -111,8 +115,13 @@ async function repository(
     ],
     build: {
       stage: "build",
-      script: ["mkdir -p dist", 'printf "release build\\n" > dist/app.txt'],
-      artifacts: { paths: ["dist/"] },
+      script: [
+        "mkdir -p dist",
+        'printf "release build\\n" > dist/app.txt',
+        ...(inputs.buildScript ?? []),
+        ...(inputs.buildDotenv ?? []).map((line) => `printf '%s\\n' ${JSON.stringify(line)} >> build.env`),
+      ],
+      artifacts: { paths: ["dist/"], ...(inputs.buildDotenv ? { reports: { dotenv: "build.env" } } : {}) },
     },
   };
   await writeFile(join(dir, ".gitlab-ci.yml"), JSON.stringify(pipeline, null, 2));
@@ -205,6 +214,26 @@ describe("CI/CD components under gitlab-ci-local", () => {
     expect(result.output).toMatch(/FAIL\s+source branch/);
     expect(result.output).toMatch(/FAIL\s+provenant-verify/);
     expect(result.output).not.toContain("PRIVATE KEY");
+    expect(result.code).not.toBe(0);
+  });
+
+  it("a dotenv report from the build job neither replaces the verify command nor runs code in the CLI", async () => {
+    // The policy does not match, so only a replaced command (`true verify …`) could pass the gate.
+    const pipeline = await repository("dotenv", {
+      verify: { source_branch: "release/*" },
+      // The payload travels as an artifact, like the report; split, so the echoed script line does not say it.
+      buildScript: [`printf '%s\\n' 'process.stdout.write("hij" + "acked: code ran in the CLI");' > dist/hijack.cjs`],
+      buildDotenv: [
+        "PROVENANT_CLI=true",
+        "PROVENANT_SOURCE_BRANCH=main",
+        "NODE_OPTIONS=--require=./dist/hijack.cjs",
+      ],
+    });
+    const result = await gitlabCi(pipeline);
+    expect(result.output).toMatch(/PASS\s+provenant-attest/);
+    expect(result.output).toMatch(/FAIL\s+source branch/);
+    expect(result.output).toMatch(/FAIL\s+provenant-verify/);
+    expect(result.output).not.toContain("hijacked: code ran");
     expect(result.code).not.toBe(0);
   });
 

