@@ -4,7 +4,7 @@ import { type CollectContext, isProvenantError } from "@provenant/core";
 import { startTestIssuer, type TestIssuer } from "@provenant/oidc/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adapter } from "../adapter.js";
-import { type FakeAzureDevOps, type FakeBuild, startFakeAzureDevOps } from "../test-fixtures/azure-devops-server.js";
+import { type FakeAzureDevOps, type FakeBuild, HOSTED_QUEUE, SELF_HOSTED_QUEUE, startFakeAzureDevOps } from "../test-fixtures/azure-devops-server.js";
 import { AZURE_REPOS_CI_ENV, GITHUB_PR_ENV, pipelineClaims } from "../test-fixtures/variables.js";
 import { collectAzurePipelinesFacts } from "./collect.js";
 import { readBuildApi } from "./enrich.js";
@@ -22,7 +22,8 @@ const FAKE_BUILD: FakeBuild = {
   revision: 7,
   yamlFilename: "/pipelines/ci.yml",
   reason: "individualCI",
-  isHosted: true,
+  queue: HOSTED_QUEUE,
+  jobQueue: HOSTED_QUEUE,
   templateParameters: { environment: "staging" },
   jobId: AZURE_REPOS_CI_ENV.SYSTEM_JOBID,
   requestedFor: "dev@acme.example",
@@ -120,7 +121,8 @@ describe("collectAzurePipelinesFacts", () => {
     expect(facts.build.startTime?.toISOString()).toBe("2026-11-22T10:00:05.765Z");
     const tokenRequest = issuer.requests.find((r) => r.method === "POST");
     expect(tokenRequest).toMatchObject({ path: "/token?api-version=7.1-preview.1", authorization: `Bearer ${issuer.requestToken}` });
-    // azure-devops-node-api first reads the resource locations, then the three resources.
+    // azure-devops-node-api first reads the resource locations, then the three build resources,
+    // then the agent queue the job's timeline record names.
     expect(azure.requests.map((r) => `${r.method} ${r.path.replace(/\?.*/, "")}`)).toEqual([
       "OPTIONS /acme/_apis/Location",
       "GET /acme/_apis/ResourceAreas",
@@ -128,6 +130,8 @@ describe("collectAzurePipelinesFacts", () => {
       "GET /acme/Payments%20Platform/_apis/build/builds/1234",
       "GET /acme/Payments%20Platform/_apis/build/definitions/42",
       "GET /acme/Payments%20Platform/_apis/build/builds/1234/Timeline",
+      "OPTIONS /acme/_apis/distributedtask",
+      `GET /acme/Payments%20Platform/_apis/distributedtask/queues/${HOSTED_QUEUE.id}`,
     ]);
   });
 
@@ -141,6 +145,33 @@ describe("collectAzurePipelinesFacts", () => {
     });
     expect(fields.buildDefinition.externalParameters).toMatchObject({ definition: { yamlPath: "/pipelines/ci.yml" } });
     expect(fields.buildDefinition.internalParameters).toMatchObject({ idTokenIssuer: VSTOKEN_ISSUER });
+  });
+
+  it("records the pool of the queue this job ran on, not the run's default queue", async () => {
+    // The definition's default pool is Microsoft-hosted; this job says `pool: name: SelfHosted`.
+    const selfHosted = await startFakeAzureDevOps(
+      { ...FAKE_BUILD, queue: HOSTED_QUEUE, jobQueue: SELF_HOSTED_QUEUE },
+      { accessToken: issuer.requestToken, publicCollectionUri: AZURE_REPOS_CI_ENV.SYSTEM_COLLECTIONURI },
+    );
+    const local = routeServices({ tokenUrl: issuer.tokenUrl, apiOrigin: selfHosted.origin });
+    try {
+      const { context } = contextFor(jobEnv());
+      const fields = await adapter.collect(context);
+      expect(fields.runDetails.builder.id).toBe("https://dev.azure.com/acme/_agents/self-hosted");
+      expect(fields.buildDefinition.internalParameters).toMatchObject({ agent: { hosted: false } });
+      expect(selfHosted.requests.map((r) => r.path.replace(/\?.*/, ""))).toContain(`/acme/Payments%20Platform/_apis/distributedtask/queues/${SELF_HOSTED_QUEUE.id}`);
+    } finally {
+      local.restore();
+      await selfHosted.close();
+    }
+  });
+
+  it("leaves the pool kind unknown, and the builder self-hosted, when the timeline has no record of this job", async () => {
+    const { context, warnings } = contextFor(jobEnv({ SYSTEM_JOBID: "0e8f2c6a-1b3d-4f5e-9a7c-2d4e6f8a0b1c" }));
+    const fields = await adapter.collect(context);
+    expect(fields.runDetails.builder.id).toBe("https://dev.azure.com/acme/_agents/self-hosted");
+    expect((fields.buildDefinition.internalParameters as { agent: Record<string, unknown> }).agent).not.toHaveProperty("hosted");
+    expect(warnings.join("\n")).toMatch(/timeline names no queue for this job .* the builder id says self-hosted/);
   });
 
   it("refuses a token from an issuer the pipeline chose, even when named in the options, instead of recording L2 facts", async () => {

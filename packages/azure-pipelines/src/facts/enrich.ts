@@ -37,15 +37,26 @@ const BuildSchema = z.looseObject({
   requestedFor: z.looseObject({ uniqueName: z.string().nullish(), displayName: z.string().nullish() }).nullish(),
   templateParameters: z.record(z.string(), z.unknown()).nullish(),
   definition: z.looseObject({ revision: z.number().nullish() }).nullish(),
-  queue: z.looseObject({ pool: z.looseObject({ isHosted: z.boolean().nullish() }).nullish() }).nullish(),
 });
 const DefinitionSchema = z.looseObject({
   process: z.looseObject({ yamlFilename: z.string().nullish() }).nullish(),
 });
 const TimelineSchema = z.looseObject({
   records: z
-    .array(z.looseObject({ id: z.string().nullish(), type: z.string().nullish(), name: z.string().nullish(), workerName: z.string().nullish() }))
+    .array(
+      z.looseObject({
+        id: z.string().nullish(),
+        type: z.string().nullish(),
+        name: z.string().nullish(),
+        workerName: z.string().nullish(),
+        queueId: z.number().nullish(),
+      }),
+    )
     .nullish(),
+});
+// Queues - Get (Distributed Task REST API 7.1): a project's agent queue and the pool behind it.
+const QueueSchema = z.looseObject({
+  pool: z.looseObject({ isHosted: z.boolean().nullish() }).nullish(),
 });
 
 function parsed<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
@@ -72,8 +83,9 @@ function stringValues(parameters: Record<string, unknown> | null | undefined): R
 
 /**
  * Reads the running build, its definition and its timeline through the Build
- * REST API with the job access token. Throws when the API cannot be read;
- * the caller turns that into a warning.
+ * REST API, and the job's agent queue through the Distributed Task API, with
+ * the job access token. Throws when the Build API cannot be read; the caller
+ * turns that into a warning.
  */
 export async function readBuildApi(
   request: BuildApiRequest,
@@ -93,7 +105,36 @@ export async function readBuildApi(
   }
 }
 
-async function readBuildApiOnce(request: BuildApiRequest, _warn: (message: string) => void): Promise<BuildApiFacts> {
+/**
+ * Whether the pool of the queue this job ran on is Microsoft-hosted. Builds -
+ * Get's `queue` is the run's default queue, and a job's own `pool:` can send
+ * it to another; the job's Timeline record names the queue it ran on.
+ * Unknown (no record, no queue, no answer) stays unknown, which `builder.id`
+ * records as self-hosted.
+ */
+async function jobPoolHosted(
+  connection: azdev.WebApi,
+  project: string,
+  queueId: number | null | undefined,
+  warn: (message: string) => void,
+): Promise<boolean | undefined> {
+  const unknown = "the builder id says self-hosted";
+  if (typeof queueId !== "number") {
+    warn(`the Build API's timeline names no queue for this job (SYSTEM_JOBID), so whether its pool is Microsoft-hosted is unknown; ${unknown}`);
+    return undefined;
+  }
+  try {
+    const agents = await connection.getTaskAgentApi();
+    const queue = parsed(QueueSchema, (await agents.getAgentQueue(queueId, project)) ?? {}, "Queues - Get");
+    if (typeof queue.pool?.isHosted === "boolean") return queue.pool.isHosted;
+    warn(`agent queue ${queueId} did not say whether its pool is Microsoft-hosted; ${unknown}`);
+  } catch (cause) {
+    warn(`cannot read agent queue ${queueId}: ${(cause as Error).message}; ${unknown}`);
+  }
+  return undefined;
+}
+
+async function readBuildApiOnce(request: BuildApiRequest, warn: (message: string) => void): Promise<BuildApiFacts> {
   const connection = new azdev.WebApi(request.collectionUri, azdev.getBearerHandler(request.accessToken), {
     socketTimeout: 15_000,
     allowRetries: false,
@@ -106,6 +147,7 @@ async function readBuildApiOnce(request: BuildApiRequest, _warn: (message: strin
       : parsed(DefinitionSchema, await builds.getDefinition(request.project, request.definitionId, build.definition?.revision ?? undefined), "Definitions - Get");
   const timeline = parsed(TimelineSchema, (await builds.getBuildTimeline(request.project, request.buildId)) ?? {}, "Timeline - Get");
   const job = timeline.records?.find((record) => record.type === "Job" && record.id?.toLowerCase() === request.jobId?.toLowerCase());
+  const hosted = await jobPoolHosted(connection, request.project, job?.queueId, warn);
   const requestedFor = build.requestedFor?.uniqueName ?? build.requestedFor?.displayName;
   return {
     ...(requestedFor ? { requestedFor } : {}),
@@ -116,7 +158,7 @@ async function readBuildApiOnce(request: BuildApiRequest, _warn: (message: strin
     ...(build.templateParameters ? { templateParameters: stringValues(build.templateParameters) } : {}),
     ...(typeof build.definition?.revision === "number" ? { definitionRevision: build.definition.revision } : {}),
     ...(definition?.process?.yamlFilename ? { yamlPath: definition.process.yamlFilename } : {}),
-    ...(typeof build.queue?.pool?.isHosted === "boolean" ? { hosted: build.queue.pool.isHosted } : {}),
+    ...(hosted !== undefined ? { hosted } : {}),
     ...(job?.name ? { jobName: job.name } : {}),
     ...(job?.workerName ? { agentName: job.workerName } : {}),
   };

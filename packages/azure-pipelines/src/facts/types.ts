@@ -49,7 +49,7 @@ export interface AzurePipelinesFacts {
     name?: string;
     id?: string;
     os?: string;
-    /** Whether the pool is Microsoft-hosted; only the Build API says so. */
+    /** Whether this job's pool is Microsoft-hosted: Queues - Get of the queue its Timeline record names. */
     hosted?: boolean;
   };
   job: {

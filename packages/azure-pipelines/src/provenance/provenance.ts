@@ -4,9 +4,11 @@ import type { AzurePipelinesFacts } from "../facts/types.js";
 /**
  * `builder.id` names the organization and the kind of pool. Segments starting
  * with `_` are reserved by Azure DevOps (no project can be called `_agents`),
- * so the id cannot collide with a project URL. An unknown pool kind counts as
- * self-hosted: claiming Microsoft-hosted without the Build API saying so
- * would overstate what the evidence shows.
+ * so the id cannot collide with a project URL. The pool kind is that of the
+ * queue this job ran on (its Timeline record's queue, read with Queues -
+ * Get), not the run's default queue, which a job's own `pool:` overrides. An
+ * unknown pool kind counts as self-hosted: claiming Microsoft-hosted without
+ * the API saying so would overstate what the evidence shows.
  */
 export function builderIdOf(facts: Pick<AzurePipelinesFacts, "collectionUri" | "agent">): string {
   return `${facts.collectionUri}_agents/${facts.agent.hosted === true ? "microsoft-hosted" : "self-hosted"}`;

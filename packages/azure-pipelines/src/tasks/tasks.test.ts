@@ -9,6 +9,7 @@ import { type LayoutImage, makeOciLayout, removeLayouts, skopeoCopy, skopeoInspe
 import type { MockTestRunner } from "azure-pipelines-task-lib/mock-test";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AZURE_TOKEN_AUDIENCE, azureTokenIssuer } from "../facts/token.js";
+import { HOSTED_QUEUE } from "../test-fixtures/azure-devops-server.js";
 import type { ServersReady, ServersRequests, ServersWorkerData } from "../test-fixtures/servers-worker.ts";
 import { prepareMockRunnerHome } from "../test-fixtures/task-runner-node.js";
 import { AZURE_REPOS_CI_ENV, pipelineClaims } from "../test-fixtures/variables.js";
@@ -48,7 +49,8 @@ beforeAll(async () => {
       revision: 7,
       yamlFilename: "/azure-pipelines.yml",
       reason: "individualCI",
-      isHosted: true,
+      queue: HOSTED_QUEUE,
+      jobQueue: HOSTED_QUEUE,
       templateParameters: {},
       jobId: AZURE_REPOS_CI_ENV.SYSTEM_JOBID,
       requestedFor: "dev@acme.example",

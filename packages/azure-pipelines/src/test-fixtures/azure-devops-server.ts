@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
  * serving one organization `acme`. Azure DevOps cannot run here, so every body
  * follows the documented response shapes (learn.microsoft.com/rest/api/azure/devops:
  * Location "Resource Areas - List", Build "Builds - Get", "Definitions - Get",
- * "Timeline - Get"; OPTIONS on `_apis/<area>` answers ApiResourceLocation
+ * "Timeline - Get", Distributed Task "Queues - Get"; OPTIONS on `_apis/<area>` answers ApiResourceLocation
  * entries, which azure-devops-node-api reads to build each request URL).
  */
 export interface FakeAzureDevOps {
@@ -19,6 +19,7 @@ export interface FakeAzureDevOps {
 }
 
 const BUILD_AREA_ID = "965220d5-5bb9-42cf-8d67-9b146df2a5a4";
+const DISTRIBUTED_TASK_AREA_ID = "a85b8835-c1a1-4aac-ae97-1c3d0ba72dbd";
 
 function location(id: string, area: string, resourceName: string, routeTemplate: string, maxVersion: string, resourceVersion: number) {
   return { id, area, resourceName, routeTemplate, resourceVersion, minVersion: "2.0", maxVersion, releasedVersion: "7.1" };
@@ -30,6 +31,21 @@ const BUILD_AREA = [
   location("dbeaf647-6167-421a-bda9-c9327b25e2e6", "build", "definitions", "{project}/_apis/build/{resource}/{definitionId}", "7.2", 7),
   location("8baac422-4c6e-4de5-8532-db96d92acffa", "build", "Timeline", "{project}/_apis/build/builds/{buildId}/{resource}/{timelineId}", "7.2", 3),
 ];
+const DISTRIBUTED_TASK_AREA = [
+  location("900fa995-c559-4923-aae7-f8424fe4fbea", "distributedtask", "queues", "{project}/_apis/{area}/{resource}/{queueId}", "7.2", 1),
+];
+
+/** An agent queue of the project and the pool behind it. */
+export interface FakeQueue {
+  id: number;
+  name: string;
+  pool: { id: number; name: string; isHosted: boolean };
+}
+
+/** The queue every project gets for the Microsoft-hosted "Azure Pipelines" pool. */
+export const HOSTED_QUEUE: FakeQueue = { id: 12, name: "Azure Pipelines", pool: { id: 9, name: "Azure Pipelines", isHosted: true } };
+/** A queue for the organization's own agents (`pool: name: SelfHosted`). */
+export const SELF_HOSTED_QUEUE: FakeQueue = { id: 31, name: "SelfHosted", pool: { id: 14, name: "SelfHosted", isHosted: false } };
 
 export interface FakeBuild {
   project: { id: string; name: string };
@@ -38,7 +54,10 @@ export interface FakeBuild {
   revision: number;
   yamlFilename: string;
   reason: string;
-  isHosted: boolean;
+  /** The run's default queue: Builds - Get and Definitions - Get name it. */
+  queue: FakeQueue;
+  /** The queue this job ran on (its Timeline record's queueId): a job's own `pool:` can differ from the run's. */
+  jobQueue: FakeQueue;
   templateParameters: Record<string, string>;
   jobId: string;
   requestedFor: string;
@@ -84,7 +103,7 @@ function buildBody(base: string, b: FakeBuild) {
     uri: `vstfs:///Build/Build/${b.buildId}`,
     sourceBranch: "refs/heads/main",
     sourceVersion: "3f786850e387550fdab836ed7e6dc881de23001b",
-    queue: { id: 12, name: "Azure Pipelines", pool: { id: 9, name: "Azure Pipelines", isHosted: b.isHosted } },
+    queue: queueReference(b.queue),
     priority: "normal",
     reason: b.reason,
     requestedFor: identity,
@@ -113,7 +132,7 @@ function definitionBody(base: string, b: FakeBuild) {
     process: { yamlFilename: b.yamlFilename, type: 2 },
     repository: { properties: {}, id: "c0ffee00-1111-4222-8333-944445555666", type: "TfsGit", name: "payments-api", defaultBranch: "refs/heads/main", clean: null, checkoutSubmodules: false },
     quality: "definition",
-    queue: { id: 12, name: "Azure Pipelines", pool: { id: 9, name: "Azure Pipelines", isHosted: b.isHosted } },
+    queue: queueReference(b.queue),
     id: b.definitionId,
     name: "payments-api-ci",
     url: `${base}${b.project.id}/_apis/build/Definitions/${b.definitionId}?revision=${b.revision}`,
@@ -127,8 +146,31 @@ function definitionBody(base: string, b: FakeBuild) {
   };
 }
 
+function queueReference(queue: FakeQueue) {
+  return { id: queue.id, name: queue.name, pool: { id: queue.pool.id, name: queue.pool.name, isHosted: queue.pool.isHosted } };
+}
+
+/** Queues - Get: a TaskAgentQueue, its pool a TaskAgentPoolReference (enums as their names). */
+function queueBody(b: FakeBuild, queue: FakeQueue) {
+  return {
+    id: queue.id,
+    projectId: b.project.id,
+    name: queue.name,
+    pool: {
+      id: queue.pool.id,
+      scope: "0d5b2c1e-7f3a-4e6b-9c8d-1a2b3c4d5e6f",
+      name: queue.pool.name,
+      isHosted: queue.pool.isHosted,
+      poolType: "automation",
+      size: queue.pool.isHosted ? 1 : 3,
+      isLegacy: false,
+      options: "none",
+    },
+  };
+}
+
 function timelineBody(base: string, b: FakeBuild) {
-  const record = (id: string, type: string, name: string, parentId: string | null, workerName: string | null) => ({
+  const record = (id: string, type: string, name: string, parentId: string | null, workerName: string | null, queueId: number | null = null) => ({
     previousAttempts: [],
     id,
     parentId,
@@ -144,6 +186,7 @@ function timelineBody(base: string, b: FakeBuild) {
     changeId: 4,
     lastModified: "0001-01-01T00:00:00",
     workerName,
+    queueId,
     order: 1,
     details: null,
     errorCount: 0,
@@ -158,7 +201,7 @@ function timelineBody(base: string, b: FakeBuild) {
     records: [
       record("96ac2280-8cb4-5df5-99de-dd2da759617d", "Stage", "__default", null, null),
       record("3dc8fd7e-4368-5a92-293e-d53cefc8c4b3", "Phase", "Build", "96ac2280-8cb4-5df5-99de-dd2da759617d", null),
-      record(b.jobId, "Job", "Build", "3dc8fd7e-4368-5a92-293e-d53cefc8c4b3", "Azure Pipelines 3"),
+      record(b.jobId, "Job", "Build", "3dc8fd7e-4368-5a92-293e-d53cefc8c4b3", b.jobQueue.pool.isHosted ? "Azure Pipelines 3" : "build-rack-07", b.jobQueue.id),
     ],
     lastChangedBy: "00000002-0000-8888-8000-000000000000",
     lastChangedOn: "2026-11-22T10:00:07.1Z",
@@ -197,9 +240,18 @@ export async function startFakeAzureDevOps(build: FakeBuild, options: { accessTo
     const inProject = (suffix: string) => path === `${project}${suffix}` || path === `${projectById}${suffix}`;
     if (method === "OPTIONS" && path === "/acme/_apis/Location") return sendJson(res, 200, { count: LOCATION_AREA.length, value: LOCATION_AREA });
     if (method === "OPTIONS" && path === "/acme/_apis/build") return sendJson(res, 200, { count: BUILD_AREA.length, value: BUILD_AREA });
-    if (method === "GET" && path === "/acme/_apis/ResourceAreas") {
-      return sendJson(res, 200, { count: 1, value: [{ id: BUILD_AREA_ID, name: "build", locationUrl: base }] });
+    if (method === "OPTIONS" && path === "/acme/_apis/distributedtask") {
+      return sendJson(res, 200, { count: DISTRIBUTED_TASK_AREA.length, value: DISTRIBUTED_TASK_AREA });
     }
+    if (method === "GET" && path === "/acme/_apis/ResourceAreas") {
+      const areas = [
+        { id: BUILD_AREA_ID, name: "build", locationUrl: base },
+        { id: DISTRIBUTED_TASK_AREA_ID, name: "distributedtask", locationUrl: base },
+      ];
+      return sendJson(res, 200, { count: areas.length, value: areas });
+    }
+    const queue = [build.queue, build.jobQueue].find((q) => path === `/acme/${build.project.name}/_apis/distributedtask/queues/${q.id}` || path === `/acme/${build.project.id}/_apis/distributedtask/queues/${q.id}`);
+    if (method === "GET" && queue) return sendJson(res, 200, queueBody(build, queue));
     if (method === "GET" && inProject(`/builds/${build.buildId}`)) return sendJson(res, 200, buildBody(base, build));
     if (method === "GET" && inProject(`/definitions/${build.definitionId}`)) return sendJson(res, 200, definitionBody(base, build));
     if (method === "GET" && (inProject(`/builds/${build.buildId}/Timeline`) || inProject(`/builds/${build.buildId}/Timeline/`))) {
