@@ -95,6 +95,19 @@ describe("the example pipeline and the README snippets", () => {
     expect(checked).toBeGreaterThan(3);
   });
 
+  it("expect a builder id written out, not one built from a variable the checked build can set", async () => {
+    let checked = 0;
+    for (const { where, steps } of await pipelines()) {
+      for (const step of steps.filter((s) => s.task === "ProvenantVerify@1" && s.inputs?.builderId !== undefined)) {
+        expect(String(step.inputs!.builderId), `${where}: ProvenantVerify@1 builderId`).toMatch(
+          /^https:\/\/dev\.azure\.com\/[A-Za-z0-9-]+\/_agents\/(?:microsoft|self)-hosted$/,
+        );
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(2);
+  });
+
   it("verify and deploy images by the digest the attest step output, never by a tag", async () => {
     for (const { where, steps } of await pipelines()) {
       for (const step of steps.filter((s) => s.task === "ProvenantVerify@1" && s.inputs?.image !== undefined)) {
