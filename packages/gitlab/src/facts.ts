@@ -42,7 +42,7 @@ export interface GitLabFacts {
   projectId?: string;
   namespacePath?: string;
   commit: string;
-  /** Full ref: `refs/heads/…` or `refs/tags/…`; undefined when GitLab did not say. */
+  /** Full ref: `refs/heads/…`, `refs/tags/…`, or `refs/merge-requests/<iid>/…` in a merge request pipeline; undefined when GitLab did not say. */
   ref?: string;
   refProtected?: boolean;
   configPath?: string;
@@ -111,21 +111,49 @@ function repositoryUrlOf(webUrl: string): string {
   return normalizeGitUrl(webUrl) ?? webUrl;
 }
 
+const MERGE_REQUEST_EVENT = "merge_request_event";
+
+// The ref GitLab keeps for each merge request's commits (GitLab docs, "Merge
+// request refs"): `head` for the source branch's commit, `merge` for a
+// merged-results pipeline's merge commit, `train` for a merge train's.
+const MERGE_REQUEST_REF_KIND: Record<string, string> = { detached: "head", merged_result: "merge", merge_train: "train" };
+
+/**
+ * A merge request pipeline's ref: `refs/merge-requests/<iid>/<head|merge|train>`,
+ * from CI_MERGE_REQUEST_IID and CI_MERGE_REQUEST_EVENT_TYPE, which are variables
+ * (no claim carries the iid). Never a branch: the token's ref_path there names
+ * the source branch, which may be a fork's, as if it were this project's.
+ */
+function mergeRequestRef(env: Environment, warn: (message: string) => void): { ref: string; variable: string } | undefined {
+  const iid = variable(env, "CI_MERGE_REQUEST_IID");
+  if (!iid || !/^[1-9][0-9]*$/.test(iid)) {
+    warn(
+      `this is a merge request pipeline but CI_MERGE_REQUEST_IID is ${iid ? JSON.stringify(iid) : "not set"}, not a merge request number; the provenance names no source ref`,
+    );
+    return undefined;
+  }
+  const kind = MERGE_REQUEST_REF_KIND[variable(env, "CI_MERGE_REQUEST_EVENT_TYPE") ?? ""] ?? "head";
+  return { ref: `refs/merge-requests/${iid}/${kind}`, variable: "CI_MERGE_REQUEST_IID" };
+}
+
 /** The full ref the variables describe, and which variable said so. */
-function refFromVariables(env: Environment): { ref: string; variable: string } | undefined {
+function refFromVariables(env: Environment, warn: (message: string) => void): { ref: string; variable: string } | undefined {
+  if (variable(env, "CI_PIPELINE_SOURCE") === MERGE_REQUEST_EVENT) return mergeRequestRef(env, warn);
   const tag = variable(env, "CI_COMMIT_TAG");
   if (tag) return { ref: `refs/tags/${tag}`, variable: "CI_COMMIT_TAG" };
   const branch = variable(env, "CI_COMMIT_BRANCH");
   if (branch) return { ref: `refs/heads/${branch}`, variable: "CI_COMMIT_BRANCH" };
-  // Merge request pipelines set neither; they run on the source branch.
-  const source = variable(env, "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME");
-  if (source) return { ref: `refs/heads/${source}`, variable: "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME" };
+  warn("neither CI_COMMIT_TAG nor CI_COMMIT_BRANCH is set; the provenance names no source ref");
   return undefined;
 }
 
-function refFromClaims(claims: GitLabClaims): string {
+function refFromClaims(claims: GitLabClaims, env: Environment, warn: (message: string) => void): string | undefined {
+  // GitLab builds ref_path from Ci::Pipeline#source_ref_path, which for a
+  // merge request pipeline is refs/heads/<source branch>: a fork's `main`
+  // proposed to this project would read as this project's main.
+  if (claims.pipeline_source === MERGE_REQUEST_EVENT) return mergeRequestRef(env, warn)?.ref;
   // `ref_path` is GitLab's own full ref; recorded as given, so a ref outside
-  // refs/heads and refs/tags (a merge request's, say) never passes for a branch.
+  // refs/heads and refs/tags never passes for a branch.
   if (claims.ref_path?.startsWith("refs/")) return claims.ref_path;
   return `${claims.ref_type === "tag" ? "refs/tags/" : "refs/heads/"}${claims.ref}`;
 }
@@ -176,10 +204,7 @@ export function factsFromVariables(env: Environment, warn: (message: string) => 
   // repository takes the source convention's form.
   const webUrl = (variable(env, "CI_PROJECT_URL") ?? `${serverUrl}/${projectPath}`).replace(/\/+$/, "");
   const projectUrl = repositoryUrlOf(webUrl);
-  const ref = refFromVariables(env);
-  if (!ref) {
-    warn("neither CI_COMMIT_TAG, CI_COMMIT_BRANCH nor CI_MERGE_REQUEST_SOURCE_BRANCH_NAME is set; the provenance names no source ref");
-  }
+  const ref = refFromVariables(env, warn);
   return definedOnly({
     factsSource: "environment",
     serverUrl,
@@ -225,14 +250,19 @@ export function factsFromToken(
 ): GitLabFacts {
   const webUrl = `${serverUrl}/${claims.project_path}`;
   const projectUrl = repositoryUrlOf(webUrl);
-  const ref = refFromClaims(claims);
-  const variableRef = refFromVariables(env);
-  const compared: [string, string | undefined, string, string | undefined][] = [
+  const ref = refFromClaims(claims, env, warn);
+  // The variables' own ref, for comparison only: silent, since a merge request
+  // ref from the token already warned about the same variable.
+  const variableRef = refFromVariables(env, () => {});
+  type Compared = [string, string | undefined, string, string | undefined];
+  const refCompared: Compared[] = claims.pipeline_source === MERGE_REQUEST_EVENT ? [] : [[variableRef?.variable ?? "CI_COMMIT_REF_NAME", variableRef?.ref, "ref_path", ref]];
+  const compared: Compared[] = [
     ["CI_PROJECT_PATH", variable(env, "CI_PROJECT_PATH"), "project_path", claims.project_path],
     ["CI_PROJECT_ID", variable(env, "CI_PROJECT_ID"), "project_id", claims.project_id],
     ["CI_PROJECT_NAMESPACE", variable(env, "CI_PROJECT_NAMESPACE"), "namespace_path", claims.namespace_path],
     ["CI_COMMIT_SHA", variable(env, "CI_COMMIT_SHA"), "sha", claims.sha],
-    [variableRef?.variable ?? "CI_COMMIT_REF_NAME", variableRef?.ref, "ref_path", ref],
+    // A merge request ref comes from a variable, not from ref_path: nothing to compare then.
+    ...refCompared,
     ["CI_COMMIT_REF_PROTECTED", variable(env, "CI_COMMIT_REF_PROTECTED"), "ref_protected", claims.ref_protected?.toString()],
     ["CI_PIPELINE_ID", variable(env, "CI_PIPELINE_ID"), "pipeline_id", claims.pipeline_id],
     ["CI_PIPELINE_SOURCE", variable(env, "CI_PIPELINE_SOURCE"), "pipeline_source", claims.pipeline_source],

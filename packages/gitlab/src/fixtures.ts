@@ -82,6 +82,21 @@ export const MERGE_REQUEST = {
   CI_MERGE_REQUEST_EVENT_TYPE: "detached",
 } as const;
 
+/**
+ * A merge request from a fork whose source branch is `main`, its pipeline run
+ * in the target project acme/app (a maintainer's "Run pipeline"): the commit
+ * is the fork's, CI_PROJECT_PATH the target's.
+ */
+export const MERGE_REQUEST_FROM_FORK = {
+  ...MERGE_REQUEST,
+  CI_COMMIT_SHA: OTHER_COMMIT,
+  CI_COMMIT_REF_NAME: "main",
+  CI_MERGE_REQUEST_IID: "23",
+  CI_MERGE_REQUEST_SOURCE_BRANCH_NAME: "main",
+  CI_MERGE_REQUEST_SOURCE_PROJECT_PATH: "contributor/app",
+  GITLAB_USER_LOGIN: "maintainer",
+} as const;
+
 /** A scheduled pipeline on the default branch. */
 export const SCHEDULED = {
   ...GITLAB_COM_BRANCH,
@@ -93,7 +108,14 @@ export const SCHEDULED = {
   GITLAB_USER_LOGIN: "schedule-owner",
 } as const;
 
-/** Claims of the ID token GitLab would issue to the GITLAB_COM_BRANCH job (iss/aud/exp added by the signer). */
+/**
+ * Claims of the ID token GitLab would issue to the job these variables
+ * describe (iss/aud/exp added by the signer), as gitlab-org/gitlab builds them
+ * (lib/gitlab/ci/jwt.rb, jwt_v2.rb): `ref` is Ci::Pipeline#source_ref and
+ * `ref_path` #source_ref_path, which in a merge request pipeline are the source
+ * branch and refs/heads/<source branch>, `ref_type` "branch"; the same ref
+ * ends `ci_config_ref_uri`.
+ */
 export function claimsFor(env: Readonly<Record<string, string | undefined>>): Record<string, unknown> {
   const ref = env.CI_COMMIT_TAG ?? env.CI_COMMIT_BRANCH ?? env.CI_MERGE_REQUEST_SOURCE_BRANCH_NAME!;
   const refType = env.CI_COMMIT_TAG ? "tag" : "branch";

@@ -19,6 +19,7 @@ import {
   claimsFor,
   GITLAB_COM_BRANCH,
   MERGE_REQUEST,
+  MERGE_REQUEST_FROM_FORK,
   OTHER_COMMIT,
   SCHEDULED,
   SELF_MANAGED_TAG,
@@ -88,9 +89,11 @@ describe("gitlabProvenance on documented variables", () => {
     expect(provenance.runDetails.metadata?.startedOn).toBe("2025-04-01T08:00:00+02:00");
   });
 
-  it("records a merge request pipeline on its source branch, with the merge request", () => {
+  it("records a merge request pipeline under the merge request's ref, never as a branch", () => {
     const provenance = fromVariables(MERGE_REQUEST);
-    expect(sourceOf(parseProvenance(provenance))).toMatchObject({ branch: "feature/login", ref: "refs/heads/feature/login" });
+    const source = sourceOf(parseProvenance(provenance));
+    expect(source).toMatchObject({ ref: "refs/merge-requests/17/head", commit: COMMIT });
+    expect(source?.branch).toBeUndefined();
     expect(provenance.buildDefinition.externalParameters.pipelineSource).toBe("merge_request_event");
     expect(provenance.buildDefinition.internalParameters?.mergeRequest).toEqual({
       iid: "17",
@@ -100,6 +103,22 @@ describe("gitlabProvenance on documented variables", () => {
       eventType: "detached",
     });
     expect(provenance.buildDefinition.internalParameters?.refProtected).toBe(false);
+  });
+
+  it("records a merged-results or merge-train commit under the ref that holds it", () => {
+    const merged = fromVariables({ ...MERGE_REQUEST, CI_MERGE_REQUEST_EVENT_TYPE: "merged_result" });
+    expect(merged.buildDefinition.externalParameters.ref).toBe("refs/merge-requests/17/merge");
+    const train = fromVariables({ ...MERGE_REQUEST, CI_MERGE_REQUEST_EVENT_TYPE: "merge_train" });
+    expect(train.buildDefinition.externalParameters.ref).toBe("refs/merge-requests/17/train");
+  });
+
+  it("names no ref, with a warning, for a merge request pipeline without a usable CI_MERGE_REQUEST_IID", () => {
+    for (const iid of [undefined, "17/../../heads/main"]) {
+      const warnings: string[] = [];
+      const facts = factsFromVariables({ ...MERGE_REQUEST, CI_MERGE_REQUEST_IID: iid }, (m) => warnings.push(m));
+      expect(facts.ref).toBeUndefined();
+      expect(warnings.join()).toMatch(/CI_MERGE_REQUEST_IID/);
+    }
   });
 
   it("records a scheduled pipeline as such", () => {
@@ -164,12 +183,36 @@ describe("gitlabProvenance on verified token claims", () => {
     expect(provenance.buildDefinition.externalParameters.ref).toBe("refs/tags/v1.2.0");
   });
 
-  it("records the token's ref_path as given, even outside refs/heads and refs/tags", () => {
-    const claims = { ...claimsFor(MERGE_REQUEST), ref_path: "refs/merge-requests/17/head" };
-    const provenance = fromToken({ ...MERGE_REQUEST, CI_MERGE_REQUEST_SOURCE_BRANCH_NAME: undefined }, claims);
-    const source = sourceOf(parseProvenance(provenance));
-    expect(source?.ref).toBe("refs/merge-requests/17/head");
-    expect(source?.branch).toBeUndefined();
+  it("records a merge request pipeline under the merge request's ref though the token's ref_path names its source branch", () => {
+    const claims = claimsFor(MERGE_REQUEST);
+    expect(claims).toMatchObject({ ref: "feature/login", ref_type: "branch", ref_path: "refs/heads/feature/login" });
+    const provenance = fromToken(MERGE_REQUEST, claims);
+    expect(provenance.buildDefinition.externalParameters.ref).toBe("refs/merge-requests/17/head");
+    expect(provenance.buildDefinition.resolvedDependencies?.map((d) => d.uri)).toEqual([
+      "git+https://gitlab.com/acme/app@refs/merge-requests/17/head",
+      "git+https://gitlab.com/acme/app@refs/merge-requests/17/head",
+    ]);
+    // GitLab's own claim, kept as issued.
+    expect(provenance.buildDefinition.externalParameters.config).toMatchObject({ refUri: "gitlab.com/acme/app//.gitlab-ci.yml@refs/heads/feature/login" });
+  });
+
+  it("a fork's main proposed to the project does not pass a policy for the project's main", async () => {
+    const keys = generateKeyPair("ecdsa-p256");
+    const digest = "d".repeat(64);
+    // GitLab's claims for that job: this project's path, the fork's commit and branch name.
+    const claims = claimsFor(MERGE_REQUEST_FROM_FORK);
+    expect(claims).toMatchObject({ project_path: "acme/app", sha: OTHER_COMMIT, ref_path: "refs/heads/main" });
+    const provenance = fromToken(MERGE_REQUEST_FROM_FORK, claims);
+    expect(JSON.stringify(provenance.buildDefinition.resolvedDependencies)).not.toContain("refs/heads/");
+    const signer = keySigner(privateKeyFromPem(keys.privateKeyPem));
+    const { bundle } = await attest([{ name: "app.tar.gz", digest: { sha256: digest } }], provenance, signer);
+    const report = verify(bundle, {
+      trustedKeys: [{ publicKey: publicKeyFromPem(keys.publicKeyPem) }],
+      artifactDigests: [{ sha256: digest }],
+      policy: { sourceUri: "gitlab.com/acme/app", sourceBranch: "main" },
+    });
+    expect(report.verified).toBe(false);
+    expect(provenance.buildDefinition.internalParameters?.mergeRequest).toMatchObject({ iid: "23", sourceProjectPath: "contributor/app", sourceBranch: "main" });
   });
 
   it("composes the full ref from ref and ref_type when the token has no ref_path", () => {

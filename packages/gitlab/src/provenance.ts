@@ -27,10 +27,15 @@ function configDependency(facts: GitLabFacts): ResourceDescriptor | undefined {
   if (!facts.configRefUri || !facts.configSha) return undefined;
   const parts = splitConfigRefUri(facts.configRefUri);
   if (!parts) return undefined;
+  // In a merge request pipeline the claim's ref is the source branch, perhaps
+  // a fork's, under this project's name (as with ref_path): the configuration
+  // was read at the merge request's commit, so it takes the merge request ref.
+  const ref = facts.pipelineSource === "merge_request_event" ? facts.ref : parts.ref;
+  if (!ref) return undefined;
   // The claim carries host/path without a scheme; the source convention records https.
   const repository = normalizeGitUrl(`https://${parts.project}`);
   if (!repository) return undefined;
-  return { ...sourceDependency(repository, parts.ref, facts.configSha), name: "ci-config" };
+  return { ...sourceDependency(repository, ref, facts.configSha), name: "ci-config" };
 }
 
 /**
