@@ -68,6 +68,22 @@ function jobEnv(overrides: Record<string, string | undefined> = {}) {
   };
 }
 
+/** Runs `body` with dev.azure.com answered by a fake serving `build` instead of the shared one. */
+async function withAzure(
+  build: FakeBuild,
+  options: { refuseQueues?: 403 | 404 },
+  body: (server: FakeAzureDevOps) => Promise<void>,
+): Promise<void> {
+  const server = await startFakeAzureDevOps(build, { accessToken: issuer.requestToken, publicCollectionUri: AZURE_REPOS_CI_ENV.SYSTEM_COLLECTIONURI, ...options });
+  const local = routeServices({ tokenUrl: issuer.tokenUrl, apiOrigin: server.origin });
+  try {
+    await body(server);
+  } finally {
+    local.restore();
+    await server.close();
+  }
+}
+
 /** Requests that carried the job access token, for asserting it went nowhere. */
 function authorized(requests: { authorization?: string }[]) {
   return requests.filter((r) => r.authorization !== undefined);
@@ -121,8 +137,8 @@ describe("collectAzurePipelinesFacts", () => {
     expect(facts.build.startTime?.toISOString()).toBe("2026-11-22T10:00:05.765Z");
     const tokenRequest = issuer.requests.find((r) => r.method === "POST");
     expect(tokenRequest).toMatchObject({ path: "/token?api-version=7.1-preview.1", authorization: `Bearer ${issuer.requestToken}` });
-    // azure-devops-node-api first reads the resource locations, then the three build resources,
-    // then the agent queue the job's timeline record names.
+    // azure-devops-node-api first reads the resource locations, then the three build resources;
+    // the job ran on the run's own queue, whose pool Builds - Get names, so no Queues - Get.
     expect(azure.requests.map((r) => `${r.method} ${r.path.replace(/\?.*/, "")}`)).toEqual([
       "OPTIONS /acme/_apis/Location",
       "GET /acme/_apis/ResourceAreas",
@@ -130,8 +146,6 @@ describe("collectAzurePipelinesFacts", () => {
       "GET /acme/Payments%20Platform/_apis/build/builds/1234",
       "GET /acme/Payments%20Platform/_apis/build/definitions/42",
       "GET /acme/Payments%20Platform/_apis/build/builds/1234/Timeline",
-      "OPTIONS /acme/_apis/distributedtask",
-      `GET /acme/Payments%20Platform/_apis/distributedtask/queues/${HOSTED_QUEUE.id}`,
     ]);
   });
 
@@ -149,22 +163,50 @@ describe("collectAzurePipelinesFacts", () => {
 
   it("records the pool of the queue this job ran on, not the run's default queue", async () => {
     // The definition's default pool is Microsoft-hosted; this job says `pool: name: SelfHosted`.
-    const selfHosted = await startFakeAzureDevOps(
-      { ...FAKE_BUILD, queue: HOSTED_QUEUE, jobQueue: SELF_HOSTED_QUEUE },
-      { accessToken: issuer.requestToken, publicCollectionUri: AZURE_REPOS_CI_ENV.SYSTEM_COLLECTIONURI },
-    );
-    const local = routeServices({ tokenUrl: issuer.tokenUrl, apiOrigin: selfHosted.origin });
-    try {
+    await withAzure({ ...FAKE_BUILD, queue: HOSTED_QUEUE, jobQueue: SELF_HOSTED_QUEUE }, {}, async (server) => {
       const { context } = contextFor(jobEnv());
       const fields = await adapter.collect(context);
       expect(fields.runDetails.builder.id).toBe("https://dev.azure.com/acme/_agents/self-hosted");
       expect(fields.buildDefinition.internalParameters).toMatchObject({ agent: { hosted: false } });
-      expect(selfHosted.requests.map((r) => r.path.replace(/\?.*/, ""))).toContain(`/acme/Payments%20Platform/_apis/distributedtask/queues/${SELF_HOSTED_QUEUE.id}`);
-    } finally {
-      local.restore();
-      await selfHosted.close();
-    }
+      expect(server.requests.map((r) => r.path.replace(/\?.*/, ""))).toContain(`/acme/Payments%20Platform/_apis/distributedtask/queues/${SELF_HOSTED_QUEUE.id}`);
+    });
   });
+
+  it("records a Microsoft-hosted job from Queues - Get when the run's default pool is self-hosted", async () => {
+    await withAzure({ ...FAKE_BUILD, queue: SELF_HOSTED_QUEUE, jobQueue: HOSTED_QUEUE }, {}, async () => {
+      const { context, warnings } = contextFor(jobEnv());
+      const fields = await adapter.collect(context);
+      expect(fields.runDetails.builder.id).toBe("https://dev.azure.com/acme/_agents/microsoft-hosted");
+      expect(warnings.join("\n")).not.toMatch(/queue/);
+    });
+  });
+
+  it("takes a hosted pool from Builds - Get when the job ran on the run's queue, even if Queues - Get is refused", async () => {
+    // A build identity without a role on the project's agent queues: the common case must still be hosted.
+    await withAzure({ ...FAKE_BUILD, queue: HOSTED_QUEUE, jobQueue: HOSTED_QUEUE }, { refuseQueues: 403 }, async (server) => {
+      const { context, warnings } = contextFor(jobEnv());
+      const fields = await adapter.collect(context);
+      expect(fields.runDetails.builder.id).toBe("https://dev.azure.com/acme/_agents/microsoft-hosted");
+      expect(fields.buildDefinition.internalParameters).toMatchObject({ agent: { hosted: true } });
+      expect(warnings.join("\n")).not.toMatch(/queue/);
+      expect(server.requests.some((r) => r.path.includes("/distributedtask/"))).toBe(false);
+    });
+  });
+
+  it.each([403, 404] as const)(
+    "leaves the pool kind unknown, naming the role the build identity needs, when Queues - Get answers %i for the job's own queue",
+    async (status) => {
+      await withAzure({ ...FAKE_BUILD, queue: SELF_HOSTED_QUEUE, jobQueue: HOSTED_QUEUE }, { refuseQueues: status }, async () => {
+        const { context, warnings } = contextFor(jobEnv());
+        const fields = await adapter.collect(context);
+        expect(fields.runDetails.builder.id).toBe("https://dev.azure.com/acme/_agents/self-hosted");
+        expect((fields.buildDefinition.internalParameters as { agent: Record<string, unknown> }).agent).not.toHaveProperty("hosted");
+        expect(warnings.join("\n")).toMatch(
+          new RegExp(`agent queue ${HOSTED_QUEUE.id}.*needs the Reader role on agent queue ${HOSTED_QUEUE.id} .*the builder id says self-hosted`),
+        );
+      });
+    },
+  );
 
   it("leaves the pool kind unknown, and the builder self-hosted, when the timeline has no record of this job", async () => {
     const { context, warnings } = contextFor(jobEnv({ SYSTEM_JOBID: "0e8f2c6a-1b3d-4f5e-9a7c-2d4e6f8a0b1c" }));

@@ -37,7 +37,9 @@ const BuildSchema = z.looseObject({
   requestedFor: z.looseObject({ uniqueName: z.string().nullish(), displayName: z.string().nullish() }).nullish(),
   templateParameters: z.record(z.string(), z.unknown()).nullish(),
   definition: z.looseObject({ revision: z.number().nullish() }).nullish(),
+  queue: z.looseObject({ id: z.number().nullish(), pool: z.looseObject({ isHosted: z.boolean().nullish() }).nullish() }).nullish(),
 });
+type BuildQueue = z.infer<typeof BuildSchema>["queue"];
 const DefinitionSchema = z.looseObject({
   process: z.looseObject({ yamlFilename: z.string().nullish() }).nullish(),
 });
@@ -83,8 +85,8 @@ function stringValues(parameters: Record<string, unknown> | null | undefined): R
 
 /**
  * Reads the running build, its definition and its timeline through the Build
- * REST API, and the job's agent queue through the Distributed Task API, with
- * the job access token. Throws when the Build API cannot be read; the caller
+ * REST API, and, when the job ran on another queue than the run's, that agent
+ * queue through the Distributed Task API, with the job access token. Throws when the Build API cannot be read; the caller
  * turns that into a warning.
  */
 export async function readBuildApi(
@@ -108,14 +110,17 @@ export async function readBuildApi(
 /**
  * Whether the pool of the queue this job ran on is Microsoft-hosted. Builds -
  * Get's `queue` is the run's default queue, and a job's own `pool:` can send
- * it to another; the job's Timeline record names the queue it ran on.
- * Unknown (no record, no queue, no answer) stays unknown, which `builder.id`
- * records as self-hosted.
+ * it to another; the job's Timeline record names the queue it ran on. When
+ * that is the run's queue, Builds - Get already says what its pool is, and
+ * Queues - Get (which the build identity may not be allowed to read) is not
+ * asked. Unknown (no record, no queue, no answer) stays unknown, which
+ * `builder.id` records as self-hosted.
  */
 async function jobPoolHosted(
   connection: azdev.WebApi,
   project: string,
   queueId: number | null | undefined,
+  buildQueue: BuildQueue,
   warn: (message: string) => void,
 ): Promise<boolean | undefined> {
   const unknown = "the builder id says self-hosted";
@@ -123,13 +128,25 @@ async function jobPoolHosted(
     warn(`the Build API's timeline names no queue for this job (SYSTEM_JOBID), so whether its pool is Microsoft-hosted is unknown; ${unknown}`);
     return undefined;
   }
+  if (buildQueue?.id === queueId && typeof buildQueue.pool?.isHosted === "boolean") return buildQueue.pool.isHosted;
+  // Azure DevOps answers 404 for a queue the caller may not see, as well as for one that does not exist.
+  const permission =
+    `the build identity (the "<project> Build Service" or "Project Collection Build Service" account) needs the Reader role ` +
+    `on agent queue ${queueId} (Project settings > Agent pools > the queue > Security)`;
   try {
     const agents = await connection.getTaskAgentApi();
-    const queue = parsed(QueueSchema, (await agents.getAgentQueue(queueId, project)) ?? {}, "Queues - Get");
+    const answer = await agents.getAgentQueue(queueId, project);
+    if (answer === null || answer === undefined) {
+      warn(`Queues - Get found no agent queue ${queueId} this job may read; ${permission}; ${unknown}`);
+      return undefined;
+    }
+    const queue = parsed(QueueSchema, answer, "Queues - Get");
     if (typeof queue.pool?.isHosted === "boolean") return queue.pool.isHosted;
     warn(`agent queue ${queueId} did not say whether its pool is Microsoft-hosted; ${unknown}`);
   } catch (cause) {
-    warn(`cannot read agent queue ${queueId}: ${(cause as Error).message}; ${unknown}`);
+    const status = (cause as { statusCode?: unknown }).statusCode;
+    if (status === 401 || status === 403) warn(`Queues - Get refused agent queue ${queueId} (HTTP ${status}); ${permission}; ${unknown}`);
+    else warn(`cannot read agent queue ${queueId}: ${(cause as Error).message}; ${unknown}`);
   }
   return undefined;
 }
@@ -147,7 +164,7 @@ async function readBuildApiOnce(request: BuildApiRequest, warn: (message: string
       : parsed(DefinitionSchema, await builds.getDefinition(request.project, request.definitionId, build.definition?.revision ?? undefined), "Definitions - Get");
   const timeline = parsed(TimelineSchema, (await builds.getBuildTimeline(request.project, request.buildId)) ?? {}, "Timeline - Get");
   const job = timeline.records?.find((record) => record.type === "Job" && record.id?.toLowerCase() === request.jobId?.toLowerCase());
-  const hosted = await jobPoolHosted(connection, request.project, job?.queueId, warn);
+  const hosted = await jobPoolHosted(connection, request.project, job?.queueId, build.queue, warn);
   const requestedFor = build.requestedFor?.uniqueName ?? build.requestedFor?.displayName;
   return {
     ...(requestedFor ? { requestedFor } : {}),

@@ -211,6 +211,15 @@ function timelineBody(base: string, b: FakeBuild) {
   };
 }
 
+/** The VSS service error body Azure DevOps sends with a refusal. */
+function refusal(status: 403 | 404, queue: FakeQueue) {
+  const [typeKey, message] =
+    status === 403
+      ? ["AccessDeniedException", `Access denied. Project Collection Build Service (acme) does not have permission to view agent queue ${queue.id}.`]
+      : ["TaskAgentQueueNotFoundException", `Agent queue ${queue.id} could not be found.`];
+  return { $id: "1", innerException: null, message, typeName: `Microsoft.TeamFoundation.DistributedTask.WebApi.${typeKey}, Microsoft.TeamFoundation.DistributedTask.WebApi`, typeKey, errorCode: 0, eventId: 3000 };
+}
+
 function sendJson(res: ServerResponse, status: number, body: unknown) {
   res.writeHead(status, { "content-type": "application/json; charset=utf-8; api-version=7.1" });
   res.end(JSON.stringify(body));
@@ -220,8 +229,13 @@ function sendJson(res: ServerResponse, status: number, body: unknown) {
  * `publicCollectionUri` (e.g. `https://dev.azure.com/acme/`) is the URI the
  * answers name, as Azure DevOps names itself in ResourceAreas and links; the
  * test then routes that host to this server (services-route.cjs).
+ * `refuseQueues` answers every Queues - Get as Azure DevOps does when the
+ * build identity lacks a role on the queue: 403, or 404 for a queue it may not see.
  */
-export async function startFakeAzureDevOps(build: FakeBuild, options: { accessToken: string; publicCollectionUri?: string }): Promise<FakeAzureDevOps> {
+export async function startFakeAzureDevOps(
+  build: FakeBuild,
+  options: { accessToken: string; publicCollectionUri?: string; refuseQueues?: 403 | 404 },
+): Promise<FakeAzureDevOps> {
   const requests: FakeAzureDevOps["requests"] = [];
   let base = "";
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -251,6 +265,7 @@ export async function startFakeAzureDevOps(build: FakeBuild, options: { accessTo
       return sendJson(res, 200, { count: areas.length, value: areas });
     }
     const queue = [build.queue, build.jobQueue].find((q) => path === `/acme/${build.project.name}/_apis/distributedtask/queues/${q.id}` || path === `/acme/${build.project.id}/_apis/distributedtask/queues/${q.id}`);
+    if (method === "GET" && queue && options.refuseQueues) return sendJson(res, options.refuseQueues, refusal(options.refuseQueues, queue));
     if (method === "GET" && queue) return sendJson(res, 200, queueBody(build, queue));
     if (method === "GET" && inProject(`/builds/${build.buildId}`)) return sendJson(res, 200, buildBody(base, build));
     if (method === "GET" && inProject(`/definitions/${build.definitionId}`)) return sendJson(res, 200, definitionBody(base, build));
