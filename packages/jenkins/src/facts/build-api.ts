@@ -96,6 +96,7 @@ export async function fetchBuildDetails(
 function buildDetails(build: z.infer<typeof BuildSchema>): JenkinsBuildDetails {
   const causes: JenkinsCause[] = [];
   const parameters: Record<string, string | number | boolean> = {};
+  const parameterNames: string[] = [];
   for (const action of build.actions) {
     for (const cause of action?.causes ?? []) {
       causes.push({
@@ -108,6 +109,7 @@ function buildDetails(build: z.infer<typeof BuildSchema>): JenkinsBuildDetails {
       });
     }
     for (const parameter of action?.parameters ?? []) {
+      parameterNames.push(parameter.name);
       if (SECRET_PARAMETER.test(parameter._class ?? "")) continue;
       const value = parameter.value;
       if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") {
@@ -119,6 +121,7 @@ function buildDetails(build: z.infer<typeof BuildSchema>): JenkinsBuildDetails {
   return {
     causes,
     parameters,
+    parameterNames,
     ...(startedOn ? { startedOn } : {}),
     ...(build.building === false && build.duration !== undefined ? { durationMs: build.duration } : {}),
   };

@@ -3,7 +3,7 @@ import { ProvenantError } from "@provenant/core";
 import type { TokenClaims } from "@provenant/oidc";
 import { API_TOKEN_VARIABLE, API_USER_VARIABLE, fetchBuildDetails } from "./build-api.js";
 import { DEFAULT_AUDIENCE, ISSUER_VARIABLE, issuerFor, readIdToken, verifyJenkinsToken } from "./token.js";
-import { resolveSourceRef } from "../provenance/ref.js";
+import { isRefParameter, resolveSourceRef } from "../provenance/ref.js";
 import type { JenkinsBuildDetails, JenkinsFacts, JenkinsScm, RefVariable } from "./types.js";
 import {
   environmentLookup,
@@ -37,10 +37,10 @@ export async function jenkinsFacts(context: CollectContext): Promise<JenkinsFact
   };
 
   const identity = await tokenIdentity(context, controllerUrl, optional.jobUrl, buildNumber);
-  const scm = identity?.scm ?? readScm(lookup, "environment");
+  const details = await buildDetails(context, controllerUrl, buildUrl);
+  const scm = withRefParameters(identity?.scm ?? readScm(lookup, "environment"), details);
   const refWarning = resolveSourceRef(scm).warning;
   if (refWarning) context.warn(refWarning);
-  const details = await buildDetails(context, controllerUrl, buildUrl);
 
   return {
     controllerUrl,
@@ -54,6 +54,16 @@ export async function jenkinsFacts(context: CollectContext): Promise<JenkinsFact
     ...(identity ? { tokenIssuer: identity.issuer } : {}),
     factsSource: identity?.scm ? "oidc-token" : "environment",
   };
+}
+
+/**
+ * Only the JSON API tells parameters from the variables Jenkins sets itself:
+ * in the environment both look the same. Without it a parameter named
+ * `TAG_NAME` goes unnoticed (docs/buildtypes/jenkins-v1.md says so).
+ */
+function withRefParameters(scm: JenkinsScm, details: JenkinsBuildDetails | undefined): JenkinsScm {
+  const refParameters = details?.parameterNames.filter(isRefParameter) ?? [];
+  return refParameters.length > 0 ? { ...scm, refParameters } : scm;
 }
 
 interface TokenIdentity {
@@ -136,7 +146,7 @@ async function tokenIdentity(
   return identity;
 }
 
-const REF_VARIABLES: RefVariable[] = ["TAG_NAME", "CHANGE_ID", "BRANCH_NAME"];
+const REF_VARIABLES: RefVariable[] = ["TAG_NAME", "CHANGE_ID", "BRANCH_NAME", "GIT_BRANCH"];
 
 /** Claims named after the variables, lower case: `git_url` for `GIT_URL`. */
 function claimLookup(claims: TokenClaims) {

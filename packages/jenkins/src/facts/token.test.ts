@@ -112,6 +112,90 @@ describe("the OIDC Provider plugin's ID token", () => {
     });
   });
 
+  describe("the ref, when a build parameter is named after a ref variable", () => {
+    // A Pipeline job run from origin/feature with a string parameter TAG_NAME=v1.0.0: the
+    // plugin expands tag_name=${TAG_NAME} from the build's environment, parameters included.
+    const pipelineClaims = () => ({
+      ...defaultClaims(),
+      git_url: "https://github.com/acme/app.git",
+      git_commit: TOKEN_COMMIT,
+      tag_name: "v1.0.0",
+      change_id: `\${CHANGE_ID}`,
+      branch_name: `\${BRANCH_NAME}`,
+      git_branch: "origin/feature",
+    });
+    const pipelineEnv = { BRANCH_NAME: "", GIT_BRANCH: "origin/feature", TAG_NAME: "v1.0.0" };
+    const api = { JENKINS_USER_ID: "jane", JENKINS_API_TOKEN: "11aa22bb33cc44dd55ee66ff77aa88bb99" };
+
+    // `<BUILD_URL>api/json` (hudson.model.ParametersAction) answered by a stand-in for the
+    // controller's JSON API; discovery and JWKS still come from the real test issuer.
+    function controllerWithParameters(parameters: { _class: string; name: string; value?: unknown }[]) {
+      const asked: string[] = [];
+      const fetcher: typeof fetch = async (input, init) => {
+        const url = String(input instanceof Request ? input.url : input);
+        if (!url.startsWith(`${jobUrl}42/api/json`)) return fetch(input, init);
+        asked.push(url);
+        const body = { _class: "org.jenkinsci.plugins.workflow.job.WorkflowRun", actions: [{ _class: "hudson.model.ParametersAction", parameters }], building: true };
+        return new Response(JSON.stringify(body), { status: 200, headers: { "content-type": "application/json" } });
+      };
+      return { fetcher, asked };
+    }
+
+    async function collectThrough(fetcher: typeof fetch, extraEnv: Record<string, string>) {
+      const context = collectContext({ ...env, ...extraEnv }, { fetch: fetcher });
+      const facts = await jenkinsFacts(context);
+      return { provenance: parseProvenance(jenkinsProvenance(facts)), warnings: context.warnings };
+    }
+
+    it("a TAG_NAME parameter: token-backed, but no ref (not refs/tags/v1.0.0), and a warning naming it", async () => {
+      const { fetcher, asked } = controllerWithParameters([{ _class: "hudson.model.StringParameterValue", name: "TAG_NAME", value: "v1.0.0" }]);
+      const token = await issuer.sign(pipelineClaims());
+      const { provenance, warnings } = await collectThrough(fetcher, { ...pipelineEnv, ...api, PROVENANT_ID_TOKEN: token });
+      expect(asked).toHaveLength(1);
+      expect(provenance.runDetails.metadata?.provenant_factsSource).toBe("oidc-token");
+      expect(sourceOf(provenance)).toMatchObject({ uri: "https://github.com/acme/app", commit: TOKEN_COMMIT });
+      expect(sourceOf(provenance)?.ref).toBeUndefined();
+      expect(warnings).toContainEqual(expect.stringContaining("a parameter named TAG_NAME"));
+    });
+
+    it.each([
+      ["BRANCH_NAME", "hudson.model.StringParameterValue"],
+      ["CHANGE_TARGET", "hudson.model.StringParameterValue"],
+      // Not recorded as a parameter, but still set as the variable.
+      ["CHANGE_ID", "hudson.model.PasswordParameterValue"],
+    ])("a %s parameter (%s) leaves out the ref as well", async (name, parameterClass) => {
+      const { fetcher } = controllerWithParameters([{ _class: parameterClass, name, value: "x" }]);
+      const { provenance, warnings } = await collectThrough(fetcher, { ...pipelineEnv, ...api, PROVENANT_ID_TOKEN: await issuer.sign(pipelineClaims()) });
+      expect(sourceOf(provenance)?.ref).toBeUndefined();
+      expect(warnings).toContainEqual(expect.stringContaining(`a parameter named ${name}`));
+    });
+
+    it("other parameters keep the ref", async () => {
+      const { fetcher } = controllerWithParameters([{ _class: "hudson.model.StringParameterValue", name: "TARGET", value: "prod" }]);
+      const token = await issuer.sign({ ...pipelineClaims(), tag_name: `\${TAG_NAME}` });
+      const { provenance, warnings } = await collectThrough(fetcher, { ...pipelineEnv, TAG_NAME: "", ...api, PROVENANT_ID_TOKEN: token });
+      expect(sourceOf(provenance)?.ref).toBe("refs/heads/feature");
+      expect(provenance.buildDefinition.externalParameters.parameters).toEqual({ TARGET: "prod" });
+      expect(warnings.join("\n")).not.toContain("no source ref");
+    });
+  });
+
+  it("a pipeline job whose token claims tag_name, change_id and branch_name but not git_branch: no ref, and a warning naming git_branch", async () => {
+    const token = await issuer.sign({
+      ...defaultClaims(),
+      git_url: "https://github.com/acme/app.git",
+      git_commit: TOKEN_COMMIT,
+      tag_name: `\${TAG_NAME}`,
+      change_id: `\${CHANGE_ID}`,
+      branch_name: `\${BRANCH_NAME}`,
+    });
+    const { provenance, warnings } = await collectWith({ BRANCH_NAME: "", GIT_BRANCH: "origin/main", PROVENANT_ID_TOKEN: token });
+    expect(provenance.runDetails.metadata?.provenant_factsSource).toBe("oidc-token");
+    expect(sourceOf(provenance)?.ref).toBeUndefined();
+    expect(warnings).toContainEqual(expect.stringContaining("no git_branch claim"));
+    expect(warnings).toContainEqual(expect.stringContaining(`git_branch=\${GIT_BRANCH}`));
+  });
+
   it("with the default claims only: verified, but the source is from the environment (L1) and a warning says how to fix it", async () => {
     const { provenance, warnings } = await collectWith({ PROVENANT_ID_TOKEN: await issuer.sign(defaultClaims()) });
     expect(provenance.runDetails.metadata?.provenant_factsSource).toBe("environment");

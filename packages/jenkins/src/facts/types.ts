@@ -29,10 +29,16 @@ export interface JenkinsScm {
    * no ref is derived from the variables below them.
    */
   unclaimed?: RefVariable[];
+  /**
+   * Build parameters (from the JSON API) named like a variable that decides
+   * the ref, e.g. `TAG_NAME`: Jenkins exposes parameters as variables, so
+   * theirs is whatever started the build typed in, not what was checked out.
+   */
+  refParameters?: string[];
 }
 
 /** The variables that decide which kind of ref a build has. */
-export type RefVariable = "TAG_NAME" | "CHANGE_ID" | "BRANCH_NAME";
+export type RefVariable = "TAG_NAME" | "CHANGE_ID" | "BRANCH_NAME" | "GIT_BRANCH";
 
 export interface JenkinsChange {
   /** `CHANGE_ID`: the pull/merge request number. */
@@ -61,6 +67,8 @@ export interface JenkinsBuildDetails {
   causes: JenkinsCause[];
   /** Build parameters by name; password parameters are never included. */
   parameters: Record<string, string | number | boolean>;
+  /** Every parameter's name, password and file parameters included. */
+  parameterNames: string[];
   startedOn?: Date;
   /** Only once the build has finished; a running build reports 0. */
   durationMs?: number;

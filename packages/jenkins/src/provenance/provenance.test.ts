@@ -132,6 +132,7 @@ describe("jenkinsProvenance on enriched facts", () => {
     details: {
       causes: [{ type: "hudson.model.Cause$UserIdCause", description: "Started by user Jane", userId: "jane" }],
       parameters: { TARGET: "prod", DRY_RUN: false },
+      parameterNames: ["TARGET", "DRY_RUN"],
       startedOn: new Date("2026-11-23T09:58:00Z"),
       durationMs: 90_000,
     },

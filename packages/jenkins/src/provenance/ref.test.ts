@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { JenkinsScm } from "../facts/types.js";
-import { resolveSourceRef, sourceRef } from "./ref.js";
+import { isRefParameter, resolveSourceRef, sourceRef } from "./ref.js";
 
 const base: JenkinsScm = { repositoryUrl: "https://github.com/acme/app", commit: "a".repeat(40) };
 
@@ -36,6 +36,30 @@ describe("sourceRef", () => {
     expect(resolveSourceRef({ ...base, gitBranch: "feature/main" }).warning).toContain('GIT_BRANCH "feature/main" is not origin/<branch>');
   });
 
+  describe("with a build parameter named after a ref variable", () => {
+    it.each<[string, Partial<JenkinsScm>]>([
+      ["a tag", { tagName: "v1.0.0", refParameters: ["TAG_NAME"] }],
+      ["a multibranch branch", { branchName: "main", gitBranch: "main", refParameters: ["BRANCH_NAME"] }],
+      ["a GIT_BRANCH", { gitBranch: "origin/main", refParameters: ["CHANGE_ID", "CHANGE_TARGET"] }],
+    ])("records no ref for %s, and names the parameters", (_, scm) => {
+      const resolution = resolveSourceRef({ ...base, ...scm });
+      expect(resolution.ref).toBeUndefined();
+      expect(resolution.warning).toContain(`named ${scm.refParameters?.join(", ")}`);
+    });
+
+    it.each([
+      ["TAG_NAME", true],
+      ["BRANCH_NAME", true],
+      ["CHANGE_ID", true],
+      ["CHANGE_AUTHOR_EMAIL", true],
+      ["GIT_BRANCH", false],
+      ["TARGET", false],
+      ["tag_name", false],
+    ])("%s counts as a ref parameter: %s", (name, expected) => {
+      expect(isRefParameter(name)).toBe(expected);
+    });
+  });
+
   describe("from an ID token missing some ref claims", () => {
     it.each<[string, Partial<JenkinsScm>, string]>([
       // Claims git_url, git_commit and git_branch only, branch `feature/main` of a multibranch job.
@@ -45,6 +69,8 @@ describe("sourceRef", () => {
       // A pull request sets BRANCH_NAME=PR-12.
       ["branch_name without change_id", { branchName: "PR-12", unclaimed: ["CHANGE_ID"] }, "no change_id claim"],
       ["git_branch without branch_name", { gitBranch: "origin/main", unclaimed: ["BRANCH_NAME"] }, "no branch_name claim"],
+      // A freestyle or Pipeline job: the token has every multibranch claim, unexpanded, but no git_branch.
+      ["no git_branch claim", { unclaimed: ["GIT_BRANCH"] }, "no git_branch claim"],
     ])("%s: no ref, and a warning naming the missing claim", (_, scm, missing) => {
       const resolution = resolveSourceRef({ ...base, ...scm });
       expect(resolution.ref).toBeUndefined();

@@ -26,6 +26,9 @@ export function sourceRef(scm: JenkinsScm): string | undefined {
  * - Multibranch branch builds set `BRANCH_NAME` to the plain branch name.
  * - Freestyle and pipeline jobs only have the Git plugin's `GIT_BRANCH`.
  *
+ * No rule applies when a build parameter is named after one of their
+ * variables (`refParameters`).
+ *
  * Each rule may only be reached once the ones above it are known not to
  * apply. From an ID token that is known only when the token has a claim for
  * the variable (the plugin then sends `${TAG_NAME}` unexpanded); a token
@@ -34,12 +37,35 @@ export function sourceRef(scm: JenkinsScm): string | undefined {
  * (the bare name there) from `origin/main`.
  */
 export function resolveSourceRef(scm: JenkinsScm): SourceRefResolution {
+  if (scm.refParameters?.length) return parameterShadowed(scm.refParameters);
   if (scm.tagName) return { ref: `refs/tags/${scm.tagName}` };
   if (scm.change) return {};
   if (scm.branchName) return unlessUnclaimed(scm, ["TAG_NAME", "CHANGE_ID"]) ?? { ref: `refs/heads/${scm.branchName}` };
   const gitBranch = scm.gitBranch;
-  if (gitBranch === undefined || gitBranch === "detached") return {};
+  // Without a git_branch claim a freestyle or Pipeline job's ref is unknown,
+  // not absent: say which claim to add rather than record nothing silently.
+  if (gitBranch === undefined) return unlessUnclaimed(scm, ["TAG_NAME", "CHANGE_ID", "BRANCH_NAME", "GIT_BRANCH"]) ?? {};
+  if (gitBranch === "detached") return {};
   return unlessUnclaimed(scm, ["TAG_NAME", "CHANGE_ID", "BRANCH_NAME"]) ?? gitBranchRef(gitBranch);
+}
+
+/**
+ * Parameters that may decide the ref: Jenkins gives build parameters to the
+ * build's environment, from which the OIDC Provider plugin also expands
+ * claim templates, so whoever starts a job with a `TAG_NAME` parameter could
+ * otherwise name any tag.
+ */
+export function isRefParameter(name: string): boolean {
+  return name === "TAG_NAME" || name === "BRANCH_NAME" || name.startsWith("CHANGE_");
+}
+
+function parameterShadowed(names: string[]): SourceRefResolution {
+  return {
+    warning:
+      `no source ref recorded: the build has ${names.length === 1 ? "a parameter" : "parameters"} named ${names.join(", ")}, ` +
+      "which Jenkins passes on as the variable of the same name (and into ID token claims), so its value is whatever started the build, " +
+      "not what was checked out; rename the parameter (docs/buildtypes/jenkins-v1.md)",
+  };
 }
 
 function unlessUnclaimed(scm: JenkinsScm, above: RefVariable[]): SourceRefResolution | undefined {
