@@ -144,6 +144,7 @@ describe("CI/CD component templates", () => {
       for (const [input, spec] of Object.entries(inputs)) {
         if (spec.default === undefined) expect(Object.keys(include.inputs), `${name} needs ${input}`).toContain(input);
       }
+      expect(includeErrors(inputs, include.inputs as Record<string, string | boolean>), `GitLab accepts the example's ${name} include`).toEqual([]);
     }
   });
 });
