@@ -157,6 +157,10 @@ export class HashPool {
     for (const [index, worker] of this.workers.entries()) {
       worker.on("message", (message: WorkerMessage) => this.received(index, message));
       worker.on("error", (error) => this.failed(unreadable("a file", error.message, error)));
+      // A worker that dies without an error event (killed, out of memory) must not leave finish() waiting.
+      worker.on("exit", (code) => {
+        if (this.inFlight[index]! > 0) this.failed(new ProvenantError("IO_ERROR", `a hashing worker stopped (exit code ${code}) before it answered`));
+      });
     }
   }
 
