@@ -13,6 +13,10 @@ export const BUILD_TYPES = {
  * - `oidc-token`: source and builder fields were read from the platform's
  *   OIDC token after verifying its signature;
  * - `environment`: from variables a build step could have changed;
+ * - `external-oidc-token`: from a verified token whose issuer the build
+ *   itself named (an external issuer, not the platform's own): better than
+ *   variables, but a build that can name the issuer can mint the token, so
+ *   it supports L1 only;
  * - `local`: from the git checkout on a machine outside CI.
  */
 export const FACTS_SOURCE_FIELD = "provenant_factsSource";
@@ -42,7 +46,7 @@ export function variableDisagreementsOf(metadata: Readonly<Record<string, unknow
       ["variable", "claim", "variableValue", "claimValue"].every((key) => typeof (entry as Record<string, unknown>)[key] === "string"),
   );
 }
-export type FactsSource = "oidc-token" | "environment" | "local";
+export type FactsSource = "oidc-token" | "external-oidc-token" | "environment" | "local";
 
 export const HOSTED_BUILD_TYPES: readonly string[] = [
   BUILD_TYPES.github,

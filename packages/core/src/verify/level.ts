@@ -42,6 +42,13 @@ export function slsaLevelOf(provenance: Provenance | undefined, signed: boolean)
       reason: `hosted build platform, source and builder taken from a verified OIDC token, signed provenance (L2); L3 needs a signer the build cannot reach${overruled}`,
     };
   }
+  if (factsSource === "external-oidc-token") {
+    return {
+      level: 1,
+      reason:
+        "hosted build platform, facts from a verified OIDC token, but of an issuer the build named itself rather than the platform's own; a build that picks the issuer can mint the token, so L1",
+    };
+  }
   if (factsSource === undefined) {
     // Written by another tool: only our adapters record where their facts came from.
     return {

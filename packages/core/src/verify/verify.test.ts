@@ -114,6 +114,8 @@ describe("verify", () => {
     });
     expect(env.slsaLevel.level).toBe(1);
     expect(failed(env)).toEqual(["slsaLevel:POLICY_DENIED"]);
+    const external = verify(await bundleFor(sampleProvenance({ factsSource: "external-oidc-token" })), base);
+    expect(external.slsaLevel).toMatchObject({ level: 1, reason: expect.stringContaining("an issuer the build named itself") });
     const local = verify(await bundleFor(sampleProvenance({ buildType: BUILD_TYPES.local })), base);
     expect(local.slsaLevel).toMatchObject({ level: 1 });
     expect(local.slsaLevel.reason).toMatch(/L1 only/);
