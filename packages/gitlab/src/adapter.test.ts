@@ -9,7 +9,7 @@ import { DISAGREEMENTS_FIELD } from "./provenance.js";
 // GitLab's key location (/oauth/discovery/keys) and signs RS256 tokens as GitLab does.
 let issuer: TestIssuer;
 beforeAll(async () => {
-  issuer = await startTestIssuer();
+  issuer = await startTestIssuer({ jwksPath: "/oauth/discovery/keys" });
 });
 afterAll(async () => {
   await issuer.close();
@@ -70,7 +70,10 @@ describe("GitLab adapter with the job's ID token", () => {
     // Links keep the instance's own scheme.
     expect(provenance.runDetails.metadata?.invocationId).toBe(`${issuer.issuer}/acme/app/-/jobs/5005`);
     expect(warnings).toEqual([]);
-    expect(issuer.requests.map((r) => r.path)).toContain("/oauth/discovery/keys");
+    // Discovery first, then the keys it names (GitLab's /oauth/discovery/keys).
+    const paths = issuer.requests.map((r) => r.path);
+    expect(paths).toContain("/.well-known/openid-configuration");
+    expect(paths.indexOf("/oauth/discovery/keys")).toBeGreaterThan(paths.indexOf("/.well-known/openid-configuration"));
   });
 
   it("lets the token's sha win over CI_COMMIT_SHA, warns, and records it", async () => {

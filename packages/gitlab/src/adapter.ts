@@ -42,9 +42,9 @@ export async function collectGitLabFacts(context: CollectContext): Promise<GitLa
       issuer: serverUrl,
       audience,
       fetch: context.fetch,
-      // GitLab publishes its signing keys here (GitLab docs, "ID token
-      // authentication"); reading them directly saves the discovery round trip.
-      jwksUri: `${serverUrl}/oauth/discovery/keys`,
+      // The instance's discovery document (`/.well-known/openid-configuration`)
+      // names the keys (`/oauth/discovery/keys` on GitLab) and must name the
+      // same issuer: read, not assumed.
       now: context.now,
       requiredClaims: REQUIRED_CLAIMS,
     });

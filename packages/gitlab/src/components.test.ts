@@ -63,7 +63,7 @@ beforeAll(async () => {
     throw new Error(`the built CLI is missing at ${cli}: run pnpm --filter @provenant/cli build (turbo does it before this package's tests)`);
   }
   work = await mkdtemp(join(tmpdir(), "provenant-gitlab-e2e-"));
-  issuer = await startTestIssuer();
+  issuer = await startTestIssuer({ jwksPath: "/oauth/discovery/keys" });
 });
 afterAll(async () => {
   await issuer?.close();

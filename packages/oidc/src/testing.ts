@@ -41,7 +41,14 @@ function sendJson(res: ServerResponse, status: number, body: unknown) {
  * GitLab's `/oauth/discovery/keys`), and a token endpoint. RS256 keys, as
  * GitHub, GitLab, Jenkins and Azure DevOps use.
  */
-export async function startTestIssuer(options: { pathPrefix?: string; defaultAudience?: string } = {}): Promise<TestIssuer> {
+export async function startTestIssuer(
+  options: {
+    pathPrefix?: string;
+    defaultAudience?: string;
+    /** Where discovery says the keys are: GitLab's is `/oauth/discovery/keys`. */
+    jwksPath?: string;
+  } = {},
+): Promise<TestIssuer> {
   const prefix = (options.pathPrefix ?? "").replace(/\/+$/, "");
   const kid = randomUUID();
   const main = await generateKeyPair("RS256", { extractable: true });
@@ -88,7 +95,7 @@ export async function startTestIssuer(options: { pathPrefix?: string; defaultAud
   const issuer: TestIssuer = {
     issuer: `${url}${prefix}`,
     url,
-    jwksUri: `${url}${prefix}/.well-known/jwks`,
+    jwksUri: `${url}${prefix}${options.jwksPath ?? "/.well-known/jwks"}`,
     tokenUrl: `${url}/token?api-version=1`,
     requestToken,
     requests,
