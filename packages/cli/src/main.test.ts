@@ -115,6 +115,40 @@ describe("provenant attest and verify (local platform)", () => {
     expect(JSON.parse(lines[0]!).payloadType).toBe("application/vnd.in-toto+json");
     const result = await cli(["verify", "app.tgz", "-b", "attestations.intoto.jsonl", "-k", "signing.pub"]);
     expect(result.code).toBe(0);
+
+    // inspect reads the collection and a bare envelope too, as text and as JSON.
+    const collection = await cli(["inspect", "attestations.intoto.jsonl"]);
+    expect(collection.code).toBe(0);
+    expect(collection.stdout).toContain("envelope 1 of 2");
+    expect(collection.stdout).toContain("kind            DSSE envelope");
+    await writeFile(join(dir, "one.dsse.json"), lines[0]!);
+    const json = await cli(["inspect", "one.dsse.json", "--json"]);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      kind: "envelope",
+      statement: { subject: [{ name: "app.tgz" }] },
+      provenance: { buildDefinition: { buildType: "https://provenant.dev/buildtypes/local/v1" } },
+    });
+  });
+
+  it("attests subjects from a sha256sum file and applies --source-tag to a tagged checkout", async () => {
+    const git = (...args: string[]) => execFileSync("git", args, { cwd: dir, encoding: "utf8" });
+    git("init", "-q", "-b", "main");
+    git("-c", "user.email=d@example.com", "-c", "user.name=D", "commit", "-q", "--allow-empty", "-m", "release");
+    git("remote", "add", "origin", "https://git.example.com/acme/app.git");
+    git("tag", "v1.4.0");
+    git("checkout", "-q", "--detach", "v1.4.0");
+    const digest = execFileSync("sha256sum", ["app.tgz"], { cwd: dir, encoding: "utf8" }).split(" ")[0]!;
+    await writeFile(join(dir, "SHA256SUMS"), `${digest}  dist/app-1.4.0.tgz\n`);
+    expect((await cli(["keys", "generate", "--out", "signing"])).code).toBe(0);
+    expect((await cli(["attest", "--checksums", "SHA256SUMS", "--key", "signing.key", "--platform", "local"])).code).toBe(0);
+    const args = ["verify", "--digest", `sha256:${digest}`, "-b", "provenance.sigstore.json", "-k", "signing.pub"];
+    const tagged = await cli([...args, "--source-tag", "v1.*"]);
+    expect(tagged.code).toBe(0);
+    expect(tagged.stdout).toMatch(/^PASS {2}source tag +built from tag v1\.4\.0$/m);
+    const other = await cli([...args, "--source-tag", "v2.*"]);
+    expect(other.code).toBe(1);
+    expect(other.stdout).toMatch(/^FAIL {2}source tag .*\[POLICY_DENIED\]$/m);
   });
 
   it("takes the key from PROVENANT_SIGNING_KEY with its password, and says when the password is wrong", async () => {
