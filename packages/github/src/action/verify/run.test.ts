@@ -42,6 +42,35 @@ describe("runVerifyAction", () => {
     expect(result.summary).toMatch(/Provenance verified/);
   });
 
+  it("gates on the builder id, by its name part or pinned to its ref", async () => {
+    const first = await verifyWith({ "subject-path": "app.tar.gz" });
+    const builderId = first.report.provenance!.runDetails.builder.id;
+    const name = builderId.slice(0, builderId.indexOf("@refs/"));
+    expect((await verifyWith({ "subject-path": "app.tar.gz", "builder-id": name })).verified).toBe(true);
+    expect((await verifyWith({ "subject-path": "app.tar.gz", "builder-id": builderId })).verified).toBe(true);
+    const other = await verifyWith({ "subject-path": "app.tar.gz", "builder-id": `${name}@refs/heads/other` });
+    expect(other.verified).toBe(false);
+    expect(other.failures.join("\n")).toMatch(/builder id/);
+    // The scenario's tag is not a version, so a versioned-tag rule cannot pass.
+    const versioned = await verifyWith({ "subject-path": "app.tar.gz", "source-versioned-tag": ">=1.0.0" });
+    expect(versioned.verified).toBe(false);
+    expect(versioned.failures.join("\n")).toMatch(/versioned tag|simple-tag/);
+  });
+
+  it("passes a versioned tag inside the range and fails one outside it", async () => {
+    const scenario = pushTag();
+    const ref = "refs/tags/v1.4.0";
+    const tagged = { ...scenario, payload: { ...scenario.payload, ref }, claims: { ...scenario.claims, ref, workflow_ref: scenario.claims.workflow_ref.replace(/@.*$/, `@${ref}`) } };
+    const env = runnerEnvironment(tagged);
+    const attestInputs: Record<string, string> = { "subject-path": "app.tar.gz", "signing-key": keys.privateKeyPem, "bundle-path": "v1.sigstore.json" };
+    await runAttestAction(attestInputsFrom((name) => attestInputs[name] ?? ""), { ...context, env });
+    const inRange = await verifyWith({ "bundle-path": "v1.sigstore.json", "subject-path": "app.tar.gz", "source-versioned-tag": "^1.2.0" });
+    expect(inRange.failures).toEqual([]);
+    expect(inRange.verified).toBe(true);
+    const outside = await verifyWith({ "bundle-path": "v1.sigstore.json", "subject-path": "app.tar.gz", "source-versioned-tag": ">=2" });
+    expect(outside.verified).toBe(false);
+  });
+
   it("accepts the public key as PEM text", async () => {
     const result = await verifyWith({ "subject-path": "app.tar.gz", "public-key": keys.publicKeyPem });
     expect(result.verified).toBe(true);
