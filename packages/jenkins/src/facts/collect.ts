@@ -2,7 +2,7 @@ import type { CollectContext } from "@provenant/core";
 import { ProvenantError } from "@provenant/core";
 import type { TokenClaims } from "@provenant/oidc";
 import { API_TOKEN_VARIABLE, API_USER_VARIABLE, fetchBuildDetails } from "./build-api.js";
-import { DEFAULT_AUDIENCE, ISSUER_VARIABLE, issuerFor, readIdToken, verifyJenkinsToken } from "./token.js";
+import { configuredIssuer, DEFAULT_AUDIENCE, issuerFor, readIdToken, verifyJenkinsToken } from "./token.js";
 import { isRefParameter, resolveSourceRef } from "../provenance/ref.js";
 import type { JenkinsBuildDetails, JenkinsFacts, JenkinsScm, RefVariable } from "./types.js";
 import {
@@ -52,7 +52,7 @@ export async function jenkinsFacts(context: CollectContext): Promise<JenkinsFact
     scm,
     ...(details ? { details } : {}),
     ...(identity ? { tokenIssuer: identity.issuer } : {}),
-    factsSource: identity?.scm ? "oidc-token" : "environment",
+    factsSource: identity?.scm ? (identity.external ? "external-oidc-token" : "oidc-token") : "environment",
   };
 }
 
@@ -68,6 +68,8 @@ function withRefParameters(scm: JenkinsScm, details: JenkinsBuildDetails | undef
 
 interface TokenIdentity {
   issuer: string;
+  /** Not one of the controller's own issuers: its facts support L1 only. */
+  external: boolean;
   jobUrl?: string;
   /** Set only when the token carries the checkout, which makes the facts token-backed. */
   scm?: JenkinsScm;
@@ -93,17 +95,18 @@ async function tokenIdentity(
 ): Promise<TokenIdentity | undefined> {
   const token = await readIdToken(context.env, context.cwd, context.options.tokenVariable);
   if (token === undefined) return undefined;
-  const choice = issuerFor(context.env, controllerUrl, jobUrl);
-  if (!choice.trusted) {
-    // Not verified at all: its keys may be the build's own, so neither a
-    // pass nor a failure would say anything about this controller's build.
+  const choice = issuerFor(configuredIssuer(context.env, context.options.tokenIssuer, context.warn), controllerUrl, jobUrl);
+  if (choice.external) {
+    // Verified all the same, so a token the issuer did not sign still fails;
+    // but a build that names the issuer may hold its key, so whatever the
+    // token says is recorded as coming from an issuer of the build's choosing.
     context.warn(
-      `the ID token is not used: ${ISSUER_VARIABLE} names the issuer ${choice.issuer}, but ${choice.reason}; ` +
-        `facts are recorded as coming from the environment (SLSA Build L1)`,
+      `the ID token is verified against the external issuer ${choice.issuer}: ${choice.reason}. ` +
+        `Facts from its claims are recorded as external-oidc-token, which supports SLSA Build L1 only`,
     );
-    return undefined;
   }
-  const { issuer, folderUrl } = choice;
+  const { issuer } = choice;
+  const folderUrl = choice.external ? undefined : choice.folderUrl;
   const claims = await verifyJenkinsToken(token, {
     issuer,
     audience: context.options.tokenAudience || DEFAULT_AUDIENCE,
@@ -127,9 +130,9 @@ async function tokenIdentity(
   }
   if (subjectJobUrl === undefined) {
     context.warn(`the ID token's sub is not a job URL (keep the default \${JOB_URL} template); facts are recorded as coming from the environment`);
-    return { issuer };
+    return { issuer, external: choice.external };
   }
-  const identity: TokenIdentity = { issuer, jobUrl: subjectJobUrl };
+  const identity: TokenIdentity = { issuer, external: choice.external, jobUrl: subjectJobUrl };
   if (present(claims.git_url) === undefined || present(claims.git_commit) === undefined) {
     context.warn(`the ID token has no git_url/git_commit claims, so the source comes from environment variables (SLSA Build L1); ${CLAIM_TEMPLATES_HINT}`);
     return identity;

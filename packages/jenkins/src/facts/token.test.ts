@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { isProvenantError, parseProvenance, sourceOf } from "@provenant/core";
+import { isProvenantError, parseProvenance, slsaLevelOf, sourceOf } from "@provenant/core";
 import { startTestIssuer, type TestIssuer } from "@provenant/oidc/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jenkinsProvenance } from "../provenance/provenance.js";
@@ -250,24 +250,80 @@ describe("the OIDC Provider plugin's ID token", () => {
     }
   });
 
-  it("ignores a token from an issuer a build step named outside the controller: environment facts, a warning, no request to it", async () => {
-    // `environment { PROVENANT_JENKINS_OIDC_ISSUER = ... }` or withEnv in a
-    // Jenkinsfile: an issuer whose key the build holds, and a token it
-    // signed with the claims it likes — which would verify against it.
-    const foreign = await startTestIssuer({ pathPrefix: "/oidc" });
-    try {
-      const forged = await foreign.sign(scmClaims());
-      const { facts, provenance, warnings } = await collectWith({ PROVENANT_ID_TOKEN: forged, [ISSUER_VARIABLE]: foreign.issuer });
-      expect(facts.factsSource).toBe("environment");
-      expect(facts.scm.commit).toBe(COMMIT);
-      expect(facts.tokenIssuer).toBeUndefined();
+  describe("an external issuer, named by the build (the variable, the step's issuer: or --token-issuer)", () => {
+    // `environment { PROVENANT_JENKINS_OIDC_ISSUER = ... }`, withEnv or a CLI
+    // option in a Jenkinsfile: an issuer the build may hold the key of, so
+    // whatever its token says can vouch for no more than L1.
+    let external: TestIssuer;
+    beforeAll(async () => {
+      external = await startTestIssuer({ pathPrefix: "/jenkins" });
+    });
+    afterAll(() => external.close());
+
+    it("verifies the token against its discovery and JWKS, takes the facts from its claims, and records them as external-oidc-token (L1)", async () => {
+      const token = await external.sign(scmClaims());
+      const before = external.requests.length;
+      const { facts, provenance, warnings } = await collectWith({ PROVENANT_ID_TOKEN: token, [ISSUER_VARIABLE]: external.issuer });
+      expect(external.requests.slice(before).map((r) => r.path)).toEqual(["/jenkins/.well-known/openid-configuration", "/jenkins/.well-known/jwks"]);
+      expect(facts.factsSource).toBe("external-oidc-token");
+      expect(sourceOf(provenance)).toMatchObject({ uri: "https://github.com/acme/app", ref: "refs/heads/main", commit: TOKEN_COMMIT });
+      expect(provenance.runDetails.metadata?.provenant_factsSource).toBe("external-oidc-token");
+      expect(provenance.buildDefinition.internalParameters?.idTokenIssuer).toBe(external.issuer);
       expect(provenance.runDetails.builder.id).toBe(controller);
-      expect(provenance.buildDefinition.internalParameters?.idTokenIssuer).toBeUndefined();
-      expect(warnings).toEqual([expect.stringContaining(`names the issuer ${foreign.issuer}, but it is not served by this controller`)]);
-      expect(foreign.requests).toEqual([]);
-    } finally {
-      await foreign.close();
-    }
+      expect(slsaLevelOf(provenance, true)).toMatchObject({ level: 1, reason: expect.stringContaining("an issuer the build named itself") });
+      expect(warnings).toContainEqual(expect.stringContaining(`external issuer ${external.issuer}: it is not served by this controller`));
+      expect(warnings).toContainEqual(expect.stringContaining("SLSA Build L1 only"));
+    });
+
+    it("takes --token-issuer (context.options.tokenIssuer) over the variable", async () => {
+      const token = await external.sign(scmClaims());
+      const { facts, warnings } = await collectWith(
+        { PROVENANT_ID_TOKEN: token, [ISSUER_VARIABLE]: `${controller}oidc` },
+        { tokenIssuer: external.issuer },
+      );
+      expect(facts.factsSource).toBe("external-oidc-token");
+      expect(facts.tokenIssuer).toBe(external.issuer);
+      expect(warnings).toContainEqual(expect.stringContaining(`${ISSUER_VARIABLE} (${controller}oidc) is ignored`));
+    });
+
+    it("names the controller's own issuer through --token-issuer: still oidc-token", async () => {
+      const { facts } = await collectWith({ PROVENANT_ID_TOKEN: await issuer.sign(scmClaims()) }, { tokenIssuer: `${controller}oidc/` });
+      expect(facts.factsSource).toBe("oidc-token");
+      expect(facts.tokenIssuer).toBe(`${issuer.url}/oidc`);
+    });
+
+    it.each<[string, () => Promise<string>, string]>([
+      // Same kid, another key: the forgery a build could make without the issuer's key.
+      ["signed by a key the named issuer does not publish", () => external.sign(scmClaims(), { otherKey: true }), "signature"],
+      // The controller's genuine token is not the named issuer's either.
+      ["signed by the controller's issuer", () => issuer.sign(scmClaims()), "issuer"],
+      ["unsigned", () => external.sign(scmClaims(), { alg: "none" }), "alg"],
+      ["issued to another job", () => external.sign({ ...scmClaims(), sub: `${controller}job/other/` }), "job/other/"],
+    ])("refuses a token %s (TOKEN_INVALID)", async (_, mint, reason) => {
+      const token = await mint();
+      const error = await collectWith({ PROVENANT_ID_TOKEN: token, [ISSUER_VARIABLE]: external.issuer }).catch((e) => e);
+      expect(isProvenantError(error, "TOKEN_INVALID")).toBe(true);
+      expect(error.message).toContain(reason);
+      expect(error.message).not.toContain(token);
+    });
+
+    it("with the default claims only: verified, environment facts, the issuer recorded", async () => {
+      const token = await external.sign(defaultClaims());
+      const { provenance } = await collectWith({ PROVENANT_ID_TOKEN: token, [ISSUER_VARIABLE]: external.issuer });
+      expect(provenance.runDetails.metadata?.provenant_factsSource).toBe("environment");
+      expect(provenance.buildDefinition.internalParameters?.idTokenIssuer).toBe(external.issuer);
+    });
+
+    it("refuses plain http off loopback before any request (USAGE)", async () => {
+      const token = await external.sign(scmClaims());
+      const fetched: string[] = [];
+      const context = collectContext(
+        { ...env, PROVENANT_ID_TOKEN: token, [ISSUER_VARIABLE]: "http://issuer.example.com/jenkins" },
+        { fetch: async (input) => { fetched.push(String(input)); throw new Error("no request expected"); } },
+      );
+      await expect(jenkinsFacts(context)).rejects.toMatchObject({ code: "USAGE", message: expect.stringContaining("expected https") });
+      expect(fetched).toEqual([]);
+    });
   });
 
   it("rejects a folder issuer's token issued to a job outside that folder", async () => {
@@ -319,33 +375,39 @@ describe("the OIDC Provider plugin's ID token", () => {
   });
 });
 
-describe("which issuer PROVENANT_JENKINS_OIDC_ISSUER may name", () => {
+describe("which issuers count as the controller's own", () => {
   const CONTROLLER = "https://ci.example.com/";
   const JOB = `${CONTROLLER}job/acme/job/app/job/main/`;
-  const choose = (value: string | undefined, jobUrl: string | undefined = JOB) =>
-    issuerFor(value === undefined ? {} : { [ISSUER_VARIABLE]: value }, CONTROLLER, jobUrl);
+  const choose = (value: string | undefined, jobUrl: string | undefined = JOB) => issuerFor(value, CONTROLLER, jobUrl);
 
   it.each([
     [undefined, "https://ci.example.com/oidc", undefined],
     ["https://ci.example.com/oidc/", "https://ci.example.com/oidc", undefined],
     ["https://ci.example.com/oidc/job/acme", "https://ci.example.com/oidc/job/acme", "https://ci.example.com/job/acme/"],
     ["https://ci.example.com/oidc/job/acme/job/app", "https://ci.example.com/oidc/job/acme/job/app", "https://ci.example.com/job/acme/job/app/"],
-  ])("trusts %s: the controller's root or a folder holding the job", (value, issuer, folderUrl) => {
-    expect(choose(value)).toEqual({ trusted: true, issuer, ...(folderUrl ? { folderUrl } : {}) });
+  ])("%s: the controller's root or a folder holding the job", (value, issuer, folderUrl) => {
+    expect(choose(value)).toEqual({ external: false, issuer, ...(folderUrl ? { folderUrl } : {}) });
   });
 
   it.each([
     ["an external issuer", "https://issuer.example.com/jenkins", "not served by this controller"],
+    ["an external issuer with a trailing slash, kept for the exact iss", "https://issuer.example.com/", "not served by this controller"],
     ["a look-alike host", "https://ci.example.com.evil.example/oidc", "not served by this controller"],
     ["a look-alike path", "https://ci.example.com/oidcx", "not served by this controller"],
     ["an archived artifact under JENKINS_URL", "https://ci.example.com/job/evil/lastSuccessfulBuild/artifact", "not served by this controller"],
     ["a path the plugin does not serve", "https://ci.example.com/job/acme/oidc", "not served by this controller"],
-    ["a query in a folder issuer", "https://ci.example.com/oidc/job/acme?x=1", "not an issuer the OIDC Provider plugin serves"],
     ["another folder's issuer", "https://ci.example.com/oidc/job/other", "does not hold this job"],
     ["a sibling folder with a common prefix", "https://ci.example.com/oidc/job/ac", "does not hold this job"],
-  ])("does not trust %s", (_, value, reason) => {
-    const choice = choose(value);
-    expect(choice.trusted).toBe(false);
-    expect(choice).toMatchObject({ issuer: value, reason: expect.stringContaining(reason) });
+  ])("%s is external", (_, value, reason) => {
+    expect(choose(value)).toEqual({ external: true, issuer: value, reason: expect.stringContaining(reason) });
+  });
+
+  it.each([
+    ["plain http off loopback", "http://issuer.example.com/jenkins"],
+    ["a query", "https://ci.example.com/oidc/job/acme?x=1"],
+    ["user information", "https://user:pw@issuer.example.com/"],
+    ["not a URL", "issuer.example.com"],
+  ])("refuses an external issuer with %s (USAGE), without repeating credentials", (_, value) => {
+    expect(() => choose(value)).toThrow(expect.objectContaining({ code: "USAGE", message: expect.not.stringContaining("pw@") }));
   });
 });

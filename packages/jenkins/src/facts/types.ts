@@ -92,7 +92,8 @@ export interface JenkinsFacts {
   executorNumber?: number;
   scm: JenkinsScm;
   details?: JenkinsBuildDetails;
-  /** The verified ID token's issuer, when one was used. */
+  /** The verified ID token's issuer, when one was used: the controller's own, a folder's, or an external one. */
   tokenIssuer?: string;
-  factsSource: Extract<FactsSource, "oidc-token" | "environment">;
+  /** `external-oidc-token` when the token carried the checkout but its issuer is not the controller's own. */
+  factsSource: Extract<FactsSource, "oidc-token" | "external-oidc-token" | "environment">;
 }

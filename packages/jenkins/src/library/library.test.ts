@@ -155,7 +155,7 @@ beforeAll(async () => {
 
   // An issuer the build runs itself, and a token it signed claiming the same checkout.
   foreignIssuer = await startTestIssuer({ pathPrefix: "/oidc" });
-  const forgedToken = await foreignIssuer.sign({ sub: jobUrl, build_number: 42, git_url: jenkinsEnv.GIT_URL, git_commit: COMMIT, branch_name: branch });
+  const externalToken = await foreignIssuer.sign({ sub: jobUrl, build_number: 42, git_url: jenkinsEnv.GIT_URL, git_commit: COMMIT, branch_name: branch });
 
   const idToken = await issuer.sign({
     sub: jobUrl,
@@ -337,7 +337,7 @@ beforeAll(async () => {
       name: "e2e attest with a foreign issuer",
       step: "provenantAttest",
       ...inWorkspace,
-      credentials: { [SIGNING_KEY_ID]: keys.privateKeyPem, "jenkins-oidc": forgedToken },
+      credentials: { [SIGNING_KEY_ID]: keys.privateKeyPem, "jenkins-oidc": externalToken },
       config: {
         subjects: "dist/*.tgz",
         bundle: "foreign.sigstore.json",
@@ -352,6 +352,12 @@ beforeAll(async () => {
       step: "provenantVerify",
       ...inWorkspace,
       config: { artifacts: "dist/app-1.0.tgz", bundle: "foreign.sigstore.json", publicKey: "provenant.pub", builderId: controller, slsaLevel: 2, cliPath: CLI },
+    },
+    {
+      name: "e2e verify the foreign issuer's bundle at L1",
+      step: "provenantVerify",
+      ...inWorkspace,
+      config: { artifacts: "dist/app-1.0.tgz", bundle: "foreign.sigstore.json", publicKey: "provenant.pub", builderId: controller, slsaLevel: 1, cliPath: CLI },
     },
     {
       name: "e2e verify",
@@ -816,17 +822,23 @@ describe("end to end: the steps run the built CLI in a Jenkins workspace", () =>
     expect(verifySh?.status).toBe(0);
   });
 
-  it("ignores a token from an issuer the Jenkinsfile names outside the controller: L1, and an L2 policy fails", async () => {
+  it("verifies a token from an external issuer the Jenkinsfile names (issuer:): external-oidc-token, L1 passes and L2 fails", async () => {
     const attest = result("e2e attest with a foreign issuer");
     const attestSh = calls("e2e attest with a foreign issuer", "sh")[0];
     expect(attest.error, String(attestSh?.stderr)).toBeUndefined();
-    expect(String(attestSh?.stderr)).toContain(`names the issuer ${foreignIssuer.issuer}, but it is not served by this controller`);
+    expect(String(attestSh?.stderr)).toContain(`external issuer ${foreignIssuer.issuer}: it is not served by this controller`);
     const envelope = parseBundle(JSON.parse(await readFile(join(workspace, "foreign.sigstore.json"), "utf8"))).dsseEnvelope!;
     const provenance = parseProvenance(parseStatement(JSON.parse(Buffer.from(envelope.payload, "base64").toString("utf8"))).predicate);
-    expect(provenance.runDetails.metadata?.provenant_factsSource).toBe("environment");
-    expect(provenance.buildDefinition.internalParameters?.idTokenIssuer).toBeUndefined();
-    expect(foreignIssuer.requests).toEqual([]);
+    expect(provenance.runDetails.metadata?.provenant_factsSource).toBe("external-oidc-token");
+    expect(provenance.buildDefinition.internalParameters?.idTokenIssuer).toBe(foreignIssuer.issuer);
+    expect(provenance.runDetails.builder.id).toBe(`${issuer.url}/`);
+    // The CLI fetched its keys: the steps ran in beforeAll.
+    expect(foreignIssuer.requests.map((r) => r.path)).toContain("/oidc/.well-known/jwks");
+    const atL2 = calls("e2e verify the foreign issuer's bundle at L2", "sh")[0];
     expect(result("e2e verify the foreign issuer's bundle at L2").error).toContain("does not verify");
+    expect(`${atL2?.stdout}${atL2?.stderr}`).toContain("an issuer the build named itself");
+    const atL1 = calls("e2e verify the foreign issuer's bundle at L1", "sh")[0];
+    expect(result("e2e verify the foreign issuer's bundle at L1").error, `${atL1?.stdout}\n${atL1?.stderr}`).toBeUndefined();
   });
 
   it("pushes the attestation beside the image and verifies it from the registry", async () => {
