@@ -98,7 +98,10 @@ describe("a bundle written by sigstore-js, read by `provenant verify`", () => {
     });
     const certificate = readFileSync(join(work.path, "signer.crt"), "utf8");
     const json = await sigstoreJsBundle(signerWith({ $case: "x509Certificate", certificate }), "keyless.sigstore.json");
-    expect(json.verificationMaterial.certificate?.rawBytes).toBeTruthy();
+    // The certificate form: the DER of the very certificate, not a public key.
+    const der = Buffer.from(certificate.replace(/-----[A-Z ]+-----/g, "").replace(/\s+/g, ""), "base64");
+    expect(json.verificationMaterial.certificate?.rawBytes).toBe(der.toString("base64"));
+    expect(json.verificationMaterial.publicKey).toBeUndefined();
 
     const shown = runCli(["inspect", "keyless.sigstore.json"], work.path);
     expect(shown.status).toBe(0);
