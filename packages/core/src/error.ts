@@ -31,7 +31,6 @@ export type ErrorCode =
   // the build side
   | "NO_SUBJECTS_MATCHED"
   | "PLATFORM_FACTS_MISSING"
-  | "PLATFORM_NOT_AVAILABLE"
   | "TOKEN_INVALID"
   // the edges
   | "USAGE"

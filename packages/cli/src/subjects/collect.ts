@@ -91,6 +91,7 @@ export async function collectFiles(
   const visit = (path: string, kind: "file" | "directory" | "link", rootReal: string | undefined, visited: Set<string>, match?: Matcher) => {
     let real = path;
     let isDirectory = kind === "directory";
+    let size: number | undefined;
     if (kind === "link") {
       try {
         real = realpathSync(path);
@@ -108,13 +109,14 @@ export async function collectFiles(
         return;
       }
       isDirectory = info.isDirectory();
+      size = info.size;
     }
     const counts = match === undefined || match(path);
     if (isDirectory) {
       // A matched directory is taken whole; an unmatched one may hold matches.
       walk(path, rootReal ?? real, visited, counts ? undefined : match);
     } else if (counts) {
-      addFile(path, real, statSync(real).size);
+      addFile(path, real, size ?? statSync(real).size);
     }
   };
 

@@ -164,8 +164,9 @@ export class HashPool {
     }
   }
 
-  get size(): number {
-    return this.workers.length;
+  /** Whether the walk already handed files to the workers (they must then finish the job). */
+  get started(): boolean {
+    return this.sent.size > 0;
   }
 
   /** A file found by the walk: small ones start hashing now. */
@@ -251,7 +252,9 @@ export async function hashFiles(
   pool?: HashPool,
 ): Promise<Map<string, string>> {
   const total = jobs.reduce((sum, j) => sum + j.size, 0);
-  if ((pool === undefined && parallelism <= 1) || jobs.length === 1 || !worthWorkers(jobs, total)) {
+  // A pool that already has files in hand finishes them: hashing them here too would be twice the work.
+  const small = jobs.length === 1 || !worthWorkers(jobs, total);
+  if (pool ? !pool.started && small : parallelism <= 1 || small) {
     return hashOnThisThread(jobs, onProgress);
   }
   const own = pool ? undefined : new HashPool(Math.min(parallelism, jobs.length));

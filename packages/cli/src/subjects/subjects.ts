@@ -85,7 +85,7 @@ async function hashedFiles(
   const digests = await hashFiles(
     files.map((f) => ({ path: f.realPath, size: f.size })),
     bar ? (p) => bar.update(p) : undefined,
-    pool?.size,
+    undefined,
     pool,
   );
   bar?.done();
