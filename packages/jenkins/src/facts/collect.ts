@@ -4,7 +4,7 @@ import type { TokenClaims } from "@provenant/oidc";
 import { API_TOKEN_VARIABLE, API_USER_VARIABLE, fetchBuildDetails } from "./build-api.js";
 import { configuredIssuer, DEFAULT_AUDIENCE, issuerFor, readIdToken, verifyJenkinsToken } from "./token.js";
 import { isRefParameter, resolveSourceRef } from "../provenance/ref.js";
-import type { JenkinsBuildDetails, JenkinsFacts, JenkinsScm, RefVariable } from "./types.js";
+import { type JenkinsBuildDetails, type JenkinsFacts, type JenkinsScm, REF_VARIABLES } from "./types.js";
 import {
   environmentLookup,
   present,
@@ -149,7 +149,6 @@ async function tokenIdentity(
   return identity;
 }
 
-const REF_VARIABLES: RefVariable[] = ["TAG_NAME", "CHANGE_ID", "BRANCH_NAME", "GIT_BRANCH"];
 
 /** Claims named after the variables, lower case: `git_url` for `GIT_URL`. */
 function claimLookup(claims: TokenClaims) {

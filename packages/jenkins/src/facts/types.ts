@@ -38,7 +38,9 @@ export interface JenkinsScm {
 }
 
 /** The variables that decide which kind of ref a build has. */
-export type RefVariable = "TAG_NAME" | "CHANGE_ID" | "BRANCH_NAME" | "GIT_BRANCH";
+/** The variables that can decide the ref, in the order the ref rules try them. */
+export const REF_VARIABLES = ["TAG_NAME", "CHANGE_ID", "BRANCH_NAME", "GIT_BRANCH"] as const;
+export type RefVariable = (typeof REF_VARIABLES)[number];
 
 export interface JenkinsChange {
   /** `CHANGE_ID`: the pull/merge request number. */

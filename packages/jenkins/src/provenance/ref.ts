@@ -1,4 +1,4 @@
-import type { JenkinsScm, RefVariable } from "../facts/types.js";
+import { type JenkinsScm, REF_VARIABLES, type RefVariable } from "../facts/types.js";
 
 /** The ref a build's facts name, or why none is recorded when that is not plain. */
 export interface SourceRefResolution {
@@ -40,13 +40,14 @@ export function resolveSourceRef(scm: JenkinsScm): SourceRefResolution {
   if (scm.refParameters?.length) return parameterShadowed(scm.refParameters);
   if (scm.tagName) return { ref: `refs/tags/${scm.tagName}` };
   if (scm.change) return {};
-  if (scm.branchName) return unlessUnclaimed(scm, ["TAG_NAME", "CHANGE_ID"]) ?? { ref: `refs/heads/${scm.branchName}` };
+  // Each rule: the variables of the rules above it must have been claimed.
+  if (scm.branchName) return unlessUnclaimed(scm, REF_VARIABLES.slice(0, 2)) ?? { ref: `refs/heads/${scm.branchName}` };
   const gitBranch = scm.gitBranch;
   // Without a git_branch claim a freestyle or Pipeline job's ref is unknown,
   // not absent: say which claim to add rather than record nothing silently.
-  if (gitBranch === undefined) return unlessUnclaimed(scm, ["TAG_NAME", "CHANGE_ID", "BRANCH_NAME", "GIT_BRANCH"]) ?? {};
+  if (gitBranch === undefined) return unlessUnclaimed(scm, REF_VARIABLES) ?? {};
   if (gitBranch === "detached") return {};
-  return unlessUnclaimed(scm, ["TAG_NAME", "CHANGE_ID", "BRANCH_NAME"]) ?? gitBranchRef(gitBranch);
+  return unlessUnclaimed(scm, REF_VARIABLES.slice(0, 3)) ?? gitBranchRef(gitBranch);
 }
 
 /**
@@ -68,7 +69,7 @@ function parameterShadowed(names: string[]): SourceRefResolution {
   };
 }
 
-function unlessUnclaimed(scm: JenkinsScm, above: RefVariable[]): SourceRefResolution | undefined {
+function unlessUnclaimed(scm: JenkinsScm, above: readonly RefVariable[]): SourceRefResolution | undefined {
   const unclaimed = above.filter((name) => scm.unclaimed?.includes(name));
   if (unclaimed.length === 0) return undefined;
   const claims = unclaimed.map((name) => `${name.toLowerCase()}=\${${name}}`).join(", ");
