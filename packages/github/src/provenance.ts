@@ -1,10 +1,10 @@
-import { BUILD_TYPES, FACTS_SOURCE_FIELD, type ProvenanceFields } from "@provenant/core";
+import { BUILD_TYPES, FACTS_SOURCE_FIELD, type ProvenanceFields, VARIABLE_DISAGREEMENTS_FIELD } from "@provenant/core";
 import type { GitHubFacts } from "./facts/facts.js";
 
 /** Extension field naming the OIDC issuer whose signature vouched for the facts. */
 export const TOKEN_ISSUER_FIELD = "provenant_tokenIssuer";
-/** Extension field listing variables that contradicted the verified token (the GitLab adapter's name too). */
-export const DISAGREEMENTS_FIELD = "provenant_variableDisagreements";
+/** Extension field listing variables that contradicted the verified token: core's, shared by every adapter. */
+export const DISAGREEMENTS_FIELD = VARIABLE_DISAGREEMENTS_FIELD;
 
 /**
  * Extension field saying where `externalParameters.inputs` came from: the

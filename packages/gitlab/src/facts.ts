@@ -111,7 +111,7 @@ function repositoryUrlOf(webUrl: string): string {
   return normalizeGitUrl(webUrl) ?? webUrl;
 }
 
-const MERGE_REQUEST_EVENT = "merge_request_event";
+export const MERGE_REQUEST_EVENT = "merge_request_event";
 
 // The ref GitLab keeps for each merge request's commits (GitLab docs, "Merge
 // request refs"): `head` for the source branch's commit, `merge` for a
@@ -251,11 +251,14 @@ export function factsFromToken(
   const webUrl = `${serverUrl}/${claims.project_path}`;
   const projectUrl = repositoryUrlOf(webUrl);
   const ref = refFromClaims(claims, env, warn);
-  // The variables' own ref, for comparison only: silent, since a merge request
-  // ref from the token already warned about the same variable.
-  const variableRef = refFromVariables(env, () => {});
   type Compared = [string, string | undefined, string, string | undefined];
-  const refCompared: Compared[] = claims.pipeline_source === MERGE_REQUEST_EVENT ? [] : [[variableRef?.variable ?? "CI_COMMIT_REF_NAME", variableRef?.ref, "ref_path", ref]];
+  const refCompared: Compared[] = [];
+  // A merge request's ref comes from the variables either way: nothing to compare.
+  if (claims.pipeline_source !== MERGE_REQUEST_EVENT) {
+    // The variables' own ref, for comparison only, so silently.
+    const variableRef = refFromVariables(env, () => {});
+    refCompared.push([variableRef?.variable ?? "CI_COMMIT_REF_NAME", variableRef?.ref, "ref_path", ref]);
+  }
   const compared: Compared[] = [
     ["CI_PROJECT_PATH", variable(env, "CI_PROJECT_PATH"), "project_path", claims.project_path],
     ["CI_PROJECT_ID", variable(env, "CI_PROJECT_ID"), "project_id", claims.project_id],

@@ -8,7 +8,7 @@ import {
   VARIABLE_DISAGREEMENTS_FIELD,
 } from "@provenant/core";
 import { splitConfigRefUri } from "./claims.js";
-import { definedOnly, type GitLabFacts } from "./facts.js";
+import { definedOnly, type GitLabFacts, MERGE_REQUEST_EVENT } from "./facts.js";
 
 /** `runDetails.metadata` extension listing variables the verified token overruled (core reads it into the report). */
 export const DISAGREEMENTS_FIELD = VARIABLE_DISAGREEMENTS_FIELD;
@@ -30,7 +30,7 @@ function configDependency(facts: GitLabFacts): ResourceDescriptor | undefined {
   // In a merge request pipeline the claim's ref is the source branch, perhaps
   // a fork's, under this project's name (as with ref_path): the configuration
   // was read at the merge request's commit, so it takes the merge request ref.
-  const ref = facts.pipelineSource === "merge_request_event" ? facts.ref : parts.ref;
+  const ref = facts.pipelineSource === MERGE_REQUEST_EVENT ? facts.ref : parts.ref;
   if (!ref) return undefined;
   // The claim carries host/path without a scheme; the source convention records https.
   const repository = normalizeGitUrl(`https://${parts.project}`);

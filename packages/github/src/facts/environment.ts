@@ -1,4 +1,4 @@
-import type { Environment } from "@provenant/core";
+import type { Environment, VariableDisagreement } from "@provenant/core";
 import { type GitHubClaims, parseClaims } from "./claims.js";
 import type { EventPayload } from "./event.js";
 
@@ -38,13 +38,8 @@ export function claimsFromEnvironment(env: Environment, payload: EventPayload | 
   return parseClaims(values, (claim) => CLAIM_VARIABLES[claim]);
 }
 
-/** A variable that says something else than the verified token (same shape as the GitLab adapter's). */
-export interface Disagreement {
-  variable: string;
-  claim: string;
-  variableValue: string;
-  claimValue: string;
-}
+/** A GITHUB_* variable that contradicted the verified token (core's shape, which inspect and verify read). */
+export type Disagreement = VariableDisagreement;
 
 /**
  * Variables that differ from the verified claims. The token wins; a
