@@ -3,6 +3,7 @@ export {
   formatImageReference,
   imageName,
   isLoopbackHost,
+  parseImageArgument,
   parseImageReference,
   registryApiHost,
   type ImageReference,

@@ -1,6 +1,6 @@
 import { homedir } from "node:os";
 import type { Environment } from "@provenant/core";
-import { type ImageReference, parseImageReference, RegistryClient, registryCredentials } from "@provenant/oci";
+import { RegistryClient, registryCredentials } from "@provenant/oci";
 
 /** Username and password from a Docker Registry service connection, and the registry they belong to. */
 export interface RegistryConnection {
@@ -36,9 +36,4 @@ export function taskRegistryClient(environment: Environment, connection: Registr
       .map((host) => host.trim())
       .filter(Boolean),
   });
-}
-
-/** `oci://REGISTRY/REPO[:TAG|@DIGEST]`, the `oci://` optional as in the CLI. */
-export function parseImageInput(line: string): ImageReference {
-  return parseImageReference(line.startsWith("oci://") ? line.slice("oci://".length) : line);
 }

@@ -10,6 +10,7 @@ import {
   type ImageReference,
   ImageIndexSchema,
   imageName,
+  parseImageArgument,
   parseImageReference,
   RegistryClient,
   registryCredentials,
@@ -48,11 +49,6 @@ export function createRegistryClient(io: Io, options: RegistryOptions = { insecu
     }),
     insecureRegistries: [...options.insecureRegistries, ...fromEnv],
   });
-}
-
-/** `oci://ghcr.io/acme/app:1.0` or plain `ghcr.io/acme/app:1.0`. */
-export function parseImageArgument(argument: string): ImageReference {
-  return parseImageReference(argument.startsWith("oci://") ? argument.slice("oci://".length) : argument);
 }
 
 /** An image subject in a registry, kept with its descriptor so `attest --push` can push beside it. */

@@ -1,6 +1,6 @@
 import { isProvenantError } from "@provenant/core";
 import { describe, expect, it } from "vitest";
-import { formatImageReference, isLoopbackHost, parseImageReference, registryApiHost } from "./reference.js";
+import { formatImageReference, isLoopbackHost, parseImageArgument, parseImageReference, registryApiHost } from "./reference.js";
 
 const HEX = "a".repeat(64);
 
@@ -57,6 +57,24 @@ describe("parseImageReference", () => {
     const text = `ghcr.io/acme/app:1.0@sha256:${HEX}`;
     expect(formatImageReference(parseImageReference(text))).toBe(text);
     expect(formatImageReference(parseImageReference("alpine"))).toBe("docker.io/library/alpine");
+  });
+});
+
+describe("parseImageArgument", () => {
+  it("reads an image with or without the oci:// prefix alike", () => {
+    const expected = { registry: "ghcr.io", repository: "acme/app", tag: "1.0" };
+    expect(parseImageArgument("oci://ghcr.io/acme/app:1.0")).toEqual(expected);
+    expect(parseImageArgument("ghcr.io/acme/app:1.0")).toEqual(expected);
+  });
+
+  it("strips the prefix once, so oci://oci://… is refused", () => {
+    let caught: unknown;
+    try {
+      parseImageArgument("oci://oci://ghcr.io/acme/app");
+    } catch (error) {
+      caught = error;
+    }
+    expect(isProvenantError(caught, "USAGE")).toBe(true);
   });
 });
 

@@ -76,6 +76,15 @@ export function parseImageReference(text: string): ImageReference {
   return { registry, repository, ...(tag !== undefined && { tag }), ...(digest !== undefined && { digest }) };
 }
 
+/**
+ * An image as users write it to Provenant (CLI argument, action or task
+ * input): `oci://ghcr.io/acme/app:1.0` or plain `ghcr.io/acme/app:1.0`, so
+ * that one spelling works everywhere.
+ */
+export function parseImageArgument(argument: string): ImageReference {
+  return parseImageReference(argument.startsWith("oci://") ? argument.slice("oci://".length) : argument);
+}
+
 /** `registry/repository` — the name an image subject carries in a statement. */
 export function imageName(reference: ImageReference): string {
   return `${reference.registry}/${reference.repository}`;

@@ -1,12 +1,12 @@
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { attest, type Environment, keySigner, privateKeyFromPem, ProvenantError, type Subject } from "@provenant/core";
-import { formatImageReference, imageName, pushAttestation, type RegistryClient, type ResolvedImage, resolveImage } from "@provenant/oci";
+import { formatImageReference, imageName, parseImageArgument, pushAttestation, type RegistryClient, type ResolvedImage, resolveImage } from "@provenant/oci";
 import { PACKAGE_VERSION } from "../../adapter.js";
 import { collectAzurePipelinesFacts } from "../../facts/collect.js";
 import { azurePipelinesProvenance } from "../../provenance/provenance.js";
 import { matchFiles } from "../match.js";
-import { parseImageInput, type RegistryConnection, taskRegistryClient } from "../registry.js";
+import { type RegistryConnection, taskRegistryClient } from "../registry.js";
 import { subjectsOf } from "../subjects.js";
 import type { TaskIo } from "../task-io.js";
 
@@ -80,7 +80,7 @@ async function signingKeyPem(inputs: AttestTaskInputs): Promise<{ pem: string; s
 async function resolveImages(client: RegistryClient, lines: readonly string[]): Promise<ResolvedImage[]> {
   const resolved = new Map<string, ResolvedImage>();
   for (const line of lines) {
-    const image = await resolveImage(client, parseImageInput(line));
+    const image = await resolveImage(client, parseImageArgument(line));
     const key = `${imageName(image.reference)}@${image.descriptor.digest}`;
     if (!resolved.has(key)) resolved.set(key, image);
   }

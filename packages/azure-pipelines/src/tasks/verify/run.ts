@@ -1,9 +1,9 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { type Environment, keyIdOf, type Policy, ProvenantError, parsePolicy, publicKeyFromPem, type VerificationReport, verify } from "@provenant/core";
-import { formatImageReference, imageName, pullAttestations, resolveImage } from "@provenant/oci";
+import { formatImageReference, imageName, parseImageArgument, pullAttestations, resolveImage } from "@provenant/oci";
 import { matchFiles } from "../match.js";
-import { parseImageInput, type RegistryConnection, taskRegistryClient } from "../registry.js";
+import { type RegistryConnection, taskRegistryClient } from "../registry.js";
 import { subjectsOf } from "../subjects.js";
 import type { TaskIo } from "../task-io.js";
 
@@ -123,7 +123,7 @@ async function verifyFiles(inputs: VerifyTaskInputs, bundleInput: string, keys: 
  */
 async function verifyImage(image: string, inputs: VerifyTaskInputs, keys: TrustedKeys, policy: Policy, io: TaskIo): Promise<VerifyTaskResult> {
   const client = taskRegistryClient(inputs.environment, inputs.registryConnection, io.warn);
-  const { reference, descriptor } = await resolveImage(client, parseImageInput(image));
+  const { reference, descriptor } = await resolveImage(client, parseImageArgument(image));
   const shown = formatImageReference(reference);
   const artifactDigests = [{ sha256: descriptor.digest.slice("sha256:".length) }];
   const results: VerifyTaskResult[] = [];

@@ -14,7 +14,7 @@ import {
   verify,
 } from "@provenant/core";
 import { readSignedDocuments, resolveSubjects, runVerifyImage } from "@provenant/cli";
-import { parseImageReference } from "@provenant/oci";
+import { parseImageArgument } from "@provenant/oci";
 import { type ActionContext, actionIo } from "../context.js";
 import type { VerifyActionInputs } from "../inputs.js";
 import { registryEnvironment } from "../registry.js";
@@ -132,7 +132,7 @@ async function verifyImage(inputs: VerifyActionInputs, policy: Policy, context: 
     throw new ProvenantError("USAGE", "with image, the subject is the image's digest; leave subject-path and subject-digest empty");
   }
   const pem = await publicKeyPemOf(inputs.publicKey, context.cwd);
-  const env = registryEnvironment(context.env, parseImageReference(inputs.image.replace(/^oci:\/\//, "")), inputs);
+  const env = registryEnvironment(context.env, parseImageArgument(inputs.image), inputs);
   // The CLI reads keys from files; the key is public, so a scratch file is harmless.
   const keyDir = await mkdtemp(join(context.env.RUNNER_TEMP || tmpdir(), "provenant-verify-"));
   const printed: string[] = [];
