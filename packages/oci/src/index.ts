@@ -51,3 +51,10 @@ export {
   type CredentialHelperRunner,
   type RegistryCredentialOptions,
 } from "./credentials/docker-config.js";
+export {
+  INSECURE_REGISTRIES_ENV,
+  registryClientFromEnvironment,
+  withRegistryLogin,
+  type RegistryEnvironmentOptions,
+  type RegistryLogin,
+} from "./credentials/environment.js";

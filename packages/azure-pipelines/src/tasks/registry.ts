@@ -1,6 +1,5 @@
-import { homedir } from "node:os";
 import type { Environment } from "@provenant/core";
-import { RegistryClient, registryCredentials } from "@provenant/oci";
+import { type RegistryClient, registryClientFromEnvironment, withRegistryLogin } from "@provenant/oci";
 
 /** Username and password from a Docker Registry service connection, and the registry they belong to. */
 export interface RegistryConnection {
@@ -10,9 +9,6 @@ export interface RegistryConnection {
   password: string;
 }
 
-/** The CLI's variable for plain-HTTP registry hosts, honoured here too so one pipeline variable serves both. */
-const INSECURE_REGISTRIES = "PROVENANT_INSECURE_REGISTRIES";
-
 /**
  * A registry client for the tasks. A service connection's credentials become
  * the variables `@provenant/oci` reads, with `PROVENANT_REGISTRY_HOSTS` set to
@@ -21,19 +17,6 @@ const INSECURE_REGISTRIES = "PROVENANT_INSECURE_REGISTRIES";
  * config a `Docker@2 login` step wrote (`DOCKER_CONFIG`), then to anonymous.
  */
 export function taskRegistryClient(environment: Environment, connection: RegistryConnection | undefined, warn: (message: string) => void): RegistryClient {
-  const env: Environment = connection
-    ? {
-        ...environment,
-        PROVENANT_REGISTRY_USERNAME: connection.username,
-        PROVENANT_REGISTRY_PASSWORD: connection.password,
-        PROVENANT_REGISTRY_HOSTS: connection.registry,
-      }
-    : environment;
-  return new RegistryClient({
-    credentials: registryCredentials({ env, homeDir: env.HOME ?? homedir(), warn }),
-    insecureRegistries: (env[INSECURE_REGISTRIES] ?? "")
-      .split(",")
-      .map((host) => host.trim())
-      .filter(Boolean),
-  });
+  const env = connection ? withRegistryLogin(environment, connection) : environment;
+  return registryClientFromEnvironment({ env, warn });
 }

@@ -1,6 +1,5 @@
 import { createReadStream } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { homedir } from "node:os";
 import { resolve } from "node:path";
 import { createGunzip } from "node:zlib";
 import { ProvenantError, type Subject } from "@provenant/core";
@@ -12,8 +11,8 @@ import {
   imageName,
   parseImageArgument,
   parseImageReference,
-  RegistryClient,
-  registryCredentials,
+  type RegistryClient,
+  registryClientFromEnvironment,
   resolveImage,
   sha256Digest,
 } from "@provenant/oci";
@@ -27,9 +26,6 @@ export interface RegistryOptions {
   imagePlatform?: string;
 }
 
-/** Comma-separated hosts, for CI systems where adding a flag is harder than a variable. */
-export const INSECURE_REGISTRIES_ENV = "PROVENANT_INSECURE_REGISTRIES";
-
 const IMAGE_PREFIXES = ["oci://", "oci-layout:", "docker-archive:"] as const;
 
 export function isImageArgument(argument: string): boolean {
@@ -37,17 +33,10 @@ export function isImageArgument(argument: string): boolean {
 }
 
 export function createRegistryClient(io: Io, options: RegistryOptions = { insecureRegistries: [] }): RegistryClient {
-  const fromEnv = (io.env[INSECURE_REGISTRIES_ENV] ?? "")
-    .split(",")
-    .map((host) => host.trim())
-    .filter((host) => host !== "");
-  return new RegistryClient({
-    credentials: registryCredentials({
-      env: io.env,
-      homeDir: io.env.HOME ?? homedir(),
-      warn: (message) => io.stderr(`provenant: warning: ${message}\n`),
-    }),
-    insecureRegistries: [...options.insecureRegistries, ...fromEnv],
+  return registryClientFromEnvironment({
+    env: io.env,
+    warn: (message) => io.stderr(`provenant: warning: ${message}\n`),
+    insecureRegistries: options.insecureRegistries,
   });
 }
 

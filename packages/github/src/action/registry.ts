@@ -1,10 +1,5 @@
 import { type Environment, ProvenantError } from "@provenant/core";
-import type { ImageReference } from "@provenant/oci";
-
-/** The variables `@provenant/oci` reads credentials from (after them, ~/.docker/config.json). */
-const USERNAME = "PROVENANT_REGISTRY_USERNAME";
-const PASSWORD = "PROVENANT_REGISTRY_PASSWORD";
-const HOSTS = "PROVENANT_REGISTRY_HOSTS";
+import { type ImageReference, withRegistryLogin } from "@provenant/oci";
 
 /**
  * The environment a registry client gets: the registry-username and
@@ -26,5 +21,5 @@ export function registryEnvironment(
       `registry-${username ? "password" : "username"} is empty but registry-${username ? "username" : "password"} is set; give both, or neither to use the docker config (docker/login-action)`,
     );
   }
-  return { ...env, [USERNAME]: username, [PASSWORD]: password, [HOSTS]: image.registry };
+  return withRegistryLogin(env, { username, password, registry: image.registry });
 }
