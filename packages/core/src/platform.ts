@@ -40,6 +40,14 @@ export interface CollectContext {
   now: () => Date;
   /** Platform-specific options from the command line, e.g. `tokenAudience`. */
   options: Readonly<Record<string, string | undefined>>;
+  /**
+   * Registers a secret the adapter obtains while collecting (the job's OIDC
+   * ID token, a bearer credential until it expires) with the platform's log
+   * masking (`core.setSecret`, `setSecret`), as soon as it is in hand and
+   * before it is verified or could appear in a message. Absent where there is
+   * no CI log to protect (local runs, tests).
+   */
+  mask?: (secret: string) => void;
 }
 
 /**

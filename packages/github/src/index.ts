@@ -1,6 +1,6 @@
 export { adapter } from "./adapter.js";
 export { DISAGREEMENTS_FIELD, INPUTS_SOURCE_FIELD, provenance, TOKEN_ISSUER_FIELD, workflowPathOf } from "./provenance.js";
-export { githubFacts, type GitHubFacts, type GitHubFactsHooks } from "./facts/facts.js";
+export { githubFacts, type GitHubFacts } from "./facts/facts.js";
 export { GitHubClaimsSchema, REQUIRED_CLAIMS, type GitHubClaims } from "./facts/claims.js";
 export { CLAIM_VARIABLES, claimsFromEnvironment, type Disagreement, disagreementsWith } from "./facts/environment.js";
 export { readEventPayload, type EventPayload } from "./facts/event.js";

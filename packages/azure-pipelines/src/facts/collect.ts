@@ -12,12 +12,6 @@ export interface AzureCollectOptions {
   /** Read a ready-made ID token from this variable instead of requesting one. */
   tokenVariable?: string;
   provenantVersion?: string;
-  /**
-   * Called with the pipeline's ID token as soon as it is in hand, before it
-   * is verified or could be printed: the attest task registers it with the
-   * agent's secret masking (`setSecret`), as it does the access token.
-   */
-  maskToken?: (token: string) => void;
 }
 
 const COMMIT = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
@@ -38,7 +32,7 @@ async function pipelineToken(
         `the token variable ${options.tokenVariable} is empty; expected the pipeline's OIDC ID token in it`,
       );
     }
-    options.maskToken?.(token);
+    context.mask?.(token);
     return token;
   }
   const accessToken = context.env.SYSTEM_ACCESSTOKEN?.trim();
@@ -73,7 +67,7 @@ async function pipelineToken(
     context.warn(`${(error as Error).message}; the provenance records environment facts only (SLSA Build L1)`);
     return undefined;
   }
-  options.maskToken?.(token);
+  context.mask?.(token);
   return token;
 }
 

@@ -85,10 +85,11 @@ describe("githubFacts with an ID token", () => {
     expect(facts.factsSource).toBe("oidc-token");
   });
 
-  it("hands the requested token to maskToken before verifying it, so a token that fails is masked too", async () => {
+  it("hands the requested token to context.mask before verifying it, so a token that fails is masked too", async () => {
     const masked: string[] = [];
     const expired = { ...pushTag().claims, exp: Math.floor(Date.now() / 1000) - 60 };
-    const error = await provenantFailure(githubFacts(contextFor(tokenJob(expired), local()).context, { maskToken: (t) => masked.push(t) }));
+    const { context } = contextFor(tokenJob(expired), local());
+    const error = await provenantFailure(githubFacts({ ...context, mask: (t) => void masked.push(t) }));
     expect(error.code).toBe("TOKEN_INVALID");
     expect(masked).toHaveLength(1);
     expect(masked[0]).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);

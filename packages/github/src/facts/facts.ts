@@ -25,24 +25,13 @@ export interface GitHubFacts {
   workflowInputs?: Record<string, string | number | boolean | null>;
 }
 
-/** What the caller does with secrets the facts layer comes across. */
-export interface GitHubFactsHooks {
-  /**
-   * Called with the job's ID token as soon as it is in hand, before it is
-   * verified or could appear in a message: the attest action registers it
-   * with the runner's masking (`core.setSecret`), as @actions/core's
-   * getIDToken does. The token is a bearer credential for the audience
-   * it names until it expires.
-   */
-  maskToken?: (token: string) => void;
-}
-
 /**
  * Gathers the facts of this GitHub Actions job. With `id-token: write` the
  * identity comes from the job's ID token after its signature is verified;
- * without, from the environment, and the provenance says so.
+ * without, from the environment, and the provenance says so. The token goes
+ * to `context.mask` first, as @actions/core's getIDToken masks it.
  */
-export async function githubFacts(context: CollectContext, hooks: GitHubFactsHooks = {}): Promise<GitHubFacts> {
+export async function githubFacts(context: CollectContext): Promise<GitHubFacts> {
   const { env, options } = context;
   const serverUrl = serverUrlOf(env.GITHUB_SERVER_URL);
   const serverIssuer = issuerFor(serverUrl);
@@ -64,7 +53,7 @@ export async function githubFacts(context: CollectContext, hooks: GitHubFactsHoo
   } else if (canRequestIdToken(env)) {
     token = await requestIdToken(env, audience, context.fetch);
   }
-  if (token) hooks.maskToken?.(token);
+  if (token) context.mask?.(token);
 
   let facts: GitHubFacts;
   if (token) {

@@ -2,9 +2,7 @@ import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { attest, type Environment, keySigner, privateKeyFromPem, ProvenantError, type Subject } from "@provenant/core";
 import { formatImageReference, imageName, parseImageArgument, pushAttestation, type RegistryClient, type ResolvedImage, resolveImage } from "@provenant/oci";
-import { PACKAGE_VERSION } from "../../adapter.js";
-import { collectAzurePipelinesFacts } from "../../facts/collect.js";
-import { azurePipelinesProvenance } from "../../provenance/provenance.js";
+import { adapter } from "../../adapter.js";
 import { matchFiles } from "../match.js";
 import { type RegistryConnection, taskRegistryClient } from "../registry.js";
 import { subjectsOf } from "../subjects.js";
@@ -111,18 +109,16 @@ export async function runAttestTask(inputs: AttestTaskInputs, io: TaskIo): Promi
     ...(await subjectsOf(files, inputs.workingDirectory)),
     ...images.map(({ reference, descriptor }) => ({ name: imageName(reference), digest: { sha256: descriptor.digest.slice("sha256:".length) } })),
   ];
-  const facts = await collectAzurePipelinesFacts(
-    {
-      env: inputs.environment,
-      cwd: inputs.workingDirectory,
-      fetch: io.fetch,
-      warn: io.warn,
-      now: io.now,
-      options: { tokenAudience: inputs.tokenAudience },
-    },
-    { provenantVersion: PACKAGE_VERSION, ...(io.mask && { maskToken: io.mask }) },
-  );
-  const provenance = azurePipelinesProvenance(facts);
+  const provenance = await adapter.collect({
+    env: inputs.environment,
+    cwd: inputs.workingDirectory,
+    fetch: io.fetch,
+    warn: io.warn,
+    now: io.now,
+    options: { tokenAudience: inputs.tokenAudience },
+    // The pipeline's ID token goes to the agent's secret masking, as the access token does.
+    ...(io.mask && { mask: io.mask }),
+  });
   const { bundle, statement } = await attest(subjects, provenance, signer);
   const bundlePath = resolve(inputs.workingDirectory, inputs.bundlePath);
   await mkdir(dirname(bundlePath), { recursive: true });

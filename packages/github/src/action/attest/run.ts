@@ -10,8 +10,7 @@ import {
 } from "@provenant/core";
 import { parseDigestOption, type PushResult, pushAfterAttest, resolveSubjects, writeFileAtomic } from "@provenant/cli";
 import { formatImageReference, type ImageReference, parseImageReference } from "@provenant/oci";
-import { githubFacts } from "../../facts/facts.js";
-import { provenance as provenanceOf } from "../../provenance.js";
+import { adapter } from "../../adapter.js";
 import { type ActionContext, actionIo } from "../context.js";
 import type { AttestActionInputs } from "../inputs.js";
 import { registryEnvironment } from "../registry.js";
@@ -107,10 +106,10 @@ export async function runAttestAction(inputs: AttestActionInputs, context: Actio
       ...(inputs.tokenAudience ? { tokenAudience: inputs.tokenAudience } : {}),
       ...(inputs.oidcIssuer ? { tokenIssuer: inputs.oidcIssuer } : {}),
     },
+    // The job's ID token is masked the moment it is requested, as @actions/core's getIDToken does.
+    ...(context.mask && { mask: context.mask }),
   };
-  // The job's ID token is masked the moment it is requested, as @actions/core's getIDToken does.
-  const facts = await githubFacts(collect, { maskToken: context.mask });
-  const provenance = provenanceOf(facts);
+  const provenance = await adapter.collect(collect);
   const { bundle, statement } = await attest(subjects, provenance, signer);
   const bundlePath = resolve(context.cwd, inputs.bundlePath);
   await writeFileAtomic(bundlePath, `${JSON.stringify(bundle, null, 2)}\n`);
