@@ -378,12 +378,13 @@ export class RegistryClient {
     const bearer = challenges.find((c) => c.scheme === "bearer");
     if (bearer?.params.realm) {
       const realm = urlFromRegistry(bearer.params.realm, undefined, `${what}: the Bearer challenge's realm`);
+      // The OAuth2 grant POSTs to the realm as given; the GET below adds its parameters.
+      const grantUrl = new URL(realm);
       if (bearer.params.service) realm.searchParams.set("service", bearer.params.service);
       // Ask for the scope this request needs: a challenge from a pull may name less than a push needs.
       realm.searchParams.set("scope", scope);
       const tokenWhat = `${what}: token from ${realm.origin}`;
       if (credentials?.identityToken) {
-        const grantUrl = urlFromRegistry(bearer.params.realm, undefined, `${what}: the Bearer challenge's realm`);
         return `Bearer ${await this.#refreshTokenGrant(grantUrl, bearer.params.service, scope, credentials.identityToken, tokenWhat)}`;
       }
       const { response } = await this.#fetchFollowing(
