@@ -2,7 +2,7 @@ import { type CollectContext, ProvenantError } from "@provenant/core";
 import { type BuildApiFacts, type BuildApiRequest, readBuildApi } from "./enrich.js";
 import { AZURE_TOKEN_AUDIENCE, azureTokenIssuer, type PipelineClaims, requestPipelineToken, verifyPipelineToken } from "./token.js";
 import type { AzurePipelinesFacts } from "./types.js";
-import { oidcRequestUriProblem, type ServicesCollection, servicesCollectionOf } from "./services-url.js";
+import { GUID, oidcRequestUriProblem, type ServicesCollection, servicesCollectionOf } from "./services-url.js";
 import { normalizeCollectionUri, organizationOf, type PipelineVariables, readPipelineVariables, repositoryUrlOf } from "./variables.js";
 
 /** Options the CLI passes through `context.options`, or the attest task sets. */
@@ -143,7 +143,7 @@ async function buildApiFacts(
   }
 }
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const WHOLE_GUID = new RegExp(`^${GUID}$`, "i");
 
 /**
  * The one issuer whose tokens count: Azure DevOps signs every organization's
@@ -162,7 +162,7 @@ function expectedIssuer(variables: PipelineVariables): { issuer: string; organiz
   if (!organizationId) {
     throw new ProvenantError("PLATFORM_FACTS_MISSING", "SYSTEM_COLLECTIONID is not set; expected the organization id that names the token issuer");
   }
-  if (!GUID.test(organizationId)) {
+  if (!WHOLE_GUID.test(organizationId)) {
     throw new ProvenantError("PLATFORM_FACTS_MISSING", `SYSTEM_COLLECTIONID is ${organizationId}; expected the organization id, a GUID`);
   }
   return { issuer: azureTokenIssuer(organizationId), organizationId };

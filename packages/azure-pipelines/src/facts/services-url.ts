@@ -16,7 +16,8 @@ export interface ServicesCollection {
 // letter or digit, at most 50 characters (Azure DevOps' naming restrictions).
 const ORGANIZATION = /^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$/i;
 const LEGACY_HOST = /^([a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?)\.visualstudio\.com$/i;
-const GUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
+/** An Azure DevOps id (organization, project, plan, job): a GUID, as pattern source. */
+export const GUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
 
 /** The organization and the path of its collection on a Services host, or undefined for any other URL. */
 function servicesOrigin(url: URL): { organization: string; collectionPath: string } | undefined {
