@@ -1,0 +1,9 @@
+export type {
+  ArtifactSummary,
+  CallerIdentity,
+  InclusionProofResult,
+  Page,
+  StoredAttestation,
+  UploadResult,
+  Vault,
+} from "./vault/types.js";
