@@ -68,3 +68,16 @@ provenant_apt_install() {
 
 # No telemetry calls from the build tools: CI has no network but the registries.
 export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
+
+# Go tools the tests use as real peers (opa), built from the Go module proxy
+# with `go install` once into the tools directory.
+provenant_go_tool() {
+  local module="$1" name="$2"
+  [ -x "$provenant_tools/go-bin/$name" ] && return 0
+  if ! command -v go >/dev/null 2>&1; then
+    echo "provenant: the tests need $name, built with Go (go install $module); install Go 1.24 or later" >&2
+    return 1
+  fi
+  echo "provenant: building $module into $provenant_tools/go-bin" >&2
+  GOBIN="$provenant_tools/go-bin" go install "$module" >&2
+}

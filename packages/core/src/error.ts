@@ -24,6 +24,8 @@ export type ErrorCode =
   | "UNVERIFIABLE_ARTIFACT"
   | "POLICY_DENIED"
   | "INVALID_POLICY"
+  // a policy engine (an OPA server) that could not be asked
+  | "POLICY_UNAVAILABLE"
   // keys
   | "KEY_UNREADABLE"
   | "KEY_PASSWORD_WRONG"

@@ -73,7 +73,17 @@ export {
 export { parseBundle, parseSignedDocument, toBundle, type SignedDocument } from "./bundle/bundle.js";
 export { normalizeGitUrl } from "./source/git-url.js";
 export { normalizeRepository, refKind, refSeparatorIndex, sourceDependency, sourceOf, type Source } from "./source/source.js";
-export { PolicySchema, parsePolicy, type Policy } from "./policy/policy.js";
+export {
+  PolicySchema,
+  matchBranch,
+  matchBuilderId,
+  matchSourceUri,
+  matchTag,
+  matchVersionedTag,
+  parsePolicy,
+  type Policy,
+  type RuleResult,
+} from "./policy/policy.js";
 export {
   checkTitle,
   verify,

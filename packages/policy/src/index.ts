@@ -1,0 +1,29 @@
+export {
+  POLICY_API_VERSION,
+  PolicyFileSchema,
+  policyJsonSchema,
+  type CelRule,
+  type EvidenceRequirement,
+  type PolicyFile,
+  type PolicyRule,
+  type ProvenanceRules,
+  type RegoRule,
+  type Signers,
+} from "./schema/policy-file.js";
+export { MAX_POLICY_BYTES, parsePolicyFile } from "./load/parse.js";
+export { compilePolicy, loadPolicy, type LoadedPolicy, type LoadedRule, type LoadOptions, type PolicyKey } from "./load/load.js";
+export { compileCel, type CompiledCel } from "./cel/cel.js";
+export { decisionOf, type RegoDecision, type RegoEvaluator } from "./rego/evaluator.js";
+export { wasmEvaluator, wasmFromBundle } from "./rego/wasm.js";
+export { opaModuleEvaluator, type OpaBinaryOptions } from "./rego/opa-binary.js";
+export { opaServerEvaluator } from "./rego/opa-server.js";
+export { examineAttestation, type ExaminedAttestation } from "./evaluate/attestations.js";
+export {
+  evaluatePolicy,
+  type ArtifactUnderTest,
+  type EvaluateOptions,
+  type PolicyDecision,
+  type PolicyInput,
+  type RuleCheck,
+  type RuleOutcome,
+} from "./evaluate/evaluate.js";
