@@ -189,7 +189,9 @@ export async function evaluatePolicy(
   const evidence: Record<string, unknown[]> = {};
   for (const a of attestations) {
     if (a.signedBy.length > 0 && a.aboutArtifact && a.predicateType && a.predicateType !== SLSA_PROVENANCE_V1) {
-      (evidence[a.predicateType] ??= []).push(a.statement!.predicate);
+      const list = evidence[a.predicateType] ?? [];
+      list.push(a.statement!.predicate);
+      evidence[a.predicateType] = list;
     }
   }
   const provenanceDocuments = attestations.filter((a) => a.predicateType === SLSA_PROVENANCE_V1 || a.statement === undefined);
