@@ -5,6 +5,7 @@ import { listSubjects } from "./commands/subjects.js";
 import { runAttest } from "./commands/attest.js";
 import { runVerify } from "./commands/verify.js";
 import { runInspect } from "./commands/inspect.js";
+import { runPolicyCheck, runPolicySchema, runPolicyTest, runVerifyWithPolicy } from "./commands/policy.js";
 import { registerOciCommands, registryFlags, registryOptionsOf, runVerifyImage } from "./commands/oci.js";
 import type { Io } from "./io.js";
 import { CLI_VERSION } from "./platforms/registry.js";
@@ -150,8 +151,29 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option("--source-tag <tag>", "required source tag (globs allowed)")
     .option("--source-versioned-tag <range>", "required semver range for the source tag, e.g. ^1.2.0")
     .option("--slsa-level <n>", "minimum SLSA Build level", wholeNumber(0))
+    .option("--policy <file>", "a policy file (apiVersion provenant.dev/v1): its trust and rules replace --key and the flags above")
+    .option("--evidence <file>", "with --policy: another attestation file (tests, scans, SBOMs, VSAs) (repeatable)", collect, [])
+    .option("--vsa <file>", "with --policy: write a signed SLSA Verification Summary Attestation here")
+    .option("--vsa-key <file>", "key that signs the VSA (default: $PROVENANT_SIGNING_KEY)")
     .option("--json", "print the report as JSON", false)
     .action(async (artifacts: string[], opts) => {
+      if (opts.policy) {
+        const flags = ["key", "builderId", "buildType", "sourceUri", "sourceBranch", "sourceTag", "sourceVersionedTag", "slsaLevel", "image"];
+        const mixed = flags.filter((f) => opts[f] !== undefined && !(Array.isArray(opts[f]) && opts[f].length === 0));
+        if (mixed.length > 0) {
+          throw new ProvenantError("USAGE", `--policy carries its own keys and rules; leave out ${mixed.map((f) => `--${f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(", ")}`);
+        }
+        setExit(
+          await runVerifyWithPolicy(
+            { artifacts, digests: opts.digest, bundle: opts.bundle, evidence: opts.evidence, policy: opts.policy, json: opts.json, vsa: opts.vsa, vsaKey: opts.vsaKey },
+            io,
+          ),
+        );
+        return;
+      }
+      if (opts.evidence.length > 0 || opts.vsa) {
+        throw new ProvenantError("USAGE", "--evidence and --vsa go with --policy FILE");
+      }
       const policy = Object.fromEntries(
         Object.entries({
           builderId: opts.builderId,
@@ -189,6 +211,31 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     });
 
   registerOciCommands(program, io, setExit);
+
+  const policy = program.command("policy").description("policy files: their JSON Schema, checking them, testing them against cases");
+  policy
+    .command("schema")
+    .description("print the JSON Schema of policy files (apiVersion provenant.dev/v1)")
+    .action(() => {
+      setExit(runPolicySchema(io));
+    });
+  policy
+    .command("check")
+    .description("check a policy file: schema, keys load, CEL parses, Rego compiles")
+    .argument("<file>", "policy file (YAML or JSON)")
+    .option("--json", "print as JSON", false)
+    .action(async (file: string, opts) => {
+      setExit(await runPolicyCheck({ file, json: opts.json }, io));
+    });
+  policy
+    .command("test")
+    .description("run a policy against a directory of cases, each an evidence set with its expected decision")
+    .argument("<file>", "policy file (YAML or JSON)")
+    .requiredOption("--cases <dir>", "directory of case files (.yaml, .yml, .json)")
+    .option("--json", "print as JSON", false)
+    .action(async (file: string, opts) => {
+      setExit(await runPolicyTest({ file, cases: opts.cases, json: opts.json }, io));
+    });
 
   return program;
 }

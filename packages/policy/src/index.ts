@@ -27,3 +27,6 @@ export {
   type RuleCheck,
   type RuleOutcome,
 } from "./evaluate/evaluate.js";
+export { explainDecision } from "./evaluate/explain.js";
+export { VSA_PREDICATE_TYPE, vsaStatement, type VsaInput } from "./vsa/vsa.js";
+export { PolicyCaseSchema, parsePolicyCase, runPolicyCase, type CaseResult, type PolicyCase } from "./cases/cases.js";
