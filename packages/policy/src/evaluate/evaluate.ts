@@ -196,6 +196,7 @@ export async function evaluatePolicy(
   }
   const provenanceDocuments = attestations.filter((a) => a.predicateType === SLSA_PROVENANCE_V1 || a.statement === undefined);
 
+  const verifiedBySigners = new Map<string, { attestation: ExaminedAttestation; report: VerificationReport }[]>();
   const outcomes: RuleOutcome[] = [];
   let decidingReport: VerificationReport | undefined;
   const used = new Set<unknown>();
@@ -225,19 +226,26 @@ export async function evaluatePolicy(
     }
 
     const keys = signersKeys(policy, rule.provenance?.signers);
-    const reports = provenanceDocuments.map((a) => ({
-      attestation: a,
-      report: verify(a.document, { trustedKeys: keys, threshold: rule.provenance?.signers?.threshold ?? 1, artifactDigests: [artifact.digest] }),
-    }));
-    const verified = reports.filter((r) => r.report.verified);
+    const threshold = rule.provenance?.signers?.threshold ?? 1;
+    // Rules that trust the same signers share one verification of each document.
+    const cacheKey = `${threshold}:${keys.map((k) => k.keyId).join(",")}`;
+    let reports = verifiedBySigners.get(cacheKey);
+    if (!reports) {
+      reports = provenanceDocuments.map((a) => ({
+        attestation: a,
+        report: verify(a.document, { trustedKeys: keys, threshold, artifactDigests: [artifact.digest] }),
+      }));
+      verifiedBySigners.set(cacheKey, reports);
+    }
+    const passing = reports.filter((r) => r.report.verified);
     const inRepository = rule.match?.repositories
-      ? verified.filter((r) => r.report.source && glob(rule.match!.repositories!)(r.report.source.repository))
-      : verified;
+      ? passing.filter((r) => r.report.source && glob(rule.match!.repositories!)(r.report.source.repository))
+      : passing;
     if (rule.match?.repositories && inRepository.length === 0) {
       notApplicable(
-        verified.length === 0
+        passing.length === 0
           ? `no verified provenance to read a repository from (rule matches ${rule.match.repositories.join(", ")})`
-          : `verified provenance comes from ${verified.map((r) => r.report.source?.repository ?? "no recorded source").join(", ")}, not ${rule.match.repositories.join(", ")}`,
+          : `verified provenance comes from ${passing.map((r) => r.report.source?.repository ?? "no recorded source").join(", ")}, not ${rule.match.repositories.join(", ")}`,
       );
       continue;
     }
