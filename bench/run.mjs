@@ -22,7 +22,7 @@ const coreEntry = join(root, "packages", "core", "dist", "index.js");
 const quick = process.argv.includes("--quick");
 // --only hashing,verification,cold-start runs a subset, e.g. after changing one path.
 const onlyIndex = process.argv.indexOf("--only");
-const SECTIONS = ["hashing", "verification", "cold-start", "policy"];
+const SECTIONS = ["hashing", "verification", "cold-start", "release-scale", "policy"];
 const only = onlyIndex >= 0 ? (process.argv[onlyIndex + 1] ?? "").split(",") : SECTIONS;
 for (const name of only) {
   if (!SECTIONS.includes(name)) fail(`--only ${name}: expected a comma-separated list of ${SECTIONS.join(", ")}`);
@@ -281,8 +281,10 @@ async function benchVerification(algorithm) {
     `core ${ours.toFixed(0)}/s`,
     `@sigstore/verify ${theirs.toFixed(0)}/s`,
     ours / theirs,
-    ">= 2.0x @sigstore/verify",
-    ours / theirs >= 2,
+    // Issue 14: at least as fast as @sigstore/verify on one bundle (the bare
+    // crypto.verify floor below leaves room for 2x).
+    ">= 1.0x @sigstore/verify",
+    ours / theirs >= 1,
   );
   row(`verify ${algorithm}: core vs bare crypto.verify`, `core ${ours.toFixed(0)}/s`, `crypto.verify ${floor.toFixed(0)}/s`, ours / floor, "(information)", undefined);
 }
@@ -354,6 +356,9 @@ if (only.includes("verification")) {
   await benchVerification("Ed25519");
 }
 if (only.includes("cold-start")) benchColdStart();
+if (only.includes("release-scale")) {
+  const { benchReleaseScale } = await import("./release-scale.mjs");
+  await benchReleaseScale({ root, row, log, median, quick });
 if (only.includes("policy")) {
   const { benchPolicy } = await import("./policy.mjs");
   await benchPolicy({ root, work, row, log, median });

@@ -1,6 +1,6 @@
 import { ProvenantError } from "../error.js";
 
-const STANDARD_ALPHABET = /^[A-Za-z0-9+/]*={0,2}$/;
+const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /**
  * Strict base64 decoding. Node's decoder silently skips bad characters and
@@ -8,22 +8,43 @@ const STANDARD_ALPHABET = /^[A-Za-z0-9+/]*={0,2}$/;
  * re-encoded non-canonically would decode to *something*. We require the
  * canonical padded standard alphabet (RFC 4648 §4), which is what the
  * protobuf JSON mapping of Sigstore bundles and DSSE implementations emit.
+ *
+ * Written by hand for speed on large payloads (a 100,000-subject statement):
+ * instead of a regex over the text and a re-encode to compare, it decodes
+ * once and checks what Node's lenient decoder would hide. Node skips
+ * characters outside the alphabet and stops at `=`, so any such character
+ * makes the output shorter than the length the text implies; the only
+ * non-standard characters it decodes instead of skipping are base64url's `-`
+ * and `_`, refused up front; and canonical form (RFC 4648 §3.5: pad bits
+ * zero) is a property of the last quantum alone.
  */
 export function decodeBase64(text: string, what: string): Buffer {
-  if (text.length % 4 !== 0 || !STANDARD_ALPHABET.test(text)) {
-    throw new ProvenantError(
-      "INVALID_BASE64",
-      `${what}: not valid base64 (length ${text.length}); expected padded standard base64 (RFC 4648 §4)`,
-    );
+  const padding = text.endsWith("==") ? 2 : text.endsWith("=") ? 1 : 0;
+  if (text.length % 4 !== 0 || text.includes("-") || text.includes("_")) {
+    throw invalid(text, what);
   }
   const bytes = Buffer.from(text, "base64");
-  if (bytes.toString("base64") !== text) {
-    throw new ProvenantError(
-      "INVALID_BASE64",
-      `${what}: non-canonical base64 (unused bits set); expected canonical padded standard base64`,
-    );
+  if (bytes.length !== (text.length / 4) * 3 - padding) throw invalid(text, what);
+  if (padding > 0) {
+    // The character before the padding carries bits that must be zero: the
+    // low 4 of "xx==" or the low 2 of "xxx=".
+    const last = ALPHABET.indexOf(text[text.length - padding - 1]!);
+    const unused = padding === 2 ? 0b1111 : 0b11;
+    if ((last & unused) !== 0) {
+      throw new ProvenantError(
+        "INVALID_BASE64",
+        `${what}: non-canonical base64 (unused bits set); expected canonical padded standard base64`,
+      );
+    }
   }
   return bytes;
+}
+
+function invalid(text: string, what: string): ProvenantError {
+  return new ProvenantError(
+    "INVALID_BASE64",
+    `${what}: not valid base64 (length ${text.length}); expected padded standard base64 (RFC 4648 §4)`,
+  );
 }
 
 export function encodeBase64(bytes: Uint8Array): string {

@@ -37,9 +37,20 @@ export interface RuleResult {
   reason: string;
 }
 
+// Compiling a glob costs more than the rest of a verification; a gate
+// checks the same few patterns again and again. Bounded, so hostile input
+// cannot grow it without limit.
+const compiledGlobs = new Map<string, (value: string) => boolean>();
+
 function glob(pattern: string): (value: string) => boolean {
-  // `*` stays within one path segment, `**` crosses them, as in shell globs.
-  return picomatch(pattern, { dot: true, nobrace: false, noextglob: true });
+  let matcher = compiledGlobs.get(pattern);
+  if (!matcher) {
+    // `*` stays within one path segment, `**` crosses them, as in shell globs.
+    matcher = picomatch(pattern, { dot: true, nobrace: false, noextglob: true });
+    if (compiledGlobs.size >= 256) compiledGlobs.clear();
+    compiledGlobs.set(pattern, matcher);
+  }
+  return matcher;
 }
 
 /**

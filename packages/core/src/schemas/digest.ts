@@ -39,6 +39,19 @@ export const DigestSetSchema = z.record(z.string().check(z.minLength(1)), z.stri
 );
 export type DigestSet = z.infer<typeof DigestSetSchema>;
 
+/** DigestSetSchema's rule for one value, without zod: lowercase hex, of the algorithm's length when it has one. */
+export function isDigestValue(algorithm: string, value: unknown): boolean {
+  if (typeof value !== "string" || value.length === 0) return false;
+  const lengths = HEX_LENGTHS[algorithm];
+  if (lengths && !lengths.includes(value.length)) return false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    // 0-9 or a-f: lowercase only, as DigestSetSchema requires.
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
+}
+
 /** `sha256:<hex>` as users type it on the command line. */
 export function parseDigestReference(text: string): { algorithm: string; hex: string } | undefined {
   const match = /^(sha256|sha384|sha512):([0-9a-f]+)$/.exec(text);

@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { DigestSetSchema } from "./digest.js";
+import { DigestSetSchema, isDigestValue } from "./digest.js";
 
 export const STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
 
@@ -38,6 +38,41 @@ export const StatementSchema = z.object({
   predicateType: z.string().check(z.minLength(1)),
   predicate: z.record(z.string(), z.unknown()),
 });
+/** The statement with its subjects left to `subjectsAreWellFormed` (the fast path for large releases). */
+export const StatementShellSchema = z.object({
+  _type: z.literal(STATEMENT_TYPE),
+  subject: z.array(z.unknown()).check(z.minLength(1, { message: "expected at least one subject" })),
+  predicateType: z.string().check(z.minLength(1)),
+  predicate: z.record(z.string(), z.unknown()),
+});
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === "object" && !Array.isArray(value);
+
+/**
+ * The same rules as SubjectSchema, written by hand for speed: a release's
+ * statement can name 100,000 subjects, and checking each through zod cost
+ * several times more than building the subject index. Callers fall back to
+ * SubjectSchema when this says no, for its precise error message.
+ */
+export function subjectsAreWellFormed(subjects: readonly unknown[]): boolean {
+  for (const subject of subjects) {
+    if (!isRecord(subject)) return false;
+    const { name, uri, digest, annotations } = subject;
+    if ((name !== undefined && typeof name !== "string") || (uri !== undefined && typeof uri !== "string")) return false;
+    if (annotations !== undefined && !isRecord(annotations)) return false;
+    if (!isRecord(digest)) return false;
+    let algorithms = 0;
+    for (const algorithm in digest) {
+      if (!Object.hasOwn(digest, algorithm)) continue;
+      algorithms++;
+      if (algorithm === "" || !isDigestValue(algorithm, digest[algorithm])) return false;
+    }
+    if (algorithms === 0) return false;
+  }
+  return true;
+}
+
 export type Statement<P = Record<string, unknown>> = Omit<
   z.infer<typeof StatementSchema>,
   "predicate"

@@ -7,6 +7,8 @@ import {
   STATEMENT_TYPE,
   type Statement,
   StatementSchema,
+  StatementShellSchema,
+  subjectsAreWellFormed,
   type Subject,
   SubjectSchema,
 } from "../schemas/statement.js";
@@ -51,5 +53,9 @@ export function parseStatement(value: unknown): Statement {
       "statement: subject list is empty; expected at least one subject with a digest",
     );
   }
+  // Subjects are checked by hand when they are all well formed (large
+  // releases); any problem goes through the schema for its precise message.
+  const shell = parseWith(StatementShellSchema, value, "MALFORMED_STATEMENT", "statement");
+  if (subjectsAreWellFormed(shell.subject)) return shell as Statement;
   return parseWith(StatementSchema, value, "MALFORMED_STATEMENT", "statement");
 }

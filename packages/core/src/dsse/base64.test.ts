@@ -1,0 +1,47 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { decodeBase64 } from "./base64.js";
+
+const code = (text: string) => {
+  try {
+    decodeBase64(text, "payload");
+    return "ok";
+  } catch (error) {
+    return (error as { code: string }).code;
+  }
+};
+
+describe("decodeBase64", () => {
+  it("decodes every canonical encoding back to its bytes", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
+        const text = Buffer.from(bytes).toString("base64");
+        expect(decodeBase64(text, "payload").equals(Buffer.from(bytes))).toBe(true);
+      }),
+    );
+  });
+
+  it("refuses what Node's lenient decoder would accept: url-safe, whitespace, inner padding, truncation, stray characters", () => {
+    for (const bad of ["ab-_", "YWJj ZGVm", "YQ==YWJj", "YWJ", "YWJjZA=", "YW*j", "YWJj\n", "====", "Y===", "YWJjZGVm="]) {
+      expect(code(bad), JSON.stringify(bad)).toBe("INVALID_BASE64");
+    }
+  });
+
+  it("refuses non-canonical pad bits (RFC 4648 §3.5) and accepts the canonical neighbour", () => {
+    expect(code("YR==")).toBe("INVALID_BASE64");
+    expect(code("YWI=")).toBe("ok");
+    expect(code("YWJ=")).toBe("INVALID_BASE64");
+    expect(code("YQ==")).toBe("ok");
+  });
+
+  it("agrees with decode-then-re-encode on arbitrary strings over the alphabet and its neighbours", () => {
+    const chars = fc.constantFrom(..."ABCDabcd0189+/=-_ *\n".split(""));
+    fc.assert(
+      fc.property(fc.array(chars, { maxLength: 24 }).map((c) => c.join("")), (text) => {
+        const reference = /^[A-Za-z0-9+/]*={0,2}$/.test(text) && text.length % 4 === 0 && Buffer.from(text, "base64").toString("base64") === text;
+        expect(code(text) === "ok").toBe(reference);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+});
