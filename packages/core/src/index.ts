@@ -72,8 +72,28 @@ export {
 
 export { parseBundle, parseSignedDocument, toBundle, type SignedDocument } from "./bundle/bundle.js";
 export { normalizeGitUrl } from "./source/git-url.js";
+export { hasCredentials, stripUrlCredentials, withoutCredentials } from "./source/url-credentials.js";
+export { isPrintable, printable, terminalJson } from "./text/escape.js";
 export { normalizeRepository, refKind, refSeparatorIndex, sourceDependency, sourceOf, type Source } from "./source/source.js";
-export { PolicySchema, parsePolicy, type Policy } from "./policy/policy.js";
+export {
+  PolicySchema,
+  matchBranch,
+  matchBuilderId,
+  matchSourceUri,
+  matchTag,
+  matchVersionedTag,
+  parsePolicy,
+  type Policy,
+  type RuleResult,
+} from "./policy/policy.js";
+export {
+  parseSourceLocation,
+  parseSourcePattern,
+  sourceMatches,
+  strictSemverOf,
+  type ParsedSource,
+  type SourceLocation,
+} from "./policy/source-match.js";
 export {
   checkTitle,
   verify,

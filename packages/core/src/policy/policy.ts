@@ -2,7 +2,8 @@ import picomatch from "picomatch";
 import semver from "semver";
 import * as z from "zod/mini";
 import { parseWith } from "../schemas/parse.js";
-import { normalizeRepository, refSeparatorIndex, type Source } from "../source/source.js";
+import { refSeparatorIndex, type Source } from "../source/source.js";
+import { parseSourceLocation, parseSourcePattern, sourceMatches, strictSemverOf } from "./source-match.js";
 
 /**
  * What a deploy gate requires of provenance, in the habits of slsa-verifier
@@ -14,7 +15,21 @@ const NonEmpty = z.string().check(z.minLength(1));
 export const PolicySchema = z.strictObject({
   builderId: z.optional(NonEmpty),
   buildType: z.optional(NonEmpty),
-  sourceUri: z.optional(NonEmpty),
+  sourceUri: z.optional(
+    NonEmpty.check(
+      z.refine(
+        (pattern) => {
+          try {
+            parseSourcePattern(pattern);
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        { message: "expected host/path such as github.com/acme/* (no userinfo, query, fragment, backslash, %-escape, . or .. segment, non-ASCII character)" },
+      ),
+    ),
+  ),
   sourceBranch: z.optional(NonEmpty),
   sourceTag: z.optional(NonEmpty),
   sourceVersionedTag: z.optional(
@@ -56,10 +71,25 @@ export function matchBuilderId(expected: string, actual: string): RuleResult {
   };
 }
 
+/**
+ * Matches the recorded source against a pattern after parsing both: host
+ * case-insensitively, path segment by segment (see source-match.ts). A source
+ * that holds userinfo, a query, a fragment, a backslash, a %-escape, a `.`/`..`
+ * segment or a non-ASCII character never matches, whatever the pattern.
+ */
 export function matchSourceUri(expected: string, source: Source | undefined): RuleResult {
   if (!source) return { pass: false, reason: `the provenance records no git source; expected ${expected}` };
-  const pattern = normalizeRepository(expected);
-  const pass = glob(pattern)(source.repository);
+  let pattern: ReturnType<typeof parseSourcePattern>;
+  try {
+    pattern = parseSourcePattern(expected);
+  } catch (error) {
+    return { pass: false, reason: (error as Error).message };
+  }
+  const parsed = parseSourceLocation(source.uri);
+  if (!parsed.ok) {
+    return { pass: false, reason: `source ${source.uri} cannot be matched: ${parsed.why}; expected ${expected}` };
+  }
+  const pass = sourceMatches(pattern, parsed.location);
   return {
     pass,
     reason: pass
@@ -96,9 +126,12 @@ export function matchVersionedTag(range: string, source: Source | undefined): Ru
       reason: `source ref is ${source?.ref ?? "not recorded"}; expected a tag in ${range}`,
     };
   }
-  const version = semver.clean(source.tag, { loose: false });
+  const version = strictSemverOf(source.tag);
   if (!version) {
-    return { pass: false, reason: `tag ${source.tag} is not a semantic version; expected one in ${range}` };
+    return {
+      pass: false,
+      reason: `tag ${source.tag} is not a semantic version (strict MAJOR.MINOR.PATCH, at most one leading v); expected one in ${range}`,
+    };
   }
   const pass = semver.satisfies(version, range, { includePrerelease: false });
   return {
