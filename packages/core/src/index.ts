@@ -25,6 +25,7 @@ export {
 } from "./schemas/provenance.js";
 export {
   IN_TOTO_PAYLOAD_TYPE,
+  MAX_SIGNATURES_PER_ENVELOPE,
   EnvelopeSchema,
   type Envelope,
   type EnvelopeSignature,
@@ -36,7 +37,8 @@ export {
   type Bundle,
   type VerificationMaterial,
 } from "./schemas/bundle.js";
-export { parseWith } from "./schemas/parse.js";
+export { MAX_JSON_DEPTH, jsonTextDepth, parseJsonText, parseWith, valueDepthExceeds } from "./schemas/parse.js";
+export { MAX_ENVELOPES_PER_COLLECTION, readSignedDocumentsText, type ReadLimits } from "./bundle/read.js";
 
 export { buildStatement, parseStatement, type ProvenanceStatement } from "./statement/build.js";
 export { attest, type Attestation } from "./statement/attest.js";
