@@ -74,8 +74,8 @@ export {
 
 export { parseBundle, parseSignedDocument, toBundle, type SignedDocument } from "./bundle/bundle.js";
 export { normalizeGitUrl } from "./source/git-url.js";
-export { hasCredentials, stripUrlCredentials, withoutCredentials } from "./source/url-credentials.js";
-export { isPrintable, printable, terminalJson } from "./text/escape.js";
+export { hasCredentials, redactCredentials, stripUrlCredentials, withoutCredentials } from "./source/url-credentials.js";
+export { isPrintable, printable, printableMessage, terminalJson } from "./text/escape.js";
 export { normalizeRepository, refKind, refSeparatorIndex, sourceDependency, sourceOf, type Source } from "./source/source.js";
 export {
   PolicySchema,

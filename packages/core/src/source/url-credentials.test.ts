@@ -44,3 +44,16 @@ describe("stripUrlCredentials", () => {
     });
   });
 });
+
+describe("redactCredentials", () => {
+  it("removes passwords from URLs quoted in messages", async () => {
+    const { redactCredentials } = await import("./url-credentials.js");
+    expect(redactCredentials("cannot parse image oci://u:PASS@registry.example/acme/app: bad tag")).toBe(
+      "cannot parse image oci://registry.example/acme/app: bad tag",
+    );
+    expect(redactCredentials("GET https://r.example/v2/?access_token=abc&x=1 failed")).toBe(
+      "GET https://r.example/v2/?access_token=[redacted]&x=1 failed",
+    );
+    expect(redactCredentials("user@example.com wrote refs/tags/@scope/pkg@1.0.0")).toBe("user@example.com wrote refs/tags/@scope/pkg@1.0.0");
+  });
+});

@@ -78,3 +78,18 @@ export function stripUrlCredentials<T>(value: T): T {
   }
   return value;
 }
+
+// A URL with userinfo anywhere in free text: `scheme://user[:password]@`.
+const USERINFO_IN_TEXT = /([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]+@/gi;
+// Secret-named query parameters anywhere in free text.
+const SECRET_PARAMETER_IN_TEXT = /([?&])((?:[\w.-]*(?:token|secret|passw|pwd|auth|credential|signature|apikey|api_key|session)[\w.-]*|sig|key|code)=)[^\s&#"']*/gi;
+
+/**
+ * Text that may quote a URL (an error message naming `oci://u:PASS@host/…`,
+ * a usage error echoing an argument) with the userinfo and secret-named query
+ * values of every URL in it removed. Front ends pass every message through
+ * this before printing it.
+ */
+export function redactCredentials(text: string): string {
+  return text.replace(USERINFO_IN_TEXT, "$1").replace(SECRET_PARAMETER_IN_TEXT, "$1$2[redacted]");
+}

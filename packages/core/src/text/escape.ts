@@ -1,3 +1,5 @@
+import { redactCredentials } from "../source/url-credentials.js";
+
 /**
  * The one escaping layer for text that came from outside (a file, a file
  * name, a bundle, a token, a registry, an environment variable) on its way
@@ -48,4 +50,13 @@ export function isPrintable(text: string): boolean {
  */
 export function terminalJson(value: unknown, indent = 2): string {
   return (JSON.stringify(value, null, indent) ?? "null").replace(UNSAFE_IN_JSON, escapeCharacter);
+}
+
+/**
+ * A message for stderr or stdout: credentials in any URL it quotes removed,
+ * then escaped to one line. Error printers call this on every message, since
+ * messages are built from file names, parser errors and arguments.
+ */
+export function printableMessage(text: string): string {
+  return printable(redactCredentials(text));
 }
