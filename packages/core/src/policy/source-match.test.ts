@@ -39,6 +39,7 @@ describe("source URI policy: matched on parsed host and path", () => {
     ["*.example.com/acme/app", "https://git.example.com/acme/app"],
     ["gitlab.example.com/acme/**", "https://gitlab.example.com/acme/group/sub/app"],
     ["gitlab.example.com:8443/acme/app", "https://gitlab.example.com:8443/acme/app"],
+    ["127.0.0.1:*/acme/app", "https://127.0.0.1:41234/acme/app"],
   ])("pattern %s accepts %s", (pattern, uri) => {
     expect(matchSourceUri(pattern, sourceAt(uri)).pass).toBe(true);
   });

@@ -40,7 +40,8 @@ function parse(text: string, pattern: boolean): ParsedSource {
   const authority = slash < 0 ? rest : rest.slice(0, slash);
   if (authority.includes("@")) return refuse("it holds userinfo (user@host)");
   const [hostName = "", port, ...extra] = authority.toLowerCase().split(":");
-  if (extra.length > 0 || (port !== undefined && !/^\d{1,5}$/.test(port))) return refuse(`its port in ${authority} is not a number`);
+  const portRule = pattern ? /^(?:\d{1,5}|\*)$/ : /^\d{1,5}$/;
+  if (extra.length > 0 || (port !== undefined && !portRule.test(port))) return refuse(`its port in ${authority} is not a number`);
   const labels = hostName.split(".");
   const labelRule = pattern ? HOST_LABEL_PATTERN : HOST_LABEL;
   if (labels.some((label) => !labelRule.test(label))) return refuse(`its host ${hostName} is not a DNS name`);
@@ -88,7 +89,8 @@ function matchSegments(pattern: readonly string[], value: readonly string[]): bo
 function matchHost(pattern: string, host: string): boolean {
   const [patternName = "", patternPort] = pattern.split(":");
   const [hostName = "", hostPort] = host.split(":");
-  if (patternPort !== hostPort) return false;
+  // A pattern's port may be `*` (any port, as for a test instance on 127.0.0.1:*).
+  if (patternPort === "*" ? hostPort === undefined : patternPort !== hostPort) return false;
   const want = patternName.split(".");
   const have = hostName.split(".");
   // `*` in a host is one label (`*.example.com` matches `a.example.com`, not `a.b.example.com`).
