@@ -17,6 +17,10 @@ describe("source URI policy: matched on parsed host and path", () => {
     ["*.example.com/acme/app", "https://evil.com?.example.com/acme/app"],
     ["github.com/acme/*", "https://github.com/acme/x\\..\\..\\evil"],
     ["github.com/acme/*", "https://github.com/acme/x%2F..%2F..%2Fevil"],
+    ["github.com/acme/*", "https://github.com/acme/x%2f%2e%2e"],
+    ["github.com/acme/*", "https://github.com/acme/%252F"],
+    ["github.com/acme/*", "https://github.com/acme/%E2%84%AAit"],
+    ["github.com/acme/*", "https://github.com/acme/a%5Cb"],
     ["github.com/acme/**", "https://github.com/acme/../evil/app"],
     ["github.com/acme/**", "https://github.com/acme/./app"],
     ["github.com/acme/kit", "https://github.com/acme/\u212Ait"], // Kelvin sign, lower-cases to "k"
@@ -40,6 +44,7 @@ describe("source URI policy: matched on parsed host and path", () => {
     ["gitlab.example.com/acme/**", "https://gitlab.example.com/acme/group/sub/app"],
     ["gitlab.example.com:8443/acme/app", "https://gitlab.example.com:8443/acme/app"],
     ["127.0.0.1:*/acme/app", "https://127.0.0.1:41234/acme/app"],
+    ["dev.azure.com/acme/*/_git/payments-api", "https://dev.azure.com/acme/Payments%20Platform/_git/payments-api"],
   ])("pattern %s accepts %s", (pattern, uri) => {
     expect(matchSourceUri(pattern, sourceAt(uri)).pass).toBe(true);
   });

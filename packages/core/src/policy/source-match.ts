@@ -24,15 +24,35 @@ const SCHEME = /^(?:git\+)?[a-z][a-z0-9+.-]*:\/\//i;
 const PRINTABLE_ASCII = /^[\x21-\x7e]*$/;
 const HOST_LABEL = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
 const HOST_LABEL_PATTERN = /^[a-z0-9*](?:[a-z0-9*-]*[a-z0-9*])?$/;
-const SEGMENT = /^[a-z0-9._~!$&'()+,;=:@-]+$/;
-const SEGMENT_PATTERN = /^[a-z0-9._~!$&'()+,;=:@*-]+$/;
+const SEGMENT = /^[a-z0-9._~!$&'()+,;=:@%-]+$/;
+const SEGMENT_PATTERN = /^[a-z0-9._~!$&'()+,;=:@%*-]+$/;
+
+/**
+ * Percent-escapes are compared as written (Azure Repos records a project
+ * named "Payments Platform" as `Payments%20Platform`), so an escape must not
+ * hide what the parser refuses in plain form: an encoded separator (`%2F`,
+ * `%5C`), dot (`%2E`), `%` (double encoding), `?`, `#`, `@`, a control or a
+ * byte outside ASCII (the start of a look-alike).
+ */
+function percentEscapeProblem(text: string): string | undefined {
+  for (let i = text.indexOf("%"); i >= 0; i = text.indexOf("%", i + 1)) {
+    const hex = text.slice(i + 1, i + 3);
+    if (!/^[0-9a-fA-F]{2}$/.test(hex)) return "it holds a % that is not a percent-escape";
+    const code = Number.parseInt(hex, 16);
+    if (code < 0x20 || code > 0x7e || "/\\.%?#@".includes(String.fromCharCode(code))) {
+      return `it holds a percent-encoded separator, dot, control or non-ASCII byte (%${hex})`;
+    }
+  }
+  return undefined;
+}
 
 function parse(text: string, pattern: boolean): ParsedSource {
   const refuse = (why: string): ParsedSource => ({ ok: false, why });
   if (text === "") return refuse("it is empty");
   if (!PRINTABLE_ASCII.test(text)) return refuse("it holds a space, a control or a non-ASCII character (look-alikes are refused)");
   if (text.includes("\\")) return refuse("it holds a backslash");
-  if (text.includes("%")) return refuse("it holds a percent-encoded character");
+  const escapeProblem = percentEscapeProblem(text);
+  if (escapeProblem) return refuse(escapeProblem);
   if (text.includes("?")) return refuse("it holds a query (?)");
   if (text.includes("#")) return refuse("it holds a fragment (#)");
   const rest = text.replace(SCHEME, "");
