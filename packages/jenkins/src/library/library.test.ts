@@ -377,7 +377,7 @@ beforeAll(async () => {
       name: "e2e verify against another branch",
       step: "provenantVerify",
       ...inWorkspace,
-      config: { artifacts: "dist/app-1.0.tgz", publicKey: "provenant.pub", sourceBranch: "release", cliPath: CLI },
+      config: { artifacts: "dist/app-1.0.tgz", publicKey: "provenant.pub", sourceUri: "github.com/acme/app", sourceBranch: "release", cliPath: CLI },
     },
     // The image in the registry: attested and pushed with the registry
     // credential bound, then verified from what the registry stores.
@@ -416,13 +416,13 @@ beforeAll(async () => {
       step: "provenantVerify",
       ...inWorkspace,
       credentials: { registry: registryCredentials },
-      config: { image: `${registry.host}/acme/app:${image.tag}`, publicKey: "provenant.pub", sourceBranch: "release", registryCredentialsId: "registry", cliPath: CLI },
+      config: { image: `${registry.host}/acme/app:${image.tag}`, publicKey: "provenant.pub", sourceUri: "github.com/acme/app", sourceBranch: "release", registryCredentialsId: "registry", cliPath: CLI },
     },
     {
       name: "e2e verify the image without registry credentials",
       step: "provenantVerify",
       ...inWorkspace,
-      config: { image: `${registry.host}/acme/app@${image.digest}`, publicKey: "provenant.pub", cliPath: CLI },
+      config: { image: `${registry.host}/acme/app@${image.digest}`, publicKey: "provenant.pub", sourceUri: "github.com/acme/app", cliPath: CLI },
     },
     // A scripted pipeline: no Git variables in the environment, only what
     // `checkout scm` returned, handed over as scmVars.
