@@ -55,5 +55,7 @@ describe("redactCredentials", () => {
       "GET https://r.example/v2/?access_token=[redacted]&x=1 failed",
     );
     expect(redactCredentials("user@example.com wrote refs/tags/@scope/pkg@1.0.0")).toBe("user@example.com wrote refs/tags/@scope/pkg@1.0.0");
+    expect(redactCredentials('image reference "u:PASS@127.0.0.1:1/Acme/App:1": bad')).toBe('image reference "127.0.0.1:1/Acme/App:1": bad');
+    expect(redactCredentials("digest sha256:abc is not ghcr.io/acme/app@sha256:abc")).toBe("digest sha256:abc is not ghcr.io/acme/app@sha256:abc");
   });
 });

@@ -90,6 +90,13 @@ const SECRET_PARAMETER_IN_TEXT = /([?&])((?:[\w.-]*(?:token|secret|passw|pwd|aut
  * values of every URL in it removed. Front ends pass every message through
  * this before printing it.
  */
+// `user:password@host` without a scheme, as a parser quotes an image argument
+// after taking `oci://` off it: a word holding ":" then "@" before any "/".
+const BARE_USERINFO_IN_TEXT = /(^|[\s"'(=<])[^\s"'/@:]+:[^\s"'/@]+@(?=[^\s"'/@]+)/g;
+
 export function redactCredentials(text: string): string {
-  return text.replace(USERINFO_IN_TEXT, "$1").replace(SECRET_PARAMETER_IN_TEXT, "$1$2[redacted]");
+  return text
+    .replace(USERINFO_IN_TEXT, "$1")
+    .replace(BARE_USERINFO_IN_TEXT, "$1")
+    .replace(SECRET_PARAMETER_IN_TEXT, "$1$2[redacted]");
 }
