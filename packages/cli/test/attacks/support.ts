@@ -15,8 +15,8 @@ export const HOSTILE = {
   isolate: "\u2066a\u2069b",
 };
 
-// Built from a string so that no raw control character sits in this source file.
-const UNSAFE = new RegExp("[\\u0000-\\u0009\\u000b-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069]");
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const UNSAFE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
 /** What reached the terminal holds no raw control or bidi character and no line a CI would read as a command. */
 export function expectInert(text: string): void {
