@@ -191,7 +191,8 @@ describe("CI/CD components under gitlab-ci-local", () => {
     expect(verified.code).toBe(0);
     const wrongBranch = await provenant(
       pipeline.dir,
-      "verify", "dist/app.txt", "--bundle", "provenance.sigstore.json", "--key", "pubkey.pem", "--source-branch", "release",
+      "verify", "dist/app.txt", "--bundle", "provenance.sigstore.json", "--key", "pubkey.pem",
+      "--source-uri", "gitlab.example.com/acme/app", "--source-branch", "release",
     );
     expect(wrongBranch.code).toBe(1);
 
