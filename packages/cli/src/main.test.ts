@@ -48,7 +48,7 @@ describe("provenant attest and verify (local platform)", () => {
     const bundle = JSON.parse(await readFile(join(dir, "provenance.sigstore.json"), "utf8"));
     expect(bundle.mediaType).toBe("application/vnd.dev.sigstore.bundle.v0.3+json");
     const ok = await cli([
-      "verify", "app.tgz", "--bundle", "provenance.sigstore.json", "--key", "signing.pub",
+      "verify", "--allow-any-source", "app.tgz", "--bundle", "provenance.sigstore.json", "--key", "signing.pub",
       "--build-type", "https://provenant.dev/buildtypes/local/v1",
     ]);
     expect(ok.code).toBe(0);
@@ -60,7 +60,7 @@ describe("provenant attest and verify (local platform)", () => {
   it("exits 1 with the failing check when the artifact changed", async () => {
     await keyAndBundle();
     await writeFile(join(dir, "app.tgz"), "tampered");
-    const result = await cli(["verify", "app.tgz", "-b", "provenance.sigstore.json", "-k", "signing.pub"]);
+    const result = await cli(["verify", "--allow-any-source", "app.tgz", "-b", "provenance.sigstore.json", "-k", "signing.pub"]);
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/^FAIL {2}subject digest .*\[SUBJECT_MISMATCH\]$/m);
   });
@@ -71,16 +71,16 @@ describe("provenant attest and verify (local platform)", () => {
     await writeFile(join(dir, "evil.so"), "not attested");
     expect((await cli(["keys", "generate", "--out", "signing"])).code).toBe(0);
     expect((await cli(["attest", "dist", "--key", "signing.key", "--platform", "local"])).code).toBe(0);
-    const clean = await cli(["verify", "dist", "-b", "provenance.sigstore.json", "-k", "signing.pub"]);
+    const clean = await cli(["verify", "--allow-any-source", "dist", "-b", "provenance.sigstore.json", "-k", "signing.pub"]);
     expect(clean.code).toBe(0);
     // A deploy that follows links (cp -L, tar -h) would ship evil.so.
     await symlink(join(dir, "evil.so"), join(dir, "dist/plugin.so"));
-    const linked = await cli(["verify", "dist", "-b", "provenance.sigstore.json", "-k", "signing.pub"]);
+    const linked = await cli(["verify", "--allow-any-source", "dist", "-b", "provenance.sigstore.json", "-k", "signing.pub"]);
     expect(linked.code).toBe(1);
     expect(linked.stderr).toMatch(/^provenant: error \[UNVERIFIABLE_ARTIFACT\]: .*dist\/plugin\.so -> .*evil\.so \(outside /);
     await rm(join(dir, "dist/plugin.so"));
     execFileSync("mkfifo", [join(dir, "dist/pipe")]);
-    const fifo = await cli(["verify", "dist", "-b", "provenance.sigstore.json", "-k", "signing.pub"]);
+    const fifo = await cli(["verify", "--allow-any-source", "dist", "-b", "provenance.sigstore.json", "-k", "signing.pub"]);
     expect(fifo.code).toBe(1);
     expect(fifo.stderr).toContain("dist/pipe (not a regular file)");
     const attested = await cli(["attest", "dist", "--key", "signing.key", "--platform", "local"]);
@@ -91,7 +91,7 @@ describe("provenant attest and verify (local platform)", () => {
   it("exits 2, still with its report, for JSON that is not a bundle or envelope", async () => {
     await keyAndBundle();
     await writeFile(join(dir, "not-a-bundle.json"), JSON.stringify({ hello: "world" }));
-    const result = await cli(["verify", "app.tgz", "-b", "not-a-bundle.json", "-k", "signing.pub"]);
+    const result = await cli(["verify", "--allow-any-source", "app.tgz", "-b", "not-a-bundle.json", "-k", "signing.pub"]);
     expect(result.code).toBe(2);
     expect(result.stdout).toMatch(/^FAIL {2}bundle .*\[MALFORMED_BUNDLE\]$/m);
   });
@@ -99,7 +99,7 @@ describe("provenant attest and verify (local platform)", () => {
   it("exits 1 when the policy is not met, and prints JSON with --json", async () => {
     await keyAndBundle();
     const result = await cli([
-      "verify", "app.tgz", "-b", "provenance.sigstore.json", "-k", "signing.pub", "--slsa-level", "2", "--json",
+      "verify", "--allow-any-source", "app.tgz", "-b", "provenance.sigstore.json", "-k", "signing.pub", "--slsa-level", "2", "--json",
     ]);
     expect(result.code).toBe(1);
     const report = JSON.parse(result.stdout);
@@ -113,7 +113,7 @@ describe("provenant attest and verify (local platform)", () => {
     const lines = (await readFile(join(dir, "attestations.intoto.jsonl"), "utf8")).trim().split("\n");
     expect(lines).toHaveLength(2);
     expect(JSON.parse(lines[0]!).payloadType).toBe("application/vnd.in-toto+json");
-    const result = await cli(["verify", "app.tgz", "-b", "attestations.intoto.jsonl", "-k", "signing.pub"]);
+    const result = await cli(["verify", "--allow-any-source", "app.tgz", "-b", "attestations.intoto.jsonl", "-k", "signing.pub"]);
     expect(result.code).toBe(0);
 
     // inspect reads the collection and a bare envelope too, as text and as JSON.
@@ -142,7 +142,7 @@ describe("provenant attest and verify (local platform)", () => {
     await writeFile(join(dir, "SHA256SUMS"), `${digest}  dist/app-1.4.0.tgz\n`);
     expect((await cli(["keys", "generate", "--out", "signing"])).code).toBe(0);
     expect((await cli(["attest", "--checksums", "SHA256SUMS", "--key", "signing.key", "--platform", "local"])).code).toBe(0);
-    const args = ["verify", "--digest", `sha256:${digest}`, "-b", "provenance.sigstore.json", "-k", "signing.pub"];
+    const args = ["verify", "--allow-any-source", "--digest", `sha256:${digest}`, "-b", "provenance.sigstore.json", "-k", "signing.pub"];
     const tagged = await cli([...args, "--source-tag", "v1.*"]);
     expect(tagged.code).toBe(0);
     expect(tagged.stdout).toMatch(/^PASS {2}source tag +built from tag v1\.4\.0$/m);
@@ -170,13 +170,13 @@ describe("provenant attest and verify (local platform)", () => {
       [["attest", "app.tgz", "--key", "missing.key", "--platform", "local"], "KEY_UNREADABLE"],
       [["attest", "app.tgz", "--key", "signing.pub", "--platform", "local"], "KEY_UNREADABLE"],
       [["attest", "--key", "signing.key", "--platform", "local"], "EMPTY_SUBJECTS"],
-      [["verify", "app.tgz", "-b", "broken.json", "-k", "signing.pub"], "MALFORMED_JSON"],
-      [["verify", "app.tgz", "-b", "missing.json", "-k", "signing.pub"], "IO_ERROR"],
-      [["verify", "-b", "provenance.sigstore.json", "-k", "signing.pub"], "USAGE"],
-      [["verify", "--digest", "sha256:XYZ", "-b", "provenance.sigstore.json", "-k", "signing.pub"], "INVALID_DIGEST"],
-      [["verify", "app.tgz", "-b", "provenance.sigstore.json", "-k", "signing.pub", "--source-versioned-tag", "banana"], "INVALID_POLICY"],
-      [["verify", "app.tgz", "-b", "provenance.sigstore.json", "-k", "signing.pub", "--threshold", "abc"], "USAGE"],
-      [["verify", "app.tgz", "-b", "provenance.sigstore.json", "-k", "signing.pub", "--slsa-level", "-1"], "USAGE"],
+      [["verify", "--allow-any-source", "app.tgz", "-b", "broken.json", "-k", "signing.pub"], "MALFORMED_JSON"],
+      [["verify", "--allow-any-source", "app.tgz", "-b", "missing.json", "-k", "signing.pub"], "IO_ERROR"],
+      [["verify", "--allow-any-source", "-b", "provenance.sigstore.json", "-k", "signing.pub"], "USAGE"],
+      [["verify", "--allow-any-source", "--digest", "sha256:XYZ", "-b", "provenance.sigstore.json", "-k", "signing.pub"], "INVALID_DIGEST"],
+      [["verify", "--allow-any-source", "app.tgz", "-b", "provenance.sigstore.json", "-k", "signing.pub", "--source-versioned-tag", "banana"], "INVALID_POLICY"],
+      [["verify", "--allow-any-source", "app.tgz", "-b", "provenance.sigstore.json", "-k", "signing.pub", "--threshold", "abc"], "USAGE"],
+      [["verify", "--allow-any-source", "app.tgz", "-b", "provenance.sigstore.json", "-k", "signing.pub", "--slsa-level", "-1"], "USAGE"],
       [["inspect", "signing.json"], "MALFORMED_BUNDLE"],
     ];
     await writeFile(join(dir, "signing.json"), JSON.stringify({ hello: "not a bundle" }));
@@ -253,7 +253,7 @@ describe("provenant inspect and subjects", () => {
     const bundle = JSON.parse(await readFile(join(dir, "provenance.sigstore.json"), "utf8"));
     bundle.dsseEnvelope.payloadType = "x\nPASS  signature          signed by trusted key\nVERIFIED\n::error::pwned";
     await writeFile(join(dir, "forged.json"), JSON.stringify(bundle));
-    const verified = await cli(["verify", "app.tgz", "-b", "forged.json", "-k", "signing.pub"]);
+    const verified = await cli(["verify", "--allow-any-source", "app.tgz", "-b", "forged.json", "-k", "signing.pub"]);
     expect(verified.code).toBe(1);
     expect(verified.stdout).not.toMatch(/^VERIFIED$/m);
     expect(verified.stdout).not.toMatch(/^::error::/m);
@@ -280,7 +280,7 @@ describe("provenant inspect and subjects", () => {
 
   it("colours only on a terminal without NO_COLOR", async () => {
     await keyAndBundle();
-    const args = ["verify", "app.tgz", "-b", "provenance.sigstore.json", "-k", "signing.pub"];
+    const args = ["verify", "--allow-any-source", "app.tgz", "-b", "provenance.sigstore.json", "-k", "signing.pub"];
     const tty = await runCli(args, { cwd: dir, isTTY: true, stdoutIsTTY: true });
     expect(tty.stdout).toContain("\u001b[32m");
     const noColor = await runCli(args, { cwd: dir, isTTY: true, stdoutIsTTY: true, env: { NO_COLOR: "1" } });

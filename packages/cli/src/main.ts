@@ -1,9 +1,9 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { type ErrorCode, isProvenantError, ProvenantError } from "@provenant/core";
+import { type ErrorCode, isProvenantError, ProvenantError, printableMessage } from "@provenant/core";
 import { keysGenerate } from "./commands/keys.js";
 import { listSubjects } from "./commands/subjects.js";
 import { runAttest } from "./commands/attest.js";
-import { runVerify } from "./commands/verify.js";
+import { parseBuildInputs, requireIdentity, runVerify } from "./commands/verify.js";
 import { runInspect } from "./commands/inspect.js";
 import { runPolicyCheck, runPolicySchema, runPolicyTest, runVerifyWithPolicy } from "./commands/policy.js";
 import { registerOciCommands, registryFlags, registryOptionsOf, runVerifyImage } from "./commands/oci.js";
@@ -14,6 +14,8 @@ import { CLI_VERSION } from "./platforms/registry.js";
 const INPUT_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   "USAGE",
   "MALFORMED_JSON",
+  "JSON_TOO_DEEP",
+  "INPUT_TOO_LARGE",
   "IO_ERROR",
   "KEY_UNREADABLE",
   "KEY_PASSWORD_WRONG",
@@ -52,7 +54,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
       // Usage errors in the same one-line form as every other error.
       outputError: (text) => {
         const message = text.trim().replace(/^error: /, "");
-        io.stderr(`provenant: error [USAGE]: ${message}; run with --help for usage\n`);
+        io.stderr(`provenant: error [USAGE]: ${printableMessage(message)}; run with --help for usage\n`);
       },
     })
     .exitOverride();
@@ -155,6 +157,12 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option("--evidence <file>", "with --policy: another attestation file (tests, scans, SBOMs, VSAs) (repeatable)", collect, [])
     .option("--vsa <file>", "with --policy: write a signed SLSA Verification Summary Attestation here")
     .option("--vsa-key <file>", "key that signs the VSA (default: $PROVENANT_SIGNING_KEY)")
+    .option("--source-commit <sha>", "required source commit (full hex SHA)")
+    .option("--predicate-type <uri>", "required predicate type (default SLSA provenance v1)")
+    .option("--build-input <name=value>", "required build input value, e.g. workflow_dispatch inputs (repeatable)", collect, [])
+    .option("--deny-self-hosted", "refuse provenance from self-hosted runners (GitHub and GitLab provenance)")
+    .option("--allow-any-source", "verify without --source-uri or --builder-id: any repository the key signed for passes (the report says so)")
+    .option("--max-bundle-bytes <n>", "refuse a --bundle larger than this many bytes (default 64 MiB)", wholeNumber(1))
     .option("--json", "print the report as JSON", false)
     .action(async (artifacts: string[], opts) => {
       if (opts.policy) {
@@ -183,8 +191,13 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
           sourceTag: opts.sourceTag,
           sourceVersionedTag: opts.sourceVersionedTag,
           minimumLevel: opts.slsaLevel,
+          sourceCommit: opts.sourceCommit,
+          predicateType: opts.predicateType,
+          buildInputs: parseBuildInputs(opts.buildInput),
+          denySelfHosted: opts.denySelfHosted,
         }).filter(([, v]) => v !== undefined),
       );
+      requireIdentity(policy, opts.allowAnySource);
       if (opts.image) {
         if (opts.bundle || artifacts.length > 0 || opts.digest.length > 0) {
           throw new ProvenantError("USAGE", "--image verifies what the registry stores for that image; give it without --bundle, ARTIFACT or --digest");
@@ -195,7 +208,17 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
       }
       setExit(
         await runVerify(
-          { artifacts, digests: opts.digest, bundle: opts.bundle, keys: opts.key, threshold: opts.threshold, policy, json: opts.json },
+          {
+            artifacts,
+            digests: opts.digest,
+            bundle: opts.bundle,
+            keys: opts.key,
+            threshold: opts.threshold,
+            policy,
+            json: opts.json,
+            allowAnySource: opts.allowAnySource,
+            maxBundleBytes: opts.maxBundleBytes,
+          },
           io,
         ),
       );
@@ -205,9 +228,10 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .command("inspect")
     .description("show what a bundle or envelope claims (subjects, source, builder) WITHOUT verifying it")
     .argument("<file>", "Sigstore bundle, DSSE envelope or .intoto.jsonl")
+    .option("--max-bundle-bytes <n>", "refuse a FILE larger than this many bytes (default 64 MiB)", wholeNumber(1))
     .option("--json", "print as JSON", false)
     .action(async (file: string, opts) => {
-      setExit(await runInspect({ file, json: opts.json }, io));
+      setExit(await runInspect({ file, json: opts.json, maxBundleBytes: opts.maxBundleBytes }, io));
     });
 
   registerOciCommands(program, io, setExit);
@@ -257,10 +281,11 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       return error.exitCode === 0 ? 0 : 2;
     }
     if (isProvenantError(error)) {
-      io.stderr(`provenant: error [${error.code}]: ${error.message}\n`);
+      // Messages quote file names, parser errors and arguments: escaped, credentials removed.
+      io.stderr(`provenant: error [${error.code}]: ${printableMessage(error.message)}\n`);
       return INPUT_ERRORS.has(error.code) ? 2 : 1;
     }
-    io.stderr(`provenant: unexpected error: ${(error as Error)?.message ?? String(error)}\n`);
+    io.stderr(`provenant: unexpected error: ${printableMessage((error as Error)?.message ?? String(error))}\n`);
     return 1;
   }
 }

@@ -35,12 +35,12 @@ describe("the bundled provenant.mjs", () => {
     expect(provenant(["--version"]).stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
     expect(provenant(["keys", "generate", "--out", "k"]).code).toBe(0);
     expect(provenant(["attest", "artifact.bin", "--key", "k.key", "--platform", "local"]).code).toBe(0);
-    const ok = provenant(["verify", "artifact.bin", "--bundle", "provenance.sigstore.json", "--key", "k.pub"]);
+    const ok = provenant(["verify", "--allow-any-source", "artifact.bin", "--bundle", "provenance.sigstore.json", "--key", "k.pub"]);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain("VERIFIED");
-    const wrong = provenant(["verify", "--digest", `sha256:${"0".repeat(64)}`, "--bundle", "provenance.sigstore.json", "--key", "k.pub"]);
+    const wrong = provenant(["verify", "--allow-any-source", "--digest", `sha256:${"0".repeat(64)}`, "--bundle", "provenance.sigstore.json", "--key", "k.pub"]);
     expect(wrong.code).toBe(1);
-    const bad = provenant(["verify", "artifact.bin", "--bundle", "nope.json", "--key", "k.pub"]);
+    const bad = provenant(["verify", "--allow-any-source", "artifact.bin", "--bundle", "nope.json", "--key", "k.pub"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^provenant: error \[IO_ERROR\]: cannot read bundle .*nope\.json: no such file\n$/);
   });

@@ -5,6 +5,9 @@
 export type ErrorCode =
   // input that cannot be read as what it claims to be
   | "MALFORMED_JSON"
+  // input past a size, depth or count cap (issue 12 §4)
+  | "JSON_TOO_DEEP"
+  | "INPUT_TOO_LARGE"
   | "MALFORMED_BUNDLE"
   | "MALFORMED_ENVELOPE"
   | "WRONG_PAYLOAD_TYPE"

@@ -25,6 +25,7 @@ export {
 } from "./schemas/provenance.js";
 export {
   IN_TOTO_PAYLOAD_TYPE,
+  MAX_SIGNATURES_PER_ENVELOPE,
   EnvelopeSchema,
   type Envelope,
   type EnvelopeSignature,
@@ -36,7 +37,8 @@ export {
   type Bundle,
   type VerificationMaterial,
 } from "./schemas/bundle.js";
-export { parseWith } from "./schemas/parse.js";
+export { MAX_JSON_DEPTH, jsonTextDepth, parseJsonText, parseWith, valueDepthExceeds } from "./schemas/parse.js";
+export { MAX_ENVELOPES_PER_COLLECTION, readSignedDocumentsText, type ReadLimits } from "./bundle/read.js";
 
 export { buildStatement, parseStatement, type ProvenanceStatement } from "./statement/build.js";
 export { attest, type Attestation } from "./statement/attest.js";
@@ -72,6 +74,8 @@ export {
 
 export { parseBundle, parseSignedDocument, toBundle, type SignedDocument } from "./bundle/bundle.js";
 export { normalizeGitUrl } from "./source/git-url.js";
+export { hasCredentials, redactCredentials, stripUrlCredentials, withoutCredentials } from "./source/url-credentials.js";
+export { isPrintable, printable, printableMessage, terminalJson } from "./text/escape.js";
 export { normalizeRepository, refKind, refSeparatorIndex, sourceDependency, sourceOf, type Source } from "./source/source.js";
 export {
   PolicySchema,
@@ -84,6 +88,14 @@ export {
   type Policy,
   type RuleResult,
 } from "./policy/policy.js";
+export {
+  parseSourceLocation,
+  parseSourcePattern,
+  sourceMatches,
+  strictSemverOf,
+  type ParsedSource,
+  type SourceLocation,
+} from "./policy/source-match.js";
 export {
   checkTitle,
   verify,

@@ -1,4 +1,4 @@
-import { BUILD_TYPES, FACTS_SOURCE_FIELD, type ProvenanceFields, VARIABLE_DISAGREEMENTS_FIELD } from "@provenant/core";
+import { BUILD_TYPES, FACTS_SOURCE_FIELD, type ProvenanceFields, VARIABLE_DISAGREEMENTS_FIELD, withoutCredentials } from "@provenant/core";
 import type { GitHubFacts } from "./facts/facts.js";
 
 /** Extension field naming the OIDC issuer whose signature vouched for the facts. */
@@ -35,7 +35,8 @@ export function workflowPathOf(workflowRef: string, repository: string, ref: str
  * reject external parameters they do not know.
  */
 export function provenance(facts: GitHubFacts): ProvenanceFields {
-  const { claims, serverUrl } = facts;
+  const { claims } = facts;
+  const serverUrl = withoutCredentials(facts.serverUrl);
   const inputs = facts.workflowInputs && Object.keys(facts.workflowInputs).length > 0 ? facts.workflowInputs : undefined;
   const repositoryUrl = `${serverUrl}/${claims.repository}`;
   return {

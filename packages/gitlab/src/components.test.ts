@@ -191,7 +191,8 @@ describe("CI/CD components under gitlab-ci-local", () => {
     expect(verified.code).toBe(0);
     const wrongBranch = await provenant(
       pipeline.dir,
-      "verify", "dist/app.txt", "--bundle", "provenance.sigstore.json", "--key", "pubkey.pem", "--source-branch", "release",
+      "verify", "dist/app.txt", "--bundle", "provenance.sigstore.json", "--key", "pubkey.pem",
+      "--source-uri", "gitlab.example.com/acme/app", "--source-branch", "release",
     );
     expect(wrongBranch.code).toBe(1);
 
@@ -208,7 +209,7 @@ describe("CI/CD components under gitlab-ci-local", () => {
   });
 
   it("the verify job fails the pipeline when the policy does not match (keys given as PEM text)", async () => {
-    const pipeline = await repository("policy-mismatch", { verify: { source_branch: "release/*" } }, "text");
+    const pipeline = await repository("policy-mismatch", { verify: { source_branch: "release/*", allow_any_source: true } }, "text");
     const result = await gitlabCi(pipeline);
     expect(result.output).toMatch(/PASS\s+provenant-attest/);
     expect(result.output).toMatch(/FAIL\s+source branch/);
@@ -220,7 +221,7 @@ describe("CI/CD components under gitlab-ci-local", () => {
   it("a dotenv report from the build job neither replaces the verify command nor runs code in the CLI", async () => {
     // The policy does not match, so only a replaced command (`true verify …`) could pass the gate.
     const pipeline = await repository("dotenv", {
-      verify: { source_branch: "release/*" },
+      verify: { source_branch: "release/*", allow_any_source: true },
       // The payload travels as an artifact, like the report; split, so the echoed script line does not say it.
       buildScript: [`printf '%s\\n' 'process.stdout.write("hij" + "acked: code ran in the CLI");' > dist/hijack.cjs`],
       buildDotenv: [
@@ -353,7 +354,7 @@ describe("CI/CD components under gitlab-ci-local", () => {
       const pipeline = await repository("image-no-push", {
         attest: { subjects: "oci://$CI_REGISTRY_IMAGE:1.0" },
         // An oci:// artifact is resolved through the registry too, against the bundle.
-        verify: { artifacts: "oci://$CI_REGISTRY_IMAGE:1.0", source_branch: "main" },
+        verify: { artifacts: "oci://$CI_REGISTRY_IMAGE:1.0", source_branch: "main", allow_any_source: true },
       });
       const result = await gitlabCi(pipeline, [...registryLogin(), "--variable", `CI_REGISTRY_IMAGE=${registry.host}/acme/nopush`]);
       expect(result.output).toMatch(/PASS\s+provenant-attest/);
@@ -372,7 +373,7 @@ describe("CI/CD components under gitlab-ci-local", () => {
       const { reference } = await imageIn("dockerauth");
       const pipeline = await repository("image-docker-auth-config", {
         attest: { subjects: reference, push: true },
-        verify: { artifacts: "", registry_image: reference, source_branch: "main" },
+        verify: { artifacts: "", registry_image: reference, source_branch: "main", allow_any_source: true },
       });
       const { username, password } = registry.credentials!;
       const auth = Buffer.from(`${username}:${password}`).toString("base64");
@@ -389,7 +390,7 @@ describe("CI/CD components under gitlab-ci-local", () => {
       const { reference } = await imageIn("policy");
       const pipeline = await repository("image-policy", {
         attest: { subjects: reference, push: true },
-        verify: { artifacts: "", registry_image: reference, source_branch: "release/*" },
+        verify: { artifacts: "", registry_image: reference, source_branch: "release/*", allow_any_source: true },
       });
       const result = await gitlabCi(pipeline, registryLogin());
       expect(result.output).toMatch(/PASS\s+provenant-attest/);

@@ -6,6 +6,7 @@ import {
   type ResourceDescriptor,
   sourceDependency,
   VARIABLE_DISAGREEMENTS_FIELD,
+  withoutCredentials,
 } from "@provenant/core";
 import { splitConfigRefUri } from "./claims.js";
 import { definedOnly, type GitLabFacts, MERGE_REQUEST_EVENT } from "./facts.js";
@@ -20,7 +21,7 @@ export const DISAGREEMENTS_FIELD = VARIABLE_DISAGREEMENTS_FIELD;
  */
 export function builderIdOf(facts: Pick<GitLabFacts, "serverUrl" | "runnerEnvironment" | "factsSource">): string {
   const hosted = facts.factsSource === "oidc-token" && facts.runnerEnvironment === "gitlab-hosted";
-  return `${facts.serverUrl}/-/runners/${hosted ? "gitlab-hosted" : "self-hosted"}`;
+  return `${withoutCredentials(facts.serverUrl)}/-/runners/${hosted ? "gitlab-hosted" : "self-hosted"}`;
 }
 
 function configDependency(facts: GitLabFacts): ResourceDescriptor | undefined {
@@ -47,7 +48,7 @@ function configDependency(facts: GitLabFacts): ResourceDescriptor | undefined {
 export function gitlabProvenance(facts: GitLabFacts): ProvenanceFields {
   const config = definedOnly({ path: facts.configPath, refUri: facts.configRefUri });
   const externalParameters = definedOnly({
-    repository: facts.projectUrl,
+    repository: withoutCredentials(facts.projectUrl),
     ref: facts.ref,
     config: Object.keys(config).length > 0 ? config : undefined,
     job: facts.jobName,
@@ -62,11 +63,11 @@ export function gitlabProvenance(facts: GitLabFacts): ProvenanceFields {
     shared: facts.api?.runnerShared,
   });
   const internalParameters = definedOnly({
-    serverUrl: facts.serverUrl,
+    serverUrl: withoutCredentials(facts.serverUrl),
     project: definedOnly({ path: facts.projectPath, id: facts.projectId, namespacePath: facts.namespacePath }),
     pipeline: definedOnly({
       id: facts.pipelineId,
-      url: facts.pipelineUrl,
+      url: withoutCredentials(facts.pipelineUrl),
       createdAt: facts.api?.pipelineCreatedAt,
       startedAt: facts.api?.pipelineStartedAt,
       finishedAt: facts.api?.pipelineFinishedAt,
@@ -97,7 +98,7 @@ export function gitlabProvenance(facts: GitLabFacts): ProvenanceFields {
         ...(Object.keys(version).length > 0 ? { version } : {}),
       },
       metadata: {
-        invocationId: facts.jobUrl,
+        invocationId: withoutCredentials(facts.jobUrl),
         ...(startedOn ? { startedOn } : {}),
         [FACTS_SOURCE_FIELD]: facts.factsSource,
         ...(facts.disagreements.length > 0 ? { [DISAGREEMENTS_FIELD]: facts.disagreements } : {}),

@@ -1,1 +1,1 @@
-export { discoverJwksUri, verifyIdToken, type TokenClaims, type VerifyTokenOptions } from "./verify-token.js";
+export { discoverJwksUri, requireJwksOrigin, requireSecureUrl, verifyIdToken, type TokenClaims, type VerifyTokenOptions } from "./verify-token.js";

@@ -15,6 +15,16 @@ export interface VerifyTokenOptions {
   requiredClaims?: readonly string[];
   /** Allowed skew for exp/nbf/iat, seconds (default 30). */
   clockToleranceSeconds?: number;
+  /**
+   * Issuers whose JWKS may live on another origin than the issuer's own (an
+   * explicit allow-list; empty by default). GitHub
+   * (token.actions.githubusercontent.com/.well-known/jwks), GitLab
+   * (<instance>/oauth/discovery/keys), Azure DevOps
+   * (vstoken.dev.azure.com/.well-known/jwks) and Jenkins' oidc-provider
+   * (<controller>/oidc/jwks) all serve their keys on the issuer's own origin,
+   * so none of them needs to be listed.
+   */
+  crossOriginJwksIssuers?: readonly string[];
 }
 
 export type TokenClaims = Record<string, unknown> & { iss: string; aud: string | string[] };
@@ -24,6 +34,45 @@ export type TokenClaims = Record<string, unknown> & { iss: string; aud: string |
 const ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"];
 
 const DiscoverySchema = z.looseObject({ issuer: z.string(), jwks_uri: z.url() });
+
+function isLoopback(url: URL): boolean {
+  const host = url.hostname.replace(/^\[|\]$/g, "");
+  return host === "localhost" || host === "::1" || /^127(?:\.\d{1,3}){3}$/.test(host);
+}
+
+/**
+ * Issuers and JWKS are fetched over https only (plain http lets anyone on the
+ * path swap the keys), except on loopback addresses, where tests and local
+ * issuers run. `data:`, `file:` and other schemes are refused.
+ */
+export function requireSecureUrl(text: string, what: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch (cause) {
+    throw new ProvenantError("TOKEN_INVALID", `${what} ${text} is not a URL; expected https://…`, { cause });
+  }
+  if (url.protocol === "https:" || (url.protocol === "http:" && isLoopback(url))) return url;
+  throw new ProvenantError(
+    "TOKEN_INVALID",
+    `${what} ${url.protocol === "data:" ? "is a data: URL" : text}; expected an https:// URL (plain http only on a loopback address)`,
+  );
+}
+
+/**
+ * The JWKS must be on the issuer's own origin: a discovery document naming
+ * keys elsewhere would let whoever holds that other host mint tokens for the
+ * issuer. Issuers on the explicit allow-list are exempt.
+ */
+export function requireJwksOrigin(issuer: string, jwksUri: string, allowList: readonly string[] = []): void {
+  const issuerUrl = requireSecureUrl(issuer, "the issuer");
+  const jwksUrl = requireSecureUrl(jwksUri, `the JWKS of ${issuer}`);
+  if (jwksUrl.origin === issuerUrl.origin || allowList.includes(issuer)) return;
+  throw new ProvenantError(
+    "TOKEN_INVALID",
+    `the JWKS of ${issuer} is at ${jwksUrl.origin}, not on the issuer's own origin ${issuerUrl.origin}; expected keys served by the issuer (or the issuer on the cross-origin allow-list)`,
+  );
+}
 const JwksSchema = z.object({ keys: z.array(z.looseObject({ kty: z.string() })).check(z.minLength(1)) });
 
 async function getJson(fetcher: typeof globalThis.fetch, url: string, what: string): Promise<unknown> {
@@ -45,6 +94,7 @@ async function getJson(fetcher: typeof globalThis.fetch, url: string, what: stri
 
 /** Reads the issuer's discovery document and returns its JWKS URL. */
 export async function discoverJwksUri(issuer: string, fetcher: typeof globalThis.fetch = globalThis.fetch): Promise<string> {
+  requireSecureUrl(issuer, "the issuer");
   const url = `${issuer.replace(/\/+$/, "")}/.well-known/openid-configuration`;
   const parsed = DiscoverySchema.safeParse(await getJson(fetcher, url, "OIDC discovery document"));
   if (!parsed.success) {
@@ -58,6 +108,22 @@ export async function discoverJwksUri(issuer: string, fetcher: typeof globalThis
     );
   }
   return parsed.data.jwks_uri;
+}
+
+async function verifyWithAnyOf(
+  token: string,
+  candidates: errors.JWKSMultipleMatchingKeys,
+  verifyOptions: Parameters<typeof jwtVerify>[2],
+): Promise<Record<string, unknown>> {
+  let last: unknown = new errors.JWSSignatureVerificationFailed();
+  for await (const key of candidates as unknown as AsyncIterable<Parameters<typeof jwtVerify>[1]>) {
+    try {
+      return (await jwtVerify(token, key as never, verifyOptions)).payload as Record<string, unknown>;
+    } catch (error) {
+      last = error;
+    }
+  }
+  throw last;
 }
 
 function describe(error: unknown, options: VerifyTokenOptions): string {
@@ -95,20 +161,30 @@ export async function verifyIdToken(token: string, options: VerifyTokenOptions):
       `the ID token uses alg ${String(header.alg)}; expected an asymmetric algorithm (${ALGORITHMS.join(", ")})`,
     );
   }
+  requireSecureUrl(options.issuer, "the issuer");
   const jwksUri = options.jwksUri ?? (await discoverJwksUri(options.issuer, fetcher));
+  requireJwksOrigin(options.issuer, jwksUri, options.crossOriginJwksIssuers);
   const jwks = JwksSchema.safeParse(await getJson(fetcher, jwksUri, "JWKS"));
   if (!jwks.success) throw new ProvenantError("TOKEN_INVALID", `the JWKS at ${jwksUri} holds no keys`);
+  const verifyOptions = {
+    issuer: options.issuer,
+    audience: [options.audience].flat() as string[],
+    algorithms: ALGORITHMS,
+    clockTolerance: options.clockToleranceSeconds ?? 30,
+    ...(options.now ? { currentDate: options.now() } : {}),
+    requiredClaims: ["exp"],
+  };
   let payload: Record<string, unknown>;
   try {
-    const result = await jwtVerify(token, createLocalJWKSet(jwks.data as JSONWebKeySet), {
-      issuer: options.issuer,
-      audience: [options.audience].flat() as string[],
-      algorithms: ALGORITHMS,
-      clockTolerance: options.clockToleranceSeconds ?? 30,
-      ...(options.now ? { currentDate: options.now() } : {}),
-      requiredClaims: ["exp"],
-    });
-    payload = result.payload as Record<string, unknown>;
+    try {
+      payload = (await jwtVerify(token, createLocalJWKSet(jwks.data as JSONWebKeySet), verifyOptions)).payload as Record<string, unknown>;
+    } catch (error) {
+      // A JWKS may hold two keys under one kid (during a rotation, or by
+      // mistake). Deliberately, each matching key is tried and the token is
+      // accepted when one of them verifies it; jose leaves that to the caller.
+      if (!(error instanceof errors.JWKSMultipleMatchingKeys)) throw error;
+      payload = await verifyWithAnyOf(token, error, verifyOptions);
+    }
   } catch (cause) {
     throw new ProvenantError("TOKEN_INVALID", `ID token from ${options.issuer} rejected: ${describe(cause, options)}`, { cause });
   }

@@ -1,4 +1,4 @@
-import { BUILD_TYPES, FACTS_SOURCE_FIELD, type ProvenanceFields, sourceDependency } from "@provenant/core";
+import { BUILD_TYPES, FACTS_SOURCE_FIELD, type ProvenanceFields, sourceDependency, withoutCredentials } from "@provenant/core";
 import type { AzurePipelinesFacts } from "../facts/types.js";
 
 /**
@@ -11,12 +11,12 @@ import type { AzurePipelinesFacts } from "../facts/types.js";
  * the API saying so would overstate what the evidence shows.
  */
 export function builderIdOf(facts: Pick<AzurePipelinesFacts, "collectionUri" | "agent">): string {
-  return `${facts.collectionUri}_agents/${facts.agent.hosted === true ? "microsoft-hosted" : "self-hosted"}`;
+  return `${withoutCredentials(facts.collectionUri)}_agents/${facts.agent.hosted === true ? "microsoft-hosted" : "self-hosted"}`;
 }
 
 /** The build results page: the run's `invocationId` (DESIGN.md). */
 export function buildResultsUrl(facts: Pick<AzurePipelinesFacts, "collectionUri" | "project" | "build">): string {
-  return `${facts.collectionUri}${encodeURIComponent(facts.project)}/_build/results?buildId=${encodeURIComponent(facts.build.id)}`;
+  return `${withoutCredentials(facts.collectionUri)}${encodeURIComponent(facts.project)}/_build/results?buildId=${encodeURIComponent(facts.build.id)}`;
 }
 
 function definedOnly(entries: Record<string, unknown>): Record<string, unknown> {
@@ -29,7 +29,7 @@ function definedOnly(entries: Record<string, unknown>): Record<string, unknown> 
  */
 export function azurePipelinesProvenance(facts: AzurePipelinesFacts): ProvenanceFields {
   const externalParameters = definedOnly({
-    repository: facts.repository.url,
+    repository: withoutCredentials(facts.repository.url),
     ref: facts.ref,
     definition: definedOnly({
       id: facts.definition.id,
@@ -44,7 +44,7 @@ export function azurePipelinesProvenance(facts: AzurePipelinesFacts): Provenance
   const internalParameters = definedOnly({
     organization: facts.organization,
     organizationId: facts.organizationId,
-    collectionUri: facts.collectionUri,
+    collectionUri: withoutCredentials(facts.collectionUri),
     project: facts.project,
     projectId: facts.projectId,
     definitionId: facts.definition.id,

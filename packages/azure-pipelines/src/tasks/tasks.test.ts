@@ -93,14 +93,17 @@ async function runTask(
       `const { TaskMockRunner } = require(${JSON.stringify(require.resolve("azure-pipelines-task-lib/mock-run"))});`,
       // The agent sets Agent.TempDirectory; the task library keeps its vault key (.taskkey) there.
       `Object.assign(process.env, ${JSON.stringify({ AGENT_TEMPDIRECTORY: work, ...setup.env })});`,
-      // vstoken.dev.azure.com's discovery document, answered inside the task process (the task's
-      // fetch is globalThis.fetch) and pointing at the test issuer's JWKS, as vstoken.ts does for
-      // in-process tests. Only code in that process can do this; no input or variable can.
-      `const discovery = ${JSON.stringify({ url: `${VSTOKEN_ISSUER}/.well-known/openid-configuration`, body: { issuer: VSTOKEN_ISSUER, jwks_uri: servers.jwksUri, response_types_supported: ["id_token"], subject_types_supported: ["public"], id_token_signing_alg_values_supported: ["RS256"] } })};`,
+      // vstoken.dev.azure.com's discovery document and JWKS (on its own origin, as the verifier
+      // requires), answered inside the task process (the task's fetch is globalThis.fetch) with
+      // the test issuer's keys, as vstoken.ts does for in-process tests. Only code in that process
+      // can do this; no input or variable can.
+      `const discovery = ${JSON.stringify({ url: `${VSTOKEN_ISSUER}/.well-known/openid-configuration`, body: { issuer: VSTOKEN_ISSUER, jwks_uri: `${new URL(VSTOKEN_ISSUER).origin}/.well-known/jwks`, response_types_supported: ["id_token"], subject_types_supported: ["public"], id_token_signing_alg_values_supported: ["RS256"] } })};`,
+      `const jwks = ${JSON.stringify({ url: `${new URL(VSTOKEN_ISSUER).origin}/.well-known/jwks`, local: servers.jwksUri })};`,
       // And below https://dev.azure.com/acme/, the one host the task sends the job access token to,
       // the local servers answer: the OIDC token request and the Build API (services-route.cjs).
       `const route = require(${JSON.stringify(join(import.meta.dirname, "../test-fixtures/services-route.cjs"))}).routeServices(${JSON.stringify({ tokenUrl: servers.tokenUrl, apiOrigin: servers.azureOrigin })});`,
-      "globalThis.fetch = (input, init) => (input instanceof Request ? input.url : String(input)) === discovery.url ? Promise.resolve(new Response(JSON.stringify(discovery.body), { headers: { 'content-type': 'application/json' } })) : route.fetch(input, init);",
+      "const realFetch = globalThis.fetch;",
+      "globalThis.fetch = (input, init) => { const url = input instanceof Request ? input.url : String(input); return url === jwks.url ? realFetch(jwks.local) : url === discovery.url ? Promise.resolve(new Response(JSON.stringify(discovery.body), { headers: { 'content-type': 'application/json' } })) : route.fetch(input, init); };",
       `const runner = new TaskMockRunner(${JSON.stringify(join(taskFolder(task), "index.js"))});`,
       `for (const [name, value] of Object.entries(${JSON.stringify(setup.inputs)})) runner.setInput(name, value);`,
       `for (const [name, value] of Object.entries(${JSON.stringify(setup.secrets ?? {})})) runner.setVariableName(name, value, true);`,

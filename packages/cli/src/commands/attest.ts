@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import {
   attest,
+  terminalJson,
   detectPlatform,
   keySigner,
   PLATFORM_NAMES,
@@ -78,7 +79,7 @@ export async function runAttest(inputs: AttestInputs, io: Io): Promise<number> {
     : [];
   if (inputs.json) {
     io.stdout(
-      `${JSON.stringify({ platform, bundle: bundlePath, intotoJsonl: jsonlPath, keyId: signer.keyId, subjects: statement.subject, ...(inputs.push && { pushed }) }, null, 2)}\n`,
+      `${terminalJson({ platform, bundle: bundlePath, intotoJsonl: jsonlPath, keyId: signer.keyId, subjects: statement.subject, ...(inputs.push && { pushed }) })}\n`,
     );
   } else {
     io.stderr(`attested ${statement.subject.length} subject(s) on platform ${platform}, signed by key ${signer.keyId}\n`);

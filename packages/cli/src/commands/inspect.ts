@@ -1,15 +1,13 @@
-import { resolve } from "node:path";
-import { inspect } from "@provenant/core";
-import { type Io, readTextFile } from "../io.js";
-import { printable } from "../output/escape.js";
+import { inspect, printable, terminalJson } from "@provenant/core";
+import type { Io } from "../io.js";
 import { styler } from "../output/style.js";
-import { readSignedDocuments } from "./verify.js";
+import { readBundleFile } from "./verify.js";
 
-export async function runInspect(inputs: { file: string; json: boolean }, io: Io): Promise<number> {
-  const documents = readSignedDocuments(await readTextFile(resolve(io.cwd, inputs.file), "file"), inputs.file);
+export async function runInspect(inputs: { file: string; json: boolean; maxBundleBytes?: number }, io: Io): Promise<number> {
+  const documents = await readBundleFile(inputs.file, io.cwd, inputs.maxBundleBytes);
   const inspections = documents.map((d) => inspect(d));
   if (inputs.json) {
-    io.stdout(`${JSON.stringify(inspections.length === 1 ? inspections[0] : inspections, null, 2)}\n`);
+    io.stdout(`${terminalJson(inspections.length === 1 ? inspections[0] : inspections)}\n`);
     return 0;
   }
   const s = styler(io);

@@ -176,15 +176,15 @@ describe("attest --push, attestations list, verify --image, push", () => {
     expect(listed.code).toBe(0);
     expect(listed.stdout).toMatch(/^sha256:[0-9a-f]{64} {2}referrers-tag {2}https:\/\/slsa\.dev\/provenance\/v1 {2}\d{4}-/);
 
-    const verified = await cli(["verify", "--image", reference, "--key", "signing.pub", "--build-type", "https://provenant.dev/buildtypes/local/v1"]);
+    const verified = await cli(["verify", "--allow-any-source", "--image", reference, "--key", "signing.pub", "--build-type", "https://provenant.dev/buildtypes/local/v1"]);
     expect(verified.stdout).toMatch(/^VERIFIED$/m);
     expect(verified.code).toBe(0);
 
-    const wrongKey = await cli(["verify", "--image", reference, "--key", "other.pub"]);
+    const wrongKey = await cli(["verify", "--allow-any-source", "--image", reference, "--key", "other.pub"]);
     expect(wrongKey.code).toBe(1);
     expect(wrongKey.stdout).toMatch(/FAIL/);
 
-    const wrongPolicy = await cli(["verify", "--image", reference, "--key", "signing.pub", "--slsa-level", "2"]);
+    const wrongPolicy = await cli(["verify", "--allow-any-source", "--image", reference, "--key", "signing.pub", "--slsa-level", "2"]);
     expect(wrongPolicy.code).toBe(1);
 
     // A second bundle for the same image, pushed with `push`, joins the first in the tag index.
@@ -237,7 +237,7 @@ describe("attest --push, attestations list, verify --image, push", () => {
     const result = await cli(["push", "--bundle", "app.json", `oci://${registry.host}/acme/other:${other.tag}`]);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/\[SUBJECT_MISMATCH\].*does not attest this image/);
-    const none = await cli(["verify", "--image", `${registry.host}/acme/other:${other.tag}`, "--key", "signing.pub"]);
+    const none = await cli(["verify", "--allow-any-source", "--image", `${registry.host}/acme/other:${other.tag}`, "--key", "signing.pub"]);
     expect(none.code).toBe(1);
     expect(none.stdout).toMatch(/no readable attestations/);
   });
@@ -245,13 +245,13 @@ describe("attest --push, attestations list, verify --image, push", () => {
   it("reports verify --image as JSON, and refuses --image mixed with a bundle", async () => {
     const reference = `oci://${registry.host}/acme/app:${image.tag}`;
     await cli(["attest", reference, "--key", "signing.key", "--platform", "local", "--push", "--bundle", "json.sigstore.json"]);
-    const result = await cli(["verify", "--image", reference, "--key", "signing.pub", "--json"]);
+    const result = await cli(["verify", "--allow-any-source", "--image", reference, "--key", "signing.pub", "--json"]);
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout);
     expect(report).toMatchObject({ image: `${registry.host}/acme/app:${image.tag}@${image.digest}`, verified: true });
     // How it was stored, beside the report's own `source` (the provenance's repository).
     expect(report.attestations[0]).toMatchObject({ storedAs: "referrers-tag", verified: true });
-    const mixed = await cli(["verify", "--image", reference, "--bundle", "json.sigstore.json", "--key", "signing.pub"]);
+    const mixed = await cli(["verify", "--allow-any-source", "--image", reference, "--bundle", "json.sigstore.json", "--key", "signing.pub"]);
     expect(mixed.code).toBe(2);
     expect(mixed.stderr).toMatch(/--image verifies what the registry stores/);
   });
@@ -262,7 +262,7 @@ describe("attest --push, attestations list, verify --image, push", () => {
       const runs = {
         push: await cli(["push", "--bundle", "image.sigstore.json", argument]),
         "attestations list": await cli(["attestations", "list", argument]),
-        "verify --image": await cli(["verify", "--image", argument, "--key", "signing.pub"]),
+        "verify --image": await cli(["verify", "--allow-any-source", "--image", argument, "--key", "signing.pub"]),
       };
       for (const [command, result] of Object.entries(runs)) {
         expect(result.code).toBe(2);
@@ -311,8 +311,8 @@ describe("--image-platform", () => {
     const index = JSON.parse((await cli(["attestations", "list", "--json", reference])).stdout);
     expect(index.attestations).toEqual([]);
 
-    expect((await cli(["verify", "--image", reference, "--image-platform", "linux/arm64", "--key", "signing.pub"])).code).toBe(0);
-    const wholeIndex = await cli(["verify", "--image", reference, "--key", "signing.pub"]);
+    expect((await cli(["verify", "--allow-any-source", "--image", reference, "--image-platform", "linux/arm64", "--key", "signing.pub"])).code).toBe(0);
+    const wholeIndex = await cli(["verify", "--allow-any-source", "--image", reference, "--key", "signing.pub"]);
     expect(wholeIndex.code).toBe(1);
     expect(wholeIndex.stdout).toMatch(/no readable attestations/);
 
@@ -341,7 +341,7 @@ describe("against a registry with htpasswd Basic auth", () => {
     const runs = [
       await cli(["attest", reference, "--key", "signing.key", "--platform", "local", "--push", "--bundle", "private.json"], env),
       await cli(["attestations", "list", "--json", reference], env),
-      await cli(["verify", "--image", reference, "--key", "signing.pub"], env),
+      await cli(["verify", "--allow-any-source", "--image", reference, "--key", "signing.pub"], env),
     ];
     expect(runs.map((r) => r.code)).toEqual([0, 0, 0]);
     expect(JSON.parse(runs[1]!.stdout).attestations).toHaveLength(1);
@@ -353,7 +353,7 @@ describe("against a registry with htpasswd Basic auth", () => {
     const anonymous = await cli(["attestations", "list", reference], { HOME: dir });
     expect(anonymous.code).toBe(2);
     expect(anonymous.stderr).toMatch(/\[IO_ERROR\].*requires authentication.*PROVENANT_REGISTRY_USERNAME and PROVENANT_REGISTRY_PASSWORD/);
-    const wrong = await cli(["verify", "--image", reference, "--key", "signing.pub"], { ...env, PROVENANT_REGISTRY_PASSWORD: "wrong" });
+    const wrong = await cli(["verify", "--allow-any-source", "--image", reference, "--key", "signing.pub"], { ...env, PROVENANT_REGISTRY_PASSWORD: "wrong" });
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toMatch(/HTTP 401.*check the registry credentials/);
   });

@@ -23,7 +23,7 @@ import {
 import type { Command } from "commander";
 import { type Io, parseJson, readTextFile } from "../io.js";
 import { loadPublicKeys } from "../keys/load.js";
-import { printable } from "../output/escape.js";
+import { printable, terminalJson } from "../output/escape.js";
 import { renderReport } from "../output/report.js";
 import { createRegistryClient, type RegistryOptions } from "../subjects/images.js";
 
@@ -146,7 +146,7 @@ export async function runPush(inputs: PushInputs, io: Io): Promise<number> {
   const result = await pushBundle(createRegistryClient(io, inputs), reference, new TextEncoder().encode(text), statement, {
     ...(inputs.imagePlatform && { imagePlatform: inputs.imagePlatform }),
   });
-  if (inputs.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+  if (inputs.json) io.stdout(`${terminalJson(result)}\n`);
   else io.stdout(`pushed ${result.attestation} beside ${result.image} (${result.via})\n`);
   return 0;
 }
@@ -168,12 +168,12 @@ export async function runAttestationsList(inputs: ListInputs, io: Io): Promise<n
   const refused = all.filter((a) => a.problem !== undefined);
   for (const a of refused) io.stderr(`provenant: warning: not listing attestation ${a.layerDigest ?? a.manifestDigest}: ${printable(a.problem ?? "")}\n`);
   if (inputs.json) {
-    io.stdout(`${JSON.stringify({ image: formatImageReference(reference), attestations: listed, ...(refused.length > 0 && { refused }) }, null, 2)}\n`);
+    io.stdout(`${terminalJson({ image: formatImageReference(reference), attestations: listed, ...(refused.length > 0 && { refused }) })}\n`);
   } else {
     io.stderr(`${listed.length} attestation(s) for ${formatImageReference(reference)}\n`);
     for (const a of listed) {
       const columns = [a.layerDigest ?? a.manifestDigest, a.source, a.predicateType ?? "-", ...(a.created ? [a.created] : [])];
-      io.stdout(`${columns.join("  ")}\n`);
+      io.stdout(`${columns.map((c) => printable(c)).join("  ")}\n`);
     }
   }
   return 0;
@@ -228,7 +228,7 @@ export async function runVerifyImage(inputs: VerifyImageInputs, io: Io): Promise
   if (inputs.json) {
     const strip = ({ statement: _s, ...rest }: VerificationReport) => rest;
     io.stdout(
-      `${JSON.stringify({ image: shown, verified: Boolean(chosen), attestations: shownReports.map((r) => ({ attestation: r.attestation, storedAs: r.source, ...strip(r.report) })) }, null, 2)}\n`,
+      `${terminalJson({ image: shown, verified: Boolean(chosen), attestations: shownReports.map((r) => ({ attestation: r.attestation, storedAs: r.source, ...strip(r.report) })) })}\n`,
     );
   } else if (reports.length === 0) {
     io.stdout(`no readable attestations are stored for ${shown}\nFAILED\n`);

@@ -1,6 +1,6 @@
 import type { Io } from "../io.js";
 import { resolveSubjects, type SubjectInputs } from "../subjects/subjects.js";
-import { ProvenantError } from "@provenant/core";
+import { ProvenantError, printable, terminalJson } from "@provenant/core";
 
 export async function listSubjects(inputs: SubjectInputs & { json: boolean }, io: Io): Promise<number> {
   if (inputs.patterns.length + inputs.checksumFiles.length + inputs.digests.length === 0) {
@@ -8,10 +8,11 @@ export async function listSubjects(inputs: SubjectInputs & { json: boolean }, io
   }
   const subjects = await resolveSubjects({ ...inputs, progress: !inputs.json }, io);
   if (inputs.json) {
-    io.stdout(`${JSON.stringify(subjects, null, 2)}\n`);
+    io.stdout(`${terminalJson(subjects)}\n`);
   } else {
     // One write: 20,000 separate writes to a pipe cost more than hashing the files.
-    io.stdout(subjects.map((s) => `sha256:${s.digest.sha256 ?? Object.values(s.digest)[0]}  ${s.name ?? ""}\n`).join(""));
+    // Names come from the file system or a checksums file: escaped, one line each.
+    io.stdout(subjects.map((s) => `sha256:${printable(s.digest.sha256 ?? Object.values(s.digest)[0] ?? "")}  ${printable(s.name ?? "")}\n`).join(""));
   }
   return 0;
 }

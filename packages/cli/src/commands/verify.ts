@@ -1,6 +1,17 @@
 import { resolve } from "node:path";
-import { keyIdOf, parseDigestReference, ProvenantError, type Policy, parsePolicy, type VerificationReport, verify } from "@provenant/core";
-import { type Io, parseJson, readTextFile } from "../io.js";
+import {
+  keyIdOf,
+  parseDigestReference,
+  ProvenantError,
+  type Policy,
+  parsePolicy,
+  readSignedDocumentsText,
+  terminalJson,
+  type VerificationReport,
+  verify,
+} from "@provenant/core";
+import { DEFAULT_MAX_BUNDLE_BYTES, readBoundedText } from "../input/bounded-read.js";
+import type { Io } from "../io.js";
 import { loadPublicKeys } from "../keys/load.js";
 import { renderReport } from "../output/report.js";
 import { resolveSubjects } from "../subjects/subjects.js";
@@ -13,23 +24,47 @@ export interface VerifyInputs {
   threshold: number;
   policy: Policy;
   json: boolean;
+  /** Verify without any source or builder identity (`--allow-any-source`). */
+  allowAnySource?: boolean;
+  /** Cap on the bytes read from --bundle (default 64 MiB). */
+  maxBundleBytes?: number;
+}
+
+/**
+ * Refuses a verification that could pass by accident (issue 11 §3): without
+ * `--source-uri`, `--builder-id` or a policy naming one, a key that signs for
+ * many repositories would vouch for all of them. slsa-verifier requires
+ * `--source-uri` for the same reason. `--allow-any-source` says it on purpose,
+ * and the report notes it.
+ */
+export function requireIdentity(policy: Policy, allowAnySource: boolean | undefined): void {
+  if (policy.sourceUri || policy.builderId || allowAnySource) return;
+  throw new ProvenantError(
+    "USAGE",
+    "no identity required: give --source-uri REPO (e.g. github.com/acme/app) or --builder-id ID, or --allow-any-source to accept provenance for any repository the key signed",
+  );
+}
+
+/** `--build-input NAME=VALUE` (repeatable) as a record; a flag without `=` is a usage error. */
+export function parseBuildInputs(values: readonly string[]): Record<string, string> | undefined {
+  if (values.length === 0) return undefined;
+  const inputs: Record<string, string> = {};
+  for (const text of values) {
+    const eq = text.indexOf("=");
+    if (eq <= 0) throw new ProvenantError("USAGE", `--build-input ${text}: expected NAME=VALUE`);
+    inputs[text.slice(0, eq)] = text.slice(eq + 1);
+  }
+  return inputs;
 }
 
 /** Reads a bundle, a single envelope, or a `.intoto.jsonl` collection (one envelope a line). */
 export function readSignedDocuments(text: string, path: string): unknown[] {
-  const lines = text.split(/\r?\n/).filter((line) => line.trim() !== "");
-  if (lines.length === 0) {
-    throw new ProvenantError("MALFORMED_JSON", `${path} is empty; expected a Sigstore bundle or DSSE envelopes`);
-  }
-  if (lines.length > 1) {
-    try {
-      return [JSON.parse(text)];
-    } catch {
-      // Not one document: read it as JSON Lines below.
-    }
-    return lines.map((line, i) => parseJson(line, `${path} line ${i + 1}`));
-  }
-  return [parseJson(lines[0]!, path)];
+  return readSignedDocumentsText(text, path);
+}
+
+/** Reads --bundle (bounded; pipes allowed, devices refused) into signed documents. */
+export async function readBundleFile(path: string, cwd: string, maxBytes = DEFAULT_MAX_BUNDLE_BYTES): Promise<unknown[]> {
+  return readSignedDocumentsText(await readBoundedText(resolve(cwd, path), "bundle", maxBytes), path);
 }
 
 export async function runVerify(inputs: VerifyInputs, io: Io): Promise<number> {
@@ -38,10 +73,13 @@ export async function runVerify(inputs: VerifyInputs, io: Io): Promise<number> {
     throw new ProvenantError("USAGE", "nothing to verify against; give ARTIFACT... or --digest sha256:HEX");
   }
   const policy = parsePolicy(inputs.policy);
+  requireIdentity(policy, inputs.allowAnySource);
   const trustedKeys = (await loadPublicKeys(inputs.keys, io.cwd)).map((publicKey) => ({ publicKey, keyId: keyIdOf(publicKey) }));
+  const artifactNames: (string | undefined)[] = [];
   const artifactDigests = inputs.digests.map((text) => {
     const digest = parseDigestReference(text);
     if (!digest) throw new ProvenantError("INVALID_DIGEST", `--digest ${text}: expected sha256:<64 lowercase hex characters>`);
+    artifactNames.push(undefined);
     return { [digest.algorithm]: digest.hex };
   });
   if (inputs.artifacts.length > 0) {
@@ -49,18 +87,21 @@ export async function runVerify(inputs: VerifyInputs, io: Io): Promise<number> {
       { patterns: inputs.artifacts, checksumFiles: [], digests: [], progress: !inputs.json, refuseSkipped: true },
       io,
     );
-    artifactDigests.push(...subjects.map((s) => s.digest));
+    for (const subject of subjects) {
+      artifactDigests.push(subject.digest);
+      artifactNames.push(subject.name);
+    }
   }
-  const documents = readSignedDocuments(await readTextFile(resolve(io.cwd, inputs.bundle), "bundle"), inputs.bundle);
+  const documents = await readBundleFile(inputs.bundle, io.cwd, inputs.maxBundleBytes);
   const reports: VerificationReport[] = documents.map((document) =>
-    verify(document, { trustedKeys, threshold: inputs.threshold, artifactDigests, policy }),
+    verify(document, { trustedKeys, threshold: inputs.threshold, artifactDigests, artifactNames, policy }),
   );
   // A collection verifies when one of its envelopes does (slsa-verifier's rule for .intoto.jsonl).
   const chosen = reports.find((r) => r.verified);
   const shown = chosen ? [chosen] : reports;
   if (inputs.json) {
     const strip = ({ statement: _s, ...rest }: VerificationReport) => rest;
-    io.stdout(`${JSON.stringify(shown.length === 1 ? strip(shown[0]!) : shown.map(strip), null, 2)}\n`);
+    io.stdout(`${terminalJson(shown.length === 1 ? strip(shown[0]!) : shown.map(strip))}\n`);
   } else {
     shown.forEach((report, i) => {
       if (shown.length > 1) io.stdout(`envelope ${i + 1} of ${shown.length}:\n`);

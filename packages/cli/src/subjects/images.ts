@@ -2,7 +2,7 @@ import { createReadStream } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { createGunzip } from "node:zlib";
-import { ProvenantError, type Subject } from "@provenant/core";
+import { ProvenantError, printableMessage, type Subject } from "@provenant/core";
 import {
   type Descriptor,
   type ImageIndex,
@@ -35,7 +35,7 @@ export function isImageArgument(argument: string): boolean {
 export function createRegistryClient(io: Io, options: RegistryOptions = { insecureRegistries: [] }): RegistryClient {
   return registryClientFromEnvironment({
     env: io.env,
-    warn: (message) => io.stderr(`provenant: warning: ${message}\n`),
+    warn: (message) => io.stderr(`provenant: warning: ${printableMessage(message)}\n`),
     insecureRegistries: options.insecureRegistries,
   });
 }
@@ -271,7 +271,7 @@ async function dockerArchiveSubjects(file: string, io: Io): Promise<Subject[]> {
   for (const descriptor of parsed.manifests) {
     if (!isClassicStoreManifest(blob(descriptor.digest))) continue;
     io.stderr(
-      `provenant: warning: ${where}: ${descriptor.digest} has uncompressed layers, the manifest docker save makes up with the classic image store; ` +
+      `provenant: warning: ${printableMessage(where)}: ${printableMessage(descriptor.digest)} has uncompressed layers, the manifest docker save makes up with the classic image store; ` +
         "no registry will hold this digest (docker push compresses the layers and writes another manifest), so verify --image would never find an attestation for it. " +
         "Attest the pushed image instead (oci://REGISTRY/REPO@DIGEST, the digest docker push prints), or save with the containerd image store\n",
     );

@@ -1,7 +1,7 @@
 import { statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
-import { ProvenantError, type Subject } from "@provenant/core";
+import { ProvenantError, printableMessage, type Subject } from "@provenant/core";
 import type { Io } from "../io.js";
 import { readTextFile } from "../io.js";
 import { parseChecksums, parseDigestOption } from "./checksums.js";
@@ -77,7 +77,7 @@ async function hashedFiles(
       `${skipped.join("; ")}: not checked, so the artifacts cannot be verified as a whole; expected only regular files (and links to files inside the directory)`,
     );
   }
-  for (const s of skipped) io.stderr(`provenant: warning: left out ${s}\n`);
+  for (const s of skipped) io.stderr(`provenant: warning: left out ${printableMessage(s)}\n`);
   const totalBytes = files.reduce((sum, f) => sum + f.size, 0);
   // "Long runs" only: a bar that flashes for a few files is noise.
   const long = totalBytes > 64 * 1048576 || files.length > 1000;

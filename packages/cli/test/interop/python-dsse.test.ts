@@ -153,7 +153,7 @@ describe("an envelope signed by Python verified by `provenant verify`", () => {
         envelope.payload = Buffer.from(JSON.stringify(altered)).toString("base64");
         writeFileSync(join(work.path, `${prefix}.altered.intoto.jsonl`), `${JSON.stringify(envelope)}\n`);
         const result = runCli(
-          ["verify", "artifact.tgz", "--bundle", `${prefix}.altered.intoto.jsonl`, "--key", `${prefix}.pub`, "--json"],
+          ["verify", "--allow-any-source", "artifact.tgz", "--bundle", `${prefix}.altered.intoto.jsonl`, "--key", `${prefix}.pub`, "--json"],
           work.path,
         );
         expect(result.status).toBe(1);
@@ -167,7 +167,7 @@ describe("an envelope signed by Python verified by `provenant verify`", () => {
       it("fails with exit 1 when trusting a Provenant key instead of Python's", () => {
         runCliOk(["keys", "generate", "--out", `${prefix}-other`], work.path);
         const result = runCli(
-          ["verify", "artifact.tgz", "--bundle", `${prefix}.sigstore.json`, "--key", `${prefix}-other.pub`, "--json"],
+          ["verify", "--allow-any-source", "artifact.tgz", "--bundle", `${prefix}.sigstore.json`, "--key", `${prefix}-other.pub`, "--json"],
           work.path,
         );
         expect(result.status).toBe(1);

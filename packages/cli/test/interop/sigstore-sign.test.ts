@@ -82,9 +82,9 @@ describe("a bundle written by sigstore-js, read by `provenant verify`", () => {
     // Nothing in a foreign document says its facts were token-verified.
     expect(ok.stdout).toContain("SLSA Build L1: hosted build platform, but the provenance does not record that its facts came from a verified OIDC token");
 
-    const otherBranch = runCli(["verify", "app.tgz", "--bundle", "foreign.sigstore.json", "--key", "trusted.pub", "--source-branch", "main"], work.path);
+    const otherBranch = runCli(["verify", "--allow-any-source", "app.tgz", "--bundle", "foreign.sigstore.json", "--key", "trusted.pub", "--source-branch", "main"], work.path);
     expect(otherBranch.status).toBe(1);
-    const untrusted = runCli(["verify", "app.tgz", "--bundle", "foreign.sigstore.json", "--key", "other.pub"], work.path);
+    const untrusted = runCli(["verify", "--allow-any-source", "app.tgz", "--bundle", "foreign.sigstore.json", "--key", "other.pub"], work.path);
     expect(untrusted.status).toBe(1);
     expect(untrusted.stdout).toMatch(/FAIL.*signature/i);
   });
@@ -109,10 +109,10 @@ describe("a bundle written by sigstore-js, read by `provenant verify`", () => {
     expect(shown.stdout).toContain("source ref      refs/tags/v1.4.0\n");
     expect(shown.stdout).toContain(`source commit   ${commit}\n`);
 
-    const untrusted = runCli(["verify", "app.tgz", "--bundle", "keyless.sigstore.json", "--key", "other.pub"], work.path);
+    const untrusted = runCli(["verify", "--allow-any-source", "app.tgz", "--bundle", "keyless.sigstore.json", "--key", "other.pub"], work.path);
     expect(untrusted.status).toBe(1);
     expect(untrusted.stdout).toContain("Provenant trusts only the public keys it is given");
-    const trusted = runCli(["verify", "app.tgz", "--bundle", "keyless.sigstore.json", "--key", "trusted.pub"], work.path);
+    const trusted = runCli(["verify", "--allow-any-source", "app.tgz", "--bundle", "keyless.sigstore.json", "--key", "trusted.pub"], work.path);
     expect(trusted.status).toBe(0);
   });
 });

@@ -98,7 +98,7 @@ describe("a bundle from `provenant attest` read by @sigstore/verify", () => {
     // And Provenant itself agrees: the same tampered bundle fails with exit 1.
     writeFileSync(join(work.path, "tampered.sigstore.json"), JSON.stringify(tampered));
     const result = runCli(
-      ["verify", "artifact.tgz", "--bundle", "tampered.sigstore.json", "--key", "ecdsa-p256.pub"],
+      ["verify", "--allow-any-source", "artifact.tgz", "--bundle", "tampered.sigstore.json", "--key", "ecdsa-p256.pub"],
       work.path,
     );
     expect(result.status).toBe(1);

@@ -1,7 +1,7 @@
 import { ProvenantError } from "../error.js";
 import { type Bundle, BUNDLE_V03_MEDIA_TYPE, BundleSchema } from "../schemas/bundle.js";
 import { type Envelope, EnvelopeSchema } from "../schemas/dsse.js";
-import { parseWith } from "../schemas/parse.js";
+import { MAX_JSON_DEPTH, parseWith, valueDepthExceeds } from "../schemas/parse.js";
 
 /**
  * Wraps a DSSE envelope in a Sigstore bundle v0.3 of the public-key form:
@@ -52,6 +52,10 @@ export type SignedDocument =
 
 /** Accepts either a Sigstore bundle or a bare DSSE envelope (one line of .intoto.jsonl). */
 export function parseSignedDocument(value: unknown): SignedDocument {
+  // Checked before any schema walks the value (schemas recurse).
+  if (valueDepthExceeds(value, MAX_JSON_DEPTH)) {
+    throw new ProvenantError("JSON_TOO_DEEP", `the document nests arrays or objects more than ${MAX_JSON_DEPTH} deep; expected a Sigstore bundle or DSSE envelope`);
+  }
   if (value !== null && typeof value === "object" && "mediaType" in value) {
     const bundle = parseBundle(value);
     return { kind: "bundle", bundle, envelope: bundle.dsseEnvelope! };

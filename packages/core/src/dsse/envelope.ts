@@ -37,6 +37,8 @@ export interface EnvelopeVerification {
   signedBy: string[];
   /** Signatures that named a key id we do not trust. */
   untrustedKeyIds: string[];
+  /** Trusted key ids named by a signature that did not verify (ignored beside a good one; reported). */
+  badSignatureKeyIds?: string[];
   payload: Buffer;
 }
 
@@ -77,6 +79,7 @@ export function verifyEnvelope(
   const signedBy = new Set<string>();
   const untrustedKeyIds: string[] = [];
   let badSignature = false;
+  const badSignatureKeyIds: string[] = [];
   let anonymousUnmatched = false;
   for (const signature of signatures) {
     const candidates = signature.keyid ? keys.filter((k) => k.aliases.has(signature.keyid)) : keys;
@@ -85,12 +88,15 @@ export function verifyEnvelope(
     if (match) signedBy.add(match.keyId);
     // A signature that names a trusted key but does not verify was altered;
     // one that names no key and matches none was made by some other key.
-    else if (signature.keyid && candidates.length > 0) badSignature = true;
+    else if (signature.keyid && candidates.length > 0) {
+      badSignature = true;
+      badSignatureKeyIds.push(signature.keyid);
+    }
     else if (!signature.keyid) anonymousUnmatched = true;
   }
 
   if (signedBy.size >= Math.max(1, threshold)) {
-    return { signedBy: [...signedBy], untrustedKeyIds, payload };
+    return { signedBy: [...signedBy], untrustedKeyIds, badSignatureKeyIds, payload };
   }
   if (signedBy.size > 0) {
     throw new ProvenantError(

@@ -2,7 +2,10 @@ import picomatch from "picomatch";
 import semver from "semver";
 import * as z from "zod/mini";
 import { parseWith } from "../schemas/parse.js";
-import { normalizeRepository, refSeparatorIndex, type Source } from "../source/source.js";
+import { BUILD_TYPES } from "../buildtypes.js";
+import type { Provenance } from "../schemas/provenance.js";
+import { refSeparatorIndex, type Source } from "../source/source.js";
+import { parseSourceLocation, parseSourcePattern, sourceMatches, strictSemverOf } from "./source-match.js";
 
 /**
  * What a deploy gate requires of provenance, in the habits of slsa-verifier
@@ -14,7 +17,21 @@ const NonEmpty = z.string().check(z.minLength(1));
 export const PolicySchema = z.strictObject({
   builderId: z.optional(NonEmpty),
   buildType: z.optional(NonEmpty),
-  sourceUri: z.optional(NonEmpty),
+  sourceUri: z.optional(
+    NonEmpty.check(
+      z.refine(
+        (pattern) => {
+          try {
+            parseSourcePattern(pattern);
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        { message: "expected host/path such as github.com/acme/* (no userinfo, query, fragment, backslash, %-escape, . or .. segment, non-ASCII character)" },
+      ),
+    ),
+  ),
   sourceBranch: z.optional(NonEmpty),
   sourceTag: z.optional(NonEmpty),
   sourceVersionedTag: z.optional(
@@ -25,6 +42,16 @@ export const PolicySchema = z.strictObject({
     ),
   ),
   minimumLevel: z.optional(z.int().check(z.gte(0), z.lte(3))),
+  /** Full git commit the source must be at (gh's `--source-digest`). */
+  sourceCommit: z.optional(
+    z.string().check(z.regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/, { message: "expected a full lowercase hex commit (40 or 64 characters)" })),
+  ),
+  /** Predicate type the statement must carry (default SLSA provenance v1). */
+  predicateType: z.optional(NonEmpty),
+  /** Build inputs that must have been given these values (slsa-verifier's `--build-workflow-input`). */
+  buildInputs: z.optional(z.record(NonEmpty, z.string())),
+  /** Refuse provenance from self-hosted runners (GitHub and GitLab provenance record which). */
+  denySelfHosted: z.optional(z.boolean()),
 });
 export type Policy = z.infer<typeof PolicySchema>;
 
@@ -67,10 +94,25 @@ export function matchBuilderId(expected: string, actual: string): RuleResult {
   };
 }
 
+/**
+ * Matches the recorded source against a pattern after parsing both: host
+ * case-insensitively, path segment by segment (see source-match.ts). A source
+ * that holds userinfo, a query, a fragment, a backslash, a %-escape, a `.`/`..`
+ * segment or a non-ASCII character never matches, whatever the pattern.
+ */
 export function matchSourceUri(expected: string, source: Source | undefined): RuleResult {
   if (!source) return { pass: false, reason: `the provenance records no git source; expected ${expected}` };
-  const pattern = normalizeRepository(expected);
-  const pass = glob(pattern)(source.repository);
+  let pattern: ReturnType<typeof parseSourcePattern>;
+  try {
+    pattern = parseSourcePattern(expected);
+  } catch (error) {
+    return { pass: false, reason: (error as Error).message };
+  }
+  const parsed = parseSourceLocation(source.uri);
+  if (!parsed.ok) {
+    return { pass: false, reason: `source ${source.uri} cannot be matched: ${parsed.why}; expected ${expected}` };
+  }
+  const pass = sourceMatches(pattern, parsed.location);
   return {
     pass,
     reason: pass
@@ -107,13 +149,73 @@ export function matchVersionedTag(range: string, source: Source | undefined): Ru
       reason: `source ref is ${source?.ref ?? "not recorded"}; expected a tag in ${range}`,
     };
   }
-  const version = semver.clean(source.tag, { loose: false });
+  const version = strictSemverOf(source.tag);
   if (!version) {
-    return { pass: false, reason: `tag ${source.tag} is not a semantic version; expected one in ${range}` };
+    return {
+      pass: false,
+      reason: `tag ${source.tag} is not a semantic version (strict MAJOR.MINOR.PATCH, at most one leading v); expected one in ${range}`,
+    };
   }
   const pass = semver.satisfies(version, range, { includePrerelease: false });
   return {
     pass,
     reason: pass ? `tag ${source.tag} is in ${range}` : `tag ${source.tag} is not in ${range}`,
   };
+}
+
+export function matchSourceCommit(expected: string, source: Source | undefined): RuleResult {
+  const actual = source?.commit;
+  if (!actual) return { pass: false, reason: `the provenance records no source commit; expected ${expected}` };
+  const pass = actual.toLowerCase() === expected.toLowerCase();
+  return { pass, reason: pass ? `source commit is ${actual}` : `source commit is ${actual}; expected ${expected}` };
+}
+
+/**
+ * Where each buildType records the inputs its user gave: GitHub
+ * `workflow_dispatch` inputs, Jenkins build parameters, Azure template
+ * parameters. Values are compared as text.
+ */
+function buildInputsOf(provenance: Provenance): Record<string, unknown> | undefined {
+  const external = provenance.buildDefinition.externalParameters as Record<string, unknown>;
+  for (const field of ["inputs", "parameters", "templateParameters"]) {
+    const value = external[field];
+    if (value !== null && typeof value === "object" && !Array.isArray(value)) return value as Record<string, unknown>;
+  }
+  return undefined;
+}
+
+export function matchBuildInputs(expected: Readonly<Record<string, string>>, provenance: Provenance): RuleResult {
+  const inputs = buildInputsOf(provenance) ?? {};
+  const wrong = Object.entries(expected).filter(([name, value]) => {
+    const actual = inputs[name];
+    return actual === undefined || actual === null || String(actual) !== value;
+  });
+  if (wrong.length === 0) {
+    return { pass: true, reason: `build inputs ${Object.entries(expected).map(([n, v]) => `${n}=${v}`).join(", ")}` };
+  }
+  const shown = wrong.map(([name, value]) => {
+    const actual = inputs[name];
+    return `${name} is ${actual === undefined ? "not recorded" : JSON.stringify(actual)}, expected ${JSON.stringify(value)}`;
+  });
+  return { pass: false, reason: `build input ${shown.join("; ")}` };
+}
+
+/**
+ * GitHub records `runner_environment` from its verified token; GitLab's
+ * builder id ends in `/-/runners/gitlab-hosted` only when its verified token
+ * said so. Other platforms do not record it in a form a verifier can trust.
+ */
+export function matchHostedRunner(provenance: Provenance): RuleResult {
+  const buildType = provenance.buildDefinition.buildType;
+  if (buildType === BUILD_TYPES.github) {
+    const github = (provenance.buildDefinition.internalParameters as { github?: { runner_environment?: unknown } } | undefined)?.github;
+    const environment = github?.runner_environment;
+    const pass = environment === "github-hosted";
+    return { pass, reason: pass ? "built on a GitHub-hosted runner" : `runner_environment is ${String(environment ?? "not recorded")}; expected github-hosted` };
+  }
+  if (buildType === BUILD_TYPES.gitlab) {
+    const pass = provenance.runDetails.builder.id.endsWith("/-/runners/gitlab-hosted");
+    return { pass, reason: pass ? "built on a GitLab-hosted runner" : `builder id is ${provenance.runDetails.builder.id}; expected a GitLab-hosted runner` };
+  }
+  return { pass: false, reason: `buildType ${buildType} does not record whether the runner was hosted; --deny-self-hosted applies to GitHub and GitLab provenance` };
 }

@@ -26,3 +26,72 @@ export function formatPath(path: readonly PropertyKey[]): string {
     )
     .join("");
 }
+
+/**
+ * Nesting deeper than this is refused before anything walks the value:
+ * Provenant's own documents nest about 8 deep; a 200,000-deep array made
+ * `inspect --json` and `verify --json` die with "Maximum call stack size
+ * exceeded" (issue 12 §4).
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * The deepest nesting of arrays and objects in JSON text, counted without
+ * parsing (one pass, skipping strings), so the check itself cannot recurse.
+ * Stops counting once `limit` is passed.
+ */
+export function jsonTextDepth(text: string, limit = Number.POSITIVE_INFINITY): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      depth++;
+      if (depth > deepest) {
+        deepest = depth;
+        if (deepest > limit) return deepest;
+      }
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return deepest;
+}
+
+/** The same measure on a value already parsed, with an explicit stack instead of recursion. */
+export function valueDepthExceeds(value: unknown, limit = MAX_JSON_DEPTH): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (item === null || typeof item !== "object") continue;
+    if (depth + 1 > limit) return true;
+    for (const child of Array.isArray(item) ? item : Object.values(item)) {
+      if (child !== null && typeof child === "object") stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
+
+/**
+ * JSON.parse for untrusted text: the nesting depth is checked first
+ * (JSON_TOO_DEEP), and a syntax error names the position without quoting
+ * the bytes around it, which may hold terminal escapes.
+ */
+export function parseJsonText(text: string, what: string, maxDepth = MAX_JSON_DEPTH): unknown {
+  if (jsonTextDepth(text, maxDepth) > maxDepth) {
+    throw new ProvenantError("JSON_TOO_DEEP", `${what} nests arrays or objects more than ${maxDepth} deep; expected a Sigstore bundle or DSSE envelope`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const position = /position (\d+)/.exec((error as Error).message)?.[1];
+    throw new ProvenantError(
+      "MALFORMED_JSON",
+      `${what} is not valid JSON (syntax error${position ? ` at character ${position}` : ""}); expected a Sigstore bundle or DSSE envelope`,
+      { cause: error },
+    );
+  }
+}

@@ -1,4 +1,5 @@
 import type { Provenance } from "../schemas/provenance.js";
+import { withoutCredentials } from "./url-credentials.js";
 
 export interface Source {
   /** Repository URL without the `git+` prefix, e.g. `https://github.com/acme/app`. */
@@ -72,7 +73,7 @@ export function refSeparatorIndex(text: string, from = 0): number {
 /** Builds the `resolvedDependencies[0]` entry of the source convention. */
 export function sourceDependency(repositoryUrl: string, ref: string | undefined, commit: string) {
   return {
-    uri: `git+${repositoryUrl}${ref ? `@${ref}` : ""}`,
+    uri: `git+${withoutCredentials(repositoryUrl)}${ref ? `@${ref}` : ""}`,
     digest: { gitCommit: commit },
   };
 }

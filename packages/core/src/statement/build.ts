@@ -3,6 +3,7 @@ import { parseProvenance } from "../provenance/validate.js";
 import { parseWith } from "../schemas/parse.js";
 import type { BuildDefinition, Provenance, RunDetails } from "../schemas/provenance.js";
 import { SLSA_PROVENANCE_V1 } from "../schemas/provenance.js";
+import { stripUrlCredentials } from "../source/url-credentials.js";
 import {
   STATEMENT_TYPE,
   type Statement,
@@ -32,10 +33,13 @@ export function buildStatement(
   subjects.forEach((s, i) => {
     parseWith(SubjectSchema, s, "INVALID_DIGEST", `subject[${i}] ${s.name ?? ""}`.trim());
   });
-  const predicate = parseProvenance({
-    buildDefinition: provenance.buildDefinition,
-    runDetails: provenance.runDetails,
-  });
+  // Adapters strip credentials from the URLs they record; this catches any they missed.
+  const predicate = parseProvenance(
+    stripUrlCredentials({
+      buildDefinition: provenance.buildDefinition,
+      runDetails: provenance.runDetails,
+    }),
+  );
   return {
     _type: STATEMENT_TYPE,
     subject: subjects.map((s) => ({ ...s })),

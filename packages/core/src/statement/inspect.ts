@@ -1,7 +1,7 @@
 import { parseSignedDocument } from "../bundle/bundle.js";
+import { parsePayloadJson } from "../bundle/read.js";
 import { FACTS_SOURCE_FIELD, type VariableDisagreement, variableDisagreementsOf } from "../buildtypes.js";
 import { decodeBase64 } from "../dsse/base64.js";
-import { ProvenantError } from "../error.js";
 import { parseProvenance } from "../provenance/validate.js";
 import { type Provenance, SLSA_PROVENANCE_V1 } from "../schemas/provenance.js";
 import type { Statement } from "../schemas/statement.js";
@@ -24,12 +24,7 @@ export interface Inspection {
 export function inspect(document: unknown): Inspection {
   const parsed = parseSignedDocument(document);
   const payload = decodeBase64(parsed.envelope.payload, "DSSE envelope payload");
-  let json: unknown;
-  try {
-    json = JSON.parse(payload.toString("utf8"));
-  } catch (cause) {
-    throw new ProvenantError("MALFORMED_STATEMENT", "statement: the payload is not JSON", { cause });
-  }
+  const json = parsePayloadJson(payload);
   const statement = parseStatement(json);
   const keyIds = parsed.envelope.signatures.map((s) => s.keyid ?? "").filter((k) => k !== "");
   if (statement.predicateType !== SLSA_PROVENANCE_V1) return { kind: parsed.kind, keyIds, statement };

@@ -1,8 +1,12 @@
 import { parseSignedDocument, signerMaterialOf } from "../bundle/bundle.js";
+import { parsePayloadJson } from "../bundle/read.js";
 import type { Envelope } from "../schemas/dsse.js";
 import { type EnvelopeVerification, type TrustedKey, verifyEnvelope } from "../dsse/envelope.js";
-import { isProvenantError, ProvenantError } from "../error.js";
+import { isProvenantError } from "../error.js";
 import {
+  matchBuildInputs,
+  matchHostedRunner,
+  matchSourceCommit,
   matchBranch,
   matchBuilderId,
   matchSourceUri,
@@ -33,6 +37,9 @@ export type CheckId =
   | "sourceBranch"
   | "sourceTag"
   | "sourceVersionedTag"
+  | "sourceCommit"
+  | "buildInputs"
+  | "hostedRunner"
   | "slsaLevel";
 
 export interface Check {
@@ -41,6 +48,8 @@ export interface Check {
   reason: string;
   /** The error code of a failed check. */
   code?: string;
+  /** For a failed subject check: each artifact not among the subjects, by the name it was given. */
+  artifacts?: { name?: string; digest: string }[];
 }
 
 export interface VerificationReport {
@@ -52,6 +61,12 @@ export interface VerificationReport {
   provenance?: Provenance;
   source?: Source;
   slsaLevel: SlsaLevel;
+  /**
+   * What verification saw but did not check or count, said rather than
+   * silently ignored: a bad signature beside a good one, a certificate not
+   * checked, transparency log entries not checked, no identity required.
+   */
+  notes: string[];
 }
 
 export interface VerifyOptions {
@@ -60,6 +75,8 @@ export interface VerifyOptions {
   threshold?: number;
   /** Digests of the artifacts being checked: each must be a subject of the statement. */
   artifactDigests: readonly DigestSet[];
+  /** The names the artifacts were given by (paths as typed), parallel to artifactDigests; named in a mismatch. */
+  artifactNames?: readonly (string | undefined)[];
   policy?: Policy;
 }
 
@@ -76,6 +93,9 @@ const CHECK_TITLES: Record<CheckId, string> = {
   sourceBranch: "source branch",
   sourceTag: "source tag",
   sourceVersionedTag: "versioned tag",
+  sourceCommit: "source commit",
+  buildInputs: "build inputs",
+  hostedRunner: "hosted runner",
   slsaLevel: "SLSA build level",
 };
 
@@ -136,6 +156,12 @@ function isNamed(artifact: DigestSet, index: SubjectIndex): boolean {
   return false;
 }
 
+function digestText(digest: DigestSet): string {
+  return Object.entries(digest)
+    .map(([a, h]) => `${a}:${h}`)
+    .join(",");
+}
+
 /**
  * Verifies a Sigstore bundle or a DSSE envelope (already parsed from JSON)
  * against trusted keys, artifact digests and a policy. Pure; never throws
@@ -143,6 +169,7 @@ function isNamed(artifact: DigestSet, index: SubjectIndex): boolean {
  */
 export function verify(document: unknown, options: VerifyOptions): VerificationReport {
   const checks: Check[] = [];
+  const notes: string[] = [];
   const pass = (id: CheckId, reason: string) => checks.push({ id, status: "pass", reason });
   const fail = (id: CheckId, code: string, reason: string) =>
     checks.push({ id, status: "fail", reason, code });
@@ -165,6 +192,7 @@ export function verify(document: unknown, options: VerifyOptions): VerificationR
       signedBy: extra.signedBy ?? [],
       slsaLevel,
       ...extra,
+      notes,
     };
   };
 
@@ -183,6 +211,15 @@ export function verify(document: unknown, options: VerifyOptions): VerificationR
     const parsed = parseSignedDocument(document);
     envelope = parsed.envelope;
     keyless = parsed.kind === "bundle" && signerMaterialOf(parsed.bundle) === "certificate";
+    if (parsed.kind === "bundle") {
+      const tlog = parsed.bundle.verificationMaterial.tlogEntries?.length ?? 0;
+      if (tlog > 0) {
+        notes.push(`the bundle carries ${tlog} transparency log entr${tlog === 1 ? "y" : "ies"}; not checked (Provenant checks signatures against the trusted keys only)`);
+      }
+      const timestamps = (parsed.bundle.verificationMaterial.timestampVerificationData as { rfc3161Timestamps?: unknown[] } | undefined)
+        ?.rfc3161Timestamps?.length ?? 0;
+      if (timestamps > 0) notes.push(`the bundle carries ${timestamps} RFC 3161 timestamp(s); not checked`);
+    }
     pass(
       "bundle",
       parsed.kind === "bundle"
@@ -212,31 +249,77 @@ export function verify(document: unknown, options: VerifyOptions): VerificationR
     return report();
   }
   const signedBy = verification.signedBy;
+  for (const keyId of verification.badSignatureKeyIds ?? []) {
+    notes.push(`a second signature names trusted key ${keyId} but does not verify; it was ignored (the envelope verified by ${signedBy.join(", ")})`);
+  }
+  if (verification.untrustedKeyIds.length > 0) {
+    notes.push(`signature(s) by untrusted key(s) ${verification.untrustedKeyIds.join(", ")} were ignored`);
+  }
+  if (keyless) {
+    notes.push(
+      `the bundle names its signer by an X.509 certificate, which was not checked; its signature verified with trusted key ${signedBy.join(", ")}`,
+    );
+  }
+
+  function checkSubjects(statement: Statement) {
+    if (options.artifactDigests.length === 0) {
+      fail("subject", "USAGE", "no artifact digest was given to compare with the statement's subjects");
+      return;
+    }
+    const index = subjectIndex(statement.subject);
+    const missing: { name?: string; digest: string }[] = [];
+    options.artifactDigests.forEach((artifact, i) => {
+      if (isNamed(artifact, index)) return;
+      const name = options.artifactNames?.[i];
+      missing.push({ ...(name !== undefined ? { name } : {}), digest: digestText(artifact) });
+    });
+    if (missing.length === 0) {
+      pass("subject", `${options.artifactDigests.length} artifact digest(s) match the statement's subjects`);
+      return;
+    }
+    const first = missing[0]!;
+    checks.push({
+      id: "subject",
+      status: "fail",
+      code: "SUBJECT_MISMATCH",
+      reason:
+        missing.length === 1
+          ? `${first.name ? `${first.name} (${first.digest})` : `artifact digest ${first.digest}`} is not among the statement's ${statement.subject.length} subject(s)`
+          : `${missing.length} of ${options.artifactDigests.length} artifacts are not among the statement's ${statement.subject.length} subject(s)`,
+      artifacts: missing,
+    });
+  }
 
   // 3. Statement and predicate.
   let statement: Statement;
   try {
-    let json: unknown;
-    try {
-      json = JSON.parse(verification.payload.toString("utf8"));
-    } catch (cause) {
-      throw new ProvenantError("MALFORMED_STATEMENT", "statement: the payload is not JSON", { cause });
-    }
+    const json = parsePayloadJson(verification.payload);
     statement = parseStatement(json);
     pass("statement", `in-toto Statement v1 with ${statement.subject.length} subject(s)`);
   } catch (error) {
     failFrom("statement", error);
     return report({ signedBy });
   }
-  if (statement.predicateType !== SLSA_PROVENANCE_V1) {
+  const wantedType = policy?.predicateType ?? SLSA_PROVENANCE_V1;
+  if (statement.predicateType !== wantedType) {
     fail(
       "predicateType",
-      "UNKNOWN_PREDICATE_TYPE",
-      `predicateType is ${statement.predicateType}; expected ${SLSA_PROVENANCE_V1}`,
+      policy?.predicateType ? "POLICY_DENIED" : "UNKNOWN_PREDICATE_TYPE",
+      `predicateType is ${statement.predicateType}; expected ${wantedType}`,
     );
     return report({ signedBy, statement });
   }
-  pass("predicateType", SLSA_PROVENANCE_V1);
+  pass("predicateType", wantedType);
+  if (wantedType !== SLSA_PROVENANCE_V1) {
+    // Another predicate was asked for: subjects are checked; provenance rules cannot be.
+    checkSubjects(statement);
+    const provenanceRules = (["builderId", "buildType", "sourceUri", "sourceBranch", "sourceTag", "sourceVersionedTag", "sourceCommit", "buildInputs", "denySelfHosted"] as const)
+      .filter((key) => policy?.[key] !== undefined && policy?.[key] !== false);
+    for (const key of provenanceRules) {
+      fail(key === "denySelfHosted" ? "hostedRunner" : key, "POLICY_DENIED", `the statement is ${wantedType}, not SLSA provenance; ${key} cannot be checked`);
+    }
+    return report({ signedBy, statement });
+  }
 
   let provenance: Provenance;
   try {
@@ -249,22 +332,7 @@ export function verify(document: unknown, options: VerifyOptions): VerificationR
   const source = sourceOf(provenance);
 
   // 4. Subjects: every artifact given must be named by the statement.
-  if (options.artifactDigests.length === 0) {
-    fail("subject", "USAGE", "no artifact digest was given to compare with the statement's subjects");
-  } else {
-    const named = subjectIndex(statement.subject);
-    const missing = options.artifactDigests.filter((artifact) => !isNamed(artifact, named));
-    if (missing.length === 0) {
-      pass("subject", `${options.artifactDigests.length} artifact digest(s) match the statement's subjects`);
-    } else {
-      const shown = missing.map((d) => Object.entries(d).map(([a, h]) => `${a}:${h}`).join(",")).join("; ");
-      fail(
-        "subject",
-        "SUBJECT_MISMATCH",
-        `artifact digest ${shown} is not among the statement's ${statement.subject.length} subject(s)`,
-      );
-    }
-  }
+  checkSubjects(statement);
 
   // 5. Policy.
   const rule = (id: CheckId, result: RuleResult) =>
@@ -282,6 +350,12 @@ export function verify(document: unknown, options: VerifyOptions): VerificationR
   if (policy?.sourceBranch) rule("sourceBranch", matchBranch(policy.sourceBranch, source));
   if (policy?.sourceTag) rule("sourceTag", matchTag(policy.sourceTag, source));
   if (policy?.sourceVersionedTag) rule("sourceVersionedTag", matchVersionedTag(policy.sourceVersionedTag, source));
+  if (policy?.sourceCommit) rule("sourceCommit", matchSourceCommit(policy.sourceCommit, source));
+  if (policy?.buildInputs) rule("buildInputs", matchBuildInputs(policy.buildInputs, provenance));
+  if (policy?.denySelfHosted) rule("hostedRunner", matchHostedRunner(provenance));
+  if (!policy?.sourceUri && !policy?.builderId) {
+    notes.push("no source repository or builder id was required: provenance signed by a trusted key for any repository passes (--allow-any-source)");
+  }
 
   return report({ signedBy, statement, provenance, ...(source ? { source } : {}) });
 }

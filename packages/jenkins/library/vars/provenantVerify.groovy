@@ -11,7 +11,7 @@ import dev.provenant.jenkins.CommandLine
 def call(Map config = [:]) {
     List known = ['artifacts', 'bundle', 'image', 'publicKey', 'publicKeyCredentialsId', 'builderId', 'buildType',
                   'sourceUri', 'sourceBranch', 'sourceTag', 'sourceVersionedTag', 'slsaLevel', 'registryCredentialsId',
-                  'insecureRegistry', 'cli', 'cliPath']
+                  'insecureRegistry', 'cli', 'cliPath', 'allowAnySource']
     List unknown = CommandLine.unknownOptions(config, known)
     if (unknown) {
         error("provenantVerify: unknown option(s) ${unknown.join(', ')}; expected some of ${known.join(', ')}")
@@ -51,6 +51,12 @@ def call(Map config = [:]) {
         }
     }
 
+    // provenant verify refuses to run without sourceUri or builderId (a key
+    // that signs for many repositories would vouch for all of them) unless
+    // this is said on purpose.
+    if (config.allowAnySource == true) {
+        args.add('--allow-any-source')
+    }
     List environment = CommandLine.variables('PROVENANT_ARG_', args) +
             CommandLine.variables('PROVENANT_ARTIFACT_', artifacts)
     List credentials = []

@@ -305,6 +305,7 @@ beforeAll(async () => {
       credentials: { "provenant-public-key": "PUBLIC PEM" },
       config: { artifacts: ["dist/a.tgz", "dist/b.tgz"], publicKeyCredentialsId: "provenant-public-key", bundle: "b.json" },
     },
+    { ...unit, name: "verify any source", step: "provenantVerify", config: { artifacts: "a", publicKey: "k.pub", allowAnySource: true } },
     { ...unit, name: "verify failing", step: "provenantVerify", shStatus: 1, config: { artifacts: "a", publicKey: "k.pub" } },
     { ...unit, name: "verify unable to run", step: "provenantVerify", shStatus: 2, config: { artifacts: "a", publicKey: "k.pub" } },
     { ...unit, name: "verify without a key", step: "provenantVerify", config: { artifacts: "a" } },
@@ -377,7 +378,7 @@ beforeAll(async () => {
       name: "e2e verify against another branch",
       step: "provenantVerify",
       ...inWorkspace,
-      config: { artifacts: "dist/app-1.0.tgz", publicKey: "provenant.pub", sourceBranch: "release", cliPath: CLI },
+      config: { artifacts: "dist/app-1.0.tgz", publicKey: "provenant.pub", sourceUri: "github.com/acme/app", sourceBranch: "release", cliPath: CLI },
     },
     // The image in the registry: attested and pushed with the registry
     // credential bound, then verified from what the registry stores.
@@ -416,13 +417,13 @@ beforeAll(async () => {
       step: "provenantVerify",
       ...inWorkspace,
       credentials: { registry: registryCredentials },
-      config: { image: `${registry.host}/acme/app:${image.tag}`, publicKey: "provenant.pub", sourceBranch: "release", registryCredentialsId: "registry", cliPath: CLI },
+      config: { image: `${registry.host}/acme/app:${image.tag}`, publicKey: "provenant.pub", sourceUri: "github.com/acme/app", sourceBranch: "release", registryCredentialsId: "registry", cliPath: CLI },
     },
     {
       name: "e2e verify the image without registry credentials",
       step: "provenantVerify",
       ...inWorkspace,
-      config: { image: `${registry.host}/acme/app@${image.digest}`, publicKey: "provenant.pub", cliPath: CLI },
+      config: { image: `${registry.host}/acme/app@${image.digest}`, publicKey: "provenant.pub", sourceUri: "github.com/acme/app", cliPath: CLI },
     },
     // A scripted pipeline: no Git variables in the environment, only what
     // `checkout scm` returned, handed over as scmVars.
@@ -727,6 +728,12 @@ describe("provenantVerify", () => {
     expect(calls("verify with a key credential", "sh")[0]?.script).toBe(
       '"$PROVENANT_ARG_0" "$PROVENANT_ARG_1" "$PROVENANT_ARG_2" "$PROVENANT_ARG_3" --key "$PROVENANT_PUBLIC_KEY_FILE" -- "$PROVENANT_ARTIFACT_0" "$PROVENANT_ARTIFACT_1"',
     );
+  });
+
+  it("passes --allow-any-source only when allowAnySource is true", () => {
+    expect(result("verify any source").error).toBeUndefined();
+    expect(JSON.stringify(calls("verify any source", "withEnv")[0]?.variables)).toMatch(/"PROVENANT_ARG_\d+=--allow-any-source"/);
+    expect(JSON.stringify(calls("verify with a policy", "withEnv")[0]?.variables)).not.toContain("--allow-any-source");
   });
 
   it("verifies an image from its registry with the registry credential bound", () => {

@@ -1,4 +1,4 @@
-import { BUILD_TYPES, FACTS_SOURCE_FIELD, type ProvenanceFields, sourceDependency } from "@provenant/core";
+import { BUILD_TYPES, FACTS_SOURCE_FIELD, type ProvenanceFields, sourceDependency, withoutCredentials } from "@provenant/core";
 import type { JenkinsFacts } from "../facts/types.js";
 import { sourceRef } from "./ref.js";
 
@@ -13,8 +13,8 @@ export function jenkinsProvenance(facts: JenkinsFacts): ProvenanceFields {
   const change = facts.scm.change;
 
   const externalParameters: Record<string, unknown> = {
-    job: { name: facts.jobName, ...(facts.jobUrl ? { url: facts.jobUrl } : {}) },
-    source: { repository: facts.scm.repositoryUrl, ...(ref ? { ref } : {}) },
+    job: { name: facts.jobName, ...(facts.jobUrl ? { url: withoutCredentials(facts.jobUrl) } : {}) },
+    source: { repository: withoutCredentials(facts.scm.repositoryUrl), ...(ref ? { ref } : {}) },
   };
   if (change) externalParameters.change = { ...change };
   if (facts.details && Object.keys(facts.details.parameters).length > 0) {
@@ -29,7 +29,7 @@ export function jenkinsProvenance(facts: JenkinsFacts): ProvenanceFields {
   if (facts.details) internalParameters.causes = facts.details.causes.map((cause) => ({ ...cause }));
   if (facts.tokenIssuer) internalParameters.idTokenIssuer = facts.tokenIssuer;
 
-  const metadata: Record<string, unknown> = { invocationId: facts.buildUrl };
+  const metadata: Record<string, unknown> = { invocationId: withoutCredentials(facts.buildUrl) };
   const startedOn = facts.details?.startedOn;
   if (startedOn) {
     metadata.startedOn = startedOn.toISOString();
@@ -47,7 +47,7 @@ export function jenkinsProvenance(facts: JenkinsFacts): ProvenanceFields {
       resolvedDependencies: [sourceDependency(facts.scm.repositoryUrl, ref, facts.scm.commit)],
     },
     runDetails: {
-      builder: { id: facts.controllerUrl },
+      builder: { id: withoutCredentials(facts.controllerUrl) },
       metadata,
     },
   };

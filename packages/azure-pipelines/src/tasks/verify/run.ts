@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { type Environment, keyIdOf, type Policy, ProvenantError, parsePolicy, publicKeyFromPem, type VerificationReport, verify } from "@provenant/core";
+import { type Environment, keyIdOf, type Policy, ProvenantError, parsePolicy, printable, publicKeyFromPem, type VerificationReport, verify } from "@provenant/core";
 import { formatImageReference, imageName, parseImageArgument, pullAttestations, resolveImage } from "@provenant/oci";
 import { matchFiles } from "../match.js";
 import { type RegistryConnection, taskRegistryClient } from "../registry.js";
@@ -93,7 +93,9 @@ export async function runVerifyTask(inputs: VerifyTaskInputs, io: TaskIo): Promi
   );
   const keys = await trustedKeys(inputs);
   const result = inputs.image ? await verifyImage(inputs.image, inputs, keys, policy, io) : { report: await verifyFiles(inputs, inputs.bundlePath!, keys, policy) };
-  for (const check of result.report.checks) io.log(`${check.status === "pass" ? "PASS" : "FAIL"}  ${check.id}: ${check.reason}`);
+  // Reasons quote the document: escaped, so no value can start a `##vso[` line in the log.
+  for (const check of result.report.checks) io.log(`${check.status === "pass" ? "PASS" : "FAIL"}  ${check.id}: ${printable(check.reason)}`);
+  for (const note of result.report.notes ?? []) io.log(`NOTE  ${printable(note)}`);
   io.log(result.report.verified ? `VERIFIED (SLSA Build L${result.report.slsaLevel.level})` : "NOT VERIFIED");
   return result;
 }
@@ -135,8 +137,8 @@ async function verifyImage(image: string, inputs: VerifyTaskInputs, keys: Truste
   if (results.length === 0) {
     throw new ProvenantError("NO_SUBJECTS_MATCHED", `no readable attestation is stored beside ${shown}; expected one pushed by ProvenantAttest@1 with pushToRegistry, or provenant attest --push`);
   }
-  io.log(`${results.length} attestation(s) stored beside ${shown}`);
+  io.log(`${results.length} attestation(s) stored beside ${printable(shown)}`);
   const chosen = results.find((r) => r.report.verified) ?? results[0]!;
-  io.log(`attestation ${chosen.attestation}:`);
+  io.log(`attestation ${printable(chosen.attestation ?? "")}:`);
   return { ...chosen, imageDigest: `${imageName(reference)}@${descriptor.digest}` };
 }

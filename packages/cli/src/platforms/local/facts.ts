@@ -19,10 +19,20 @@ export interface LocalFacts {
 }
 
 // Arguments go to git as an argv array: no shell, so nothing in a branch or
-// remote name is ever interpreted. The checkout's config may have been
-// written by the build: `core.fsmonitor` would make `git status` run a
-// program of its choosing, so it is switched off, and git never sees the
-// signing key or any other secret in the environment.
+// remote name is ever interpreted. The checkout's config and attributes may
+// have been written by the build: `core.fsmonitor` would make `git status`
+// run a program of its choosing, and so would a clean filter
+// (`.gitattributes` `filter=x` + `filter.x.clean`), which git runs to hash a
+// changed file. fsmonitor is switched off, every configured filter is
+// switched off for the one command that reads the working tree (see
+// dirtyState), submodules are not entered, and git never sees the signing key
+// or any other secret in the environment. The commands used (rev-parse,
+// symbolic-ref, describe, config, remote) run no hooks.
+//
+// What this cannot stop: a signing key in PROVENANT_SIGNING_KEY is in this
+// process's environment, which any process of the same user can read from
+// /proc/<pid>/environ while Provenant runs. Keys held by the signing service
+// never reach the build (README, security notes).
 async function git(cwd: string, args: string[]): Promise<string | undefined> {
   try {
     const { stdout } = await run("git", ["-c", "core.fsmonitor=false", ...args], {
@@ -50,7 +60,7 @@ export async function localFacts(cwd: string, now: Date, cliVersion: string): Pr
   const remotes = (await git(cwd, ["remote"]))?.split("\n").filter(Boolean) ?? [];
   const remote = [upstreamRemote, "origin", remotes[0]].find((r) => r && remotes.includes(r));
   const remoteUrl = remote ? await git(cwd, ["remote", "get-url", remote]) : undefined;
-  const status = await git(cwd, ["status", "--porcelain", "--untracked-files=no"]);
+  const status = await dirtyState(cwd);
   const repositoryUrl = remoteUrl ? normalizeGitUrl(remoteUrl) : undefined;
   return {
     ...(repositoryUrl ? { repositoryUrl } : {}),
@@ -61,4 +71,23 @@ export async function localFacts(cwd: string, now: Date, cliVersion: string): Pr
     finishedOn: now,
     cliVersion,
   };
+}
+
+/**
+ * `git status` with every filter driver the configuration names switched
+ * off (an empty command means "no filter" to git), so that no program the
+ * checkout configured runs. A driver whose name git's `-c` cannot address
+ * (it holds "=") leaves the state unknown, recorded as dirty: never claim a
+ * clean tree that was not checked.
+ */
+async function dirtyState(cwd: string): Promise<string | undefined> {
+  const configured = (await git(cwd, ["config", "--get-regexp", "^filter\\..*\\.(clean|smudge|process)$"])) ?? "";
+  const names = new Set<string>();
+  for (const line of configured.split("\n")) {
+    const match = /^filter\.(.+)\.(?:clean|smudge|process)(?:\s|$)/.exec(line);
+    if (match) names.add(match[1]!);
+  }
+  if ([...names].some((name) => name.includes("="))) return "unknown";
+  const off = [...names].flatMap((name) => ["-c", `filter.${name}.clean=`, "-c", `filter.${name}.smudge=`, "-c", `filter.${name}.process=`, "-c", `filter.${name}.required=false`]);
+  return git(cwd, [...off, "status", "--porcelain", "--untracked-files=no", "--ignore-submodules=all", "--no-renames"]);
 }

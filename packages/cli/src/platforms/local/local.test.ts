@@ -39,6 +39,27 @@ describe("local platform", () => {
     }
   });
 
+  it("runs no clean filter the checkout configured, and still sees a changed file", async () => {
+    // issue 12 §5: git status ran `filter.x.clean` for a file named in .gitattributes,
+    // and that program could read PROVENANT_SIGNING_KEY from the parent's /proc/<pid>/environ.
+    const marker = join(dir, "filter-ran");
+    await writeFile(join(dir, ".gitattributes"), "*.txt filter=evil\n");
+    git("config", "filter.evil.clean", `sh -c 'echo ran >> ${marker}; cat'`);
+    git("config", "filter.evil.process", `sh -c 'echo ran >> ${marker}'`);
+    git("config", "filter.evil.required", "true");
+    await writeFile(join(dir, "notes.txt"), "one");
+    git("-c", "filter.evil.clean=", "-c", "filter.evil.process=", "-c", "filter.evil.required=false", "add", ".gitattributes", "notes.txt");
+    git("-c", "filter.evil.clean=", "-c", "filter.evil.process=", "-c", "filter.evil.required=false", "commit", "-qm", "notes");
+    await writeFile(join(dir, "notes.txt"), "two");
+    const facts = await localFacts(dir, new Date(), "1.0.0");
+    expect(await readFile(marker, "utf8").catch(() => "")).toBe("");
+    expect(facts.dirty).toBe(true);
+    // Unchanged content (only the file's time moved) is clean, still without the filter.
+    await writeFile(join(dir, "notes.txt"), "one");
+    expect((await localFacts(dir, new Date(), "1.0.0")).dirty).toBe(false);
+    expect(await readFile(marker, "utf8").catch(() => "")).toBe("");
+  });
+
   it("records the remote without credentials, the branch and the commit", async () => {
     git("remote", "add", "origin", "https://builder:ghp_SECRET123@github.com/acme/app.git");
     const facts = await localFacts(dir, new Date("2026-11-23T10:00:00Z"), "1.0.0");
