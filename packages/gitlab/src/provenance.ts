@@ -1,7 +1,6 @@
 import {
   BUILD_TYPES,
   FACTS_SOURCE_FIELD,
-  normalizeGitUrl,
   type ProvenanceFields,
   type ResourceDescriptor,
   sourceDependency,
@@ -9,6 +8,7 @@ import {
 } from "@provenant/core";
 import { splitConfigRefUri } from "./claims.js";
 import { definedOnly, type GitLabFacts, MERGE_REQUEST_EVENT } from "./facts.js";
+import { builderUrlOf, configRepositoryUrlOf } from "./urls.js";
 
 /** `runDetails.metadata` extension listing variables the verified token overruled (core reads it into the report). */
 export const DISAGREEMENTS_FIELD = VARIABLE_DISAGREEMENTS_FIELD;
@@ -20,7 +20,7 @@ export const DISAGREEMENTS_FIELD = VARIABLE_DISAGREEMENTS_FIELD;
  */
 export function builderIdOf(facts: Pick<GitLabFacts, "serverUrl" | "runnerEnvironment" | "factsSource">): string {
   const hosted = facts.factsSource === "oidc-token" && facts.runnerEnvironment === "gitlab-hosted";
-  return `${facts.serverUrl}/-/runners/${hosted ? "gitlab-hosted" : "self-hosted"}`;
+  return builderUrlOf(facts.serverUrl, hosted ? "gitlab-hosted" : "self-hosted");
 }
 
 function configDependency(facts: GitLabFacts): ResourceDescriptor | undefined {
@@ -33,7 +33,7 @@ function configDependency(facts: GitLabFacts): ResourceDescriptor | undefined {
   const ref = facts.pipelineSource === MERGE_REQUEST_EVENT ? facts.ref : parts.ref;
   if (!ref) return undefined;
   // The claim carries host/path without a scheme; the source convention records https.
-  const repository = normalizeGitUrl(`https://${parts.project}`);
+  const repository = configRepositoryUrlOf(parts.project);
   if (!repository) return undefined;
   return { ...sourceDependency(repository, ref, facts.configSha), name: "ci-config" };
 }
@@ -63,6 +63,7 @@ export function gitlabProvenance(facts: GitLabFacts): ProvenanceFields {
   });
   const internalParameters = definedOnly({
     serverUrl: facts.serverUrl,
+    tokenIssuer: facts.tokenIssuer,
     project: definedOnly({ path: facts.projectPath, id: facts.projectId, namespacePath: facts.namespacePath }),
     pipeline: definedOnly({
       id: facts.pipelineId,
