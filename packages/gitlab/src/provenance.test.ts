@@ -381,8 +381,9 @@ describe("docs/buildtypes/gitlab-ci-v1.md", () => {
     const facts = factsFromToken(
       { ...env, CI_COMMIT_SHA: OTHER_COMMIT },
       serverUrl,
-      parseGitLabClaims({ iss: serverUrl, ...claimsFor(MERGE_REQUEST), environment: "review/feature-login" }),
+      parseGitLabClaims({ iss: "https://oidc.gitlab.example", ...claimsFor(MERGE_REQUEST), environment: "review/feature-login" }),
       () => {},
+      "https://oidc.gitlab.example",
     );
     const provenance = gitlabProvenance({
       ...facts,
