@@ -60,11 +60,11 @@ async function verifies(provenance: ProvenanceFields, policy: Parameters<typeof 
 }
 
 describe("the plugin's template rules (hudson.Util#replaceMacro, oidc-provider 170.x)", () => {
-  it("replaces $NAME and ${NAME}, keeps unset ones as written, and turns $$ into $", () => {
+  it("replaces $NAME and the braced form, keeps unset ones as written, and turns $$ into $", () => {
     expect(replaceMacro(`jenkins:\${BRANCH_NAME}:$BUILD_NUMBER:$$x:\${TAG_NAME}`, { BRANCH_NAME: "main", BUILD_NUMBER: "7" })).toBe(`jenkins:main:7:$x:\${TAG_NAME}`);
   });
 
-  it("since 170.x the recipe that relied on ${TAG_NAME} arriving unexpanded aborts token creation for every branch build", () => {
+  it("since 170.x the recipe that relied on an unset TAG_NAME arriving unexpanded aborts token creation for every branch build", () => {
     expect(() => expandClaimTemplates({ build: BEFORE_170_RECIPE }, multibranch, "170")).toThrow(TokenCreationFailed);
     expect(() => expandClaimTemplates({ build: BEFORE_170_RECIPE }, multibranch, "before-170")).not.toThrow();
   });
