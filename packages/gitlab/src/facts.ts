@@ -310,6 +310,25 @@ function claimedSourceProject(claims: GitLabClaims): string | undefined {
 }
 
 /**
+ * GitLab 18.2.2 and 18.3 patch releases before gitlab-org/gitlab!205700 name
+ * a fork's merge request's source project in project_* even when the
+ * pipeline runs in the parent, and have no job_project_* to name the job's
+ * project. Nothing in such a token says which project the job ran in, so the
+ * adapter cannot tell it from a pipeline run in the fork: say so.
+ */
+function warnIfProjectIsTheSource(env: Environment, claims: GitLabClaims, warn: Warn): void {
+  if (claims.job_project_path || claims.pipeline_source !== MERGE_REQUEST_EVENT) return;
+  const jobProject = variable(env, "CI_PROJECT_PATH");
+  if (jobProject === undefined || jobProject === claims.project_path) return;
+  if (variable(env, "CI_MERGE_REQUEST_SOURCE_PROJECT_PATH") !== claims.project_path) return;
+  warn(
+    `the ID token's project_path (${claims.project_path}) is the merge request's source project, not CI_PROJECT_PATH (${jobProject}), and it has no job_project_path claim: ` +
+      "GitLab 18.2.2 to 18.3 before the job_project_* claims issue such tokens to parent-project pipelines for merge requests from forks. " +
+      "The token names no other project, so the provenance records the source project's branch and job URL; upgrade the instance to get job_project_path",
+  );
+}
+
+/**
  * Facts when the job has a verified ID token: the claims win over the
  * variables, because a build step can rewrite variables but cannot forge a
  * token. Every place where a variable said otherwise is kept as a
@@ -324,6 +343,7 @@ export function factsFromToken(
   tokenIssuer?: string,
 ): GitLabFacts {
   const job = jobProjectOf(claims);
+  warnIfProjectIsTheSource(env, claims, warn);
   const webUrl = projectWebUrl(serverUrl, job.path);
   const projectUrl = repositoryUrlOf(webUrl);
   const mergeRequestPipeline = claims.pipeline_source === MERGE_REQUEST_EVENT;

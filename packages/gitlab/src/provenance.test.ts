@@ -353,6 +353,20 @@ describe("merge requests from forks (docs/buildtypes/gitlab-ci-v1.md, Merge requ
     expect(provenance.buildDefinition.internalParameters?.mergeRequest).toMatchObject({ sourceProjectPath: "contributor/app" });
   });
 
+  it("a token from 18.2.2 before job_project_* (project_path the fork, in the parent) is recorded as the token says, with a warning", () => {
+    const { job_project_path: _p, job_project_id: _i, job_namespace_path: _n, ...claims } = claimsSince18_2_2(MERGE_REQUEST_FROM_FORK, FORK_PROJECT);
+    const warnings: string[] = [];
+    const facts = factsFromToken(MERGE_REQUEST_FROM_FORK, "https://gitlab.com", parseGitLabClaims({ iss: "https://gitlab.com", ...claims }), (m) => warnings.push(m));
+    const provenance = gitlabProvenance(facts);
+    expect(provenance.buildDefinition.resolvedDependencies?.[0]?.uri).toBe("git+https://gitlab.com/contributor/app@refs/heads/main");
+    expect(warnings).toEqual([expect.stringContaining("has no job_project_path claim")]);
+    expect(provenance.runDetails.metadata?.[DISAGREEMENTS_FIELD]).toEqual([
+      { variable: "CI_PROJECT_PATH", claim: "project_path", variableValue: "acme/app", claimValue: "contributor/app" },
+      { variable: "CI_PROJECT_ID", claim: "project_id", variableValue: "278964", claimValue: "999" },
+      { variable: "CI_PROJECT_NAMESPACE", claim: "namespace_path", variableValue: "acme", claimValue: "contributor" },
+    ]);
+  });
+
   it("compares CI_PROJECT_* and the merge request's source project with the claims that name them", () => {
     const env = {
       ...MERGE_REQUEST_FROM_FORK,
