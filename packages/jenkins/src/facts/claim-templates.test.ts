@@ -128,6 +128,14 @@ describe("the current recipe: Optional ref claims and provenant_ref_claims", () 
 });
 
 describe("older and in-between plugin releases", () => {
+  it("templates written $TAG_NAME (no braces) arrive as written when unset, and count as unset", async () => {
+    const unbraced = [...DEFAULTS, ...CHECKOUT, ...REF_NAMES.map((name) => ({ name, format: `$${name.toUpperCase()}` }))];
+    expect(expandClaimTemplates({ build: unbraced }, onController(multibranch), "before-170")).toMatchObject({ tag_name: "$TAG_NAME", change_id: "$CHANGE_ID" });
+    const { provenance, warnings } = await attestWith(multibranch, unbraced, "before-170");
+    expect(provenance.buildDefinition.resolvedDependencies?.[0]).toEqual({ uri: "git+https://github.com/acme/app@refs/heads/main", digest: { gitCommit: COMMIT } });
+    expect(warnings).toEqual([]);
+  });
+
   for (const [kind, build, uri] of [
     ["branch", multibranch, "git+https://github.com/acme/app@refs/heads/main"],
     ["tag", tag, "git+https://github.com/acme/app@refs/tags/v1.4.0"],
