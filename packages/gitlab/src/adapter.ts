@@ -14,8 +14,8 @@ const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
  * The issuer the ID token must name: CI_SERVER_URL, unless the instance's
- * administrators set another (`ci_id_tokens_issuer_url`, GitLab docs "ID
- * token authentication") and the component pinned it at include time with
+ * administrators set another (the `ci_id_tokens_issuer_url` application
+ * setting) and the component pinned it at include time with
  * its `token_issuer` input, which reaches here as `--token-issuer` (an
  * option, never a variable a dotenv report could set). Verified the same
  * way: discovery at that issuer must name it, its keys must sign the token.
@@ -27,7 +27,7 @@ export function tokenIssuerOf(option: string | undefined, serverUrl: string): st
   try {
     url = new URL(value);
   } catch {
-    throw new ProvenantError("USAGE", `--token-issuer ${value}: expected the instance's ID token issuer URL, e.g. https://gitlab.example.com`);
+    throw new ProvenantError("USAGE", "--token-issuer is not a URL; expected the instance's ID token issuer, e.g. https://gitlab.example.com");
   }
   if ((url.protocol !== "https:" && url.protocol !== "http:") || url.username || url.password || url.search || url.hash) {
     throw new ProvenantError(
