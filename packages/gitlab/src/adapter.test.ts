@@ -170,3 +170,45 @@ describe("GitLab adapter without a token", () => {
     expect((await failure(adapter.collect(ctx))).code).toBe("USAGE");
   });
 });
+
+describe("an instance whose ID tokens carry another issuer (ci_id_tokens_issuer_url)", () => {
+  // Two loopback issuers: the instance (CI_SERVER_URL) and the issuer its
+  // administrators configured, which signs the job's tokens.
+  let custom: TestIssuer;
+  beforeAll(async () => {
+    custom = await startTestIssuer({ jwksPath: "/oauth/discovery/keys" });
+  });
+  afterAll(async () => {
+    await custom.close();
+  });
+
+  it("fails without the pinned issuer: the token is not CI_SERVER_URL's", async () => {
+    const { ctx } = context(jobEnv({ PROVENANT_GITLAB_API: "false", PROVENANT_ID_TOKEN: await custom.sign(claimsFor(GITLAB_COM_BRANCH)) }));
+    expect((await failure(adapter.collect(ctx))).code).toBe("TOKEN_INVALID");
+  });
+
+  it("verifies against the issuer given as --token-issuer and records it; builder and links stay the instance's", async () => {
+    const { ctx, warnings } = context(
+      jobEnv({ PROVENANT_GITLAB_API: "false", PROVENANT_ID_TOKEN: await custom.sign(claimsFor(GITLAB_COM_BRANCH)) }),
+      { tokenIssuer: custom.issuer },
+    );
+    const provenance = await adapter.collect(ctx);
+    expect(warnings).toEqual([]);
+    expect(provenance.runDetails.metadata?.[FACTS_SOURCE_FIELD]).toBe("oidc-token");
+    expect(provenance.buildDefinition.internalParameters?.tokenIssuer).toBe(custom.issuer);
+    expect(provenance.buildDefinition.internalParameters?.serverUrl).toBe(issuer.issuer);
+    expect(provenance.runDetails.builder.id).toBe(`${issuer.issuer}/-/runners/gitlab-hosted`);
+    expect(provenance.runDetails.metadata?.invocationId).toBe(`${issuer.issuer}/acme/app/-/jobs/5005`);
+    expect(custom.requests.map((r) => r.path)).toContain("/.well-known/openid-configuration");
+  });
+
+  it("refuses a token signed by the instance when another issuer is pinned", async () => {
+    const { ctx } = context(jobEnv({ PROVENANT_GITLAB_API: "false", PROVENANT_ID_TOKEN: await tokenFor() }), { tokenIssuer: custom.issuer });
+    expect((await failure(adapter.collect(ctx))).code).toBe("TOKEN_INVALID");
+  });
+
+  it("refuses an issuer with user information as a usage error", async () => {
+    const { ctx } = context(jobEnv({ PROVENANT_ID_TOKEN: await tokenFor() }), { tokenIssuer: "https://user:pw@oidc.gitlab.example" });
+    expect((await failure(adapter.collect(ctx))).code).toBe("USAGE");
+  });
+});

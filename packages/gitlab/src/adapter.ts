@@ -13,6 +13,32 @@ export const DEFAULT_TOKEN_AUDIENCE = "provenant";
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
+ * The issuer the ID token must name: CI_SERVER_URL, unless the instance's
+ * administrators set another (the `ci_id_tokens_issuer_url` application
+ * setting) and the component pinned it at include time with
+ * its `token_issuer` input, which reaches here as `--token-issuer` (an
+ * option, never a variable a dotenv report could set). Verified the same
+ * way: discovery at that issuer must name it, its keys must sign the token.
+ */
+export function tokenIssuerOf(option: string | undefined, serverUrl: string): string {
+  const value = option?.trim();
+  if (!value) return serverUrl;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ProvenantError("USAGE", "--token-issuer is not a URL; expected the instance's ID token issuer, e.g. https://gitlab.example.com");
+  }
+  if ((url.protocol !== "https:" && url.protocol !== "http:") || url.username || url.password || url.search || url.hash) {
+    throw new ProvenantError(
+      "USAGE",
+      "--token-issuer: expected a plain http(s) URL without user information, query or fragment, as the token's iss claim",
+    );
+  }
+  return value.replace(/\/+$/, "");
+}
+
+/**
  * Gathers the job's facts: the ID token when the job has one (verified against
  * the instance's keys; its claims win), the predefined variables otherwise,
  * then the optional REST API enrichment.
@@ -38,8 +64,9 @@ export async function collectGitLabFacts(context: CollectContext): Promise<GitLa
     facts = factsFromVariables(context.env, context.warn);
   } else {
     const serverUrl = serverUrlOf(context.env);
+    const issuer = tokenIssuerOf(context.options.tokenIssuer, serverUrl);
     const claims = await verifyIdToken(token, {
-      issuer: serverUrl,
+      issuer,
       audience,
       fetch: context.fetch,
       // The instance's discovery document (`/.well-known/openid-configuration`)
@@ -48,7 +75,7 @@ export async function collectGitLabFacts(context: CollectContext): Promise<GitLa
       now: context.now,
       requiredClaims: REQUIRED_CLAIMS,
     });
-    facts = factsFromToken(context.env, serverUrl, parseGitLabClaims(claims), context.warn);
+    facts = factsFromToken(context.env, serverUrl, parseGitLabClaims(claims), context.warn, issuer);
     for (const disagreement of facts.disagreements) {
       context.warn(
         `${disagreement.variable} is ${disagreement.variableValue} but the verified ID token's ${disagreement.claim} is ${disagreement.claimValue}; the token wins: ${disagreement.claimValue} was used, and both values are recorded in the provenance (runDetails.metadata.${DISAGREEMENTS_FIELD})`,

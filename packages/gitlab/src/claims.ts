@@ -24,6 +24,16 @@ export const GitLabClaimsSchema = z.object({
   project_path: z.string().min(1),
   project_id: OptionalId,
   namespace_path: OptionalText,
+  // The project the job runs in (gitlab-org/gitlab!202241, after issue 548165
+  // made project_* name a merge request's source project, a fork, in parent
+  // pipelines from GitLab 18.2.2). Absent from older instances' tokens, whose
+  // project_* always name the job's project.
+  job_project_path: OptionalText,
+  job_project_id: OptionalId,
+  job_namespace_path: OptionalText,
+  // A merge request's source project (gitlab-org/gitlab!258245); where absent,
+  // project_path says the same when the job_project_* claims are present.
+  source_project_path: OptionalText,
   sha: z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, "expected a 40 or 64 character lowercase hex commit"),
   ref: z.string().min(1),
   ref_type: z.enum(["branch", "tag"]),

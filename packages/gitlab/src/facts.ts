@@ -1,5 +1,6 @@
-import { type Environment, normalizeGitUrl, ProvenantError, type VariableDisagreement } from "@provenant/core";
+import { type Environment, ProvenantError, type VariableDisagreement } from "@provenant/core";
 import { type GitLabClaims, splitConfigRefUri } from "./claims.js";
+import { jobUrlOf, pipelineUrlOf, projectWebUrl, repositoryUrlOf } from "./urls.js";
 
 export type RunnerEnvironment = "gitlab-hosted" | "self-hosted";
 
@@ -24,7 +25,12 @@ export interface MergeRequestFacts {
   iid: string;
   sourceBranch?: string;
   targetBranch?: string;
+  /** The project the merge request targets (`CI_MERGE_REQUEST_PROJECT_PATH`). */
+  projectPath?: string;
+  /** The source project: from the token (`source_project_path`, else `project_path` beside `job_project_path`) or `CI_MERGE_REQUEST_SOURCE_PROJECT_PATH`. */
   sourceProjectPath?: string;
+  /** The source project's repository URL, in the source convention's form. */
+  sourceProjectUrl?: string;
   /** `detached`, `merged_result` or `merge_train`. */
   eventType?: string;
 }
@@ -33,8 +39,10 @@ export interface MergeRequestFacts {
 export interface GitLabFacts {
   /** `oidc-token` only when the identity facts below came from a verified ID token. */
   factsSource: "oidc-token" | "environment";
-  /** The instance, e.g. `https://gitlab.com`; the token's issuer. */
+  /** The instance, e.g. `https://gitlab.com`; the token's issuer unless `tokenIssuer` says otherwise. */
   serverUrl: string;
+  /** The verified token's issuer when it is not `serverUrl` (an instance's `ci_id_tokens_issuer_url`, pinned by the component input). */
+  tokenIssuer?: string;
   serverVersion?: string;
   projectPath: string;
   /** `https://host/group/project`: the repository in the source convention's form (always https). */
@@ -42,7 +50,12 @@ export interface GitLabFacts {
   projectId?: string;
   namespacePath?: string;
   commit: string;
-  /** Full ref: `refs/heads/…`, `refs/tags/…`, or `refs/merge-requests/<iid>/…` in a merge request pipeline; undefined when GitLab did not say. */
+  /**
+   * Full ref: `refs/heads/…`, `refs/tags/…`, or `refs/merge-requests/<iid>/…`
+   * in a merge request pipeline run in the target project; in one run in the
+   * source project (a fork), the fork's `refs/heads/<source branch>`.
+   * Undefined when GitLab did not say.
+   */
   ref?: string;
   refProtected?: boolean;
   configPath?: string;
@@ -106,11 +119,6 @@ export function serverUrlOf(env: Environment): string {
   return raw.replace(/\/+$/, "");
 }
 
-/** The repository in the source convention's form (core's normalizeGitUrl: https, no credentials). */
-function repositoryUrlOf(webUrl: string): string {
-  return normalizeGitUrl(webUrl) ?? webUrl;
-}
-
 export const MERGE_REQUEST_EVENT = "merge_request_event";
 
 // The ref GitLab keeps for each merge request's commits (GitLab docs, "Merge
@@ -118,13 +126,19 @@ export const MERGE_REQUEST_EVENT = "merge_request_event";
 // merged-results pipeline's merge commit, `train` for a merge train's.
 const MERGE_REQUEST_REF_KIND: Record<string, string> = { detached: "head", merged_result: "merge", merge_train: "train" };
 
+type Warn = (message: string) => void;
+interface VariableRef {
+  ref: string;
+  variable: string;
+}
+
 /**
  * A merge request pipeline's ref: `refs/merge-requests/<iid>/<head|merge|train>`,
  * from CI_MERGE_REQUEST_IID and CI_MERGE_REQUEST_EVENT_TYPE, which are variables
  * (no claim carries the iid). Never a branch: the token's ref_path there names
  * the source branch, which may be a fork's, as if it were this project's.
  */
-function mergeRequestRef(env: Environment, warn: (message: string) => void): { ref: string; variable: string } | undefined {
+function mergeRequestRef(env: Environment, warn: Warn): VariableRef | undefined {
   const iid = variable(env, "CI_MERGE_REQUEST_IID");
   if (!iid || !/^[1-9][0-9]*$/.test(iid)) {
     warn(
@@ -136,9 +150,44 @@ function mergeRequestRef(env: Environment, warn: (message: string) => void): { r
   return { ref: `refs/merge-requests/${iid}/${kind}`, variable: "CI_MERGE_REQUEST_IID" };
 }
 
+/**
+ * The project a merge request targets: CI_MERGE_REQUEST_PROJECT_PATH, else
+ * the path of CI_MERGE_REQUEST_PROJECT_URL under the instance (GitLab docs,
+ * "Predefined CI/CD variables reference", merge request pipelines).
+ */
+function mergeRequestProjectPath(env: Environment, serverUrl: string): string | undefined {
+  const path = variable(env, "CI_MERGE_REQUEST_PROJECT_PATH");
+  if (path) return path;
+  const url = variable(env, "CI_MERGE_REQUEST_PROJECT_URL");
+  if (url?.startsWith(`${serverUrl}/`)) return url.slice(serverUrl.length + 1).replace(/\/+$/, "") || undefined;
+  return undefined;
+}
+
+/**
+ * Whether this merge request pipeline runs in the merge request's source
+ * project, a fork — GitLab's default for merge requests from forks. Its
+ * refs/merge-requests/<iid>/… exist only in the target project, so the fork's
+ * own branch is recorded instead (docs/buildtypes/gitlab-ci-v1.md, "Merge
+ * requests from forks"). The target project is only ever named by a variable.
+ */
+function runsInFork(env: Environment, serverUrl: string, jobProjectPath: string): boolean {
+  const target = mergeRequestProjectPath(env, serverUrl);
+  return target !== undefined && target !== jobProjectPath;
+}
+
+/** The fork's branch a pipeline run in the fork built, from the variables. */
+function forkBranchRef(env: Environment, warn: Warn): VariableRef | undefined {
+  const branch = variable(env, "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME") ?? variable(env, "CI_COMMIT_REF_NAME");
+  if (branch) return { ref: `refs/heads/${branch}`, variable: "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME" };
+  warn("this merge request pipeline runs in the source project but CI_MERGE_REQUEST_SOURCE_BRANCH_NAME is not set; the provenance names no source ref");
+  return undefined;
+}
+
 /** The full ref the variables describe, and which variable said so. */
-function refFromVariables(env: Environment, warn: (message: string) => void): { ref: string; variable: string } | undefined {
-  if (variable(env, "CI_PIPELINE_SOURCE") === MERGE_REQUEST_EVENT) return mergeRequestRef(env, warn);
+function refFromVariables(env: Environment, serverUrl: string, projectPath: string, warn: Warn): VariableRef | undefined {
+  if (variable(env, "CI_PIPELINE_SOURCE") === MERGE_REQUEST_EVENT) {
+    return runsInFork(env, serverUrl, projectPath) ? forkBranchRef(env, warn) : mergeRequestRef(env, warn);
+  }
   const tag = variable(env, "CI_COMMIT_TAG");
   if (tag) return { ref: `refs/tags/${tag}`, variable: "CI_COMMIT_TAG" };
   const branch = variable(env, "CI_COMMIT_BRANCH");
@@ -147,12 +196,9 @@ function refFromVariables(env: Environment, warn: (message: string) => void): { 
   return undefined;
 }
 
-function refFromClaims(claims: GitLabClaims, env: Environment, warn: (message: string) => void): string | undefined {
-  // GitLab builds ref_path from Ci::Pipeline#source_ref_path, which for a
-  // merge request pipeline is refs/heads/<source branch>: a fork's `main`
-  // proposed to this project would read as this project's main.
-  if (claims.pipeline_source === MERGE_REQUEST_EVENT) return mergeRequestRef(env, warn)?.ref;
-  // `ref_path` is GitLab's own full ref; recorded as given, so a ref outside
+/** ref_path as GitLab issued it, else composed from ref and ref_type. */
+function claimedRefPath(claims: GitLabClaims): string {
+  // `ref_path` is GitLab's own full ref: recorded as given, so a ref outside
   // refs/heads and refs/tags never passes for a branch.
   if (claims.ref_path?.startsWith("refs/")) return claims.ref_path;
   return `${claims.ref_type === "tag" ? "refs/tags/" : "refs/heads/"}${claims.ref}`;
@@ -163,21 +209,24 @@ function booleanVariable(env: Environment, name: string): boolean | undefined {
   return value === "true" ? true : value === "false" ? false : undefined;
 }
 
-function timestamp(value: string | undefined, name: string, warn: (message: string) => void): string | undefined {
+function timestamp(value: string | undefined, name: string, warn: Warn): string | undefined {
   if (!value) return undefined;
   if (TIMESTAMP.test(value) && !Number.isNaN(Date.parse(value))) return value;
   warn(`${name} is ${JSON.stringify(value)}, not an RFC 3339 timestamp; startedOn is left out`);
   return undefined;
 }
 
-function mergeRequestOf(env: Environment): MergeRequestFacts | undefined {
+function mergeRequestOf(env: Environment, serverUrl: string, sourceProjectPath?: string): MergeRequestFacts | undefined {
   const iid = variable(env, "CI_MERGE_REQUEST_IID");
   if (!iid) return undefined;
+  const source = sourceProjectPath ?? variable(env, "CI_MERGE_REQUEST_SOURCE_PROJECT_PATH");
   return definedOnly({
     iid,
     sourceBranch: variable(env, "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME"),
     targetBranch: variable(env, "CI_MERGE_REQUEST_TARGET_BRANCH_NAME"),
-    sourceProjectPath: variable(env, "CI_MERGE_REQUEST_SOURCE_PROJECT_PATH"),
+    projectPath: mergeRequestProjectPath(env, serverUrl),
+    sourceProjectPath: source,
+    sourceProjectUrl: source ? repositoryUrlOf(projectWebUrl(serverUrl, source)) : undefined,
     eventType: variable(env, "CI_MERGE_REQUEST_EVENT_TYPE"),
   });
 }
@@ -191,7 +240,7 @@ export function definedOnly<T extends object>(value: T): T {
  * Facts from predefined variables alone. Any build step can change these, so
  * the result is marked `environment` (SLSA Build L1 at most).
  */
-export function factsFromVariables(env: Environment, warn: (message: string) => void): GitLabFacts {
+export function factsFromVariables(env: Environment, warn: Warn): GitLabFacts {
   const serverUrl = serverUrlOf(env);
   const projectPath = requireVariable(env, "CI_PROJECT_PATH", "the source repository");
   const commit = requireVariable(env, "CI_COMMIT_SHA", "the source commit");
@@ -202,9 +251,9 @@ export function factsFromVariables(env: Environment, warn: (message: string) => 
   const jobId = requireVariable(env, "CI_JOB_ID", "the invocation id");
   // Job and pipeline links keep the instance's own scheme; only the source
   // repository takes the source convention's form.
-  const webUrl = (variable(env, "CI_PROJECT_URL") ?? `${serverUrl}/${projectPath}`).replace(/\/+$/, "");
+  const webUrl = (variable(env, "CI_PROJECT_URL") ?? projectWebUrl(serverUrl, projectPath)).replace(/\/+$/, "");
   const projectUrl = repositoryUrlOf(webUrl);
-  const ref = refFromVariables(env, warn);
+  const ref = refFromVariables(env, serverUrl, projectPath, warn);
   return definedOnly({
     factsSource: "environment",
     serverUrl,
@@ -218,10 +267,10 @@ export function factsFromVariables(env: Environment, warn: (message: string) => 
     refProtected: booleanVariable(env, "CI_COMMIT_REF_PROTECTED"),
     configPath: variable(env, "CI_CONFIG_PATH"),
     pipelineId,
-    pipelineUrl: variable(env, "CI_PIPELINE_URL") ?? `${webUrl}/-/pipelines/${pipelineId}`,
+    pipelineUrl: variable(env, "CI_PIPELINE_URL") ?? pipelineUrlOf(webUrl, pipelineId),
     pipelineSource: variable(env, "CI_PIPELINE_SOURCE"),
     jobId,
-    jobUrl: variable(env, "CI_JOB_URL") ?? `${webUrl}/-/jobs/${jobId}`,
+    jobUrl: variable(env, "CI_JOB_URL") ?? jobUrlOf(webUrl, jobId),
     jobName: variable(env, "CI_JOB_NAME"),
     jobStage: variable(env, "CI_JOB_STAGE"),
     jobStartedAt: timestamp(variable(env, "CI_JOB_STARTED_AT"), "CI_JOB_STARTED_AT", warn),
@@ -230,9 +279,53 @@ export function factsFromVariables(env: Environment, warn: (message: string) => 
     runnerVersion: variable(env, "CI_RUNNER_VERSION"),
     userLogin: variable(env, "GITLAB_USER_LOGIN"),
     deploymentEnvironment: variable(env, "CI_ENVIRONMENT_NAME"),
-    mergeRequest: mergeRequestOf(env),
+    mergeRequest: mergeRequestOf(env, serverUrl),
     disagreements: [],
   });
+}
+
+/**
+ * The project the job runs in, as the token names it. Since gitlab-org/gitlab
+ * issue 548165 (GitLab 18.2.2), a merge request pipeline from a fork that runs
+ * in the parent project gets a token whose project_* name the fork, and
+ * gitlab-org/gitlab!202241 added job_project_* for the job's own project.
+ * Tokens without job_project_* (older instances) name the job's project in
+ * project_*.
+ */
+function jobProjectOf(claims: GitLabClaims): { path: string; id?: string; namespacePath?: string; claim: "job_project" | "project" } {
+  if (claims.job_project_path) {
+    return { path: claims.job_project_path, id: claims.job_project_id, namespacePath: claims.job_namespace_path, claim: "job_project" };
+  }
+  return { path: claims.project_path, id: claims.project_id, namespacePath: claims.namespace_path, claim: "project" };
+}
+
+/**
+ * The merge request's source project as the token names it: only tokens that
+ * carry job_project_* say it (source_project_path, else project_path, which
+ * since GitLab 18.2.2 names the source project in merge request pipelines).
+ */
+function claimedSourceProject(claims: GitLabClaims): string | undefined {
+  if (!claims.job_project_path) return undefined;
+  return claims.source_project_path ?? claims.project_path;
+}
+
+/**
+ * GitLab 18.2.2 and 18.3 patch releases before gitlab-org/gitlab!205700 name
+ * a fork's merge request's source project in project_* even when the
+ * pipeline runs in the parent, and have no job_project_* to name the job's
+ * project. Nothing in such a token says which project the job ran in, so the
+ * adapter cannot tell it from a pipeline run in the fork: say so.
+ */
+function warnIfProjectIsTheSource(env: Environment, claims: GitLabClaims, warn: Warn): void {
+  if (claims.job_project_path || claims.pipeline_source !== MERGE_REQUEST_EVENT) return;
+  const jobProject = variable(env, "CI_PROJECT_PATH");
+  if (jobProject === undefined || jobProject === claims.project_path) return;
+  if (variable(env, "CI_MERGE_REQUEST_SOURCE_PROJECT_PATH") !== claims.project_path) return;
+  warn(
+    `the ID token's project_path (${claims.project_path}) is the merge request's source project, not CI_PROJECT_PATH (${jobProject}), and it has no job_project_path claim: ` +
+      "GitLab 18.2.2 to 18.3 before the job_project_* claims issue such tokens to parent-project pipelines for merge requests from forks. " +
+      "The token names no other project, so the provenance records the source project's branch and job URL; upgrade the instance to get job_project_path",
+  );
 }
 
 /**
@@ -246,25 +339,36 @@ export function factsFromToken(
   env: Environment,
   serverUrl: string,
   claims: GitLabClaims,
-  warn: (message: string) => void,
+  warn: Warn,
+  tokenIssuer?: string,
 ): GitLabFacts {
-  const webUrl = `${serverUrl}/${claims.project_path}`;
+  const job = jobProjectOf(claims);
+  warnIfProjectIsTheSource(env, claims, warn);
+  const webUrl = projectWebUrl(serverUrl, job.path);
   const projectUrl = repositoryUrlOf(webUrl);
-  const ref = refFromClaims(claims, env, warn);
+  const mergeRequestPipeline = claims.pipeline_source === MERGE_REQUEST_EVENT;
+  const fork = mergeRequestPipeline && runsInFork(env, serverUrl, job.path);
+  // In a merge request pipeline GitLab builds ref_path from the source
+  // branch (Ci::Pipeline#source_ref_path). Run in the fork, that is the
+  // fork's own branch, where the commit lives: recorded as issued. Run in the
+  // target project, it would name a fork's `main` as this project's main: the
+  // merge request ref is recorded instead.
+  const ref = !mergeRequestPipeline || fork ? claimedRefPath(claims) : mergeRequestRef(env, warn)?.ref;
   type Compared = [string, string | undefined, string, string | undefined];
   const refCompared: Compared[] = [];
-  // A merge request's ref comes from the variables either way: nothing to compare.
-  if (claims.pipeline_source !== MERGE_REQUEST_EVENT) {
+  // A target project's merge request ref comes from the variables either way: nothing to compare.
+  if (!mergeRequestPipeline || fork) {
     // The variables' own ref, for comparison only, so silently.
-    const variableRef = refFromVariables(env, () => {});
+    const variableRef = refFromVariables(env, serverUrl, job.path, () => {});
     refCompared.push([variableRef?.variable ?? "CI_COMMIT_REF_NAME", variableRef?.ref, "ref_path", ref]);
   }
+  const sourceProject = mergeRequestPipeline ? claimedSourceProject(claims) : undefined;
   const compared: Compared[] = [
-    ["CI_PROJECT_PATH", variable(env, "CI_PROJECT_PATH"), "project_path", claims.project_path],
-    ["CI_PROJECT_ID", variable(env, "CI_PROJECT_ID"), "project_id", claims.project_id],
-    ["CI_PROJECT_NAMESPACE", variable(env, "CI_PROJECT_NAMESPACE"), "namespace_path", claims.namespace_path],
+    ["CI_PROJECT_PATH", variable(env, "CI_PROJECT_PATH"), `${job.claim}_path`, job.path],
+    ["CI_PROJECT_ID", variable(env, "CI_PROJECT_ID"), `${job.claim}_id`, job.id],
+    ["CI_PROJECT_NAMESPACE", variable(env, "CI_PROJECT_NAMESPACE"), job.claim === "job_project" ? "job_namespace_path" : "namespace_path", job.namespacePath],
+    ["CI_MERGE_REQUEST_SOURCE_PROJECT_PATH", variable(env, "CI_MERGE_REQUEST_SOURCE_PROJECT_PATH"), claims.source_project_path ? "source_project_path" : "project_path", sourceProject],
     ["CI_COMMIT_SHA", variable(env, "CI_COMMIT_SHA"), "sha", claims.sha],
-    // A merge request ref comes from a variable, not from ref_path: nothing to compare then.
     ...refCompared,
     ["CI_COMMIT_REF_PROTECTED", variable(env, "CI_COMMIT_REF_PROTECTED"), "ref_protected", claims.ref_protected?.toString()],
     ["CI_PIPELINE_ID", variable(env, "CI_PIPELINE_ID"), "pipeline_id", claims.pipeline_id],
@@ -286,11 +390,12 @@ export function factsFromToken(
   return definedOnly({
     factsSource: "oidc-token",
     serverUrl,
+    tokenIssuer: tokenIssuer !== undefined && tokenIssuer !== serverUrl ? tokenIssuer : undefined,
     serverVersion: variable(env, "CI_SERVER_VERSION"),
-    projectPath: claims.project_path,
+    projectPath: job.path,
     projectUrl,
-    projectId: claims.project_id,
-    namespacePath: claims.namespace_path,
+    projectId: job.id,
+    namespacePath: job.namespacePath,
     commit: claims.sha,
     ref,
     refProtected: claims.ref_protected,
@@ -299,10 +404,10 @@ export function factsFromToken(
     configSha: claims.ci_config_sha,
     pipelineId: claims.pipeline_id,
     // Built from verified claims: CI_JOB_URL could point anywhere.
-    pipelineUrl: `${webUrl}/-/pipelines/${claims.pipeline_id}`,
+    pipelineUrl: pipelineUrlOf(webUrl, claims.pipeline_id),
     pipelineSource: claims.pipeline_source,
     jobId: claims.job_id,
-    jobUrl: `${webUrl}/-/jobs/${claims.job_id}`,
+    jobUrl: jobUrlOf(webUrl, claims.job_id),
     jobName: variable(env, "CI_JOB_NAME"),
     jobStage: variable(env, "CI_JOB_STAGE"),
     jobStartedAt: timestamp(variable(env, "CI_JOB_STARTED_AT"), "CI_JOB_STARTED_AT", warn),
@@ -312,7 +417,7 @@ export function factsFromToken(
     runnerEnvironment: claims.runner_environment,
     userLogin: claims.user_login,
     deploymentEnvironment: claims.environment,
-    mergeRequest: mergeRequestOf(env),
+    mergeRequest: mergeRequestOf(env, serverUrl, sourceProject),
     disagreements,
   });
 }

@@ -79,6 +79,9 @@ export const MERGE_REQUEST = {
   CI_MERGE_REQUEST_SOURCE_BRANCH_NAME: "feature/login",
   CI_MERGE_REQUEST_TARGET_BRANCH_NAME: "main",
   CI_MERGE_REQUEST_SOURCE_PROJECT_PATH: "acme/app",
+  CI_MERGE_REQUEST_SOURCE_PROJECT_URL: "https://gitlab.com/acme/app",
+  CI_MERGE_REQUEST_PROJECT_PATH: "acme/app",
+  CI_MERGE_REQUEST_PROJECT_URL: "https://gitlab.com/acme/app",
   CI_MERGE_REQUEST_EVENT_TYPE: "detached",
 } as const;
 
@@ -94,8 +97,58 @@ export const MERGE_REQUEST_FROM_FORK = {
   CI_MERGE_REQUEST_IID: "23",
   CI_MERGE_REQUEST_SOURCE_BRANCH_NAME: "main",
   CI_MERGE_REQUEST_SOURCE_PROJECT_PATH: "contributor/app",
+  CI_MERGE_REQUEST_SOURCE_PROJECT_URL: "https://gitlab.com/contributor/app",
   GITLAB_USER_LOGIN: "maintainer",
 } as const;
+
+/**
+ * The same merge request's pipeline run in the fork, GitLab's default for
+ * merge requests from forks ("Run pipelines in the parent project" is the
+ * exception). GitLab docs, "Predefined CI/CD variables reference" (merge
+ * request pipelines) and "Merge request pipelines" § "Use with forked
+ * projects": CI_PROJECT_* name the fork, where the job runs;
+ * CI_MERGE_REQUEST_PROJECT_PATH / _URL the target project;
+ * CI_MERGE_REQUEST_SOURCE_* the fork again; CI_COMMIT_REF_NAME the fork's
+ * branch. A fork pipeline is always `detached` (merged results run only in
+ * the target project).
+ */
+export const MERGE_REQUEST_IN_FORK = {
+  ...MERGE_REQUEST_FROM_FORK,
+  CI_PROJECT_URL: "https://gitlab.com/contributor/app",
+  CI_PROJECT_PATH: "contributor/app",
+  CI_PROJECT_ID: "999",
+  CI_PROJECT_NAMESPACE: "contributor",
+  CI_PIPELINE_ID: "3003",
+  CI_PIPELINE_URL: "https://gitlab.com/contributor/app/-/pipelines/3003",
+  CI_JOB_ID: "7007",
+  CI_JOB_URL: "https://gitlab.com/contributor/app/-/jobs/7007",
+  CI_RUNNER_ID: "12270837",
+  GITLAB_USER_LOGIN: "contributor",
+} as const;
+
+/**
+ * Claims GitLab 18.2.2 and later issue to a merge request pipeline from a
+ * fork, per gitlab-org/gitlab issue 548165 (project_* name the merge
+ * request's source project) and !202241 (job_project_path, job_project_id,
+ * job_namespace_path name the project the job runs in; "ID token payload"
+ * table of docs/ci/secrets/id_token_authentication). Run in the parent, the
+ * two differ; run in the fork, both name the fork.
+ */
+export function claimsSince18_2_2(env: Readonly<Record<string, string | undefined>>, source: { path: string; id: string; namespace: string }) {
+  return {
+    ...claimsFor(env),
+    sub: `project_path:${source.path}:ref_type:branch:ref:${env.CI_MERGE_REQUEST_SOURCE_BRANCH_NAME}`,
+    project_path: source.path,
+    project_id: source.id,
+    namespace_path: source.namespace,
+    job_project_path: env.CI_PROJECT_PATH,
+    job_project_id: env.CI_PROJECT_ID,
+    job_namespace_path: env.CI_PROJECT_NAMESPACE,
+  };
+}
+
+/** The fork of MERGE_REQUEST_FROM_FORK as the token's project_* name it. */
+export const FORK_PROJECT = { path: "contributor/app", id: "999", namespace: "contributor" } as const;
 
 /** A scheduled pipeline on the default branch. */
 export const SCHEDULED = {

@@ -19,8 +19,11 @@ import {
   claimsFor,
   GITLAB_COM_BRANCH,
   MERGE_REQUEST,
+  FORK_PROJECT,
   MERGE_REQUEST_FROM_FORK,
+  MERGE_REQUEST_IN_FORK,
   OTHER_COMMIT,
+  claimsSince18_2_2,
   SCHEDULED,
   SELF_MANAGED_TAG,
 } from "./fixtures.js";
@@ -99,7 +102,9 @@ describe("gitlabProvenance on documented variables", () => {
       iid: "17",
       sourceBranch: "feature/login",
       targetBranch: "main",
+      projectPath: "acme/app",
       sourceProjectPath: "acme/app",
+      sourceProjectUrl: "https://gitlab.com/acme/app",
       eventType: "detached",
     });
     expect(provenance.buildDefinition.internalParameters?.refProtected).toBe(false);
@@ -255,6 +260,132 @@ describe("gitlabProvenance on verified token claims", () => {
   });
 });
 
+/** Signs the provenance for one artifact and verifies it against a policy with core's verify, as `provenant verify` does. */
+async function verifyAgainst(provenance: ReturnType<typeof gitlabProvenance>, policy: Parameters<typeof verify>[1]["policy"]) {
+  const keys = generateKeyPair("ecdsa-p256");
+  const digest = "e".repeat(64);
+  const { bundle } = await attest([{ name: "app.tar.gz", digest: { sha256: digest } }], provenance, keySigner(privateKeyFromPem(keys.privateKeyPem)));
+  return verify(bundle, { trustedKeys: [{ publicKey: publicKeyFromPem(keys.publicKeyPem) }], artifactDigests: [{ sha256: digest }], policy });
+}
+
+describe("merge requests from forks (docs/buildtypes/gitlab-ci-v1.md, Merge requests from forks)", () => {
+  const gitlabHosted = "https://gitlab.com/-/runners/gitlab-hosted";
+
+  it("a pipeline run in the fork records the fork's branch, which exists there, not the target's merge request ref", () => {
+    // Token of GitLab 18.2.2 or later: run in the fork, project_* and job_project_* both name it.
+    const claims = claimsSince18_2_2(MERGE_REQUEST_IN_FORK, FORK_PROJECT);
+    expect(claims).toMatchObject({ project_path: "contributor/app", job_project_path: "contributor/app", ref_path: "refs/heads/main" });
+    const provenance = fromToken(MERGE_REQUEST_IN_FORK, claims);
+    expect(provenance.buildDefinition.resolvedDependencies?.[0]).toEqual({
+      uri: "git+https://gitlab.com/contributor/app@refs/heads/main",
+      digest: { gitCommit: OTHER_COMMIT },
+    });
+    expect(provenance.runDetails.metadata?.invocationId).toBe("https://gitlab.com/contributor/app/-/jobs/7007");
+    expect(provenance.runDetails.builder.id).toBe(gitlabHosted);
+    expect(provenance.runDetails.metadata?.[DISAGREEMENTS_FIELD]).toBeUndefined();
+    expect(provenance.buildDefinition.internalParameters?.mergeRequest).toEqual({
+      iid: "23",
+      sourceBranch: "main",
+      targetBranch: "main",
+      projectPath: "acme/app",
+      sourceProjectPath: "contributor/app",
+      sourceProjectUrl: "https://gitlab.com/contributor/app",
+      eventType: "detached",
+    });
+  });
+
+  it("records the same for a pipeline run in the fork from an older instance's token and from variables alone", () => {
+    const expected = { uri: "git+https://gitlab.com/contributor/app@refs/heads/main", digest: { gitCommit: OTHER_COMMIT } };
+    // Before 18.2.2 a fork pipeline's token names the fork in project_*; no job_project_*.
+    const old = fromToken(MERGE_REQUEST_IN_FORK, claimsFor(MERGE_REQUEST_IN_FORK));
+    expect(old.buildDefinition.resolvedDependencies?.[0]).toEqual(expected);
+    expect(old.runDetails.metadata?.[DISAGREEMENTS_FIELD]).toBeUndefined();
+    const variables = fromVariables(MERGE_REQUEST_IN_FORK);
+    expect(variables.buildDefinition.resolvedDependencies?.[0]).toEqual(expected);
+    expect(variables.runDetails.metadata?.invocationId).toBe("https://gitlab.com/contributor/app/-/jobs/7007");
+    expect(variables.runDetails.builder.id).toBe("https://gitlab.com/-/runners/self-hosted");
+  });
+
+  it("fork code passes the fork's own branch policy and fails every policy of the target project", async () => {
+    const provenance = fromToken(MERGE_REQUEST_IN_FORK, claimsSince18_2_2(MERGE_REQUEST_IN_FORK, FORK_PROJECT));
+    const own = await verifyAgainst(provenance, { builderId: gitlabHosted, sourceUri: "gitlab.com/contributor/app", sourceBranch: "main", minimumLevel: 2 });
+    expect(own.verified).toBe(true);
+    for (const policy of [
+      { sourceUri: "gitlab.com/acme/app", sourceBranch: "main" },
+      { sourceUri: "gitlab.com/acme/*" },
+      { sourceUri: "gitlab.com/acme/app", minimumLevel: 2 },
+    ]) {
+      expect((await verifyAgainst(provenance, policy)).verified, JSON.stringify(policy)).toBe(false);
+    }
+  });
+
+  it("a token since 18.2.2 in the parent project: the job's project from job_project_*, the fork kept as the source", async () => {
+    const claims = claimsSince18_2_2(MERGE_REQUEST_FROM_FORK, FORK_PROJECT);
+    expect(claims).toMatchObject({ project_path: "contributor/app", job_project_path: "acme/app" });
+    const provenance = fromToken(MERGE_REQUEST_FROM_FORK, claims);
+    expect(provenance.buildDefinition.resolvedDependencies?.[0]).toEqual({
+      uri: "git+https://gitlab.com/acme/app@refs/merge-requests/23/head",
+      digest: { gitCommit: OTHER_COMMIT },
+    });
+    expect(provenance.runDetails.metadata?.invocationId).toBe("https://gitlab.com/acme/app/-/jobs/5005");
+    expect(provenance.buildDefinition.internalParameters?.pipeline).toEqual({ id: "1001", url: "https://gitlab.com/acme/app/-/pipelines/1001" });
+    expect(provenance.buildDefinition.internalParameters?.project).toEqual({ path: "acme/app", id: "278964", namespacePath: "acme" });
+    expect(provenance.runDetails.builder.id).toBe(gitlabHosted);
+    // CI_PROJECT_* are right: they name the job's project, as job_project_* do.
+    expect(provenance.runDetails.metadata?.[DISAGREEMENTS_FIELD]).toBeUndefined();
+    expect(provenance.buildDefinition.internalParameters?.mergeRequest).toMatchObject({
+      projectPath: "acme/app",
+      sourceProjectPath: "contributor/app",
+      sourceProjectUrl: "https://gitlab.com/contributor/app",
+    });
+    expect((await verifyAgainst(provenance, { builderId: gitlabHosted, sourceUri: "gitlab.com/acme/app", minimumLevel: 2 })).verified).toBe(true);
+    expect((await verifyAgainst(provenance, { sourceUri: "gitlab.com/acme/app", sourceBranch: "main" })).verified).toBe(false);
+  });
+
+  it("an older instance's token in the parent project (project_* name the job's project) records the same", () => {
+    const claims = claimsFor(MERGE_REQUEST_FROM_FORK);
+    expect(claims).not.toHaveProperty("job_project_path");
+    const provenance = fromToken(MERGE_REQUEST_FROM_FORK, claims);
+    expect(provenance.buildDefinition.resolvedDependencies?.[0]?.uri).toBe("git+https://gitlab.com/acme/app@refs/merge-requests/23/head");
+    expect(provenance.runDetails.metadata?.invocationId).toBe("https://gitlab.com/acme/app/-/jobs/5005");
+    expect(provenance.runDetails.metadata?.[DISAGREEMENTS_FIELD]).toBeUndefined();
+    // Without job_project_* the token does not say which project is the source: the variable does.
+    expect(provenance.buildDefinition.internalParameters?.mergeRequest).toMatchObject({ sourceProjectPath: "contributor/app" });
+  });
+
+  it("a token from 18.2.2 before job_project_* (project_path the fork, in the parent) is recorded as the token says, with a warning", () => {
+    const { job_project_path: _p, job_project_id: _i, job_namespace_path: _n, ...claims } = claimsSince18_2_2(MERGE_REQUEST_FROM_FORK, FORK_PROJECT);
+    const warnings: string[] = [];
+    const facts = factsFromToken(MERGE_REQUEST_FROM_FORK, "https://gitlab.com", parseGitLabClaims({ iss: "https://gitlab.com", ...claims }), (m) => warnings.push(m));
+    const provenance = gitlabProvenance(facts);
+    expect(provenance.buildDefinition.resolvedDependencies?.[0]?.uri).toBe("git+https://gitlab.com/contributor/app@refs/heads/main");
+    expect(warnings).toEqual([expect.stringContaining("has no job_project_path claim")]);
+    expect(provenance.runDetails.metadata?.[DISAGREEMENTS_FIELD]).toEqual([
+      { variable: "CI_PROJECT_PATH", claim: "project_path", variableValue: "acme/app", claimValue: "contributor/app" },
+      { variable: "CI_PROJECT_ID", claim: "project_id", variableValue: "278964", claimValue: "999" },
+      { variable: "CI_PROJECT_NAMESPACE", claim: "namespace_path", variableValue: "acme", claimValue: "contributor" },
+    ]);
+  });
+
+  it("compares CI_PROJECT_* and the merge request's source project with the claims that name them", () => {
+    const env = {
+      ...MERGE_REQUEST_FROM_FORK,
+      CI_PROJECT_PATH: "acme/other",
+      CI_PROJECT_ID: "1",
+      CI_MERGE_REQUEST_SOURCE_PROJECT_PATH: "acme/app",
+    };
+    const provenance = fromToken(env, claimsSince18_2_2(MERGE_REQUEST_FROM_FORK, FORK_PROJECT));
+    expect(provenance.runDetails.metadata?.[DISAGREEMENTS_FIELD]).toEqual([
+      { variable: "CI_PROJECT_PATH", claim: "job_project_path", variableValue: "acme/other", claimValue: "acme/app" },
+      { variable: "CI_PROJECT_ID", claim: "job_project_id", variableValue: "1", claimValue: "278964" },
+      { variable: "CI_MERGE_REQUEST_SOURCE_PROJECT_PATH", claim: "project_path", variableValue: "acme/app", claimValue: "contributor/app" },
+    ]);
+    // The claims won.
+    expect(provenance.runDetails.metadata?.invocationId).toBe("https://gitlab.com/acme/app/-/jobs/5005");
+    expect(provenance.buildDefinition.internalParameters?.mergeRequest).toMatchObject({ sourceProjectPath: "contributor/app" });
+  });
+});
+
 describe("docs/buildtypes/gitlab-ci-v1.md", () => {
   it("documents every field the adapter writes", async () => {
     const { readFile } = await import("node:fs/promises");
@@ -264,8 +395,9 @@ describe("docs/buildtypes/gitlab-ci-v1.md", () => {
     const facts = factsFromToken(
       { ...env, CI_COMMIT_SHA: OTHER_COMMIT },
       serverUrl,
-      parseGitLabClaims({ iss: serverUrl, ...claimsFor(MERGE_REQUEST), environment: "review/feature-login" }),
+      parseGitLabClaims({ iss: "https://oidc.gitlab.example", ...claimsFor(MERGE_REQUEST), environment: "review/feature-login" }),
       () => {},
+      "https://oidc.gitlab.example",
     );
     const provenance = gitlabProvenance({
       ...facts,

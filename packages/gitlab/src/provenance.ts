@@ -1,7 +1,6 @@
 import {
   BUILD_TYPES,
   FACTS_SOURCE_FIELD,
-  normalizeGitUrl,
   type ProvenanceFields,
   type ResourceDescriptor,
   sourceDependency,
@@ -10,6 +9,7 @@ import {
 } from "@provenant/core";
 import { splitConfigRefUri } from "./claims.js";
 import { definedOnly, type GitLabFacts, MERGE_REQUEST_EVENT } from "./facts.js";
+import { builderUrlOf, configRepositoryUrlOf } from "./urls.js";
 
 /** `runDetails.metadata` extension listing variables the verified token overruled (core reads it into the report). */
 export const DISAGREEMENTS_FIELD = VARIABLE_DISAGREEMENTS_FIELD;
@@ -21,7 +21,7 @@ export const DISAGREEMENTS_FIELD = VARIABLE_DISAGREEMENTS_FIELD;
  */
 export function builderIdOf(facts: Pick<GitLabFacts, "serverUrl" | "runnerEnvironment" | "factsSource">): string {
   const hosted = facts.factsSource === "oidc-token" && facts.runnerEnvironment === "gitlab-hosted";
-  return `${withoutCredentials(facts.serverUrl)}/-/runners/${hosted ? "gitlab-hosted" : "self-hosted"}`;
+  return builderUrlOf(withoutCredentials(facts.serverUrl), hosted ? "gitlab-hosted" : "self-hosted");
 }
 
 function configDependency(facts: GitLabFacts): ResourceDescriptor | undefined {
@@ -34,7 +34,7 @@ function configDependency(facts: GitLabFacts): ResourceDescriptor | undefined {
   const ref = facts.pipelineSource === MERGE_REQUEST_EVENT ? facts.ref : parts.ref;
   if (!ref) return undefined;
   // The claim carries host/path without a scheme; the source convention records https.
-  const repository = normalizeGitUrl(`https://${parts.project}`);
+  const repository = configRepositoryUrlOf(parts.project);
   if (!repository) return undefined;
   return { ...sourceDependency(repository, ref, facts.configSha), name: "ci-config" };
 }
@@ -64,6 +64,7 @@ export function gitlabProvenance(facts: GitLabFacts): ProvenanceFields {
   });
   const internalParameters = definedOnly({
     serverUrl: withoutCredentials(facts.serverUrl),
+    tokenIssuer: facts.tokenIssuer === undefined ? undefined : withoutCredentials(facts.tokenIssuer),
     project: definedOnly({ path: facts.projectPath, id: facts.projectId, namespacePath: facts.namespacePath }),
     pipeline: definedOnly({
       id: facts.pipelineId,
@@ -77,7 +78,10 @@ export function gitlabProvenance(facts: GitLabFacts): ProvenanceFields {
     runner: Object.keys(runner).length > 0 ? runner : undefined,
     triggeredBy: facts.userLogin ?? facts.api?.triggeredBy,
     deploymentEnvironment: facts.deploymentEnvironment,
-    mergeRequest: facts.mergeRequest,
+    mergeRequest: facts.mergeRequest && {
+      ...facts.mergeRequest,
+      ...(facts.mergeRequest.sourceProjectUrl ? { sourceProjectUrl: withoutCredentials(facts.mergeRequest.sourceProjectUrl) } : {}),
+    },
   });
   const configSource = configDependency(facts);
   const version = definedOnly({ gitlab: facts.serverVersion, "gitlab-runner": facts.runnerVersion }) as Record<string, string>;

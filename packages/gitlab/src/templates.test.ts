@@ -619,6 +619,24 @@ describe("a dotenv report from an earlier job", () => {
   });
 });
 
+describe("token_issuer (an instance's own ci_id_tokens_issuer_url)", () => {
+  it("reaches the CLI as --token-issuer, fixed at include time, and a dotenv variable cannot set it", async () => {
+    const pinned = await runScript("attest", { subjects: "dist/app.txt", token_issuer: "https://oidc.gitlab.example" }, { ...signingKey, PROVENANT_TOKEN_ISSUER: "https://evil.example" });
+    expect(pinned.code).toBe(0);
+    expect(pinned.args.slice(pinned.args.indexOf("--token-issuer"), pinned.args.indexOf("--token-issuer") + 2)).toEqual(["--token-issuer", "https://oidc.gitlab.example"]);
+    const unset = await runScript("attest", { subjects: "dist/app.txt" }, { ...signingKey, PROVENANT_TOKEN_ISSUER: "https://evil.example", provenant_token_issuer: "https://evil.example" });
+    expect(unset.code).toBe(0);
+    expect(unset.args).not.toContain("--token-issuer");
+  });
+
+  it("refuses a value naming a CI/CD variable, naming the input", async () => {
+    const { code, stderr, args } = await runScript("attest", { subjects: "dist/app.txt", token_issuer: "$CI_SERVER_URL" }, signingKey);
+    expect(code).toBe(2);
+    expect(stderr).toContain('[USAGE]: the input token_issuer is "$CI_SERVER_URL"');
+    expect(args).toEqual([]);
+  });
+});
+
 describe("inputs taken literally", () => {
   const publicKey = { PROVENANT_PUBLIC_KEY: "-----BEGIN PUBLIC KEY-----\n...\n-----END PUBLIC KEY-----" };
 

@@ -1,5 +1,5 @@
 export { adapter } from "./adapter.js";
-export { jenkinsFacts } from "./facts/collect.js";
+export { jenkinsFacts, REF_CLAIMS_MARKER } from "./facts/collect.js";
 export { jenkinsProvenance } from "./provenance/provenance.js";
 export { sourceRef } from "./provenance/ref.js";
 export { API_TOKEN_VARIABLE, API_USER_VARIABLE, fetchBuildDetails } from "./facts/build-api.js";

@@ -298,6 +298,5 @@ export async function collectAzurePipelinesFacts(
     factsSource: claims ? "oidc-token" : "environment",
     ...(tokenIssuer ? { tokenIssuer } : {}),
     provenantVersion: options.provenantVersion,
-    finishedOn: context.now(),
   };
 }

@@ -62,5 +62,4 @@ export interface AzurePipelinesFacts {
   /** The issuer the token was verified against (`https://vstoken.dev.azure.com/<org id>`); only with `oidc-token`. */
   tokenIssuer?: string;
   provenantVersion?: string;
-  finishedOn: Date;
 }

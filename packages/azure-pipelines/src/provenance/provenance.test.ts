@@ -34,7 +34,6 @@ const azureReposCi: AzurePipelinesFacts = {
   factsSource: "oidc-token",
   tokenIssuer: "https://vstoken.dev.azure.com/2f1a8a52-4c2e-4f7b-9c0d-6d4a0e3b1c11",
   provenantVersion: "0.1.0",
-  finishedOn: new Date("2026-11-22T10:04:00.000Z"),
 };
 
 const githubPullRequest: AzurePipelinesFacts = {
@@ -99,7 +98,7 @@ describe("azurePipelinesProvenance", () => {
       metadata: {
         invocationId: "https://dev.azure.com/acme/Payments%20Platform/_build/results?buildId=1234",
         startedOn: "2026-11-22T10:00:05.000Z",
-        finishedOn: "2026-11-22T10:04:00.000Z",
+        // No finishedOn: the job is still running when it attests.
         provenant_factsSource: "oidc-token",
       },
     });

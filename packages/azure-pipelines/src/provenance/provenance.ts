@@ -78,10 +78,12 @@ export function azurePipelinesProvenance(facts: AzurePipelinesFacts): Provenance
         id: builderIdOf(facts),
         ...(facts.provenantVersion ? { version: { provenant: facts.provenantVersion } } : {}),
       },
+      // No finishedOn: the job is still running when it attests, and the
+      // time the provenance was made is not when the build finished (as the
+      // GitLab and Jenkins adapters, which leave it out too).
       metadata: {
         invocationId: buildResultsUrl(facts),
         ...(facts.build.startTime ? { startedOn: facts.build.startTime.toISOString() } : {}),
-        finishedOn: facts.finishedOn.toISOString(),
         [FACTS_SOURCE_FIELD]: facts.factsSource,
       },
     },

@@ -75,9 +75,28 @@ interface TokenIdentity {
   scm?: JenkinsScm;
 }
 
+/**
+ * A fixed-text claim template naming the ref claims configured as
+ * *Optional*. Since oidc-provider 170.x a template whose variable the build
+ * lacks aborts token creation, unless the template is marked Optional, which
+ * omits the claim instead (the plugin's ClaimTemplate help-optional.html).
+ * An omitted claim and one never configured look alike in the token; this
+ * claim tells them apart: a ref claim it names that is missing means the
+ * build has no such variable. Fixed text, so it never aborts.
+ */
+export const REF_CLAIMS_MARKER = "provenant_ref_claims";
+
+/** The ref claims a token's marker says are configured (as Optional). */
+function markedRefClaims(claims: TokenClaims): Set<string> {
+  const marker = claims[REF_CLAIMS_MARKER];
+  if (typeof marker !== "string") return new Set();
+  return new Set(marker.split(/[\s,]+/).filter((name) => name !== ""));
+}
+
 const CLAIM_TEMPLATES_HINT =
   `add build claim templates git_url=\${GIT_URL} and git_commit=\${GIT_COMMIT} ` +
-  `(and, for the ref, tag_name=\${TAG_NAME}, change_id=\${CHANGE_ID}, branch_name=\${BRANCH_NAME}, git_branch=\${GIT_BRANCH}) ` +
+  `(and, for the ref, tag_name=\${TAG_NAME}, change_id=\${CHANGE_ID}, branch_name=\${BRANCH_NAME}, git_branch=\${GIT_BRANCH} marked Optional, ` +
+  `with ${REF_CLAIMS_MARKER}="${REF_VARIABLES.map((name) => name.toLowerCase()).join(" ")}") ` +
   "in Manage Jenkins » Security » OpenID Connect to make the source token-backed (docs/buildtypes/jenkins-v1.md)";
 
 /**
@@ -138,9 +157,12 @@ async function tokenIdentity(
     return identity;
   }
   const scm = readScm(claimLookup(claims), "ID token");
-  // The plugin sends every configured template, unexpanded when the build
-  // lacks the variable; a claim that is missing was never configured.
-  const unclaimed = REF_VARIABLES.filter((name) => !Object.hasOwn(claims, name.toLowerCase()));
+  // Before 170.x the plugin sends every configured template, unexpanded when
+  // the build lacks the variable. Since then such a template aborts, or, when
+  // Optional, is left out; the marker says which were configured so. Any other
+  // missing claim was never configured, and its absence says nothing.
+  const marked = markedRefClaims(claims);
+  const unclaimed = REF_VARIABLES.filter((name) => !Object.hasOwn(claims, name.toLowerCase()) && !marked.has(name.toLowerCase()));
   identity.scm = unclaimed.length > 0 ? { ...scm, unclaimed } : scm;
   const envCommit = context.env.GIT_COMMIT?.trim().toLowerCase();
   if (envCommit && envCommit !== identity.scm.commit) {

@@ -6,8 +6,10 @@ export type ScmOrigin = "environment" | "ID token";
 
 /**
  * Looks a Jenkins variable up by its name (`GIT_URL`). Values that are empty
- * or an unexpanded `${NAME}` count as unset: the OIDC Provider plugin leaves a
- * claim template's macro as is when the build has no such variable.
+ * or an unexpanded `${NAME}` or `$NAME` count as unset: the OIDC Provider
+ * plugin leaves a claim template's macro as is when the build has no such
+ * variable (hudson.Util#replaceMacro takes both forms), and the `$NAME` form
+ * never trips 170.x's abort, which looks for `${`.
  */
 export type VariableLookup = (name: string) => string | undefined;
 
@@ -19,7 +21,7 @@ export function present(value: unknown): string | undefined {
   if (typeof value === "number" || typeof value === "boolean") return String(value);
   if (typeof value !== "string") return undefined;
   const trimmed = value.trim();
-  if (trimmed === "" || /^\$\{[A-Za-z0-9_]+\}$/.test(trimmed)) return undefined;
+  if (trimmed === "" || /^\$(?:\{[A-Za-z0-9_.]+\}|[A-Za-z0-9_]+)$/.test(trimmed)) return undefined;
   return trimmed;
 }
 

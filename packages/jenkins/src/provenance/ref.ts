@@ -76,7 +76,8 @@ function unlessUnclaimed(scm: JenkinsScm, above: readonly RefVariable[]): Source
   return {
     warning:
       `no source ref recorded: the ID token has no ${unclaimed.map((name) => name.toLowerCase()).join(" or ")} claim, ` +
-      `so it cannot tell which branch or tag this build is; add the build claim templates ${claims} (docs/buildtypes/jenkins-v1.md)`,
+      `so it cannot tell which branch or tag this build is; add the build claim templates ${claims}, marked Optional on oidc-provider 170.x and later, ` +
+      `and list them in the fixed claim provenant_ref_claims (docs/buildtypes/jenkins-v1.md)`,
   };
 }
 
