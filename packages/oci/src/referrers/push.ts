@@ -23,7 +23,15 @@ export interface PushAttestationOptions {
   settleMs?: number;
   /** Rounds of read-merge-write before giving up on the fallback tag. */
   maxRounds?: number;
+  /**
+   * Time and chance are parameters (tests run the merge logic on a virtual
+   * clock, so no assertion depends on how fast the machine is): `clock` in
+   * milliseconds (default performance.now), `sleep` (default setTimeout),
+   * `random` in [0, 1) for the back-off jitter (default Math.random).
+   */
+  clock?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
 }
 
 export interface PushedAttestation {
@@ -100,7 +108,8 @@ async function addToReferrersTag(
     return { current, index: current ? parseIndex(current.bytes, what) : undefined };
   };
 
-  const now = () => performance.now();
+  const now = options.clock ?? (() => performance.now());
+  const random = options.random ?? Math.random;
   // On registries that ignore If-Match, what keeps an attestation is timing:
   // 1. a write is made from a fresh read: when more than settleMs/2 passed
   //    between sending the GET and being about to send the PUT (a slow
@@ -146,11 +155,11 @@ async function addToReferrersTag(
       round++;
       const put = await client.putManifest(repo, tag, bytes, MEDIA_TYPES.ociIndex, conditions);
       if (put.conflict) {
-        await sleep(Math.random() * settleMs);
+        await sleep(random() * settleMs);
         continue;
       }
     }
-    await sleep(settleMs * (1 + Math.random() / 2));
+    await sleep(settleMs * (1 + random() / 2));
   }
   throw new ProvenantError(
     "IO_ERROR",
