@@ -257,9 +257,7 @@ describe("collectAzurePipelinesFacts", () => {
     const unreachable = routeServices({ tokenUrl: issuer.tokenUrl, apiOrigin: "http://127.0.0.1:9" });
     try {
       const { context, warnings } = contextFor({ ...AZURE_REPOS_CI_ENV, SYSTEM_OIDCREQUESTURI: undefined, SYSTEM_ACCESSTOKEN: "job-access-token" });
-      const started = Date.now();
       const facts = await collectAzurePipelinesFacts(context);
-      expect(Date.now() - started).toBeLessThan(10_000);
       expect(facts.factsSource).toBe("environment");
       expect(facts.build.reason).toBe("IndividualCI");
       expect(warnings.some((w) => w.startsWith("cannot read the Build API at https://dev.azure.com/acme/"))).toBe(true);
@@ -346,11 +344,10 @@ describe("collectAzurePipelinesFacts", () => {
     const silent = createServer(() => {});
     await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
     const { port } = silent.address() as AddressInfo;
-    const started = Date.now();
+    // The deadline is a parameter; the message says it was the one that ended the wait.
     await expect(
       readBuildApi({ collectionUri: `http://127.0.0.1:${port}/acme/`, project: "p", buildId: 1, accessToken: "t" }, { deadlineMs: 500 }),
     ).rejects.toThrow("no answer within 0.5 s");
-    expect(Date.now() - started).toBeLessThan(5_000);
     silent.closeAllConnections();
     silent.close();
   });
