@@ -359,6 +359,7 @@ if (only.includes("cold-start")) benchColdStart();
 if (only.includes("release-scale")) {
   const { benchReleaseScale } = await import("./release-scale.mjs");
   await benchReleaseScale({ root, row, log, median, quick });
+}
 if (only.includes("policy")) {
   const { benchPolicy } = await import("./policy.mjs");
   await benchPolicy({ root, work, row, log, median });
