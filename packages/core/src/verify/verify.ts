@@ -66,7 +66,7 @@ export interface VerificationReport {
    * silently ignored: a bad signature beside a good one, a certificate not
    * checked, transparency log entries not checked, no identity required.
    */
-  notes: string[];
+  notes?: string[];
 }
 
 export interface VerifyOptions {
@@ -167,7 +167,7 @@ function digestText(digest: DigestSet): string {
  * against trusted keys, artifact digests and a policy. Pure; never throws
  * for bad input: every problem is a failed check in the report.
  */
-export function verify(document: unknown, options: VerifyOptions): VerificationReport {
+export function verify(document: unknown, options: VerifyOptions): VerificationReport & { notes: string[] } {
   const checks: Check[] = [];
   const notes: string[] = [];
   const pass = (id: CheckId, reason: string) => checks.push({ id, status: "pass", reason });
@@ -177,7 +177,7 @@ export function verify(document: unknown, options: VerifyOptions): VerificationR
     if (!isProvenantError(error)) throw error;
     fail(id, error.code, error.message);
   };
-  const report = (extra: Partial<VerificationReport> = {}): VerificationReport => {
+  const report = (extra: Partial<VerificationReport> = {}): VerificationReport & { notes: string[] } => {
     const provenance = extra.provenance;
     const signed = (extra.signedBy?.length ?? 0) > 0;
     const slsaLevel = slsaLevelOf(provenance, signed && checks.every((c) => c.id !== "provenance" || c.status === "pass"));
