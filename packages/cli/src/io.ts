@@ -13,6 +13,8 @@ export interface Io {
   isTTY: boolean;
   /** stdout is a terminal: colour is allowed (what is redirected to a file stays plain). */
   stdoutIsTTY?: boolean;
+  /** Asks for a secret without echo; present only when stdin and stderr are terminals. */
+  promptSecret?: (question: string) => Promise<string>;
 }
 
 export function processIo(): Io {
@@ -23,6 +25,9 @@ export function processIo(): Io {
     cwd: process.cwd(),
     isTTY: Boolean(process.stderr.isTTY),
     stdoutIsTTY: Boolean(process.stdout.isTTY),
+    ...(process.stdin.isTTY && process.stderr.isTTY
+      ? { promptSecret: async (question: string) => (await import("./terminal/prompt.js")).promptSecret(question) }
+      : {}),
   };
 }
 

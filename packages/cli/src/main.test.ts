@@ -152,14 +152,31 @@ describe("provenant attest and verify (local platform)", () => {
   });
 
   it("takes the key from PROVENANT_SIGNING_KEY with its password, and says when the password is wrong", async () => {
-    await cli(["keys", "generate", "--out", "enc", "--password-env", "P"], { P: "s3cret-pass" });
+    await cli(["keys", "generate", "--out", "enc", "--password-env", "P"], { P: "s3cret-pass-phrase" });
     const pem = await readFile(join(dir, "enc.key"), "utf8");
-    const ok = await cli(["attest", "app.tgz", "--platform", "local"], { PROVENANT_SIGNING_KEY: pem, PROVENANT_KEY_PASSWORD: "s3cret-pass" });
+    const ok = await cli(["attest", "app.tgz", "--platform", "local"], { PROVENANT_SIGNING_KEY: pem, PROVENANT_KEY_PASSWORD: "s3cret-pass-phrase" });
     expect(ok.code).toBe(0);
     const wrong = await cli(["attest", "app.tgz", "--platform", "local"], { PROVENANT_SIGNING_KEY: pem, PROVENANT_KEY_PASSWORD: "nope" });
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain("[KEY_PASSWORD_WRONG]");
     expect(wrong.stderr).not.toContain("s3cret");
+    // No password anywhere and no terminal to ask on: its own code, exit 2.
+    const missing = await cli(["attest", "app.tgz", "--platform", "local"], { PROVENANT_SIGNING_KEY: pem });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("[KEY_PASSWORD_MISSING]");
+  }, 60_000);
+
+  it("keys generate --out DIR/NAME makes DIR private to its owner, and --password without a terminal names the variable", async () => {
+    const made = await cli(["keys", "generate", "--out", "new/dir/release"]);
+    expect(made.code).toBe(0);
+    expect((await stat(join(dir, "new/dir"))).mode & 0o777).toBe(0o700);
+    const noTerminal = await cli(["keys", "generate", "--out", "enc2", "--password"]);
+    expect(noTerminal.code).toBe(2);
+    expect(noTerminal.stderr).toContain("[KEY_PASSWORD_MISSING]");
+    expect(noTerminal.stderr).toContain("PROVENANT_KEY_PASSWORD");
+    const short = await cli(["keys", "generate", "--out", "enc3", "--password-env", "P"], { P: "short" });
+    expect(short.code).toBe(2);
+    expect(short.stderr).toContain("[KEY_PASSWORD_TOO_SHORT]");
   });
 
   it("gives each kind of bad input its own code and exit 2", async () => {

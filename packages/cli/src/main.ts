@@ -19,6 +19,8 @@ const INPUT_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   "IO_ERROR",
   "KEY_UNREADABLE",
   "KEY_PASSWORD_WRONG",
+  "KEY_PASSWORD_MISSING",
+  "KEY_PASSWORD_TOO_SHORT",
   "KEY_UNSUPPORTED",
   "NO_SUBJECTS_MATCHED",
   "EMPTY_SUBJECTS",
@@ -69,6 +71,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
         .default("ecdsa-p256"),
     )
     .option("-o, --out <prefix>", "path prefix of the two files", "provenant")
+    .option("--password", "encrypt the private key (scrypt): the password from $PROVENANT_KEY_PASSWORD, or asked for on a terminal")
     .option("--password-env <var>", "encrypt the private key with the password in this environment variable")
     .option("-f, --force", "overwrite existing files", false)
     .action(async (opts) => {

@@ -32,6 +32,8 @@ export type ErrorCode =
   // keys
   | "KEY_UNREADABLE"
   | "KEY_PASSWORD_WRONG"
+  | "KEY_PASSWORD_MISSING"
+  | "KEY_PASSWORD_TOO_SHORT"
   | "KEY_UNSUPPORTED"
   // the build side
   | "NO_SUBJECTS_MATCHED"

@@ -71,6 +71,7 @@ export {
   type GeneratedAlgorithm,
   type GeneratedKeyPair,
 } from "./keys/pem.js";
+export { MIN_PASSWORD_LENGTH, SCRYPT_PARAMETERS, checkPasswordStrength, encryptPrivateKey } from "./keys/encrypt.js";
 
 export { parseBundle, parseSignedDocument, toBundle, type SignedDocument } from "./bundle/bundle.js";
 export { normalizeGitUrl } from "./source/git-url.js";

@@ -9,16 +9,23 @@ export const KEY_PASSWORD_ENV = "PROVENANT_KEY_PASSWORD";
 
 /** The signing key from `--key FILE` or `PROVENANT_SIGNING_KEY` (PEM text). Never echoed. */
 export async function loadSigningKey(keyPath: string | undefined, io: Io): Promise<KeyObject> {
-  const password = io.env[KEY_PASSWORD_ENV];
+  const open = async (pem: string, source: string) => {
+    let password = io.env[KEY_PASSWORD_ENV];
+    // On a terminal, an encrypted key with no password in the environment is asked for (no echo).
+    if (!password && io.promptSecret && pem.includes("ENCRYPTED PRIVATE KEY")) {
+      password = await io.promptSecret(`password for ${source}: `);
+    }
+    return privateKeyFromPem(pem, password, source);
+  };
   if (keyPath) {
     const pem = await readTextFile(resolve(io.cwd, keyPath), "signing key").catch((error: ProvenantError) => {
       throw new ProvenantError("KEY_UNREADABLE", error.message, { cause: error });
     });
-    return privateKeyFromPem(pem, password, `signing key ${keyPath}`);
+    return open(pem, `signing key ${keyPath}`);
   }
   const fromEnv = io.env[SIGNING_KEY_ENV];
   if (fromEnv && fromEnv.trim() !== "") {
-    return privateKeyFromPem(fromEnv, password, `signing key in ${SIGNING_KEY_ENV}`);
+    return open(fromEnv, `signing key in ${SIGNING_KEY_ENV}`);
   }
   throw new ProvenantError(
     "KEY_UNREADABLE",

@@ -6,6 +6,7 @@ import {
 } from "node:crypto";
 import { ProvenantError } from "../error.js";
 import { algorithmOf, keyIdOf } from "./algorithms.js";
+import { checkPasswordStrength, encryptPrivateKey } from "./encrypt.js";
 
 export type GeneratedAlgorithm = "ecdsa-p256" | "ecdsa-p384" | "ed25519" | "rsa-3072";
 export const GENERATED_ALGORITHMS: readonly GeneratedAlgorithm[] = [
@@ -21,16 +22,17 @@ export interface GeneratedKeyPair {
   keyId: string;
 }
 
-/** A new key pair as PKCS#8 (AES-256-CBC encrypted when given a password) and SPKI PEM. */
+/**
+ * A new key pair as PKCS#8 and SPKI PEM. With a password (at least 12
+ * characters) the private key is encrypted with scrypt and AES-256-CBC.
+ */
 export function generateKeyPair(
   algorithm: GeneratedAlgorithm = "ecdsa-p256",
   password?: string,
 ): GeneratedKeyPair {
-  const encryption =
-    password !== undefined && password !== ""
-      ? { cipher: "aes-256-cbc", passphrase: password }
-      : {};
-  const privateKeyEncoding = { type: "pkcs8" as const, format: "pem" as const, ...encryption };
+  const encrypt = password !== undefined && password !== "";
+  if (encrypt) checkPasswordStrength(password, "the password");
+  const privateKeyEncoding = { type: "pkcs8" as const, format: "pem" as const };
   const publicKeyEncoding = { type: "spki" as const, format: "pem" as const };
   let pair: { privateKey: string; publicKey: string };
   switch (algorithm) {
@@ -59,7 +61,7 @@ export function generateKeyPair(
       );
   }
   return {
-    privateKeyPem: pair.privateKey,
+    privateKeyPem: encrypt ? encryptPrivateKey(createPrivateKey(pair.privateKey), password) : pair.privateKey,
     publicKeyPem: pair.publicKey,
     keyId: keyIdOf(createPublicKey(pair.publicKey)),
   };
@@ -87,8 +89,8 @@ export function privateKeyFromPem(pem: string, password?: string, source = "the 
   }
   if (encrypted && (password === undefined || password === "")) {
     throw new ProvenantError(
-      "KEY_PASSWORD_WRONG",
-      `${source} is encrypted and no password was given; set PROVENANT_KEY_PASSWORD`,
+      "KEY_PASSWORD_MISSING",
+      `${source} is encrypted and no password was given; set PROVENANT_KEY_PASSWORD (or run on a terminal to be asked)`,
     );
   }
   let key: KeyObject;

@@ -91,7 +91,7 @@ function tokenJobEnvironment(scenario: Scenario): Record<string, string> {
 
 describe("the attest bundle as the runner starts it", () => {
   it("masks every line of the signing key, its password, the API token and the registry password before printing anything else, and the job's ID token as soon as it has it", async () => {
-    const keys = generateKeyPair("ecdsa-p256", "s3cret-pass");
+    const keys = generateKeyPair("ecdsa-p256", "s3cret-pass-phrase");
     const cwd = await mkdtemp(join(tmpdir(), "provenant-runner-"));
     await writeFile(join(cwd, "app.bin"), "artifact");
     const { code, stdout, outputs, summary } = await runAction(
@@ -99,7 +99,7 @@ describe("the attest bundle as the runner starts it", () => {
       {
         "subject-path": "app.bin",
         "signing-key": keys.privateKeyPem,
-        "key-password": "s3cret-pass",
+        "key-password": "s3cret-pass-phrase",
         "registry-password": "reg-Passw0rd",
         "github-token": "ghs_mask_me",
         "bundle-path": "out.sigstore.json",
@@ -112,8 +112,8 @@ describe("the attest bundle as the runner starts it", () => {
     expect(code, stdout).toBe(0);
     const { masked, rest } = maskedPrefix(stdout);
     const secretLines = keys.privateKeyPem.split("\n").filter((line) => line && !line.startsWith("-----"));
-    expect(masked).toEqual(expect.arrayContaining([...secretLines, "s3cret-pass", "reg-Passw0rd", "ghs_mask_me"]));
-    for (const secret of [...secretLines, "s3cret-pass", "reg-Passw0rd", "ghs_mask_me"]) expect(rest).not.toContain(secret);
+    expect(masked).toEqual(expect.arrayContaining([...secretLines, "s3cret-pass-phrase", "reg-Passw0rd", "ghs_mask_me"]));
+    for (const secret of [...secretLines, "s3cret-pass-phrase", "reg-Passw0rd", "ghs_mask_me"]) expect(rest).not.toContain(secret);
 
     // The ID token comes later (after hashing), so it is masked later; but
     // masked it is, and nothing else the step prints holds it.

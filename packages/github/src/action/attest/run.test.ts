@@ -19,7 +19,7 @@ const run = promisify(execFile);
 let issuer: TestIssuer;
 let workspace: string;
 const keys = generateKeyPair("ecdsa-p256");
-const encrypted = generateKeyPair("ed25519", "correct horse");
+const encrypted = generateKeyPair("ed25519", "correct horse battery");
 
 beforeAll(async () => {
   issuer = await startTestIssuer();
@@ -97,7 +97,7 @@ describe("runAttestAction", () => {
         "subject-name": "ghcr.io/acme/app",
         "subject-checksums": "SHA256SUMS",
         "signing-key": encrypted.privateKeyPem,
-        "key-password": "correct horse",
+        "key-password": "correct horse battery",
       }),
       jobContext(),
     );
