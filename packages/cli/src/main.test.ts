@@ -83,7 +83,7 @@ describe("provenant attest and verify (local platform)", () => {
     const fifo = await cli(["verify", "--allow-any-source", "dist", "-b", "provenance.sigstore.json", "-k", "signing.pub"]);
     expect(fifo.code).toBe(1);
     expect(fifo.stderr).toContain("dist/pipe (not a regular file)");
-    const attested = await cli(["attest", "dist", "--key", "signing.key", "--platform", "local"]);
+    const attested = await cli(["attest", "dist", "--key", "signing.key", "--platform", "local", "--force"]);
     expect(attested.code).toBe(0);
     expect(attested.stderr).toMatch(/provenant: warning: left out .*dist\/pipe \(not a regular file\)/);
   });
@@ -109,7 +109,7 @@ describe("provenant attest and verify (local platform)", () => {
 
   it("writes and verifies an .intoto.jsonl collection", async () => {
     await keyAndBundle(["--intoto-jsonl", "attestations.intoto.jsonl"]);
-    await cli(["attest", "app.tgz", "--key", "signing.key", "--platform", "local", "--intoto-jsonl", "attestations.intoto.jsonl"]);
+    await cli(["attest", "app.tgz", "--key", "signing.key", "--platform", "local", "--intoto-jsonl", "attestations.intoto.jsonl", "--force"]);
     const lines = (await readFile(join(dir, "attestations.intoto.jsonl"), "utf8")).trim().split("\n");
     expect(lines).toHaveLength(2);
     expect(JSON.parse(lines[0]!).payloadType).toBe("application/vnd.in-toto+json");
@@ -183,10 +183,10 @@ describe("provenant attest and verify (local platform)", () => {
     await keyAndBundle();
     await writeFile(join(dir, "broken.json"), "{ not json");
     const cases: [string[], string][] = [
-      [["attest", "dist/*.tgz", "--key", "signing.key", "--platform", "local"], "NO_SUBJECTS_MATCHED"],
-      [["attest", "app.tgz", "--key", "missing.key", "--platform", "local"], "KEY_UNREADABLE"],
-      [["attest", "app.tgz", "--key", "signing.pub", "--platform", "local"], "KEY_UNREADABLE"],
-      [["attest", "--key", "signing.key", "--platform", "local"], "EMPTY_SUBJECTS"],
+      [["attest", "dist/*.tgz", "--key", "signing.key", "--platform", "local", "--force"], "NO_SUBJECTS_MATCHED"],
+      [["attest", "app.tgz", "--key", "missing.key", "--platform", "local", "--force"], "KEY_UNREADABLE"],
+      [["attest", "app.tgz", "--key", "signing.pub", "--platform", "local", "--force"], "KEY_UNREADABLE"],
+      [["attest", "--key", "signing.key", "--platform", "local", "--force"], "EMPTY_SUBJECTS"],
       [["verify", "--allow-any-source", "app.tgz", "-b", "broken.json", "-k", "signing.pub"], "MALFORMED_JSON"],
       [["verify", "--allow-any-source", "app.tgz", "-b", "missing.json", "-k", "signing.pub"], "IO_ERROR"],
       [["verify", "--allow-any-source", "-b", "provenance.sigstore.json", "-k", "signing.pub"], "USAGE"],
@@ -219,11 +219,34 @@ describe("provenant attest and verify (local platform)", () => {
     }
   });
 
+  it("keeps errors on one line, and under --json also prints them as a JSON object", async () => {
+    const typo = await cli(["verify", "--sorce-uri", "x"]);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr.trim().split("\n")).toHaveLength(1);
+    expect(typo.stderr).toMatch(/unknown option '--sorce-uri' \(Did you mean --source-uri\?\)/);
+    const level = await cli(["verify", "app.tgz", "--bundle", "b.json", "--key", "k.pub", "--source-uri", "a.example/b", "--slsa-level", "5", "--json"]);
+    expect(level.code).toBe(2);
+    expect(level.stderr).toContain("[USAGE]: --slsa-level 5: expected 0 to 3");
+    expect(JSON.parse(level.stdout)).toEqual({ error: { code: "USAGE", message: "--slsa-level 5: expected 0 to 3" } });
+    const threshold = await cli(["verify", "app.tgz", "--bundle", "b.json", "--key", "k.pub", "--source-uri", "a.example/b", "--threshold", "2"]);
+    expect(threshold.code).toBe(2);
+    expect(threshold.stderr).toContain("--threshold 2: only 1 --key given");
+  });
+
+  it("attest keeps an existing bundle unless --force, except the default path in CI", async () => {
+    await keyAndBundle();
+    const again = await cli(["attest", "app.tgz", "--key", "signing.key", "--platform", "local"]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain("provenance.sigstore.json exists; pass --force");
+    expect((await cli(["attest", "app.tgz", "--key", "signing.key", "--platform", "local"], { CI: "true" })).code).toBe(0);
+    expect((await cli(["attest", "app.tgz", "--key", "signing.key", "--platform", "local", "--force"])).code).toBe(0);
+  });
+
   it("detects GitHub Actions and names the fact it lacks", async () => {
     await cli(["keys", "generate", "--out", "signing"]);
     const result = await cli(["attest", "app.tgz", "--key", "signing.key"], { GITHUB_ACTIONS: "true" });
-    // Detected from GITHUB_ACTIONS, the GitHub adapter asks for the facts it lacks.
-    expect(result.code).toBe(1);
+    // Detected from GITHUB_ACTIONS, the GitHub adapter asks for the facts it lacks: bad input, exit 2.
+    expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/\[PLATFORM_FACTS_MISSING\]: GITHUB_REF is missing/);
   });
 });

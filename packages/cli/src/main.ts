@@ -26,6 +26,8 @@ const INPUT_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   "EMPTY_SUBJECTS",
   "INVALID_DIGEST",
   "INVALID_POLICY",
+  // A CI platform detected without the facts it always sets (GITHUB_ACTIONS=true, no GITHUB_REF): the job's input is wrong.
+  "PLATFORM_FACTS_MISSING",
   // Thrown, not reported, only where a command reads a document without
   // verifying it (inspect, push): the file is unusable input. verify() reports these.
   "MALFORMED_BUNDLE",
@@ -38,6 +40,12 @@ const INPUT_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
+/** `--slsa-level 5` names the flag it came from (the policy field it fills is minimumLevel). */
+const slsaLevel = (value: string) => {
+  if (!/^[0-3]$/.test(value)) throw new ProvenantError("USAGE", `--slsa-level ${value}: expected 0 to 3`);
+  return Number(value);
+};
+
 /** A whole number option: `--threshold abc` is a usage error, not a NaN threshold. */
 const wholeNumber = (minimum: number) => (value: string) => {
   if (!/^\d+$/.test(value) || Number(value) < minimum) {
@@ -46,7 +54,7 @@ const wholeNumber = (minimum: number) => (value: string) => {
   return Number(value);
 };
 
-function buildProgram(io: Io, setExit: (code: number) => void): Command {
+function buildProgram(io: Io, setExit: (code: number) => void, reportError: (code: string, message: string) => void): Command {
   const program = new Command("provenant")
     .description("Generate, sign and verify SLSA v1.0 build provenance on any CI system or locally.")
     .version(CLI_VERSION, "-V, --version")
@@ -55,8 +63,13 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
       writeErr: io.stderr,
       // Usage errors in the same one-line form as every other error.
       outputError: (text) => {
-        const message = text.trim().replace(/^error: /, "");
-        io.stderr(`provenant: error [USAGE]: ${printableMessage(message)}; run with --help for usage\n`);
+        // One line: commander puts its did-you-mean suggestion on a line of its own.
+        const message = text
+          .trim()
+          .replace(/^error: /, "")
+          .split(/\s*\n\s*/)
+          .join(" ");
+        reportError("USAGE", `${message}; run with --help for usage`);
       },
     })
     .exitOverride();
@@ -115,6 +128,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
         .default("auto"),
     )
     .option("-b, --bundle <file>", "where to write the Sigstore bundle", "provenance.sigstore.json")
+    .option("-f, --force", "overwrite an existing bundle (the default path in CI is overwritten anyway)", false)
     .option("--intoto-jsonl <file>", "also append the DSSE envelope to this .intoto.jsonl collection")
     .option("--token-audience <aud>", "audience expected in the platform's OIDC token")
     .option("--token-variable <name>", "variable holding the platform's OIDC token")
@@ -130,6 +144,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
             key: opts.key,
             platform: opts.platform,
             bundle: opts.bundle,
+            force: opts.force,
             intotoJsonl: opts.intotoJsonl,
             json: opts.json,
             platformOptions: { tokenAudience: opts.tokenAudience, tokenVariable: opts.tokenVariable, tokenIssuer: opts.tokenIssuer },
@@ -148,14 +163,14 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option("-b, --bundle <file>", "Sigstore bundle or .intoto.jsonl file")
     .option("--image <image>", "verify the attestations stored beside this image in its registry instead of a bundle file")
     .option("-k, --key <pubfile>", "trusted public key, PEM (repeatable)", collect, [])
-    .option("--threshold <n>", "distinct trusted keys that must have signed", wholeNumber(1), 1)
+    .option("--threshold <n>", "distinct trusted keys that must have signed (at most the number of --key)", wholeNumber(1), 1)
     .option("--builder-id <id>", "required builder id (name part matches when it has no @ref)")
     .option("--build-type <uri>", "required buildType")
     .option("--source-uri <uri>", "required source repository, globs allowed: github.com/acme/*")
     .option("--source-branch <branch>", "required source branch (globs allowed)")
     .option("--source-tag <tag>", "required source tag (globs allowed)")
     .option("--source-versioned-tag <range>", "required semver range for the source tag, e.g. ^1.2.0")
-    .option("--slsa-level <n>", "minimum SLSA Build level", wholeNumber(0))
+    .option("--slsa-level <n>", "minimum SLSA Build level, 0 to 3", slsaLevel)
     .option("--policy <file>", "a policy file (apiVersion provenant.dev/v1): its trust and rules replace --key and the flags above")
     .option("--evidence <file>", "with --policy: another attestation file (tests, scans, SBOMs, VSAs) (repeatable)", collect, [])
     .option("--vsa <file>", "with --policy: write a signed SLSA Verification Summary Attestation here")
@@ -201,6 +216,9 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
         }).filter(([, v]) => v !== undefined),
       );
       requireIdentity(policy, opts.allowAnySource);
+      if (opts.key.length > 0 && opts.threshold > opts.key.length) {
+        throw new ProvenantError("USAGE", `--threshold ${opts.threshold}: only ${opts.key.length} --key given; expected at most that many`);
+      }
       if (opts.image) {
         if (opts.bundle || artifacts.length > 0 || opts.digest.length > 0) {
           throw new ProvenantError("USAGE", "--image verifies what the registry stores for that image; give it without --bundle, ARTIFACT or --digest");
@@ -273,9 +291,20 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
  */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   let exitCode = 0;
-  const program = buildProgram(io, (code) => {
-    exitCode = code;
-  });
+  // Under --json an error is also a JSON object on stdout, so a script reading it always gets JSON.
+  const json = argv.includes("--json");
+  const reportError = (code: string, message: string) => {
+    const shown = printableMessage(message);
+    io.stderr(`provenant: error [${code}]: ${shown}\n`);
+    if (json) io.stdout(`${JSON.stringify({ error: { code, message: shown } })}\n`);
+  };
+  const program = buildProgram(
+    io,
+    (code) => {
+      exitCode = code;
+    },
+    reportError,
+  );
   try {
     await program.parseAsync([...argv], { from: "user" });
     return exitCode;
@@ -285,10 +314,12 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     }
     if (isProvenantError(error)) {
       // Messages quote file names, parser errors and arguments: escaped, credentials removed.
-      io.stderr(`provenant: error [${error.code}]: ${printableMessage(error.message)}\n`);
+      reportError(error.code, error.message);
       return INPUT_ERRORS.has(error.code) ? 2 : 1;
     }
-    io.stderr(`provenant: unexpected error: ${printableMessage((error as Error)?.message ?? String(error))}\n`);
+    const message = printableMessage((error as Error)?.message ?? String(error));
+    io.stderr(`provenant: unexpected error: ${message}\n`);
+    if (json) io.stdout(`${JSON.stringify({ error: { code: "UNEXPECTED", message } })}\n`);
     return 1;
   }
 }

@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { access, readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import {
   attest,
@@ -19,6 +19,8 @@ export interface AttestInputs extends Omit<SubjectInputs, "progress"> {
   key?: string;
   platform: string;
   bundle: string;
+  /** Overwrite an existing bundle. */
+  force?: boolean;
   intotoJsonl?: string;
   json: boolean;
   /** Platform-specific options (token audience and the like). */
@@ -46,6 +48,7 @@ export async function runAttest(inputs: AttestInputs, io: Io): Promise<number> {
   }
   // Read the key first: a bad key should fail before minutes of hashing.
   const signer = keySigner(await loadSigningKey(inputs.key, io));
+  await refuseOverwrite(inputs, io);
   const subjects = await resolveSubjects({ ...inputs, progress: !inputs.json }, io);
   const adapter = await ADAPTERS[platform]();
   const provenance = await adapter.collect({
@@ -88,4 +91,22 @@ export async function runAttest(inputs: AttestInputs, io: Io): Promise<number> {
     for (const p of pushed) io.stderr(`pushed attestation ${p.attestation} beside ${p.image} (${p.via})\n`);
   }
   return 0;
+}
+
+export const DEFAULT_BUNDLE = "provenance.sigstore.json";
+
+/**
+ * An existing bundle is another run's evidence: kept unless --force, as
+ * `keys generate` keeps keys. A CI job writing the default path in its own
+ * fresh workspace is the exception (a re-run of the job).
+ */
+async function refuseOverwrite(inputs: AttestInputs, io: Io): Promise<void> {
+  if (inputs.force) return;
+  if (inputs.bundle === DEFAULT_BUNDLE && (io.env.CI ?? "") !== "" && io.env.CI !== "false") return;
+  const path = resolve(io.cwd, inputs.bundle);
+  const exists = await access(path).then(
+    () => true,
+    () => false,
+  );
+  if (exists) throw new ProvenantError("USAGE", `${path} exists; pass --force to overwrite it, or --bundle FILE to write elsewhere`);
 }
