@@ -78,7 +78,7 @@ export async function openVault(options: VaultOptions): Promise<Vault> {
   }
   const reader = { readTile: (level: number, index: number, width: number) => store.readTile(level, index, width) };
 
-  let pending: Pending[] = [];
+  const pending: Pending[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
   let integrating: Promise<void> | undefined;
   let closed = false;
