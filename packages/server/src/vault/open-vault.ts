@@ -84,6 +84,8 @@ export async function openVault(options: VaultOptions): Promise<Vault> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let integrating: Promise<void> | undefined;
   let closed = false;
+  // Uploads still validating (before they join `pending`): close() waits for them too.
+  const admitting = new Set<Promise<unknown>>();
 
   const schedule = () => {
     if (timer || integrating || pending.length === 0) return;
@@ -227,18 +229,18 @@ export async function openVault(options: VaultOptions): Promise<Vault> {
   const vault: Vault = {
     async upload(document, caller) {
       if (closed) throw new ProvenantError("SERVER_UNAVAILABLE", "the vault is closing");
-      requireScope(caller, ["upload", "admin"], "uploading an attestation");
-      const keys = await store.keysForProjects(anyProject(caller) ? "*" : caller.projects);
-      const doc = ingest(document, keys, serviceKeys);
-      const body = dsseEntryBody(doc.envelope, doc.signerKey.publicKeyPem);
-      const leafHash = Buffer.from(logLeafHash(body)).toString("hex");
-      const existing = await store.entryByEnvelopeHash(leafHash);
-      if (existing) return { attestation: toStored(existing), created: false };
-      if (pending.length >= MAX_PENDING) {
-        throw new ProvenantError("SERVER_UNAVAILABLE", `${pending.length} uploads are waiting to be logged; retry shortly`);
+      const admitted = admit(document, caller);
+      admitting.add(admitted);
+      let outcome: Awaited<typeof admitted>;
+      try {
+        outcome = await admitted;
+      } finally {
+        admitting.delete(admitted);
       }
+      if ("attestation" in outcome) return outcome;
+      const waiting = outcome;
       return new Promise<UploadResult>((resolve, reject) => {
-        pending.push({ doc, body, leafHash, caller, resolve, reject });
+        pending.push({ ...waiting, caller, resolve, reject });
         schedule();
       });
     },
@@ -393,6 +395,7 @@ export async function openVault(options: VaultOptions): Promise<Vault> {
         clearTimeout(timer);
         timer = undefined;
       }
+      while (admitting.size > 0) await Promise.allSettled([...admitting]);
       while (integrating || pending.length > 0) {
         if (integrating) await integrating;
         else {
@@ -404,6 +407,21 @@ export async function openVault(options: VaultOptions): Promise<Vault> {
       await store.close();
     },
   };
+
+  /** Validates and deduplicates one upload; returns the stored entry when it was logged before. */
+  async function admit(document: unknown, caller: CallerIdentity): Promise<UploadResult | Omit<Pending, "caller" | "resolve" | "reject">> {
+    requireScope(caller, ["upload", "admin"], "uploading an attestation");
+    const keys = await store.keysForProjects(anyProject(caller) ? "*" : caller.projects);
+    const doc = ingest(document, keys, serviceKeys);
+    const body = dsseEntryBody(doc.envelope, doc.signerKey.publicKeyPem);
+    const leafHash = Buffer.from(logLeafHash(body)).toString("hex");
+    const existing = await store.entryByEnvelopeHash(leafHash);
+    if (existing) return { attestation: toStored(existing), created: false };
+    if (pending.length >= MAX_PENDING) {
+      throw new ProvenantError("SERVER_UNAVAILABLE", `${pending.length} uploads are waiting to be logged; retry shortly`);
+    }
+    return { doc, body, leafHash };
+  }
 
   function auditOf(caller: CallerIdentity | "cli", action: string, target: string): AuditRecord {
     return {
