@@ -78,6 +78,17 @@ export async function openVault(options: VaultOptions): Promise<Vault> {
       createdAt: new Date(0).toISOString(),
     });
   }
+  // Parsing a PEM costs more than the signature check it serves: keep each registered key's KeyObject.
+  const keyObjects = new Map<string, KeyObject>();
+  const keyObjectOf = (pem: string) => {
+    let key = keyObjects.get(pem);
+    if (!key) {
+      key = publicKeyFromPem(pem);
+      if (keyObjects.size > 10_000) keyObjects.clear();
+      keyObjects.set(pem, key);
+    }
+    return key;
+  };
   const reader = { readTile: (level: number, index: number, width: number) => store.readTile(level, index, width) };
 
   const pending: Pending[] = [];
@@ -412,7 +423,7 @@ export async function openVault(options: VaultOptions): Promise<Vault> {
   async function admit(document: unknown, caller: CallerIdentity): Promise<UploadResult | Omit<Pending, "caller" | "resolve" | "reject">> {
     requireScope(caller, ["upload", "admin"], "uploading an attestation");
     const keys = await store.keysForProjects(anyProject(caller) ? "*" : caller.projects);
-    const doc = ingest(document, keys, serviceKeys);
+    const doc = ingest(document, keys, serviceKeys, keyObjectOf);
     const body = dsseEntryBody(doc.envelope, doc.signerKey.publicKeyPem);
     const leafHash = Buffer.from(logLeafHash(body)).toString("hex");
     const existing = await store.entryByEnvelopeHash(leafHash);
