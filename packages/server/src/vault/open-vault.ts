@@ -14,6 +14,7 @@ import {
   trustedRoot as logTrustedRoot,
 } from "@provenant/log";
 import type { AuditRecord, EntryRecord, KeyRecord, Store, TileRecord } from "../store/store.js";
+import { batchInclusionProofs } from "./batch-proofs.js";
 import { type IngestedDocument, ingest, sha256Hex } from "./ingest.js";
 import type { ArtifactSummary, CallerIdentity, InclusionProofResult, StoredAttestation, UploadResult, Vault } from "./types.js";
 
@@ -149,9 +150,14 @@ export async function openVault(options: VaultOptions): Promise<Vault> {
         const entries: EntryRecord[] = [];
         const audit: AuditRecord[] = [];
         const at = new Date(nowSeconds * 1000).toISOString();
+        const proofs = await batchInclusionProofs(
+          fresh.map((_, i) => from + i),
+          appended.size,
+          overlay,
+        );
         for (const [i, p] of fresh.entries()) {
           const logIndex = from + i;
-          const proof = await logInclusionProof(logIndex, appended.size, overlay);
+          const proof = proofs[i]!;
           const tlog = tlogEntry({
             logIndex,
             body: p.body,
