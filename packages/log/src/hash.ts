@@ -21,8 +21,9 @@ export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
 // crypto.hash (one-shot) costs a fraction of createHash().update().digest()
 // for 65-byte inputs, which is what proofs spend their time on.
 function sha256(data: Uint8Array): Uint8Array {
-  const digest = hash("sha256", data, "buffer");
-  return new Uint8Array(digest.buffer, digest.byteOffset, digest.length);
+  // Copied out of the Buffer: its ArrayBuffer may be Node's shared pool, and
+  // callers may hand `.buffer` to a database driver.
+  return new Uint8Array(hash("sha256", data, "buffer"));
 }
 
 /**
@@ -31,8 +32,10 @@ function sha256(data: Uint8Array): Uint8Array {
  * one scratch copy instead of allocating a node per pair.
  */
 export function subtreeRoot(row: Uint8Array, first: number, count: number): Uint8Array {
-  if (count === 1) return row.slice(first * HASH_SIZE, (first + 1) * HASH_SIZE);
-  const work = row.slice(first * HASH_SIZE, (first + count) * HASH_SIZE);
+  // new Uint8Array(view) copies; Buffer#slice would not, and `row` may be a
+  // Buffer owned by the tile store, which the in-place hashing must not touch.
+  if (count === 1) return new Uint8Array(row.subarray(first * HASH_SIZE, (first + 1) * HASH_SIZE));
+  const work = new Uint8Array(row.subarray(first * HASH_SIZE, (first + count) * HASH_SIZE));
   const input = new Uint8Array(1 + 2 * HASH_SIZE);
   input[0] = 0x01;
   for (let n = count; n > 1; n /= 2) {
@@ -41,7 +44,7 @@ export function subtreeRoot(row: Uint8Array, first: number, count: number): Uint
       work.set(hash("sha256", input, "buffer"), i * HASH_SIZE);
     }
   }
-  return work.slice(0, HASH_SIZE);
+  return work.subarray(0, HASH_SIZE);
 }
 
 /** RFC 6962 section 2.1: the hash of an empty tree is SHA-256 of the empty string. */

@@ -155,6 +155,19 @@ describe("RFC 6962 tree over tiles", () => {
     expect(next.tiles.map((t) => `${t.level}/${t.index}/${t.width}`)).toEqual(["0/273/113"]);
   });
 
+  it("never changes the tiles a reader returns, even when they are Buffers (as database drivers return them)", async () => {
+    const entries = Array.from({ length: 1000 }, (_, i) => Uint8Array.of(i & 0xff, i >> 8));
+    const { store, roots } = await buildLog(entries, [0.3]);
+    for (const tile of store.tiles.values()) tile.data = Buffer.from(tile.data);
+    const before = [...store.tiles.values()].map((t) => toHex(t.data));
+    for (let m = 0; m < 1000; m += 37) {
+      expect(verifyInclusion(leafHash(entries[m]!), m, 1000, await inclusionProof(m, 1000, store), roots.get(1000)!)).toBe(true);
+    }
+    await consistencyProof(300, 1000, store);
+    await integrate(1000, [leafHash(Uint8Array.of(1))], store);
+    expect([...store.tiles.values()].map((t) => toHex(t.data))).toEqual(before);
+  });
+
   it("fails with LOG_TILE_MISSING when a tile the proof needs is not stored", async () => {
     const store = new MemoryTileStore();
     const result = await integrate(0, Array.from({ length: 600 }, (_, i) => leafHash(Uint8Array.of(i & 0xff))), store);
