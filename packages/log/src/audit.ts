@@ -202,7 +202,7 @@ function decomposition(row: Uint8Array, count: number): Uint8Array[] {
 export function fingerprintRoot(fp: AuditFingerprint): Uint8Array {
   const concat = (hashes: Uint8Array[]) => {
     const row = new Uint8Array(hashes.length * HASH_SIZE);
-    hashes.forEach((h, i) => row.set(h, i * HASH_SIZE));
+    for (const [i, h] of hashes.entries()) row.set(h, i * HASH_SIZE);
     return row;
   };
   const nodes = [...decomposition(concat(fp.tileRoots), fp.tileRoots.length), ...decomposition(concat(fp.edge), fp.edge.length)];
