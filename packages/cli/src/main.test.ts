@@ -3,6 +3,7 @@ import { mkdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises"
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { attest, BUILD_TYPES, FACTS_SOURCE_FIELD, generateKeyPair, keySigner, privateKeyFromPem, VARIABLE_DISAGREEMENTS_FIELD } from "@provenant/core";
+import { commandPaths } from "./main.js";
 import { runCli, scratch } from "./test-support.js";
 
 let dir: string;
@@ -217,6 +218,23 @@ describe("provenant attest and verify (local platform)", () => {
       expect(help.code).toBe(0);
       expect(help.stdout).toContain("Usage: provenant");
     }
+  });
+
+  it("ends every --help with examples, and verify --help puts bundle, key and policy first, registry last, marking what is required", async () => {
+    for (const path of commandPaths()) {
+      const words = path === "provenant" ? [] : path.split(" ");
+      const help = await cli([...words, "--help"]);
+      expect(help.code, path).toBe(0);
+      expect(help.stdout, path).toMatch(/\nExamples:\n( {2}\$ provenant .+\n){1,3}\s*$/);
+    }
+    const verify = (await cli(["verify", "--help"])).stdout;
+    const at = (flag: string) => verify.indexOf(flag);
+    expect(at("--bundle")).toBeLessThan(at("--key"));
+    expect(at("--key")).toBeLessThan(at("--policy"));
+    expect(at("--policy")).toBeLessThan(at("--image <image>"));
+    expect(at("--image <image>")).toBeLessThan(at("--insecure-registry"));
+    // Help text wraps: compare with the wrapping undone.
+    expect(verify.replace(/\s+/g, " ")).toMatch(/--bundle <file> [^-]*\(required, unless --image\)/);
   });
 
   it("keeps errors on one line, and under --json also prints them as a JSON object", async () => {

@@ -156,17 +156,17 @@ function buildProgram(io: Io, setExit: (code: number) => void, reportError: (cod
       );
     });
 
-  registryFlags(program.command("verify"))
+  const verifyCommand = program
+    .command("verify")
     .description("verify a bundle or .intoto.jsonl against trusted keys, the artifacts and a policy (exit 0 verified, 1 failed, 2 bad input)")
     .argument("[artifacts...]", "artifacts whose digests must be subjects")
     .option("--digest <sha256:hex>", "an artifact digest (repeatable)", collect, [])
-    .option("-b, --bundle <file>", "Sigstore bundle or .intoto.jsonl file")
-    .option("--image <image>", "verify the attestations stored beside this image in its registry instead of a bundle file")
-    .option("-k, --key <pubfile>", "trusted public key, PEM (repeatable)", collect, [])
+    .option("-b, --bundle <file>", "Sigstore bundle or .intoto.jsonl file (required, unless --image)")
+    .option("-k, --key <pubfile>", "trusted public key, PEM (repeatable; required, unless --policy)", collect, [])
     .option("--threshold <n>", "distinct trusted keys that must have signed (at most the number of --key)", wholeNumber(1), 1)
     .option("--builder-id <id>", "required builder id (name part matches when it has no @ref)")
     .option("--build-type <uri>", "required buildType")
-    .option("--source-uri <uri>", "required source repository, globs allowed: github.com/acme/*")
+    .option("--source-uri <uri>", "required source repository, globs allowed: github.com/acme/* (required, unless --builder-id, --policy or --allow-any-source)")
     .option("--source-branch <branch>", "required source branch (globs allowed)")
     .option("--source-tag <tag>", "required source tag (globs allowed)")
     .option("--source-versioned-tag <range>", "required semver range for the source tag, e.g. ^1.2.0")
@@ -181,7 +181,9 @@ function buildProgram(io: Io, setExit: (code: number) => void, reportError: (cod
     .option("--deny-self-hosted", "refuse provenance from self-hosted runners (GitHub and GitLab provenance)")
     .option("--allow-any-source", "verify without --source-uri or --builder-id: any repository the key signed for passes (the report says so)")
     .option("--max-bundle-bytes <n>", "refuse a --bundle larger than this many bytes (default 64 MiB)", wholeNumber(1))
-    .option("--json", "print the report as JSON", false)
+    .option("--json", "print the report as JSON", false);
+  // Registry options last: most gates verify a bundle file.
+  registryFlags(verifyCommand.option("--image <image>", "verify the attestations stored beside this image in its registry instead of a bundle file"))
     .action(async (artifacts: string[], opts) => {
       if (opts.policy) {
         const flags = ["key", "builderId", "buildType", "sourceUri", "sourceBranch", "sourceTag", "sourceVersionedTag", "slsaLevel", "image"];
@@ -282,8 +284,72 @@ function buildProgram(io: Io, setExit: (code: number) => void, reportError: (cod
       setExit(await runPolicyTest({ file, cases: opts.cases, json: opts.json }, io));
     });
 
+  addExamples(program);
   return program;
 }
+
+/** Two or three examples at the end of every command's --help. */
+const EXAMPLES: Record<string, string[]> = {
+  provenant: [
+    "provenant keys generate --out release",
+    "provenant attest dist/app.tgz --key release.key",
+    "provenant verify dist/app.tgz --bundle provenance.sigstore.json --key release.pub --source-uri github.com/acme/app",
+  ],
+  keys: ["provenant keys generate --out keys/release --password"],
+  "keys generate": ["provenant keys generate --out release", "provenant keys generate --algorithm ed25519 --out keys/ci --password"],
+  subjects: ["provenant subjects dist/", "provenant subjects 'dist/**/*.tgz' --json", "provenant subjects oci://registry.example/acme/app:1.4.0"],
+  attest: [
+    "provenant attest dist/app.tgz --key release.key",
+    "provenant attest 'dist/*.tgz' --bundle app.sigstore.json --intoto-jsonl attestations.intoto.jsonl",
+    "provenant attest oci://registry.example/acme/app:1.4.0 --push",
+  ],
+  verify: [
+    "provenant verify dist/app.tgz --bundle provenance.sigstore.json --key release.pub --source-uri github.com/acme/app --source-versioned-tag '^1.4.0'",
+    "provenant verify dist/app.tgz --policy release-policy.yaml --bundle provenance.sigstore.json --evidence tests.sigstore.json",
+    "provenant verify --image registry.example/acme/app:1.4.0 --key release.pub --source-uri github.com/acme/*",
+  ],
+  inspect: ["provenant inspect provenance.sigstore.json", "provenant inspect attestations.intoto.jsonl --json"],
+  push: ["provenant push --bundle provenance.sigstore.json oci://registry.example/acme/app@sha256:..."],
+  attestations: ["provenant attestations list oci://registry.example/acme/app:1.4.0"],
+  "attestations list": ["provenant attestations list oci://registry.example/acme/app:1.4.0", "provenant attestations list registry.example/acme/app@sha256:... --json"],
+  policy: ["provenant policy check release-policy.yaml", "provenant policy test release-policy.yaml --cases policy-cases/"],
+  "policy schema": ["provenant policy schema > provenant-policy.schema.json"],
+  "policy check": ["provenant policy check release-policy.yaml", "provenant policy check release-policy.yaml --json"],
+  "policy test": ["provenant policy test release-policy.yaml --cases policy-cases/"],
+};
+
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.length === 0 ? "provenant" : names.join(" ");
+}
+
+function addExamples(program: Command): void {
+  const visit = (command: Command) => {
+    const examples = EXAMPLES[commandPath(command)];
+    if (examples) command.addHelpText("after", `\nExamples:\n${examples.map((e) => `  $ ${e}`).join("\n")}\n`);
+    command.commands.forEach(visit);
+  };
+  visit(program);
+}
+
+/** Every command path, for the test that each has examples. */
+export function commandPaths(): string[] {
+  const program = buildProgram(
+    { stdout: () => {}, stderr: () => {}, env: {}, cwd: "/", isTTY: false },
+    () => {},
+    () => {},
+  );
+  const paths: string[] = [];
+  const visit = (command: Command) => {
+    paths.push(commandPath(command));
+    command.commands.forEach(visit);
+  };
+  visit(program);
+  return paths;
+}
+
+export { EXAMPLES as HELP_EXAMPLES };
 
 /**
  * Runs the CLI in-process and returns the exit code: 0 success (verified),

@@ -39,6 +39,8 @@ export type ErrorCode =
   | "NO_SUBJECTS_MATCHED"
   | "PLATFORM_FACTS_MISSING"
   | "TOKEN_INVALID"
+  // the token endpoint, discovery document or JWKS could not be reached: not the token's fault
+  | "TOKEN_UNAVAILABLE"
   // the transparency log (@provenant/log)
   | "CHECKPOINT_INVALID"
   | "INCLUSION_PROOF_INVALID"

@@ -1,7 +1,7 @@
 import { isProvenantError } from "@provenant/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestIssuer, type TestIssuer } from "./testing.js";
-import { verifyIdToken } from "./verify-token.js";
+import { discoverJwksUri, verifyIdToken } from "./verify-token.js";
 
 let issuer: TestIssuer;
 let jenkinsLike: TestIssuer;
@@ -96,5 +96,19 @@ describe("verifyIdToken", () => {
     const { value } = (await response.json()) as { value: string };
     const claims = await verifyIdToken(value, { issuer: issuer.issuer, audience: "sigstore" });
     expect(claims.repository).toBe("acme/app");
+  });
+});
+
+describe("an issuer that cannot be reached", () => {
+  it("is TOKEN_UNAVAILABLE, not TOKEN_INVALID: the token was never judged", async () => {
+    const { createServer } = await import("node:net");
+    // A port that was free a moment ago: nothing listens, the connection is refused.
+    const port = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, "127.0.0.1", () => {
+        const { port } = server.address() as { port: number };
+        server.close(() => resolve(port));
+      });
+    });
+    await expect(discoverJwksUri(`http://127.0.0.1:${port}`)).rejects.toMatchObject({ code: "TOKEN_UNAVAILABLE" });
   });
 });

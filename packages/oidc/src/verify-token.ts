@@ -80,7 +80,7 @@ async function getJson(fetcher: typeof globalThis.fetch, url: string, what: stri
   try {
     response = await fetcher(url, { headers: { accept: "application/json" }, redirect: "error", signal: AbortSignal.timeout(15_000) });
   } catch (cause) {
-    throw new ProvenantError("TOKEN_INVALID", `cannot fetch the ${what} at ${url}: ${(cause as Error).message}`, { cause });
+    throw new ProvenantError("TOKEN_UNAVAILABLE", `cannot fetch the ${what} at ${url}: ${(cause as Error).message}`, { cause });
   }
   if (!response.ok) {
     throw new ProvenantError("TOKEN_INVALID", `the ${what} at ${url} answered HTTP ${response.status}; expected 200`);

@@ -58,7 +58,7 @@ export async function requestPipelineToken(
       signal: AbortSignal.timeout(30_000),
     });
   } catch (cause) {
-    throw new ProvenantError("TOKEN_INVALID", `cannot request the pipeline's OIDC token from ${url.origin}: ${(cause as Error).message}`, { cause });
+    throw new ProvenantError("TOKEN_UNAVAILABLE", `cannot request the pipeline's OIDC token from ${url.origin}: ${(cause as Error).message}`, { cause });
   }
   if (!response.ok) {
     throw new ProvenantError(

@@ -42,7 +42,7 @@ export async function requestIdToken(env: Environment, audience: string, fetcher
       signal: AbortSignal.timeout(30_000),
     });
   } catch (cause) {
-    throw new ProvenantError("TOKEN_INVALID", `cannot reach the Actions ID token service at ${where}: ${(cause as Error).message}`, { cause });
+    throw new ProvenantError("TOKEN_UNAVAILABLE", `cannot reach the Actions ID token service at ${where}: ${(cause as Error).message}`, { cause });
   }
   if (!response.ok) {
     throw new ProvenantError(
