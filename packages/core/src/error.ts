@@ -34,7 +34,14 @@ export type ErrorCode =
   | "TOKEN_INVALID"
   // the edges
   | "USAGE"
-  | "IO_ERROR";
+  | "IO_ERROR"
+  // the vault's HTTP API (problem+json codes, also what the CLI prints for a refused request)
+  | "UNAUTHENTICATED"
+  | "FORBIDDEN"
+  | "NOT_FOUND"
+  | "RATE_LIMITED"
+  | "PAYLOAD_TOO_LARGE"
+  | "SERVER_UNAVAILABLE";
 
 export class ProvenantError extends Error {
   override readonly name = "ProvenantError";

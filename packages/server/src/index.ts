@@ -7,3 +7,18 @@ export type {
   UploadResult,
   Vault,
 } from "./vault/types.js";
+export { createApp, DEFAULT_LIMITS } from "./http/app.js";
+export type { AppDeps, AppLimits, ServerApp } from "./http/context.js";
+export type { OidcConfig, OidcIssuerConfig } from "./http/auth.js";
+export { serve, type RunningServer } from "./serve.js";
+export {
+  DEFAULT_DATA_DIR,
+  DEFAULT_LISTEN,
+  ensureServerKeys,
+  parseListen,
+  redactDatabaseUrl,
+  resolveServerConfig,
+  type ServerConfig,
+  type ServerKeys,
+  type ServerOptions,
+} from "./config.js";

@@ -33,7 +33,9 @@ export type CheckId =
   | "sourceBranch"
   | "sourceTag"
   | "sourceVersionedTag"
-  | "slsaLevel";
+  | "slsaLevel"
+  // added by front ends that checked a transparency log entry (the vault's `verify --server`)
+  | "transparencyLog";
 
 export interface Check {
   id: CheckId;
@@ -77,6 +79,7 @@ const CHECK_TITLES: Record<CheckId, string> = {
   sourceTag: "source tag",
   sourceVersionedTag: "versioned tag",
   slsaLevel: "SLSA build level",
+  transparencyLog: "transparency log",
 };
 
 export function checkTitle(id: CheckId): string {
