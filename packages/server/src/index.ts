@@ -10,7 +10,7 @@ export type {
 export { createApp, DEFAULT_LIMITS } from "./http/app.js";
 export type { AppDeps, AppLimits, ServerApp } from "./http/context.js";
 export type { OidcConfig, OidcIssuerConfig } from "./http/auth.js";
-export { serve, type RunningServer } from "./serve.js";
+export { jsonLogger, serve, startVaultServer, type RunningServer, type VaultOpener, type VaultServer } from "./serve.js";
 export {
   DEFAULT_DATA_DIR,
   DEFAULT_LISTEN,

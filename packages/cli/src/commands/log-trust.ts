@@ -1,0 +1,58 @@
+import { createPublicKey, type KeyObject } from "node:crypto";
+import { resolve } from "node:path";
+import { ProvenantError } from "@provenant/core";
+import { type Io, parseJson, readTextFile } from "../io.js";
+
+/** The log key a verifier trusts, and the origin its checkpoints must name (when pinned). */
+export interface LogTrust {
+  publicKey: KeyObject;
+  /** From --log-origin, or the trusted root's baseUrl; otherwise read from the checkpoint being checked. */
+  origin?: string;
+  /** The trusted root's baseUrl: a checkpoint's origin must lie inside it (as @sigstore/verify requires). */
+  baseUrl?: string;
+}
+
+/** Reads `--log-key PEM` or `--trusted-root FILE` (a Sigstore TrustedRoot whose tlogs hold the vault's key). */
+export async function loadLogTrust(inputs: { logKey?: string; trustedRoot?: string; logOrigin?: string }, io: Io): Promise<LogTrust> {
+  if (inputs.logKey && inputs.trustedRoot) throw new ProvenantError("USAGE", "give --log-key or --trusted-root, not both");
+  if (inputs.logKey) {
+    const pem = await readTextFile(resolve(io.cwd, inputs.logKey), "log key");
+    try {
+      return { publicKey: createPublicKey(pem), origin: inputs.logOrigin };
+    } catch (cause) {
+      throw new ProvenantError("KEY_UNREADABLE", `${inputs.logKey} is not a PEM public key; expected the vault's log key (printed by provenant server)`, { cause });
+    }
+  }
+  if (inputs.trustedRoot) {
+    const root = parseJson(await readTextFile(resolve(io.cwd, inputs.trustedRoot), "trusted root"), inputs.trustedRoot) as {
+      tlogs?: { baseUrl?: string; publicKey?: { rawBytes?: string } }[];
+    };
+    const tlog = root.tlogs?.find((t) => typeof t.publicKey?.rawBytes === "string");
+    if (!tlog) throw new ProvenantError("KEY_UNREADABLE", `${inputs.trustedRoot} has no tlogs[].publicKey.rawBytes; expected a Sigstore TrustedRoot written by provenant server`);
+    try {
+      const publicKey = createPublicKey({ key: Buffer.from(tlog.publicKey!.rawBytes!, "base64"), format: "der", type: "spki" });
+      return { publicKey, origin: inputs.logOrigin, baseUrl: tlog.baseUrl };
+    } catch (cause) {
+      throw new ProvenantError("KEY_UNREADABLE", `${inputs.trustedRoot}: the tlog public key is not DER SubjectPublicKeyInfo`, { cause });
+    }
+  }
+  throw new ProvenantError("USAGE", "checking the log needs the vault's log key: give --log-key FILE or --trusted-root FILE (printed by provenant server)");
+}
+
+/** The origin line of a checkpoint note. */
+export function checkpointOrigin(note: string): string {
+  return note.split("\n", 1)[0] ?? "";
+}
+
+/** Chooses the origin to verify `note` under: the pinned one, else the note's own when it lies inside the trusted baseUrl. */
+export function originFor(trust: LogTrust, note: string): string {
+  const named = checkpointOrigin(note);
+  if (trust.origin !== undefined) return trust.origin;
+  if (trust.baseUrl !== undefined) {
+    const base = trust.baseUrl.replace(/^https?:\/\//, "").replace(/\/+$/, "");
+    if (!named.startsWith(base) && !base.startsWith(named)) {
+      throw new ProvenantError("UNTRUSTED_KEY", `the checkpoint's origin ${named} is not the trusted log ${base}`);
+    }
+  }
+  return named;
+}
