@@ -6,10 +6,8 @@ import { type Io, parseJson, readTextFile } from "../io.js";
 /** The log key a verifier trusts, and the origin its checkpoints must name (when pinned). */
 export interface LogTrust {
   publicKey: KeyObject;
-  /** From --log-origin, or the trusted root's baseUrl; otherwise read from the checkpoint being checked. */
+  /** From --log-origin; otherwise read from the checkpoint being checked. */
   origin?: string;
-  /** The trusted root's baseUrl: a checkpoint's origin must lie inside it (as @sigstore/verify requires). */
-  baseUrl?: string;
 }
 
 /** Reads `--log-key PEM` or `--trusted-root FILE` (a Sigstore TrustedRoot whose tlogs hold the vault's key). */
@@ -25,13 +23,13 @@ export async function loadLogTrust(inputs: { logKey?: string; trustedRoot?: stri
   }
   if (inputs.trustedRoot) {
     const root = parseJson(await readTextFile(resolve(io.cwd, inputs.trustedRoot), "trusted root"), inputs.trustedRoot) as {
-      tlogs?: { baseUrl?: string; publicKey?: { rawBytes?: string } }[];
+      tlogs?: { publicKey?: { rawBytes?: string } }[];
     };
     const tlog = root.tlogs?.find((t) => typeof t.publicKey?.rawBytes === "string");
     if (!tlog) throw new ProvenantError("KEY_UNREADABLE", `${inputs.trustedRoot} has no tlogs[].publicKey.rawBytes; expected a Sigstore TrustedRoot written by provenant server`);
     try {
       const publicKey = createPublicKey({ key: Buffer.from(tlog.publicKey!.rawBytes!, "base64"), format: "der", type: "spki" });
-      return { publicKey, origin: inputs.logOrigin, baseUrl: tlog.baseUrl };
+      return { publicKey, origin: inputs.logOrigin };
     } catch (cause) {
       throw new ProvenantError("KEY_UNREADABLE", `${inputs.trustedRoot}: the tlog public key is not DER SubjectPublicKeyInfo`, { cause });
     }
@@ -44,15 +42,11 @@ export function checkpointOrigin(note: string): string {
   return note.split("\n", 1)[0] ?? "";
 }
 
-/** Chooses the origin to verify `note` under: the pinned one, else the note's own when it lies inside the trusted baseUrl. */
+/**
+ * The origin to verify `note` under: the pinned one (--log-origin), else the
+ * note's own. The signature check binds the origin to the pinned key (the
+ * C2SP key hash covers both), so a note from another log still fails.
+ */
 export function originFor(trust: LogTrust, note: string): string {
-  const named = checkpointOrigin(note);
-  if (trust.origin !== undefined) return trust.origin;
-  if (trust.baseUrl !== undefined) {
-    const base = trust.baseUrl.replace(/^https?:\/\//, "").replace(/\/+$/, "");
-    if (!named.startsWith(base) && !base.startsWith(named)) {
-      throw new ProvenantError("UNTRUSTED_KEY", `the checkpoint's origin ${named} is not the trusted log ${base}`);
-    }
-  }
-  return named;
+  return trust.origin ?? checkpointOrigin(note);
 }
