@@ -6,6 +6,7 @@ import { type Logger, pino } from "pino";
 import { ensureServerKeys, resolveServerConfig, type ServerConfig, type ServerKeys, type ServerOptions } from "./config.js";
 import { createApp } from "./http/app.js";
 import type { ServerApp } from "./http/context.js";
+import { problem, problemResponse } from "./http/problem.js";
 import type { Vault } from "./vault/types.js";
 
 export interface RunningServer {
@@ -15,7 +16,7 @@ export interface RunningServer {
 }
 
 /** Binds the app to HOST:PORT; resolves once listening. Port 0 picks a free port. */
-export function serve(app: ServerApp, listen: { host: string; port: number }): Promise<RunningServer> {
+export function serve(app: Pick<ServerApp, "fetch">, listen: { host: string; port: number }): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
     const server = nodeServe({ fetch: app.fetch, hostname: listen.host, port: listen.port }, (info: AddressInfo) => {
       const host = info.family === "IPv6" ? `[${info.address}]` : info.address;
@@ -58,26 +59,37 @@ export async function startVaultServer(
 ): Promise<VaultServer> {
   const config = await resolveServerConfig(options, env, cwd);
   const keys = await ensureServerKeys(config.dataDir);
-  const vault = await deps.openVault({ config, keys });
-  let running: RunningServer;
+  // Bind first, so that with port 0 the vault's base URL (and so the log
+  // origin and the trusted root) names the port actually bound. Until the
+  // vault is open, requests get 503.
+  let app: ServerApp | undefined;
+  const running = await serve(
+    {
+      fetch: (request: Request, bindings?: unknown) =>
+        app ? app.fetch(request, bindings) : problemResponse(problem(503, "SERVER_UNAVAILABLE", "the vault is starting")),
+    },
+    { host: config.host, port: config.port },
+  );
+  const bound: ServerConfig = { ...config, port: Number(new URL(running.url).port), baseUrl: config.baseUrl ?? running.url };
+  let vault: Vault;
   try {
-    const app = createApp({
-      vault,
-      logger: deps.logger,
-      publicRead: config.publicRead,
-      oidc: config.oidc,
-      limits: config.limits,
-      baseUrl: config.baseUrl,
-      now: deps.now,
-    });
-    running = await serve(app, { host: config.host, port: config.port });
+    vault = await deps.openVault({ config: bound, keys });
   } catch (error) {
-    await vault.close();
+    await running.close();
     throw error;
   }
+  app = createApp({
+    vault,
+    logger: deps.logger,
+    publicRead: config.publicRead,
+    oidc: config.oidc,
+    limits: config.limits,
+    baseUrl: bound.baseUrl,
+    now: deps.now,
+  });
   const trustedRootPath = join(config.dataDir, "trusted-root.json");
   const temp = `${trustedRootPath}.${process.pid}.tmp`;
-  await writeFile(temp, `${JSON.stringify(vault.trustedRoot(config.baseUrl ?? running.url), null, 2)}\n`, { mode: 0o644 });
+  await writeFile(temp, `${JSON.stringify(vault.trustedRoot(bound.baseUrl!), null, 2)}\n`, { mode: 0o644 });
   await rename(temp, trustedRootPath);
   return {
     ...running,
@@ -85,7 +97,7 @@ export async function startVaultServer(
       await running.close();
       await vault.close();
     },
-    config,
+    config: bound,
     keys,
     vault,
     trustedRootPath,
