@@ -102,17 +102,19 @@ export function registerAttestationRoutes(app: ServerApp, ctx: RouteContext): vo
   app.post("/v1/attestations", async (c) => {
     const caller = requireCaller(c, "upload");
     const documents = parseUploadBody(await c.req.text(), ctx.limits.maxJsonDepth);
-    const results = [];
-    try {
-      for (const document of documents) {
-        const { attestation, created } = await vault.upload(document, { ...caller, from: c.get("remoteAddress") });
-        metrics.uploads.inc({ result: created ? "created" : "duplicate" });
-        results.push({ created, logIndex: attestation.logIndex, bundle: attestation.bundle });
-      }
-    } catch (error) {
-      metrics.uploads.inc({ result: isProvenantError(error) ? error.code : "INTERNAL_ERROR" });
-      throw error;
+    // All documents of one body go to the vault together, so they share one
+    // integration (one commit) instead of waiting for one batch each.
+    const settled = await Promise.allSettled(documents.map((document) => vault.upload(document, { ...caller, from: c.get("remoteAddress") })));
+    for (const outcome of settled) {
+      const result = outcome.status === "fulfilled" ? (outcome.value.created ? "created" : "duplicate") : isProvenantError(outcome.reason) ? outcome.reason.code : "INTERNAL_ERROR";
+      metrics.uploads.inc({ result });
     }
+    const failed = settled.find((outcome) => outcome.status === "rejected");
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    const results = settled.map((outcome) => {
+      const { attestation, created } = (outcome as PromiseFulfilledResult<Awaited<ReturnType<typeof vault.upload>>>).value;
+      return { created, logIndex: attestation.logIndex, bundle: attestation.bundle };
+    });
     return c.json({ results }, results.some((r) => r.created) ? 201 : 200);
   });
 
