@@ -32,6 +32,13 @@ export type ErrorCode =
   | "NO_SUBJECTS_MATCHED"
   | "PLATFORM_FACTS_MISSING"
   | "TOKEN_INVALID"
+  // the transparency log (@provenant/log)
+  | "CHECKPOINT_INVALID"
+  | "INCLUSION_PROOF_INVALID"
+  | "LOG_INCONSISTENT"
+  | "LOG_TILE_MISSING"
+  | "MALFORMED_LOG_DATA"
+  | "TLOG_ENTRY_INVALID"
   // the edges
   | "USAGE"
   | "IO_ERROR"
