@@ -1,10 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ProvenantError } from "@provenant/core";
+import { parseTilePath } from "@provenant/log";
 import type { RouteContext, ServerApp } from "./context.js";
 import { requireReader } from "./guards.js";
 import { checkpointSize } from "./metrics.js";
 import { ConsistencyProofSchema, HEX_HASH, index, InclusionProofSchema, problemResponses } from "./schemas.js";
-import { parseTileRequestPath } from "./tile-path.js";
 
 const checkpointRoute = createRoute({
   method: "get",
@@ -128,7 +128,7 @@ export function registerLogRoutes(app: ServerApp, ctx: RouteContext): void {
   app.get("/tile/*", async (c) => {
     requireReader(c, ctx.publicRead);
     const rest = c.req.path.slice("/tile/".length);
-    const parsed = parseTileRequestPath(rest);
+    const parsed = parseTilePath(c.req.path);
     if (!parsed) {
       throw new ProvenantError("USAGE", `/tile/${rest} is not a tile path; expected /tile/<L>/<N>[.p/<W>] or /tile/entries/<N>[.p/<W>] (C2SP tlog-tiles)`);
     }
