@@ -11,3 +11,23 @@ export {
 } from "./tiles.js";
 export { consistencyProof, inclusionProof, integrate, rootAt } from "./tree.js";
 export { verifyConsistency, verifyInclusion } from "./proofs.js";
+export {
+  checkpointBody,
+  noteKeyId,
+  parseCheckpoint,
+  signCheckpoint,
+  verifyCheckpoint,
+  type Checkpoint,
+  type LogKey,
+  type NoteSignature,
+} from "./checkpoint.js";
+export {
+  DSSE_KIND,
+  DSSE_VERSION,
+  dsseEntryBody,
+  TRUSTED_ROOT_MEDIA_TYPE,
+  tlogEntry,
+  trustedRoot,
+  verifyTlogEntries,
+  type TlogEntryInput,
+} from "./tlog-entry.js";
