@@ -22,7 +22,7 @@ const coreEntry = join(root, "packages", "core", "dist", "index.js");
 const quick = process.argv.includes("--quick");
 // --only hashing,verification,cold-start runs a subset, e.g. after changing one path.
 const onlyIndex = process.argv.indexOf("--only");
-const SECTIONS = ["hashing", "verification", "cold-start"];
+const SECTIONS = ["hashing", "verification", "cold-start", "vault"];
 const only = onlyIndex >= 0 ? (process.argv[onlyIndex + 1] ?? "").split(",") : SECTIONS;
 for (const name of only) {
   if (!SECTIONS.includes(name)) fail(`--only ${name}: expected a comma-separated list of ${SECTIONS.join(", ")}`);
@@ -329,6 +329,25 @@ function benchColdStart() {
   );
 }
 
+// ------------------------------------------------------------------ vault
+
+/**
+ * Vault uploads/s (SQLite, PostgreSQL) and GET-by-digest latency at 10^6
+ * attestations: packages/server/bench/vault.ts, run through tsx so it can
+ * start a throwaway PostgreSQL with the server's test harness. It prints one
+ * JSON row per line.
+ */
+function benchVault() {
+  const serverDir = join(root, "packages", "server");
+  const args = ["--import", "tsx", join(serverDir, "bench", "vault.ts"), "--work", work, ...(quick ? ["--quick"] : [])];
+  const result = spawnSync(process.execPath, args, { cwd: serverDir, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 16 * MiB });
+  if (result.status !== 0) fail(`the vault benchmark failed (exit ${result.status})`);
+  for (const line of result.stdout.split("\n").filter(Boolean)) {
+    const r = JSON.parse(line);
+    row(r.name, r.provenant, r.baseline, r.ratio, r.target, r.met ?? undefined);
+  }
+}
+
 // ------------------------------------------------------------------ report
 
 function printTable() {
@@ -354,6 +373,7 @@ if (only.includes("verification")) {
   await benchVerification("Ed25519");
 }
 if (only.includes("cold-start")) benchColdStart();
+if (only.includes("vault")) benchVault();
 printTable();
 writeFileSync(join(work, "results.json"), `${JSON.stringify({ date: new Date().toISOString(), quick, rows }, null, 2)}\n`);
 process.exitCode = rows.every((r) => r.met !== false) ? 0 : 1;

@@ -47,6 +47,8 @@ interface Pending {
 const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 500;
 const TILE_WIDTH = 256;
+/** Uploads waiting beyond this are refused rather than queued without bound (the store is not keeping up). */
+const MAX_PENDING = 20_000;
 
 /**
  * The vault: validates uploads against registered keys, appends them to the
@@ -78,7 +80,7 @@ export async function openVault(options: VaultOptions): Promise<Vault> {
   }
   const reader = { readTile: (level: number, index: number, width: number) => store.readTile(level, index, width) };
 
-  let pending: Pending[] = [];
+  const pending: Pending[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
   let integrating: Promise<void> | undefined;
   let closed = false;
@@ -232,6 +234,9 @@ export async function openVault(options: VaultOptions): Promise<Vault> {
       const leafHash = Buffer.from(logLeafHash(body)).toString("hex");
       const existing = await store.entryByEnvelopeHash(leafHash);
       if (existing) return { attestation: toStored(existing), created: false };
+      if (pending.length >= MAX_PENDING) {
+        throw new ProvenantError("SERVER_UNAVAILABLE", `${pending.length} uploads are waiting to be logged; retry shortly`);
+      }
       return new Promise<UploadResult>((resolve, reject) => {
         pending.push({ doc, body, leafHash, caller, resolve, reject });
         schedule();

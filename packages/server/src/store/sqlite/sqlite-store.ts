@@ -31,8 +31,6 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
 }
 
-type Row = Record<string, SQLInputValue>;
-
 /**
  * The embedded store: node:sqlite (no native build), WAL mode so readers do
  * not block the integrator, `synchronous=FULL` so a commit is on disk before
