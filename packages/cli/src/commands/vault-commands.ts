@@ -11,9 +11,21 @@ export function logTrustOptions(command: Command): Command {
     .option("--log-origin <origin>", "the checkpoint origin to require (default: the trusted root's, or the checkpoint's own)");
 }
 
+/** `attestations list --server URL [--digest D]... [ARTIFACT]`: options added to the registry listing command. */
+export function vaultListOptions(command: Command): Command {
+  return command
+    .option("--server <url>", "list what this evidence vault holds instead (token in $PROVENANT_TOKEN)")
+    .option("--digest <sha256:hex>", "with --server: a digest to look up (repeatable)", collect, []);
+}
+
+export async function runVaultAttestationsList(artifact: string | undefined, opts: { server: string; digest: string[]; json: boolean }, io: Io): Promise<number> {
+  const { runAttestationsList } = await import("./server.js");
+  return runAttestationsList({ server: opts.server, targets: [...opts.digest, ...(artifact ? [artifact] : [])], json: opts.json }, io);
+}
+
 /**
- * `provenant server`, `provenant attestations list` and `provenant log
- * verify`. Their code (and the server package) is imported when one of them
+ * `provenant server` and `provenant log verify` (`attestations list
+ * --server` hooks into the registry listing command). Their code (and the server package) is imported when one of them
  * runs, so the other commands start without it.
  */
 export function registerVaultCommands(program: Command, io: Io, setExit: (code: number) => void): void {
@@ -45,7 +57,9 @@ export function registerVaultCommands(program: Command, io: Io, setExit: (code: 
     .addOption(new Option("--scope <scope>", "what the token may do").choices(["read", "upload", "admin"]).makeOptionMandatory())
     .option("--name <name>", "a label shown in the audit log")
     .option("--json", "print id and token as JSON", false)
-    .action(async (opts) => {
+    .action(async (_opts, command: Command) => {
+      // `--data`/`--database` may land on the parent `server` command: read both.
+      const opts = command.optsWithGlobals();
       const { runTokenCreate } = await import("./server.js");
       setExit(await runTokenCreate({ data: opts.data, database: opts.database, project: opts.project, scope: opts.scope, name: opts.name, json: opts.json }, io));
     });
@@ -61,23 +75,10 @@ export function registerVaultCommands(program: Command, io: Io, setExit: (code: 
     .requiredOption("-k, --key <pubfile>", "public key, PEM")
     .option("--name <name>", "a label for the key")
     .option("--service", "mark it as the signing service's key (can support SLSA Build L3)", false)
-    .action(async (opts) => {
+    .action(async (_opts, command: Command) => {
+      const opts = command.optsWithGlobals();
       const { runKeyAdd } = await import("./server.js");
       setExit(await runKeyAdd({ data: opts.data, database: opts.database, project: opts.project, key: opts.key, name: opts.name, service: opts.service }, io));
-    });
-
-  program
-    .command("attestations")
-    .description("query the evidence vault")
-    .command("list")
-    .description("list what the vault holds for a digest or artifact (token in $PROVENANT_TOKEN)")
-    .argument("[artifacts...]", "artifacts whose sha256 digests to look up")
-    .requiredOption("--server <url>", "the vault's URL")
-    .option("--digest <sha256:hex>", "a digest to look up (repeatable)", collect, [])
-    .option("--json", "print the attestations as JSON", false)
-    .action(async (artifacts: string[], opts) => {
-      const { runAttestationsList } = await import("./server.js");
-      setExit(await runAttestationsList({ server: opts.server, targets: [...opts.digest, ...artifacts], json: opts.json }, io));
     });
 
   logTrustOptions(
