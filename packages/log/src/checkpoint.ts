@@ -44,11 +44,10 @@ function keyKind(key: KeyObject): "ed25519" | "ecdsa-p256" {
 
 /**
  * The full 32-byte key id of a note key; its first 4 bytes are the note's key
- * hash. Ed25519 (C2SP signed-note): SHA-256(name || 0x0A || 0x01 || 32-byte
- * public key). ECDSA P-256 has no signature type of its own in signed-note;
- * following the Sigstore/Rekor checkpoint convention that C2SP signed-note
- * records for such keys, its id is SHA-256 of the DER SubjectPublicKeyInfo
- * (the name is not hashed in).
+ * hash. Ed25519 (C2SP signed-note, type 0x01): SHA-256(name || 0x0A || 0x01 ||
+ * 32-byte public key). ECDSA (signed-note type 0x02, as transparency-dev's
+ * witness and Rekor sign checkpoints): SHA-256 of the DER SubjectPublicKeyInfo,
+ * the name not hashed in.
  */
 export function noteKeyId(origin: string, publicKey: KeyObject): Uint8Array {
   const pub = publicKey.type === "private" ? createPublicKey(publicKey) : publicKey;

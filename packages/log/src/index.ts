@@ -31,3 +31,4 @@ export {
   verifyTlogEntries,
   type TlogEntryInput,
 } from "./tlog-entry.js";
+export { auditLog, type AuditInput, type AuditResult, type SeenCheckpoint } from "./audit.js";

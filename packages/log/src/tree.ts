@@ -1,5 +1,5 @@
 import { ProvenantError } from "@provenant/core";
-import { emptyRoot, HASH_SIZE, nodeHash } from "./hash.js";
+import { emptyRoot, HASH_SIZE, nodeHash, subtreeRoot } from "./hash.js";
 import { type Tile, TILE_HEIGHT, TILE_WIDTH, type TileReader } from "./tiles.js";
 
 /*
@@ -68,17 +68,7 @@ class TreeView {
     const first = index * pow2(above); // first stored hash under this node
     const tileIndex = Math.floor(first / TILE_SPAN);
     const data = await this.tile(tileLevel, tileIndex);
-    let row: Uint8Array[] = [];
-    const offset = first - tileIndex * TILE_SPAN;
-    for (let i = 0; i < pow2(above); i++) {
-      row.push(data.subarray((offset + i) * HASH_SIZE, (offset + i + 1) * HASH_SIZE));
-    }
-    while (row.length > 1) {
-      const next: Uint8Array[] = [];
-      for (let i = 0; i < row.length; i += 2) next.push(nodeHash(row[i]!, row[i + 1]!));
-      row = next;
-    }
-    return row[0]!;
+    return subtreeRoot(data, first - tileIndex * TILE_SPAN, pow2(above));
   }
 
   /**
@@ -235,12 +225,5 @@ async function readRow(view: TreeView, level: number, first: number, count: numb
 
 /** Root of the 256 hashes of a full tile: the node 8 levels above its row. */
 function subtreeOf(data: Uint8Array): Uint8Array {
-  let row: Uint8Array[] = [];
-  for (let i = 0; i < TILE_SPAN; i++) row.push(data.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE));
-  while (row.length > 1) {
-    const next: Uint8Array[] = [];
-    for (let i = 0; i < row.length; i += 2) next.push(nodeHash(row[i]!, row[i + 1]!));
-    row = next;
-  }
-  return row[0]!;
+  return subtreeRoot(data, 0, TILE_SPAN);
 }
