@@ -21,7 +21,13 @@ interface AuditState {
   size: number;
   rootHash: string; // lowercase hex
   checkpoint: string;
+  /** Earlier verified (size, root) pairs, newest last, so a rewrite can be narrowed to where it starts. */
+  seen?: { size: number; rootHash: string }[];
 }
+
+/** How many earlier checkpoints the state file keeps. */
+const SEEN_LIMIT = 64;
+const HEX_ROOT = /^[0-9a-f]{64}$/;
 
 async function readState(path: string): Promise<AuditState | undefined> {
   let text: string;
@@ -37,7 +43,8 @@ async function readState(path: string): Promise<AuditState | undefined> {
   } catch (cause) {
     throw new ProvenantError("MALFORMED_JSON", `the state file ${path} is not JSON; expected one written by provenant log verify`, { cause });
   }
-  if (!Number.isSafeInteger(state.size) || typeof state.rootHash !== "string" || !/^[0-9a-f]{64}$/.test(state.rootHash)) {
+  const seenValid = state.seen === undefined || (Array.isArray(state.seen) && state.seen.every((s) => Number.isSafeInteger(s?.size) && HEX_ROOT.test(String(s?.rootHash))));
+  if (!Number.isSafeInteger(state.size) || typeof state.rootHash !== "string" || !HEX_ROOT.test(state.rootHash) || !seenValid) {
     throw new ProvenantError("MALFORMED_JSON", `the state file ${path} has no valid size/rootHash; expected one written by provenant log verify`);
   }
   return state as AuditState;
@@ -68,6 +75,7 @@ export async function runLogVerify(inputs: LogVerifyInputs, io: Io): Promise<num
     fetchBytes,
     trusted: { origin, publicKey: trust.publicKey },
     previous: previous ? { size: previous.size, rootHash: Buffer.from(previous.rootHash, "hex") } : undefined,
+    seen: (previous?.seen ?? []).map((s) => ({ size: s.size, rootHash: Buffer.from(s.rootHash, "hex") })),
   });
   const rootHash = Buffer.from(result.rootHash).toString("hex");
   const summary = {
@@ -88,7 +96,10 @@ export async function runLogVerify(inputs: LogVerifyInputs, io: Io): Promise<num
     return 1;
   }
   if (statePath) {
-    const state: AuditState = { origin, size: result.size, rootHash, checkpoint: result.checkpoint };
+    const seen = [...(previous?.seen ?? []), ...(previous ? [{ size: previous.size, rootHash: previous.rootHash }] : [])]
+      .filter((s) => s.size < result.size)
+      .slice(-SEEN_LIMIT);
+    const state: AuditState = { origin, size: result.size, rootHash, checkpoint: result.checkpoint, seen };
     await writeFileAtomic(statePath, `${JSON.stringify(state, null, 2)}\n`);
   }
   if (inputs.json) io.stdout(`${JSON.stringify(summary, null, 2)}\n`);
