@@ -138,7 +138,9 @@ export async function runAttestationsList(inputs: { server: string; targets: rea
   }
   for (const a of found) {
     const source = a.source ? ` ${a.source.repository}${a.source.ref ? `@${a.source.ref}` : ""}` : "";
-    io.stdout(`${a.logIndex}\t${a.digest}\t${a.predicateType}\tL${a.slsaLevel}\t${printable(a.project)}${printable(source)}\t${a.integratedTime}\n`);
+    // Every field came from the server: escaped, so none can forge lines or terminal escapes.
+    const fields = [String(a.logIndex), a.digest, String(a.predicateType), `L${a.slsaLevel}`, `${a.project}${source}`, String(a.integratedTime)];
+    io.stdout(`${fields.map(printable).join("\t")}\n`);
   }
   return 0;
 }
