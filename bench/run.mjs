@@ -22,7 +22,7 @@ const coreEntry = join(root, "packages", "core", "dist", "index.js");
 const quick = process.argv.includes("--quick");
 // --only hashing,verification,cold-start runs a subset, e.g. after changing one path.
 const onlyIndex = process.argv.indexOf("--only");
-const SECTIONS = ["hashing", "verification", "cold-start", "vault", "log"];
+const SECTIONS = ["hashing", "verification", "cold-start", "log", "vault"];
 const only = onlyIndex >= 0 ? (process.argv[onlyIndex + 1] ?? "").split(",") : SECTIONS;
 for (const name of only) {
   if (!SECTIONS.includes(name)) fail(`--only ${name}: expected a comma-separated list of ${SECTIONS.join(", ")}`);
@@ -433,8 +433,8 @@ if (only.includes("verification")) {
   await benchVerification("Ed25519");
 }
 if (only.includes("cold-start")) benchColdStart();
-if (only.includes("vault")) benchVault();
 if (only.includes("log")) await benchLog();
+if (only.includes("vault")) benchVault();
 printTable();
 writeFileSync(join(work, "results.json"), `${JSON.stringify({ date: new Date().toISOString(), quick, rows }, null, 2)}\n`);
 process.exitCode = rows.every((r) => r.met !== false) ? 0 : 1;

@@ -10,7 +10,7 @@ import type { AuditRecord, EntryRecord, IntegrationWrite, Store, TileRecord } fr
  */
 export interface ConformanceTarget {
   backend: "sqlite" | "postgres";
-  fresh(): Promise<{ store: Store; reopen(): Promise<Store> }>;
+  fresh(): Promise<{ store: Store; reopen(): Promise<Store>; recordSchemaVersion(version: number): Promise<void> }>;
 }
 
 const hex = (text: string) => createHash("sha256").update(text).digest("hex");
@@ -69,10 +69,12 @@ export function storeConformance(target: ConformanceTarget): void {
   describe(`Store conformance: ${target.backend}`, () => {
     let store: Store;
     let reopen: () => Promise<Store>;
+    let recordSchemaVersion: (version: number) => Promise<void>;
     const opened: Store[] = [];
     beforeEach(async () => {
       const fresh = await target.fresh();
       store = fresh.store;
+      recordSchemaVersion = fresh.recordSchemaVersion;
       opened.push(store);
       reopen = async () => {
         const again = await fresh.reopen();
@@ -95,6 +97,12 @@ export function storeConformance(target: ConformanceTarget): void {
       expect(again.schemaVersion).toBe(latest);
       expect((await again.treeState()).size).toBe(1);
       expect((await again.entryByIndex(0))?.leafHash).toBe(hex("leaf 0"));
+    });
+
+    it("refuses to open a database whose schema is newer than this server knows", async () => {
+      const latest = (target.backend === "sqlite" ? SQLITE_MIGRATIONS : POSTGRES_MIGRATIONS).at(-1)!.version;
+      await recordSchemaVersion(latest + 1);
+      await expect(reopen()).rejects.toMatchObject({ code: "USAGE", message: expect.stringContaining(`schema version ${latest + 1}`) });
     });
 
     it("commits entries, digest index, tiles, tree state and audit together and reads them back every way", async () => {

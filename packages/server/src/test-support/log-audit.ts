@@ -1,35 +1,27 @@
 import { createHash, type KeyObject } from "node:crypto";
-import { auditLog, decodeEntryBundle, parseTilePath } from "@provenant/log";
+import { decodeEntryBundle, rootAt, verifyCheckpoint } from "@provenant/log";
 import type { Vault } from "../vault/types.js";
 
 /**
- * Audits the whole log through the vault's tile and checkpoint reads with
- * @provenant/log's auditor (root recomputed from the tiles, checkpoint
- * signature checked), and also recomputes the root from every entry body
- * with the RFC 6962 definition written out here, independent of the tiles.
+ * Audits the whole log as a client would: the checkpoint's signature with
+ * @provenant/log's `verifyCheckpoint`, the root recomputed from the vault's
+ * hash tiles with `rootAt`, and the root recomputed again from every entry
+ * body (the entry bundles) with the RFC 6962 definition written out here,
+ * independent of the tiles. Tests compare all three.
  */
-export async function auditVaultLog(
-  vault: Vault,
-  trusted: { origin: string; publicKey: KeyObject },
-  previous?: { size: number; rootHash: Uint8Array },
-) {
-  const fetchBytes = async (path: string): Promise<Uint8Array | undefined> => {
-    const clean = path.replace(/^\/+/, "");
-    if (clean === "checkpoint") return new TextEncoder().encode(await vault.checkpoint());
-    const tile = parseTilePath(clean);
-    if (!tile) return undefined;
-    return tile.level === "entries" ? vault.readEntryBundle(tile.index, tile.width) : vault.readTile(tile.level, tile.index, tile.width);
-  };
-  const audit = await auditLog({ fetchBytes, trusted, ...(previous ? { previous } : {}) });
+export async function auditVaultLog(vault: Vault, trusted: { origin: string; publicKey: KeyObject }) {
+  const checkpoint = await vault.checkpoint();
+  const { size, rootHash } = verifyCheckpoint(checkpoint, trusted);
+  const tileRoot = await rootAt(size, { readTile: (level, index, width) => vault.readTile(level, index, width) });
   const bodies: Uint8Array[] = [];
-  for (let index = 0; index * 256 < audit.size; index++) {
-    const width = Math.min(256, audit.size - index * 256);
+  for (let index = 0; index * 256 < size; index++) {
+    const width = Math.min(256, size - index * 256);
     const bundle = await vault.readEntryBundle(index, width);
     if (!bundle) throw new Error(`entry bundle ${index} (width ${width}) is missing`);
     bodies.push(...decodeEntryBundle(bundle));
   }
   const leaves = bodies.map((b) => sha256(new Uint8Array([0]), b));
-  return { ...audit, bodies, independentRoot: merkleRoot(leaves) };
+  return { size, rootHash, checkpoint, bodies, tileRoot, independentRoot: merkleRoot(leaves) };
 }
 
 function sha256(...parts: Uint8Array[]): Uint8Array {

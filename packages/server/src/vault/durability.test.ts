@@ -91,6 +91,7 @@ async function killAndRecover(openStore: () => Promise<Store>, target: string) {
     const audit = await auditVaultLog(vault, trusted);
     expect(audit.size).toBe(after.attestation.logIndex + 1);
     expect(Buffer.from(audit.independentRoot).toString("hex")).toBe(Buffer.from(audit.rootHash).toString("hex"));
+    expect(Buffer.from(audit.tileRoot).toString("hex")).toBe(Buffer.from(audit.rootHash).toString("hex"));
     // And the new checkpoint is consistent with every checkpoint handed out before the crash.
     const handedOut = new Map(acks.map((a) => [a.treeSize, a.rootHash]));
     expect(handedOut.size).toBeGreaterThan(1);

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { type KeyObject, createHash } from "node:crypto";
 import {
   type Bundle,
   type Envelope,
@@ -36,11 +36,16 @@ const MAX_SUBJECTS = 10_000;
  * provenance must be well-formed and yields the level verified at upload.
  * Other predicate types are stored at level 0. Throws core's coded errors.
  */
-export function ingest(document: unknown, keys: readonly KeyRecord[], serviceKeys: readonly KeyRecord[]): IngestedDocument {
+export function ingest(
+  document: unknown,
+  keys: readonly KeyRecord[],
+  serviceKeys: readonly KeyRecord[],
+  keyObjectOf: (pem: string) => KeyObject = publicKeyFromPem,
+): IngestedDocument {
   const value = typeof document === "string" ? parseJsonLines(document) : document;
   const parsed = parseSignedDocument(value);
   const candidates = [...keys, ...serviceKeys];
-  const trustedKeys: TrustedKey[] = candidates.map((k) => ({ keyId: k.keyId, publicKey: publicKeyFromPem(k.publicKeyPem) }));
+  const trustedKeys: TrustedKey[] = candidates.map((k) => ({ keyId: k.keyId, publicKey: keyObjectOf(k.publicKeyPem) }));
   // No artifact digest: the vault stores every subject; the subject check's
   // failure is expected and ignored, every other check must pass.
   const report = verify(value, { trustedKeys, artifactDigests: [] });

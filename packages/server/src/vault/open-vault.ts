@@ -14,6 +14,7 @@ import {
   trustedRoot as logTrustedRoot,
 } from "@provenant/log";
 import type { AuditRecord, EntryRecord, KeyRecord, Store, TileRecord } from "../store/store.js";
+import { batchInclusionProofs } from "./batch-proofs.js";
 import { type IngestedDocument, ingest, sha256Hex } from "./ingest.js";
 import type { ArtifactSummary, CallerIdentity, InclusionProofResult, StoredAttestation, UploadResult, Vault } from "./types.js";
 
@@ -78,12 +79,25 @@ export async function openVault(options: VaultOptions): Promise<Vault> {
       createdAt: new Date(0).toISOString(),
     });
   }
+  // Parsing a PEM costs more than the signature check it serves: keep each registered key's KeyObject.
+  const keyObjects = new Map<string, KeyObject>();
+  const keyObjectOf = (pem: string) => {
+    let key = keyObjects.get(pem);
+    if (!key) {
+      key = publicKeyFromPem(pem);
+      if (keyObjects.size > 10_000) keyObjects.clear();
+      keyObjects.set(pem, key);
+    }
+    return key;
+  };
   const reader = { readTile: (level: number, index: number, width: number) => store.readTile(level, index, width) };
 
   const pending: Pending[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
   let integrating: Promise<void> | undefined;
   let closed = false;
+  // Uploads still validating (before they join `pending`): close() waits for them too.
+  const admitting = new Set<Promise<unknown>>();
 
   const schedule = () => {
     if (timer || integrating || pending.length === 0) return;
@@ -136,9 +150,14 @@ export async function openVault(options: VaultOptions): Promise<Vault> {
         const entries: EntryRecord[] = [];
         const audit: AuditRecord[] = [];
         const at = new Date(nowSeconds * 1000).toISOString();
+        const proofs = await batchInclusionProofs(
+          fresh.map((_, i) => from + i),
+          appended.size,
+          overlay,
+        );
         for (const [i, p] of fresh.entries()) {
           const logIndex = from + i;
-          const proof = await logInclusionProof(logIndex, appended.size, overlay);
+          const proof = proofs[i]!;
           const tlog = tlogEntry({
             logIndex,
             body: p.body,
@@ -227,18 +246,18 @@ export async function openVault(options: VaultOptions): Promise<Vault> {
   const vault: Vault = {
     async upload(document, caller) {
       if (closed) throw new ProvenantError("SERVER_UNAVAILABLE", "the vault is closing");
-      requireScope(caller, ["upload", "admin"], "uploading an attestation");
-      const keys = await store.keysForProjects(anyProject(caller) ? "*" : caller.projects);
-      const doc = ingest(document, keys, serviceKeys);
-      const body = dsseEntryBody(doc.envelope, doc.signerKey.publicKeyPem);
-      const leafHash = Buffer.from(logLeafHash(body)).toString("hex");
-      const existing = await store.entryByEnvelopeHash(leafHash);
-      if (existing) return { attestation: toStored(existing), created: false };
-      if (pending.length >= MAX_PENDING) {
-        throw new ProvenantError("SERVER_UNAVAILABLE", `${pending.length} uploads are waiting to be logged; retry shortly`);
+      const admitted = admit(document, caller);
+      admitting.add(admitted);
+      let outcome: Awaited<typeof admitted>;
+      try {
+        outcome = await admitted;
+      } finally {
+        admitting.delete(admitted);
       }
+      if ("attestation" in outcome) return outcome;
+      const waiting = outcome;
       return new Promise<UploadResult>((resolve, reject) => {
-        pending.push({ doc, body, leafHash, caller, resolve, reject });
+        pending.push({ ...waiting, caller, resolve, reject });
         schedule();
       });
     },
@@ -393,6 +412,7 @@ export async function openVault(options: VaultOptions): Promise<Vault> {
         clearTimeout(timer);
         timer = undefined;
       }
+      while (admitting.size > 0) await Promise.allSettled([...admitting]);
       while (integrating || pending.length > 0) {
         if (integrating) await integrating;
         else {
@@ -404,6 +424,21 @@ export async function openVault(options: VaultOptions): Promise<Vault> {
       await store.close();
     },
   };
+
+  /** Validates and deduplicates one upload; returns the stored entry when it was logged before. */
+  async function admit(document: unknown, caller: CallerIdentity): Promise<UploadResult | Omit<Pending, "caller" | "resolve" | "reject">> {
+    requireScope(caller, ["upload", "admin"], "uploading an attestation");
+    const keys = await store.keysForProjects(anyProject(caller) ? "*" : caller.projects);
+    const doc = ingest(document, keys, serviceKeys, keyObjectOf);
+    const body = dsseEntryBody(doc.envelope, doc.signerKey.publicKeyPem);
+    const leafHash = Buffer.from(logLeafHash(body)).toString("hex");
+    const existing = await store.entryByEnvelopeHash(leafHash);
+    if (existing) return { attestation: toStored(existing), created: false };
+    if (pending.length >= MAX_PENDING) {
+      throw new ProvenantError("SERVER_UNAVAILABLE", `${pending.length} uploads are waiting to be logged; retry shortly`);
+    }
+    return { doc, body, leafHash };
+  }
 
   function auditOf(caller: CallerIdentity | "cli", action: string, target: string): AuditRecord {
     return {

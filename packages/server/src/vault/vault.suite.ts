@@ -146,6 +146,7 @@ export function vaultSuite(target: VaultTarget): void {
       const audit = await auditVaultLog(vault, trusted);
       expect(audit.size).toBe(80);
       expect(Buffer.from(audit.independentRoot).toString("hex")).toBe(Buffer.from(audit.rootHash).toString("hex"));
+      expect(Buffer.from(audit.tileRoot).toString("hex")).toBe(Buffer.from(audit.rootHash).toString("hex"));
       for (const r of results) {
         const seen = verifyTlogEntries(r.attestation.bundle, trusted);
         expect(seen.logIndex).toBe(r.attestation.logIndex);
@@ -246,6 +247,7 @@ export function vaultSuite(target: VaultTarget): void {
       const audit = await auditVaultLog(second.vault, trusted);
       expect(audit.size).toBe(40);
       expect(Buffer.from(audit.independentRoot)).toEqual(Buffer.from(audit.rootHash));
+      expect(Buffer.from(audit.tileRoot)).toEqual(Buffer.from(audit.rootHash));
       for (const r of results) expect(verifyTlogEntries(r.attestation.bundle, trusted).logIndex).toBe(r.attestation.logIndex);
     });
 
