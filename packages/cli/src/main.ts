@@ -115,7 +115,8 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option("--token-variable <name>", "variable holding the platform's OIDC token")
     .option("--token-issuer <url>", "expected OIDC token issuer, where the platform allows one other than its default (an option, never an environment variable a build step could set)")
     .option("--json", "print a JSON summary", false)
-    .option("--upload <url>", "upload the bundle to this evidence vault (token in $PROVENANT_TOKEN) and write back the bundle with its log proof")
+    .option("--upload <url>", "upload the bundle to this evidence vault (token in $PROVENANT_TOKEN, else the job's OIDC token) and write back the bundle with its log proof")
+    .option("--upload-audience <aud>", "audience of the OIDC token requested for --upload (default provenant-vault)")
     .action(async (subjects: string[], opts) => {
       setExit(
         await runAttest(
@@ -137,7 +138,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
       );
       if (opts.upload) {
         const { uploadAttestedBundle } = await import("./commands/server.js");
-        setExit(await uploadAttestedBundle({ upload: opts.upload, bundle: opts.bundle, json: opts.json }, io));
+        setExit(await uploadAttestedBundle({ upload: opts.upload, bundle: opts.bundle, json: opts.json, audience: opts.uploadAudience }, io));
       }
     });
 
