@@ -7,6 +7,7 @@ import { parseBuildInputs, requireIdentity, runVerify } from "./commands/verify.
 import { runInspect } from "./commands/inspect.js";
 import { runPolicyCheck, runPolicySchema, runPolicyTest, runVerifyWithPolicy } from "./commands/policy.js";
 import { registerOciCommands, registryFlags, registryOptionsOf, runVerifyImage } from "./commands/oci.js";
+import { logTrustOptions, registerVaultCommands } from "./commands/vault-commands.js";
 import type { Io } from "./io.js";
 import { CLI_VERSION } from "./platforms/registry.js";
 
@@ -134,6 +135,8 @@ function buildProgram(io: Io, setExit: (code: number) => void, reportError: (cod
     .option("--token-variable <name>", "variable holding the platform's OIDC token")
     .option("--token-issuer <url>", "expected OIDC token issuer, where the platform allows one other than its default (an option, never an environment variable a build step could set)")
     .option("--json", "print a JSON summary", false)
+    .option("--upload <url>", "upload the bundle to this evidence vault (token in $PROVENANT_TOKEN, else the job's OIDC token) and write back the bundle with its log proof")
+    .option("--upload-audience <aud>", "audience of the OIDC token requested for --upload (default provenant-vault)")
     .action(async (subjects: string[], opts) => {
       setExit(
         await runAttest(
@@ -154,6 +157,10 @@ function buildProgram(io: Io, setExit: (code: number) => void, reportError: (cod
           io,
         ),
       );
+      if (opts.upload) {
+        const { uploadAttestedBundle } = await import("./commands/server.js");
+        setExit(await uploadAttestedBundle({ upload: opts.upload, bundle: opts.bundle, json: opts.json, audience: opts.uploadAudience }, io));
+      }
     });
 
   const verifyCommand = program
@@ -182,7 +189,10 @@ function buildProgram(io: Io, setExit: (code: number) => void, reportError: (cod
     .option("--allow-any-source", "verify without --source-uri or --builder-id: any repository the key signed for passes (the report says so)")
     .option("--max-bundle-bytes <n>", "refuse a --bundle larger than this many bytes (default 64 MiB)", wholeNumber(1))
     .option("--json", "print the report as JSON", false);
-  // Registry options last: most gates verify a bundle file.
+  // Vault and registry options last: most gates verify a bundle file.
+  logTrustOptions(
+    verifyCommand.option("--server <url>", "fetch the attestations for the artifacts' digests from this evidence vault and check their log proofs"),
+  );
   registryFlags(verifyCommand.option("--image <image>", "verify the attestations stored beside this image in its registry instead of a bundle file"))
     .action(async (artifacts: string[], opts) => {
       if (opts.policy) {
@@ -221,6 +231,13 @@ function buildProgram(io: Io, setExit: (code: number) => void, reportError: (cod
       if (opts.key.length > 0 && opts.threshold > opts.key.length) {
         throw new ProvenantError("USAGE", `--threshold ${opts.threshold}: only ${opts.key.length} --key given; expected at most that many`);
       }
+      if (opts.server) {
+        if (opts.bundle || opts.image) throw new ProvenantError("USAGE", "--server fetches the attestations; give it without --bundle or --image");
+        const { runVerifyFromServer } = await import("./commands/server.js");
+        const inputs = { server: opts.server, artifacts, digests: opts.digest, keys: opts.key, threshold: opts.threshold, policy, json: opts.json };
+        setExit(await runVerifyFromServer({ ...inputs, logKey: opts.logKey, trustedRoot: opts.trustedRoot, logOrigin: opts.logOrigin }, io));
+        return;
+      }
       if (opts.image) {
         if (opts.bundle || artifacts.length > 0 || opts.digest.length > 0) {
           throw new ProvenantError("USAGE", "--image verifies what the registry stores for that image; give it without --bundle, ARTIFACT or --digest");
@@ -258,6 +275,7 @@ function buildProgram(io: Io, setExit: (code: number) => void, reportError: (cod
     });
 
   registerOciCommands(program, io, setExit);
+  registerVaultCommands(program, io, setExit);
 
   const policy = program.command("policy").description("policy files: their JSON Schema, checking them, testing them against cases");
   policy
