@@ -89,7 +89,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .action(async (paths: string[], opts) => {
       setExit(
         await listSubjects(
-          { patterns: paths, checksumFiles: opts.checksums, digests: opts.digest, progress: !opts.json, json: opts.json, registry: registryOptionsOf(opts) },
+          { patterns: paths, checksumFiles: opts.checksums, digests: opts.digest, json: opts.json, registry: registryOptionsOf(opts) },
           io,
         ),
       );

@@ -71,6 +71,7 @@ export {
 } from "./keys/pem.js";
 
 export { parseBundle, parseSignedDocument, toBundle, type SignedDocument } from "./bundle/bundle.js";
+export { readSignedDocuments } from "./bundle/signed-documents.js";
 export { normalizeGitUrl } from "./source/git-url.js";
 export { normalizeRepository, refKind, refSeparatorIndex, sourceDependency, sourceOf, type Source } from "./source/source.js";
 export { PolicySchema, parsePolicy, type Policy } from "./policy/policy.js";

@@ -1,9 +1,8 @@
 import { resolve } from "node:path";
-import { inspect } from "@provenant/core";
+import { inspect, readSignedDocuments } from "@provenant/core";
 import { type Io, readTextFile } from "../io.js";
 import { printable } from "../output/escape.js";
 import { styler } from "../output/style.js";
-import { readSignedDocuments } from "./verify.js";
 
 export async function runInspect(inputs: { file: string; json: boolean }, io: Io): Promise<number> {
   const documents = readSignedDocuments(await readTextFile(resolve(io.cwd, inputs.file), "file"), inputs.file);

@@ -1,7 +1,7 @@
 import { access } from "node:fs/promises";
 import { resolve } from "node:path";
 import { type GeneratedAlgorithm, GENERATED_ALGORITHMS, generateKeyPair, ProvenantError } from "@provenant/core";
-import { type Io, writeFilesAtomic } from "../io.js";
+import { type Io, replaceFilesAtomically } from "../io.js";
 
 export interface KeysGenerateInputs {
   algorithm: string;
@@ -42,7 +42,7 @@ export async function keysGenerate(inputs: KeysGenerateInputs, io: Io): Promise<
     }
   }
   const pair = generateKeyPair(inputs.algorithm as GeneratedAlgorithm, password);
-  await writeFilesAtomic([
+  await replaceFilesAtomically([
     { path: keyPath, data: pair.privateKeyPem, mode: 0o600 },
     { path: pubPath, data: pair.publicKeyPem, mode: 0o644 },
   ]);

@@ -1,9 +1,19 @@
 import { resolve } from "node:path";
-import { keyIdOf, parseDigestReference, ProvenantError, type Policy, parsePolicy, type VerificationReport, verify } from "@provenant/core";
-import { type Io, parseJson, readTextFile } from "../io.js";
+import {
+  keyIdOf,
+  parseDigestReference,
+  ProvenantError,
+  type Policy,
+  parsePolicy,
+  readSignedDocuments,
+  type VerificationReport,
+  verify,
+} from "@provenant/core";
+import { type Io, readTextFile } from "../io.js";
 import { loadPublicKeys } from "../keys/load.js";
+import { subjectProgress } from "../output/progress.js";
 import { renderReport } from "../output/report.js";
-import { resolveSubjects } from "../subjects/subjects.js";
+import { resolveSubjects } from "@provenant/subjects";
 
 export interface VerifyInputs {
   artifacts: readonly string[];
@@ -13,23 +23,6 @@ export interface VerifyInputs {
   threshold: number;
   policy: Policy;
   json: boolean;
-}
-
-/** Reads a bundle, a single envelope, or a `.intoto.jsonl` collection (one envelope a line). */
-export function readSignedDocuments(text: string, path: string): unknown[] {
-  const lines = text.split(/\r?\n/).filter((line) => line.trim() !== "");
-  if (lines.length === 0) {
-    throw new ProvenantError("MALFORMED_JSON", `${path} is empty; expected a Sigstore bundle or DSSE envelopes`);
-  }
-  if (lines.length > 1) {
-    try {
-      return [JSON.parse(text)];
-    } catch {
-      // Not one document: read it as JSON Lines below.
-    }
-    return lines.map((line, i) => parseJson(line, `${path} line ${i + 1}`));
-  }
-  return [parseJson(lines[0]!, path)];
 }
 
 export async function runVerify(inputs: VerifyInputs, io: Io): Promise<number> {
@@ -46,7 +39,7 @@ export async function runVerify(inputs: VerifyInputs, io: Io): Promise<number> {
   });
   if (inputs.artifacts.length > 0) {
     const subjects = await resolveSubjects(
-      { patterns: inputs.artifacts, checksumFiles: [], digests: [], progress: !inputs.json, refuseSkipped: true },
+      { patterns: inputs.artifacts, checksumFiles: [], digests: [], progress: subjectProgress(io, !inputs.json), refuseSkipped: true },
       io,
     );
     artifactDigests.push(...subjects.map((s) => s.digest));

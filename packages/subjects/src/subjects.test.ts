@@ -3,11 +3,11 @@ import { mkdir, open, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isProvenantError } from "@provenant/core";
-import { scratch } from "../test-support.js";
+import { scratch } from "./test-support.js";
 import { parseChecksums, parseDigestOption } from "./checksums.js";
 import { collectFiles } from "./collect.js";
 import { hashFiles } from "./hash.js";
-import { resolveSubjects } from "./subjects.js";
+import { resolveSubjects } from "./resolve.js";
 
 const sha = (text: string) => createHash("sha256").update(text).digest("hex");
 let dir: string;
@@ -137,7 +137,7 @@ describe("hashFiles", () => {
     for (let i = 0; i < 1500; i++) await writeFile(join(dir, `tree/${i % 2 ? "a" : "b"}/f${i}`), `file ${i}`);
     await writeFile(join(dir, "tree/big1"), Buffer.alloc(5 * 1048576, 1));
     await writeFile(join(dir, "tree/big2"), Buffer.alloc(5 * 1048576, 2));
-    const subjects = await resolveSubjects({ patterns: ["tree"], checksumFiles: [], digests: [], progress: false }, io());
+    const subjects = await resolveSubjects({ patterns: ["tree"], checksumFiles: [], digests: [] }, io());
     expect(subjects).toHaveLength(1502);
     const byName = new Map(subjects.map((s) => [s.name, s.digest.sha256]));
     expect(byName.get("tree/a/f1")).toBe(sha("file 1"));
@@ -172,7 +172,7 @@ describe("checksums and --digest", () => {
     await writeFile(join(dir, "a.tgz"), "a");
     await writeFile(join(dir, "SUMS"), `${sha("a")}  a.tgz\n`);
     const subjects = await resolveSubjects(
-      { patterns: ["a.tgz"], checksumFiles: ["SUMS"].map((f) => join(dir, f)), digests: [`img=sha256:${sha("i")}`], progress: false },
+      { patterns: ["a.tgz"], checksumFiles: ["SUMS"].map((f) => join(dir, f)), digests: [`img=sha256:${sha("i")}`] },
       io(),
     );
     expect(subjects).toEqual([
@@ -181,42 +181,63 @@ describe("checksums and --digest", () => {
     ]);
   });
 
-  it("moves the progress bar while one large file is still being hashed", async () => {
+  it("reports progress while one large file is still being hashed", async () => {
     const big = join(dir, "disk.img");
     const size = 200 * 1048576;
     // A sparse file: 200 MiB to hash, almost nothing on disk.
     const handle = await open(big, "w");
     await handle.truncate(size);
     await handle.close();
-    const lines: string[] = [];
+    const seen: { bytes: number; files: number }[] = [];
+    let totals: { bytes: number; files: number } | undefined;
+    let done = false;
     await resolveSubjects(
-      { patterns: ["disk.img"], checksumFiles: [], digests: [], progress: true },
-      { ...io(), isTTY: true, stderr: (t: string) => void lines.push(t) },
+      {
+        patterns: ["disk.img"],
+        checksumFiles: [],
+        digests: [],
+        progress: (t) => {
+          totals = t;
+          return {
+            update: (p) => void seen.push({ ...p }),
+            done: () => {
+              done = true;
+            },
+          };
+        },
+      },
+      io(),
     );
-    // Drawn before the file was done: 0 of 1 files, part of the bytes.
-    expect(lines.some((line) => /\] +\d+% {2}0\/1 files {2}(64|128|192) MiB/.test(line))).toBe(true);
+    expect(totals).toEqual({ bytes: size, files: 1 });
+    // Heard of before the file was done: 0 of 1 files, part of the bytes.
+    expect(seen.some((p) => p.files === 0 && p.bytes > 0 && p.bytes < size)).toBe(true);
+    expect(done).toBe(true);
   });
 
-  it("shows a progress bar on a terminal for long runs, and never under --json or in a pipe", async () => {
+  it("reports the totals of a long run and every file hashed, through workers too", async () => {
     await mkdir(join(dir, "many"));
     await Promise.all(Array.from({ length: 1200 }, (_, i) => writeFile(join(dir, "many", `f${i}`), `${i}`)));
-    const run = async (isTTY: boolean, progress: boolean) => {
-      let stderr = "";
-      const subjects = await resolveSubjects(
-        { patterns: ["many"], checksumFiles: [], digests: [], progress },
-        {
-          ...io(),
-          isTTY,
-          stderr: (t: string) => {
-            stderr += t;
-          },
+    let last = { bytes: 0, files: 0 };
+    let totals: { bytes: number; files: number } | undefined;
+    const subjects = await resolveSubjects(
+      {
+        patterns: ["many"],
+        checksumFiles: [],
+        digests: [],
+        progress: (t) => {
+          totals = t;
+          return {
+            update: (p) => {
+              last = { ...p };
+            },
+            done: () => {},
+          };
         },
-      );
-      expect(subjects).toHaveLength(1200);
-      return stderr;
-    };
-    expect(await run(true, true)).toMatch(/\] +\d+% {2}\d+\/1200 files/);
-    expect(await run(true, false)).toBe("");
-    expect(await run(false, true)).toBe("");
+      },
+      io(),
+    );
+    expect(subjects).toHaveLength(1200);
+    expect(totals?.files).toBe(1200);
+    expect(last.files).toBe(1200);
   });
 });

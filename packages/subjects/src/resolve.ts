@@ -2,21 +2,29 @@ import { statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { ProvenantError, type Subject } from "@provenant/core";
-import type { Io } from "../io.js";
-import { readTextFile } from "../io.js";
+import { isDynamicPattern } from "tinyglobby";
 import { parseChecksums, parseDigestOption } from "./checksums.js";
 import { collectFiles } from "./collect.js";
-import { HashPool, hashFiles } from "./hash.js";
+import { readTextFile } from "./files.js";
+import { HashPool, type HashProgress, hashFiles } from "./hash.js";
 import { isImageArgument, type RegistryOptions, resolveImageSubjects } from "./images.js";
-import { progressBar } from "./progress.js";
-import { isDynamicPattern } from "tinyglobby";
+import type { SubjectsIo } from "./io.js";
+
+/** Renders hashing progress; the front end draws it (a bar on a terminal) or leaves it out. */
+export interface ProgressReporter {
+  update(progress: HashProgress): void;
+  done(): void;
+}
 
 export interface SubjectInputs {
   patterns: readonly string[];
   checksumFiles: readonly string[];
   digests: readonly string[];
-  /** Allow a progress bar (false under --json). */
-  progress: boolean;
+  /**
+   * Called once the files are known, with their totals; returns what hears
+   * of the hashing, or undefined for none. Rendering stays in the front end.
+   */
+  progress?: (totals: { bytes: number; files: number }) => ProgressReporter | undefined;
   /** For image subjects (`oci://`, `oci-layout:`, `docker-archive:`). */
   registry?: RegistryOptions;
   /**
@@ -31,7 +39,7 @@ export interface SubjectInputs {
  * Resolves every way of naming subjects into one list, duplicates removed
  * (same name and digest). Files are hashed in parallel.
  */
-export async function resolveSubjects(inputs: SubjectInputs, io: Io): Promise<Subject[]> {
+export async function resolveSubjects(inputs: SubjectInputs, io: SubjectsIo): Promise<Subject[]> {
   const subjects: Subject[] = [];
   const images = inputs.patterns.filter(isImageArgument);
   const paths = inputs.patterns.filter((pattern) => !isImageArgument(pattern));
@@ -65,8 +73,8 @@ export async function resolveSubjects(inputs: SubjectInputs, io: Io): Promise<Su
 /** Walks the paths and globs and hashes what they hold, with the workers given if any. */
 async function hashedFiles(
   paths: readonly string[],
-  progress: boolean,
-  io: Io,
+  progress: SubjectInputs["progress"],
+  io: SubjectsIo,
   pool: HashPool | undefined,
   refuseSkipped: boolean,
 ): Promise<Subject[]> {
@@ -79,9 +87,7 @@ async function hashedFiles(
   }
   for (const s of skipped) io.stderr(`provenant: warning: left out ${s}\n`);
   const totalBytes = files.reduce((sum, f) => sum + f.size, 0);
-  // "Long runs" only: a bar that flashes for a few files is noise.
-  const long = totalBytes > 64 * 1048576 || files.length > 1000;
-  const bar = progress && io.isTTY && long ? progressBar(io.stderr, totalBytes, files.length) : undefined;
+  const bar = progress?.({ bytes: totalBytes, files: files.length });
   const digests = await hashFiles(
     files.map((f) => ({ path: f.realPath, size: f.size })),
     bar ? (p) => bar.update(p) : undefined,
