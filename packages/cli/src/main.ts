@@ -18,6 +18,7 @@ const INPUT_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   "KEY_PASSWORD_WRONG",
   "KEY_UNSUPPORTED",
   "NO_SUBJECTS_MATCHED",
+  "SUBJECT_OUTSIDE_ROOT",
   "EMPTY_SUBJECTS",
   "INVALID_DIGEST",
   "INVALID_POLICY",
@@ -76,7 +77,11 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     registryFlags(
       command
         .option("--checksums <file>", "sha256sum-format file of name/digest pairs (repeatable)", collect, [])
-        .option("--digest <name=sha256:hex>", "a subject given by digest (repeatable)", collect, []),
+        .option("--digest <name=sha256:hex>", "a subject given by digest (repeatable)", collect, [])
+        .option(
+          "--subject-root <dir>",
+          "directory subject names are relative to (default: the repository root, found by walking up to .git, else the working directory)",
+        ),
     );
 
   subjectOptions(
@@ -89,7 +94,14 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .action(async (paths: string[], opts) => {
       setExit(
         await listSubjects(
-          { patterns: paths, checksumFiles: opts.checksums, digests: opts.digest, json: opts.json, registry: registryOptionsOf(opts) },
+          {
+            patterns: paths,
+            checksumFiles: opts.checksums,
+            digests: opts.digest,
+            json: opts.json,
+            registry: registryOptionsOf(opts),
+            ...(opts.subjectRoot !== undefined && { subjectRoot: opts.subjectRoot }),
+          },
           io,
         ),
       );
@@ -121,6 +133,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
             patterns: subjects,
             checksumFiles: opts.checksums,
             digests: opts.digest,
+            ...(opts.subjectRoot !== undefined && { subjectRoot: opts.subjectRoot }),
             key: opts.key,
             platform: opts.platform,
             bundle: opts.bundle,

@@ -30,6 +30,7 @@ export type ErrorCode =
   | "KEY_UNSUPPORTED"
   // the build side
   | "NO_SUBJECTS_MATCHED"
+  | "SUBJECT_OUTSIDE_ROOT"
   | "PLATFORM_FACTS_MISSING"
   | "TOKEN_INVALID"
   // the edges

@@ -12,3 +12,4 @@ export {
 } from "./images.js";
 export { readTextFile, replaceFileAtomically, replaceFilesAtomically } from "./files.js";
 export type { SubjectsIo } from "./io.js";
+export { subjectNameOf, subjectRootOf } from "./names.js";

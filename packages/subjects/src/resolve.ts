@@ -1,6 +1,6 @@
 import { statSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { ProvenantError, type Subject } from "@provenant/core";
 import { isDynamicPattern } from "tinyglobby";
 import { parseChecksums, parseDigestOption } from "./checksums.js";
@@ -9,6 +9,7 @@ import { readTextFile } from "./files.js";
 import { HashPool, type HashProgress, hashFiles } from "./hash.js";
 import { isImageArgument, type RegistryOptions, resolveImageSubjects } from "./images.js";
 import type { SubjectsIo } from "./io.js";
+import { subjectNameOf, subjectRootOf } from "./names.js";
 
 /** Renders hashing progress; the front end draws it (a bar on a terminal) or leaves it out. */
 export interface ProgressReporter {
@@ -28,6 +29,12 @@ export interface SubjectInputs {
   /** For image subjects (`oci://`, `oci-layout:`, `docker-archive:`). */
   registry?: RegistryOptions;
   /**
+   * The directory subject names are relative to (`--subject-root`); by
+   * default the repository's top level, or the working directory outside a
+   * repository. See `subjectRootOf`.
+   */
+  subjectRoot?: string;
+  /**
    * Fail on anything a walk had to leave out (verify: a directory that holds
    * a link out of it, or a FIFO, must not pass as if every file in it had
    * been checked). attest and subjects only warn.
@@ -41,6 +48,7 @@ export interface SubjectInputs {
  */
 export async function resolveSubjects(inputs: SubjectInputs, io: SubjectsIo): Promise<Subject[]> {
   const subjects: Subject[] = [];
+  const root = subjectRootOf(io.cwd, inputs.subjectRoot);
   const images = inputs.patterns.filter(isImageArgument);
   const paths = inputs.patterns.filter((pattern) => !isImageArgument(pattern));
   if (images.length > 0) subjects.push(...(await resolveImageSubjects(images, io, inputs.registry)).subjects);
@@ -51,14 +59,20 @@ export async function resolveSubjects(inputs: SubjectInputs, io: SubjectsIo): Pr
     const mayBeMany = paths.some((path) => isDynamicPattern(path) || statSync(resolve(io.cwd, path), { throwIfNoEntry: false })?.isDirectory());
     const pool = mayBeMany && availableParallelism() > 1 ? new HashPool() : undefined;
     try {
-      subjects.push(...(await hashedFiles(paths, inputs.progress, io, pool, inputs.refuseSkipped ?? false)));
+      subjects.push(...(await hashedFiles(paths, inputs.progress, io, root, pool, inputs.refuseSkipped ?? false)));
     } finally {
       await pool?.close();
     }
   }
 
   for (const path of inputs.checksumFiles) {
-    subjects.push(...parseChecksums(await readTextFile(resolve(io.cwd, path), "checksums file"), path));
+    // A checksums file names files relative to its own directory (where
+    // `sha256sum -c` runs); the subject takes the name that file has by path.
+    const file = resolve(io.cwd, path);
+    for (const subject of parseChecksums(await readTextFile(file, "checksums file"), path)) {
+      const name = subjectNameOf(root, resolve(dirname(file), subject.name!), `${path}: ${subject.name}`);
+      subjects.push({ ...subject, name });
+    }
   }
   for (const digest of inputs.digests) subjects.push(parseDigestOption(digest));
 
@@ -75,10 +89,11 @@ async function hashedFiles(
   paths: readonly string[],
   progress: SubjectInputs["progress"],
   io: SubjectsIo,
+  root: string,
   pool: HashPool | undefined,
   refuseSkipped: boolean,
 ): Promise<Subject[]> {
-  const { files, skipped } = await collectFiles(paths, io.cwd, pool && ((file) => pool.add({ path: file.realPath, size: file.size })));
+  const { files, skipped } = await collectFiles(paths, io.cwd, pool && ((file) => pool.add({ path: file.realPath, size: file.size })), root);
   if (refuseSkipped && skipped.length > 0) {
     throw new ProvenantError(
       "UNVERIFIABLE_ARTIFACT",

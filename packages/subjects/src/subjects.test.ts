@@ -69,7 +69,10 @@ describe("collectFiles", () => {
     expect((await collectFiles(["dist/*.tgz"], dir)).files.map((f) => f.name)).toEqual(["dist/latest.tgz"]);
     // Absolute globs and globs above cwd match the same files.
     expect((await collectFiles([join(dir, "dist/real/*.tgz")], join(dir, "dist"))).files.map((f) => f.name)).toEqual(["real/a.tgz"]);
-    expect((await collectFiles(["../dist/real/*.tgz"], join(dir, "elsewhere"))).files.map((f) => f.name)).toEqual([join(dir, "dist/real/a.tgz")]);
+    expect((await collectFiles(["../dist/real/*.tgz"], join(dir, "elsewhere"), undefined, dir)).files.map((f) => f.name)).toEqual(["dist/real/a.tgz"]);
+    // Above the root there is no name: never absolute, never `..`.
+    const outside = await collectFiles(["../dist/real/*.tgz"], join(dir, "elsewhere")).catch((e: unknown) => e);
+    expect(isProvenantError(outside, "SUBJECT_OUTSIDE_ROOT")).toBe(true);
   });
 
   it("removes duplicates named by several patterns", async () => {
