@@ -21,6 +21,8 @@ export interface AttestTaskInputs {
   /** From a Docker Registry service connection; otherwise the docker config answers. */
   registryConnection?: RegistryConnection;
   workingDirectory: string;
+  /** Directory subject names are relative to (default: the repository root, else the working directory). */
+  subjectRoot?: string | undefined;
   /** PEM text of the private key (a secret variable), or */
   signingKey?: string;
   /** a path to it (a secure file). */
@@ -104,7 +106,12 @@ export async function runAttestTask(inputs: AttestTaskInputs, io: TaskIo): Promi
   const client = imageLines.length > 0 ? taskRegistryClient(inputs.environment, inputs.registryConnection, io.warn) : undefined;
   const images = client ? await resolveImages(client, imageLines) : [];
   const subjects = [
-    ...(patterns.length > 0 ? await subjectsOf(patterns, { workingDirectory: inputs.workingDirectory, what: "subject", warn: io.warn }) : []),
+    ...(patterns.length > 0 ? await subjectsOf(patterns, {
+          workingDirectory: inputs.workingDirectory,
+          what: "subject",
+          warn: io.warn,
+          ...(inputs.subjectRoot && { subjectRoot: inputs.subjectRoot }),
+        }) : []),
     ...images.map(({ reference, descriptor }) => ({ name: imageName(reference), digest: { sha256: descriptor.digest.slice("sha256:".length) } })),
   ];
   const provenance = await adapter.collect({

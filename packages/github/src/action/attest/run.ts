@@ -86,6 +86,7 @@ export async function runAttestAction(inputs: AttestActionInputs, context: Actio
       patterns: inputs.subjectPaths,
       checksumFiles: inputs.subjectChecksums.map((path) => resolve(context.cwd, path)),
       digests,
+      ...(inputs.subjectRoot && { subjectRoot: inputs.subjectRoot }),
     },
     io,
   );
