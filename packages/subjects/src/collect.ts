@@ -10,6 +10,7 @@ export interface FoundFile {
   path: string;
   /** Resolved path; duplicates are removed on this. */
   realPath: string;
+  /** Bytes; -1 for a file found by a walk when sizes were not asked for (the hasher learns it). */
   size: number;
   /** The subject name: the path relative to the subject root, with `/` (see names.ts). */
   name: string;
@@ -57,9 +58,20 @@ export async function collectFiles(
   cwd: string,
   /** Hears of each file as the walk finds it (duplicates once), e.g. to start hashing it. */
   onFile?: (file: FoundFile) => void,
-  /** Names are relative to this directory (absolute); see `subjectRootOf`. */
-  root: string = resolve(cwd),
+  options: {
+    /** Names are relative to this directory (absolute; default `cwd`); see `subjectRootOf`. */
+    root?: string;
+    /**
+     * Stat every file a walk finds for its size (default true). Without it a
+     * walk is readdir alone and sizes are -1: the hash worker that opens the
+     * file learns the size from the open descriptor, and the main thread
+     * spends no system call per file. Progress totals need sizes.
+     */
+    sizes?: boolean;
+  } = {},
 ): Promise<CollectResult> {
+  const root = options.root ?? resolve(cwd);
+  const wantSizes = options.sizes ?? true;
   const seen = new Map<string, FoundFile>();
   const skipped: string[] = [];
   // Files a pattern matched, duplicates of earlier patterns included: a
@@ -139,7 +151,7 @@ export async function collectFiles(
       } else if (entry.isFile()) {
         // Not a link, in a directory whose real path is known: so is its own.
         const real = realPrefix + entry.name;
-        if (match === undefined || match(path)) addFile(path, real, statSync(real).size, namePrefix + entry.name);
+        if (match === undefined || match(path)) addFile(path, real, wantSizes ? statSync(real).size : -1, namePrefix + entry.name);
       } else if (entry.isSymbolicLink()) {
         visit(path, "link", rootReal, visited, match);
       } else if (match === undefined || match(path)) {

@@ -1,12 +1,10 @@
-import { statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { dirname, resolve } from "node:path";
 import { ProvenantError, type Subject } from "@provenant/core";
-import { isDynamicPattern } from "tinyglobby";
 import { parseChecksums, parseDigestOption } from "./checksums.js";
-import { collectFiles } from "./collect.js";
+import { collectFiles, type FoundFile } from "./collect.js";
 import { readTextFile } from "./files.js";
-import { HashPool, type HashProgress, hashFiles } from "./hash.js";
+import { type HashJob, HashPool, type HashProgress, hashFiles, worthWorkers } from "./hash.js";
 import { isImageArgument, type RegistryOptions, resolveImageSubjects } from "./images.js";
 import type { SubjectsIo } from "./io.js";
 import { subjectNameOf, subjectRootOf } from "./names.js";
@@ -52,18 +50,7 @@ export async function resolveSubjects(inputs: SubjectInputs, io: SubjectsIo): Pr
   const images = inputs.patterns.filter(isImageArgument);
   const paths = inputs.patterns.filter((pattern) => !isImageArgument(pattern));
   if (images.length > 0) subjects.push(...(await resolveImageSubjects(images, io, inputs.registry)).subjects);
-  if (paths.length > 0) {
-    // A directory or glob may hold thousands of files: boot the hash workers
-    // now, on the other cores, and feed them while this thread still walks.
-    // Named files alone are few, and hashed here without workers.
-    const mayBeMany = paths.some((path) => isDynamicPattern(path) || statSync(resolve(io.cwd, path), { throwIfNoEntry: false })?.isDirectory());
-    const pool = mayBeMany && availableParallelism() > 1 ? new HashPool() : undefined;
-    try {
-      subjects.push(...(await hashedFiles(paths, inputs.progress, io, root, pool, inputs.refuseSkipped ?? false)));
-    } finally {
-      await pool?.close();
-    }
-  }
+  if (paths.length > 0) subjects.push(...(await hashedFiles(paths, inputs.progress, io, root, inputs.refuseSkipped ?? false)));
 
   for (const path of inputs.checksumFiles) {
     // A checksums file names files relative to its own directory (where
@@ -84,16 +71,52 @@ export async function resolveSubjects(inputs: SubjectInputs, io: SubjectsIo): Pr
   return [...unique.values()];
 }
 
-/** Walks the paths and globs and hashes what they hold, with the workers given if any. */
+/**
+ * Walks the paths and globs and hashes what they hold. Hash workers start
+ * only once the walk has found enough work to repay them (`worthWorkers`);
+ * from then on, files are fed to them in batches while this thread still
+ * walks, and the files found before are sent at once. A small job never
+ * starts a worker.
+ */
 async function hashedFiles(
   paths: readonly string[],
   progress: SubjectInputs["progress"],
   io: SubjectsIo,
   root: string,
-  pool: HashPool | undefined,
   refuseSkipped: boolean,
 ): Promise<Subject[]> {
-  const { files, skipped } = await collectFiles(paths, io.cwd, pool && ((file) => pool.add({ path: file.realPath, size: file.size })), root);
+  let pool: HashPool | undefined;
+  const early: HashJob[] = [];
+  let earlyBytes = 0;
+  const parallel = availableParallelism() > 1;
+  const onFile = (file: FoundFile) => {
+    const job = { path: file.realPath, size: file.size };
+    if (pool) return pool.add(job);
+    early.push(job);
+    earlyBytes += Math.max(0, file.size);
+    if (parallel && worthWorkers(early.length, earlyBytes)) {
+      pool = new HashPool();
+      for (const started of early) pool.add(started);
+    }
+  };
+  try {
+    return await walkAndHash(paths, progress, io, root, refuseSkipped, onFile, () => pool);
+  } finally {
+    await pool?.close();
+  }
+}
+
+async function walkAndHash(
+  paths: readonly string[],
+  progress: SubjectInputs["progress"],
+  io: SubjectsIo,
+  root: string,
+  refuseSkipped: boolean,
+  onFile: (file: FoundFile) => void,
+  pool: () => HashPool | undefined,
+): Promise<Subject[]> {
+  // Sizes only for a progress display: otherwise the walk spends no stat per file.
+  const { files, skipped } = await collectFiles(paths, io.cwd, onFile, { root, sizes: progress !== undefined });
   if (refuseSkipped && skipped.length > 0) {
     throw new ProvenantError(
       "UNVERIFIABLE_ARTIFACT",
@@ -101,13 +124,13 @@ async function hashedFiles(
     );
   }
   for (const s of skipped) io.stderr(`provenant: warning: left out ${s}\n`);
-  const totalBytes = files.reduce((sum, f) => sum + f.size, 0);
+  const totalBytes = files.reduce((sum, f) => sum + Math.max(0, f.size), 0);
   const bar = progress?.({ bytes: totalBytes, files: files.length });
   const digests = await hashFiles(
     files.map((f) => ({ path: f.realPath, size: f.size })),
     bar ? (p) => bar.update(p) : undefined,
     undefined,
-    pool,
+    pool(),
   );
   bar?.done();
   return files.map((file) => ({ name: file.name, digest: { sha256: digests.get(file.realPath)! } }));

@@ -6,8 +6,18 @@ import { isProvenantError } from "@provenant/core";
 import { scratch } from "./test-support.js";
 import { parseChecksums, parseDigestOption } from "./checksums.js";
 import { collectFiles } from "./collect.js";
-import { hashFiles } from "./hash.js";
+import { HashPool, hashFiles, worthWorkers } from "./hash.js";
 import { resolveSubjects } from "./resolve.js";
+
+/** Two hash workers for one job, closed after it. */
+async function withPool<T>(run: (pool: HashPool) => Promise<T>): Promise<T> {
+  const pool = new HashPool(2);
+  try {
+    return await run(pool);
+  } finally {
+    await pool.close();
+  }
+}
 
 const sha = (text: string) => createHash("sha256").update(text).digest("hex");
 let dir: string;
@@ -69,7 +79,7 @@ describe("collectFiles", () => {
     expect((await collectFiles(["dist/*.tgz"], dir)).files.map((f) => f.name)).toEqual(["dist/latest.tgz"]);
     // Absolute globs and globs above cwd match the same files.
     expect((await collectFiles([join(dir, "dist/real/*.tgz")], join(dir, "dist"))).files.map((f) => f.name)).toEqual(["real/a.tgz"]);
-    expect((await collectFiles(["../dist/real/*.tgz"], join(dir, "elsewhere"), undefined, dir)).files.map((f) => f.name)).toEqual(["dist/real/a.tgz"]);
+    expect((await collectFiles(["../dist/real/*.tgz"], join(dir, "elsewhere"), undefined, { root: dir })).files.map((f) => f.name)).toEqual(["dist/real/a.tgz"]);
     // Above the root there is no name: never absolute, never `..`.
     const outside = await collectFiles(["../dist/real/*.tgz"], join(dir, "elsewhere")).catch((e: unknown) => e);
     expect(isProvenantError(outside, "SUBJECT_OUTSIDE_ROOT")).toBe(true);
@@ -101,11 +111,25 @@ describe("hashFiles", () => {
     const big = join(dir, "big");
     await writeFile(big, Buffer.alloc(5 * 1048576 + 3, 7));
     jobs.push({ path: big, size: 5 * 1048576 + 3 });
-    const parallel = await hashFiles(jobs, undefined, 2);
+    const parallel = await withPool((pool) => pool.finish(jobs));
     const serial = await hashFiles(jobs, undefined, 1);
     expect(parallel.get(join(dir, "f17"))).toBe(sha("content 17"));
     expect(parallel.get(big)).toBe(createHash("sha256").update(Buffer.alloc(5 * 1048576 + 3, 7)).digest("hex"));
     expect(Object.fromEntries(parallel)).toEqual(Object.fromEntries(serial));
+    // Sent without sizes (a walk that did not stat), the workers read them from the open file;
+    // the large file is handed back and hashed on its own, with the same digest.
+    const unsized = await withPool((pool) => {
+      for (const job of jobs) pool.add({ path: job.path, size: -1 });
+      return pool.finish([]);
+    });
+    expect(Object.fromEntries(unsized)).toEqual(Object.fromEntries(serial));
+  });
+
+  it("starts workers only for enough work to repay them", () => {
+    expect(worthWorkers(300, 300 * 4096)).toBe(false);
+    expect(worthWorkers(2, 4 * 1048576)).toBe(false);
+    expect(worthWorkers(20_000, 0)).toBe(true);
+    expect(worthWorkers(2, 1024 * 1048576)).toBe(true);
   });
 
   it("hashes what a file holds even when its size changed after the walk", async () => {
@@ -116,7 +140,7 @@ describe("hashFiles", () => {
       // The size the walk saw: too small, too large or right.
       jobs.push({ path, size: [1, 1000, `grown ${i}`.length][i % 3]! });
     }
-    const digests = await hashFiles(jobs, undefined, 2);
+    const digests = await withPool((pool) => pool.finish(jobs));
     for (let i = 0; i < 100; i++) expect(digests.get(join(dir, `g${i}`))).toBe(sha(`grown ${i}`));
   });
 
@@ -127,8 +151,10 @@ describe("hashFiles", () => {
       jobs.push({ path: join(dir, `h${i}`), size: 1 });
     }
     jobs.push({ path: join(dir, "gone"), size: 1 });
-    for (const parallelism of [1, 2]) {
-      const error = await hashFiles(jobs, undefined, parallelism).catch((e: unknown) => e);
+    for (const error of [
+      await hashFiles(jobs, undefined, 1).catch((e: unknown) => e),
+      await withPool((pool) => pool.finish(jobs)).catch((e: unknown) => e),
+    ]) {
       expect(isProvenantError(error, "IO_ERROR")).toBe(true);
       expect((error as Error).message).toContain("gone");
     }
@@ -137,11 +163,12 @@ describe("hashFiles", () => {
   it("feeds the workers while a directory is still being walked, with the same digests", async () => {
     await mkdir(join(dir, "tree/a"), { recursive: true });
     await mkdir(join(dir, "tree/b"));
-    for (let i = 0; i < 1500; i++) await writeFile(join(dir, `tree/${i % 2 ? "a" : "b"}/f${i}`), `file ${i}`);
+    // More files than worthWorkers asks for, so that the walk starts the workers.
+    await Promise.all(Array.from({ length: 4200 }, (_, i) => writeFile(join(dir, `tree/${i % 2 ? "a" : "b"}/f${i}`), `file ${i}`)));
     await writeFile(join(dir, "tree/big1"), Buffer.alloc(5 * 1048576, 1));
     await writeFile(join(dir, "tree/big2"), Buffer.alloc(5 * 1048576, 2));
     const subjects = await resolveSubjects({ patterns: ["tree"], checksumFiles: [], digests: [] }, io());
-    expect(subjects).toHaveLength(1502);
+    expect(subjects).toHaveLength(4202);
     const byName = new Map(subjects.map((s) => [s.name, s.digest.sha256]));
     expect(byName.get("tree/a/f1")).toBe(sha("file 1"));
     expect(byName.get("tree/b/f1498")).toBe(sha("file 1498"));
@@ -242,5 +269,18 @@ describe("checksums and --digest", () => {
     expect(subjects).toHaveLength(1200);
     expect(totals?.files).toBe(1200);
     expect(last.files).toBe(1200);
+  });
+});
+
+describe("collectFiles without sizes", () => {
+  it("leaves walked files unstated: their sizes are -1, named files keep theirs", async () => {
+    await mkdir(join(dir, "tree"));
+    await writeFile(join(dir, "tree/a"), "a");
+    await writeFile(join(dir, "named"), "named");
+    const { files } = await collectFiles(["tree", "named"], dir, undefined, { sizes: false });
+    expect(files.map((f) => [f.name, f.size])).toEqual([
+      ["tree/a", -1],
+      ["named", 5],
+    ]);
   });
 });
