@@ -1,4 +1,5 @@
 import type { Environment } from "@provenant/core";
+import type { SubjectsIo } from "@provenant/subjects";
 
 /** What an action's `run` may touch; the entry fills it from the runner. */
 export interface ActionContext {
@@ -17,13 +18,7 @@ export interface ActionContext {
  * What the shared operations (subject resolution, registry pushes and
  * verification) write to and read from; the CLI's own `Io` has this shape.
  */
-export interface Io {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  env: Readonly<Record<string, string | undefined>>;
-  cwd: string;
-  isTTY: boolean;
-}
+export type Io = SubjectsIo & { stdout: (text: string) => void; isTTY: boolean };
 
 /** The shared operations' view of the step: its output goes to the step log, warnings as warnings. */
 export function actionIo(context: ActionContext, env: Environment = context.env): Io {
