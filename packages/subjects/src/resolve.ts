@@ -1,3 +1,4 @@
+import { statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { dirname, resolve } from "node:path";
 import { ProvenantError, type Subject } from "@provenant/core";
@@ -124,6 +125,12 @@ async function walkAndHash(
     );
   }
   for (const s of skipped) io.stderr(`provenant: warning: left out ${s}\n`);
+  if (!pool()) {
+    // Too few files for workers by number: a few large ones may still repay
+    // them (a release directory of tarballs), which only their sizes tell.
+    // Fewer than worthWorkers' file count, so these stats are cheap.
+    for (const file of files) if (file.size < 0) file.size = statSync(file.realPath, { throwIfNoEntry: false })?.size ?? -1;
+  }
   const totalBytes = files.reduce((sum, f) => sum + Math.max(0, f.size), 0);
   const bar = progress?.({ bytes: totalBytes, files: files.length });
   const digests = await hashFiles(

@@ -6,7 +6,7 @@ import { isProvenantError } from "@provenant/core";
 import { scratch } from "./test-support.js";
 import { parseChecksums, parseDigestOption } from "./checksums.js";
 import { collectFiles } from "./collect.js";
-import { HashPool, hashFiles, worthWorkers } from "./hash.js";
+import { type HashJob, HashPool, hashFiles, worthWorkers } from "./hash.js";
 import { resolveSubjects } from "./resolve.js";
 
 /** Two hash workers for one job, closed after it. */
@@ -102,7 +102,7 @@ describe("collectFiles", () => {
 
 describe("hashFiles", () => {
   it("gives each file's sha256 on the main thread and across workers", async () => {
-    const jobs = [];
+    const jobs: HashJob[] = [];
     for (let i = 0; i < 300; i++) {
       const path = join(dir, `f${i}`);
       await writeFile(path, `content ${i}`);
@@ -133,7 +133,7 @@ describe("hashFiles", () => {
   });
 
   it("hashes what a file holds even when its size changed after the walk", async () => {
-    const jobs = [];
+    const jobs: HashJob[] = [];
     for (let i = 0; i < 100; i++) {
       const path = join(dir, `g${i}`);
       await writeFile(path, `grown ${i}`);
@@ -145,7 +145,7 @@ describe("hashFiles", () => {
   });
 
   it("reports a file that vanished after the walk as IO_ERROR, from the workers too", async () => {
-    const jobs = [];
+    const jobs: HashJob[] = [];
     for (let i = 0; i < 100; i++) {
       await writeFile(join(dir, `h${i}`), "x");
       jobs.push({ path: join(dir, `h${i}`), size: 1 });
@@ -281,6 +281,20 @@ describe("collectFiles without sizes", () => {
     expect(files.map((f) => [f.name, f.size])).toEqual([
       ["tree/a", -1],
       ["named", 5],
+    ]);
+  });
+});
+
+describe("resolveSubjects of a few large files in a directory", () => {
+  it("hashes a few large files found by a walk without sizes, with the right digests", async () => {
+    await mkdir(join(dir, "release"));
+    const contents = [Buffer.alloc(40 * 1048576, 1), Buffer.alloc(40 * 1048576, 2)];
+    await writeFile(join(dir, "release/a.tar"), contents[0]!);
+    await writeFile(join(dir, "release/b.tar"), contents[1]!);
+    const subjects = await resolveSubjects({ patterns: ["release"], checksumFiles: [], digests: [] }, io());
+    expect(subjects).toEqual([
+      { name: "release/a.tar", digest: { sha256: createHash("sha256").update(contents[0]!).digest("hex") } },
+      { name: "release/b.tar", digest: { sha256: createHash("sha256").update(contents[1]!).digest("hex") } },
     ]);
   });
 });
