@@ -1,11 +1,6 @@
 export { main } from "./main.js";
-export { processIo, writeFileAtomic, type Io } from "./io.js";
-export { resolveSubjects, type SubjectInputs } from "./subjects/subjects.js";
-export { collectFiles, type CollectResult, type FoundFile } from "./subjects/collect.js";
-export { hashFiles, sha256File } from "./subjects/hash.js";
-export { parseChecksums, parseDigestOption } from "./subjects/checksums.js";
+export { processIo, type Io } from "./io.js";
 export { localFacts, type LocalFacts } from "./platforms/local/facts.js";
 export { localProvenance } from "./platforms/local/provenance.js";
 export { ADAPTERS, CLI_VERSION } from "./platforms/registry.js";
-export { readSignedDocuments } from "./commands/verify.js";
 export { pushAfterAttest, runVerifyImage, type PushResult, type VerifyImageInputs } from "./commands/oci.js";

@@ -1,7 +1,7 @@
-import { randomBytes } from "node:crypto";
-import { chmod, open, readFile, rename, rm } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
 import { ProvenantError } from "@provenant/core";
+
+// File reading and writing lives below the front ends, beside subject resolution.
+export { readTextFile, replaceFileAtomically, replaceFilesAtomically } from "@provenant/subjects";
 
 /** Everything a command touches outside itself, so tests can run commands in-process. */
 export interface Io {
@@ -29,56 +29,6 @@ export function processIo(): Io {
       ? { promptSecret: async (question: string) => (await import("./terminal/prompt.js")).promptSecret(question) }
       : {}),
   };
-}
-
-/**
- * Writes through a temp file in the same directory and renames it into
- * place, so a crash or a full disk never leaves a half-written bundle or key.
- */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
-  await writeFilesAtomic([{ path, data, mode }]);
-}
-
-/**
- * Writes every file to its temp file first and renames them into place only
- * when all were written, so a key pair is never left half new: a full disk
- * while writing the public key leaves both old files as they were.
- */
-export async function writeFilesAtomic(files: readonly { path: string; data: string | Uint8Array; mode: number }[]): Promise<void> {
-  const temps = files.map((file) => join(dirname(file.path), `.${basename(file.path)}.${randomBytes(6).toString("hex")}.tmp`));
-  let current = files[0]?.path ?? "";
-  try {
-    for (const [i, file] of files.entries()) {
-      current = file.path;
-      const handle = await open(temps[i]!, "wx", file.mode);
-      try {
-        await handle.writeFile(file.data);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await chmod(temps[i]!, file.mode);
-    }
-    for (const [i, file] of files.entries()) {
-      current = file.path;
-      await rename(temps[i]!, file.path);
-    }
-  } catch (error) {
-    await Promise.all(temps.map((temp) => rm(temp, { force: true })));
-    throw new ProvenantError("IO_ERROR", `could not write ${current}: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
-}
-
-export async function readTextFile(path: string, what: string): Promise<string> {
-  try {
-    return await readFile(path, "utf8");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : (error as Error).message;
-    throw new ProvenantError("IO_ERROR", `cannot read ${what} ${path}: ${why}`, { cause: error });
-  }
 }
 
 export function parseJson(text: string, what: string): unknown {

@@ -336,6 +336,32 @@ describe("provenant inspect and subjects", () => {
     expect(JSON.parse(json.stdout)).toEqual([{ name: "app.tgz", digest: { sha256: expected } }]);
   });
 
+  it("names a subject the same from a subdirectory, by path, glob, directory and checksums, relative to the repository root", async () => {
+    execFileSync("git", ["init", "-q"], { cwd: dir });
+    await mkdir(join(dir, "dist/build"), { recursive: true });
+    await writeFile(join(dir, "dist/app-1.tgz"), "release");
+    const digest = execFileSync("sha256sum", ["app-1.tgz"], { cwd: join(dir, "dist"), encoding: "utf8" }).split(" ")[0]!;
+    await writeFile(join(dir, "dist/SHA256SUMS"), `${digest}  app-1.tgz\n`);
+    const sub = (args: string[]) => runCli(args, { cwd: join(dir, "dist/build") });
+    expect((await cli(["keys", "generate", "--out", "signing"])).code).toBe(0);
+    const attested = await sub(["attest", "../app-1.tgz", "--key", "../../signing.key", "--platform", "local", "-b", "app.sigstore.json"]);
+    expect(attested.code).toBe(0);
+    const bundle = JSON.parse(await readFile(join(dir, "dist/build/app.sigstore.json"), "utf8"));
+    const statement = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, "base64").toString("utf8"));
+    expect(statement.subject).toEqual([{ name: "dist/app-1.tgz", digest: { sha256: digest } }]);
+    for (const args of [["../app-1.tgz"], ["../*.tgz"], [".."], ["--checksums", "../SHA256SUMS"], [join(dir, "dist/app-1.tgz")]]) {
+      const listed = await sub(["subjects", ...args, "--json"]);
+      expect(JSON.parse(listed.stdout).filter((s: { digest: { sha256: string } }) => s.digest.sha256 === digest)).toEqual([
+        { name: "dist/app-1.tgz", digest: { sha256: digest } },
+      ]);
+    }
+    // --subject-root moves the base; a file above it has no name and is refused (exit 2).
+    expect((await sub(["subjects", "../app-1.tgz", "--subject-root", ".."])).stdout).toBe(`sha256:${digest}  app-1.tgz\n`);
+    const outside = await sub(["subjects", "../app-1.tgz", "--subject-root", "."]);
+    expect(outside.code).toBe(2);
+    expect(outside.stderr).toContain("SUBJECT_OUTSIDE_ROOT");
+  });
+
   it("colours only on a terminal without NO_COLOR", async () => {
     await keyAndBundle();
     const args = ["verify", "--allow-any-source", "app.tgz", "-b", "provenance.sigstore.json", "-k", "signing.pub"];

@@ -24,6 +24,7 @@ const INPUT_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   "KEY_PASSWORD_TOO_SHORT",
   "KEY_UNSUPPORTED",
   "NO_SUBJECTS_MATCHED",
+  "SUBJECT_OUTSIDE_ROOT",
   "EMPTY_SUBJECTS",
   "INVALID_DIGEST",
   "INVALID_POLICY",
@@ -96,7 +97,11 @@ function buildProgram(io: Io, setExit: (code: number) => void, reportError: (cod
     registryFlags(
       command
         .option("--checksums <file>", "sha256sum-format file of name/digest pairs (repeatable)", collect, [])
-        .option("--digest <name=sha256:hex>", "a subject given by digest (repeatable)", collect, []),
+        .option("--digest <name=sha256:hex>", "a subject given by digest (repeatable)", collect, [])
+        .option(
+          "--subject-root <dir>",
+          "directory subject names are relative to (default: the repository root, found by walking up to .git, else the working directory)",
+        ),
     );
 
   subjectOptions(
@@ -109,7 +114,14 @@ function buildProgram(io: Io, setExit: (code: number) => void, reportError: (cod
     .action(async (paths: string[], opts) => {
       setExit(
         await listSubjects(
-          { patterns: paths, checksumFiles: opts.checksums, digests: opts.digest, progress: !opts.json, json: opts.json, registry: registryOptionsOf(opts) },
+          {
+            patterns: paths,
+            checksumFiles: opts.checksums,
+            digests: opts.digest,
+            json: opts.json,
+            registry: registryOptionsOf(opts),
+            ...(opts.subjectRoot !== undefined && { subjectRoot: opts.subjectRoot }),
+          },
           io,
         ),
       );
@@ -144,6 +156,7 @@ function buildProgram(io: Io, setExit: (code: number) => void, reportError: (cod
             patterns: subjects,
             checksumFiles: opts.checksums,
             digests: opts.digest,
+            ...(opts.subjectRoot !== undefined && { subjectRoot: opts.subjectRoot }),
             key: opts.key,
             platform: opts.platform,
             bundle: opts.bundle,

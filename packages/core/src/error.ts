@@ -37,6 +37,7 @@ export type ErrorCode =
   | "KEY_UNSUPPORTED"
   // the build side
   | "NO_SUBJECTS_MATCHED"
+  | "SUBJECT_OUTSIDE_ROOT"
   | "PLATFORM_FACTS_MISSING"
   | "TOKEN_INVALID"
   // the token endpoint, discovery document or JWKS could not be reached: not the token's fault

@@ -74,6 +74,7 @@ export {
 export { MIN_PASSWORD_LENGTH, SCRYPT_PARAMETERS, checkPasswordStrength, encryptPrivateKey } from "./keys/encrypt.js";
 
 export { parseBundle, parseSignedDocument, toBundle, type SignedDocument } from "./bundle/bundle.js";
+export { readSignedDocuments } from "./bundle/signed-documents.js";
 export { normalizeGitUrl } from "./source/git-url.js";
 export { hasCredentials, redactCredentials, stripUrlCredentials, withoutCredentials } from "./source/url-credentials.js";
 export { isPrintable, printable, printableMessage, terminalJson } from "./text/escape.js";

@@ -1,33 +1,26 @@
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
-import { isAbsolute, relative, resolve, sep } from "node:path";
 import { ProvenantError, type Subject } from "@provenant/core";
-
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest("hex");
-}
+import { resolveSubjects } from "@provenant/subjects";
 
 /**
- * Hashes the files a task matched. Names are paths relative to the working
- * directory with `/` separators, so a Windows and a Linux agent name the same
- * artifact the same way.
+ * Resolves the task's file patterns (one per line: files, directories or
+ * globs) into subjects with @provenant/subjects, the same function the CLI
+ * and the GitHub actions call, so a file gets the same name and digest
+ * whichever front end attested it. `refuseSkipped` (verify) fails on what a
+ * walk had to leave out instead of warning.
  */
-export async function subjectsOf(files: readonly string[], workingDirectory: string): Promise<Subject[]> {
-  const subjects: Subject[] = [];
-  const seen = new Set<string>();
-  for (const file of files) {
-    const absolute = isAbsolute(file) ? file : resolve(workingDirectory, file);
-    if (seen.has(absolute)) continue;
-    seen.add(absolute);
-    const info = await stat(absolute).catch((cause: unknown) => {
-      throw new ProvenantError("IO_ERROR", `cannot read subject ${absolute}: ${(cause as Error).message}`, { cause });
-    });
-    if (!info.isFile()) continue;
-    const name = relative(workingDirectory, absolute).split(sep).join("/");
-    subjects.push({ name: name.startsWith("../") ? absolute : name, digest: { sha256: await sha256File(absolute) } });
-  }
-  return subjects;
+export async function subjectsOf(
+  patterns: readonly string[],
+  options: { workingDirectory: string; what: string; warn: (message: string) => void; refuseSkipped?: boolean; subjectRoot?: string },
+): Promise<Subject[]> {
+  if (patterns.length === 0) throw new ProvenantError("EMPTY_SUBJECTS", `no ${options.what} patterns; expected one file, directory or glob per line`);
+  return resolveSubjects(
+    {
+      patterns,
+      checksumFiles: [],
+      digests: [],
+      ...(options.refuseSkipped && { refuseSkipped: true }),
+      ...(options.subjectRoot && { subjectRoot: options.subjectRoot }),
+    },
+    { cwd: options.workingDirectory, env: {}, stderr: (text) => options.warn(text.trimEnd()) },
+  );
 }

@@ -184,7 +184,8 @@ describe("ProvenantAttest@1 and ProvenantVerify@1 under the mock test runner", (
       });
       expect(report.checks.filter((c) => c.status === "fail")).toEqual([]);
       expect(report.slsaLevel.level).toBe(2);
-      expect(report.statement?.subject.map((s) => s.name)).toEqual(["app.sbom.json", "app.tar.gz"]);
+      // In pattern order (*.tar.gz, then *.sbom.json), as the CLI lists them.
+      expect(report.statement?.subject.map((s) => s.name)).toEqual(["app.tar.gz", "app.sbom.json"]);
 
       const verifyRun = await runTask(
         "ProvenantVerify",

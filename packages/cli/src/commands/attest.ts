@@ -9,10 +9,11 @@ import {
   type PlatformName,
   ProvenantError,
 } from "@provenant/core";
-import { type Io, writeFileAtomic } from "../io.js";
+import { type Io, replaceFileAtomically } from "../io.js";
 import { loadSigningKey } from "../keys/load.js";
 import { ADAPTERS } from "../platforms/registry.js";
-import { resolveSubjects, type SubjectInputs } from "../subjects/subjects.js";
+import { subjectProgress } from "../output/progress.js";
+import { resolveSubjects, type SubjectInputs } from "@provenant/subjects";
 import { pushAfterAttest, type PushResult } from "./oci.js";
 
 export interface AttestInputs extends Omit<SubjectInputs, "progress"> {
@@ -49,7 +50,7 @@ export async function runAttest(inputs: AttestInputs, io: Io): Promise<number> {
   // Read the key first: a bad key should fail before minutes of hashing.
   const signer = keySigner(await loadSigningKey(inputs.key, io));
   await refuseOverwrite(inputs, io);
-  const subjects = await resolveSubjects({ ...inputs, progress: !inputs.json }, io);
+  const subjects = await resolveSubjects({ ...inputs, progress: subjectProgress(io, !inputs.json) }, io);
   const adapter = await ADAPTERS[platform]();
   const provenance = await adapter.collect({
     env: io.env,
@@ -62,7 +63,7 @@ export async function runAttest(inputs: AttestInputs, io: Io): Promise<number> {
   const { bundle, envelope, statement } = await attest(subjects, provenance, signer);
 
   const bundlePath = resolve(io.cwd, inputs.bundle);
-  await writeFileAtomic(bundlePath, `${JSON.stringify(bundle, null, 2)}\n`);
+  await replaceFileAtomically(bundlePath, `${JSON.stringify(bundle, null, 2)}\n`);
   let jsonlPath: string | undefined;
   if (inputs.intotoJsonl) {
     jsonlPath = resolve(io.cwd, inputs.intotoJsonl);
@@ -75,7 +76,7 @@ export async function runAttest(inputs: AttestInputs, io: Io): Promise<number> {
       throw new ProvenantError("IO_ERROR", `cannot read the collection ${jsonlPath}: ${error.message}; expected a readable .intoto.jsonl file or none`, { cause: error });
     });
     const prefix = existing === "" || existing.endsWith("\n") ? existing : `${existing}\n`;
-    await writeFileAtomic(jsonlPath, `${prefix}${JSON.stringify(envelope)}\n`);
+    await replaceFileAtomically(jsonlPath, `${prefix}${JSON.stringify(envelope)}\n`);
   }
   const pushed: PushResult[] = inputs.push
     ? await pushAfterAttest(pushTargets, bundle, statement, io, inputs.registry ?? { insecureRegistries: [] })

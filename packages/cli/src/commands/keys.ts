@@ -1,7 +1,7 @@
 import { access, mkdir } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { checkPasswordStrength, type GeneratedAlgorithm, GENERATED_ALGORITHMS, generateKeyPair, ProvenantError } from "@provenant/core";
-import { type Io, writeFilesAtomic } from "../io.js";
+import { type Io, replaceFilesAtomically } from "../io.js";
 import { KEY_PASSWORD_ENV } from "../keys/load.js";
 
 export interface KeysGenerateInputs {
@@ -50,7 +50,7 @@ export async function keysGenerate(inputs: KeysGenerateInputs, io: Io): Promise<
   // `--out keys/release` makes keys/ (private to its owner) rather than failing on a temp file.
   await mkdir(dirname(keyPath), { recursive: true, mode: 0o700 });
   const pair = generateKeyPair(inputs.algorithm as GeneratedAlgorithm, password);
-  await writeFilesAtomic([
+  await replaceFilesAtomically([
     { path: keyPath, data: pair.privateKeyPem, mode: 0o600 },
     { path: pubPath, data: pair.publicKeyPem, mode: 0o644 },
   ]);

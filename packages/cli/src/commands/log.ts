@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { ProvenantError } from "@provenant/core";
-import { type Io, writeFileAtomic } from "../io.js";
+import { type Io, replaceFileAtomically } from "../io.js";
 import { loadLogTrust, originFor } from "./log-trust.js";
 import { vaultRequest } from "./server-client.js";
 import { TOKEN_ENV } from "./server.js";
@@ -100,7 +100,7 @@ export async function runLogVerify(inputs: LogVerifyInputs, io: Io): Promise<num
       .filter((s) => s.size < result.size)
       .slice(-SEEN_LIMIT);
     const state: AuditState = { origin, size: result.size, rootHash, checkpoint: result.checkpoint, seen };
-    await writeFileAtomic(statePath, `${JSON.stringify(state, null, 2)}\n`);
+    await replaceFileAtomically(statePath, `${JSON.stringify(state, null, 2)}\n`);
   }
   if (inputs.json) io.stdout(`${JSON.stringify(summary, null, 2)}\n`);
   else {

@@ -25,7 +25,7 @@ import { type Io, parseJson, readTextFile } from "../io.js";
 import { loadPublicKeys } from "../keys/load.js";
 import { printable, terminalJson } from "../output/escape.js";
 import { renderReport } from "../output/report.js";
-import { createRegistryClient, type RegistryOptions } from "../subjects/images.js";
+import { createRegistryClient, type RegistryOptions } from "@provenant/subjects";
 import { runVaultAttestationsList, vaultListOptions } from "./vault-commands.js";
 
 const collect = (value: string, previous: string[]) => [...previous, value];

@@ -21,10 +21,11 @@ import {
   runPolicyCase,
   vsaStatement,
 } from "@provenant/policy";
-import { type Io, readTextFile, writeFileAtomic } from "../io.js";
+import { type Io, readTextFile, replaceFileAtomically } from "../io.js";
 import { loadSigningKey } from "../keys/load.js";
 import { printable } from "../output/escape.js";
-import { resolveSubjects } from "../subjects/subjects.js";
+import { resolveSubjects } from "@provenant/subjects";
+import { subjectProgress } from "../output/progress.js";
 import { readSignedDocuments } from "./verify.js";
 
 /** Where Rego modules compiled by the opa binary are cached (by content hash). */
@@ -138,7 +139,7 @@ export async function runVerifyWithPolicy(inputs: VerifyPolicyInputs, io: Io): P
   });
   if (inputs.artifacts.length > 0) {
     const subjects = await resolveSubjects(
-      { patterns: inputs.artifacts, checksumFiles: [], digests: [], progress: !inputs.json, refuseSkipped: true },
+      { patterns: inputs.artifacts, checksumFiles: [], digests: [], progress: subjectProgress(io, !inputs.json), refuseSkipped: true },
       io,
     );
     artifacts.push(...subjects.map((s, i) => ({ name: s.name ?? inputs.artifacts[i] ?? "artifact", digest: s.digest })));
@@ -182,7 +183,7 @@ export async function runVerifyWithPolicy(inputs: VerifyPolicyInputs, io: Io): P
       const envelope = await signEnvelope(Buffer.from(JSON.stringify(statement)), [keySigner(key)]);
       lines.push(JSON.stringify(toBundle(envelope)));
     }
-    await writeFileAtomic(resolve(io.cwd, inputs.vsa), `${lines.join("\n")}\n`);
+    await replaceFileAtomically(resolve(io.cwd, inputs.vsa), `${lines.join("\n")}\n`);
     if (!inputs.json) io.stdout(`wrote ${statements.length} verification summary attestation(s) to ${printable(inputs.vsa)}\n`);
   }
   return allowed ? 0 : 1;

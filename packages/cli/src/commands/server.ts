@@ -1,11 +1,12 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { keyIdOf, parseDigestReference, parsePolicy, type Policy, ProvenantError, type VerificationReport, verify } from "@provenant/core";
-import { type Io, writeFileAtomic } from "../io.js";
+import { type Io, replaceFileAtomically } from "../io.js";
 import { loadPublicKeys } from "../keys/load.js";
 import { printable } from "../output/escape.js";
 import { renderReport } from "../output/report.js";
-import { resolveSubjects } from "../subjects/subjects.js";
+import { resolveSubjects } from "@provenant/subjects";
+import { subjectProgress } from "../output/progress.js";
 import { loadLogTrust, originFor } from "./log-trust.js";
 import { attestationsByDigest, uploadDocument, type VaultAttestation, type VaultClientOptions } from "./server-client.js";
 
@@ -130,7 +131,7 @@ export async function uploadAttestedBundle(inputs: { upload: string; bundle: str
   const results = await uploadDocument(options, await readFile(path, "utf8"), "application/json");
   const first = results[0];
   if (!first) throw new ProvenantError("IO_ERROR", "the vault accepted the upload but returned no entry");
-  await writeFileAtomic(path, `${JSON.stringify(first.bundle, null, 2)}\n`);
+  await replaceFileAtomically(path, `${JSON.stringify(first.bundle, null, 2)}\n`);
   io.stderr(`${first.created ? "uploaded" : "already in the vault"}: log index ${first.logIndex}; ${path} now carries the log proof\n`);
   return 0;
 }
@@ -146,7 +147,7 @@ async function digestsOf(targets: readonly string[], io: Io, progress: boolean):
     else files.push(target);
   }
   if (files.length > 0) {
-    const subjects = await resolveSubjects({ patterns: files, checksumFiles: [], digests: [], progress, refuseSkipped: true }, io);
+    const subjects = await resolveSubjects({ patterns: files, checksumFiles: [], digests: [], progress: subjectProgress(io, progress), refuseSkipped: true }, io);
     digests.push(...subjects.map((s) => `sha256:${s.digest.sha256}`));
   }
   return digests;

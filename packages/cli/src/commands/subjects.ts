@@ -1,12 +1,13 @@
 import type { Io } from "../io.js";
-import { resolveSubjects, type SubjectInputs } from "../subjects/subjects.js";
+import { resolveSubjects, type SubjectInputs } from "@provenant/subjects";
+import { subjectProgress } from "../output/progress.js";
 import { ProvenantError, printable, terminalJson } from "@provenant/core";
 
 export async function listSubjects(inputs: SubjectInputs & { json: boolean }, io: Io): Promise<number> {
   if (inputs.patterns.length + inputs.checksumFiles.length + inputs.digests.length === 0) {
     throw new ProvenantError("USAGE", "no subjects; give PATH|GLOB..., --checksums FILE or --digest NAME=sha256:HEX");
   }
-  const subjects = await resolveSubjects({ ...inputs, progress: !inputs.json }, io);
+  const subjects = await resolveSubjects({ ...inputs, progress: subjectProgress(io, !inputs.json) }, io);
   if (inputs.json) {
     io.stdout(`${terminalJson(subjects)}\n`);
   } else {

@@ -13,8 +13,9 @@ import {
 import { DEFAULT_MAX_BUNDLE_BYTES, readBoundedText } from "../input/bounded-read.js";
 import type { Io } from "../io.js";
 import { loadPublicKeys } from "../keys/load.js";
+import { subjectProgress } from "../output/progress.js";
 import { renderReport } from "../output/report.js";
-import { resolveSubjects } from "../subjects/subjects.js";
+import { resolveSubjects } from "@provenant/subjects";
 
 export interface VerifyInputs {
   artifacts: readonly string[];
@@ -84,7 +85,7 @@ export async function runVerify(inputs: VerifyInputs, io: Io): Promise<number> {
   });
   if (inputs.artifacts.length > 0) {
     const subjects = await resolveSubjects(
-      { patterns: inputs.artifacts, checksumFiles: [], digests: [], progress: !inputs.json, refuseSkipped: true },
+      { patterns: inputs.artifacts, checksumFiles: [], digests: [], progress: subjectProgress(io, !inputs.json), refuseSkipped: true },
       io,
     );
     for (const subject of subjects) {

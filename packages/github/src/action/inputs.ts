@@ -6,6 +6,8 @@ export interface AttestActionInputs {
   subjectDigest: string;
   subjectName: string;
   subjectChecksums: string[];
+  /** Directory subject names are relative to (empty: the repository root). */
+  subjectRoot?: string;
   signingKey: string;
   keyPassword: string;
   bundlePath: string;
@@ -68,6 +70,7 @@ export function attestInputsFrom(get: GetInput): AttestActionInputs {
     subjectDigest: get("subject-digest").trim(),
     subjectName: get("subject-name").trim(),
     subjectChecksums: splitList(get("subject-checksums")),
+    subjectRoot: get("subject-root").trim(),
     signingKey: get("signing-key"),
     keyPassword: get("key-password"),
     bundlePath: get("bundle-path").trim() || "provenance.sigstore.json",

@@ -1,4 +1,4 @@
-import type { PushResult } from "@provenant/cli";
+import type { PushResult } from "./cli-oci.js";
 import {
   checkTitle,
   parseProvenance,

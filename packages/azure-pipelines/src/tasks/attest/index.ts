@@ -24,6 +24,7 @@ async function main() {
         pushToRegistry: tl.getBoolInput("pushToRegistry", false),
         registryConnection,
         workingDirectory: tl.getPathInput("workingDirectory", false) || process.cwd(),
+        subjectRoot: optionalInput("subjectRoot"),
         signingKey,
         signingKeyFile: filePathInput("signingKeyFile"),
         keyPassword,

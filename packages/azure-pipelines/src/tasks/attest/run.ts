@@ -3,7 +3,6 @@ import { dirname, resolve } from "node:path";
 import { attest, type Environment, keySigner, privateKeyFromPem, ProvenantError, type Subject } from "@provenant/core";
 import { formatImageReference, imageName, parseImageArgument, pushAttestation, type RegistryClient, type ResolvedImage, resolveImage } from "@provenant/oci";
 import { adapter } from "../../adapter.js";
-import { matchFiles } from "../match.js";
 import { type RegistryConnection, taskRegistryClient } from "../registry.js";
 import { subjectsOf } from "../subjects.js";
 import type { TaskIo } from "../task-io.js";
@@ -22,6 +21,8 @@ export interface AttestTaskInputs {
   /** From a Docker Registry service connection; otherwise the docker config answers. */
   registryConnection?: RegistryConnection;
   workingDirectory: string;
+  /** Directory subject names are relative to (default: the repository root, else the working directory). */
+  subjectRoot?: string | undefined;
   /** PEM text of the private key (a secret variable), or */
   signingKey?: string;
   /** a path to it (a secure file). */
@@ -102,11 +103,15 @@ export async function runAttestTask(inputs: AttestTaskInputs, io: TaskIo): Promi
   // The key first: a bad key should fail before hashing.
   const key = await signingKeyPem(inputs);
   const signer = keySigner(privateKeyFromPem(key.pem, inputs.keyPassword, key.source));
-  const files = patterns.length > 0 ? await matchFiles(patterns, inputs.workingDirectory, "subject") : [];
   const client = imageLines.length > 0 ? taskRegistryClient(inputs.environment, inputs.registryConnection, io.warn) : undefined;
   const images = client ? await resolveImages(client, imageLines) : [];
   const subjects = [
-    ...(await subjectsOf(files, inputs.workingDirectory)),
+    ...(patterns.length > 0 ? await subjectsOf(patterns, {
+          workingDirectory: inputs.workingDirectory,
+          what: "subject",
+          warn: io.warn,
+          ...(inputs.subjectRoot && { subjectRoot: inputs.subjectRoot }),
+        }) : []),
     ...images.map(({ reference, descriptor }) => ({ name: imageName(reference), digest: { sha256: descriptor.digest.slice("sha256:".length) } })),
   ];
   const provenance = await adapter.collect({

@@ -2,7 +2,6 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { type Environment, keyIdOf, type Policy, ProvenantError, parsePolicy, printable, publicKeyFromPem, type VerificationReport, verify } from "@provenant/core";
 import { formatImageReference, imageName, parseImageArgument, pullAttestations, resolveImage } from "@provenant/oci";
-import { matchFiles } from "../match.js";
 import { type RegistryConnection, taskRegistryClient } from "../registry.js";
 import { subjectsOf } from "../subjects.js";
 import type { TaskIo } from "../task-io.js";
@@ -92,7 +91,7 @@ export async function runVerifyTask(inputs: VerifyTaskInputs, io: TaskIo): Promi
     ),
   );
   const keys = await trustedKeys(inputs);
-  const result = inputs.image ? await verifyImage(inputs.image, inputs, keys, policy, io) : { report: await verifyFiles(inputs, inputs.bundlePath!, keys, policy) };
+  const result = inputs.image ? await verifyImage(inputs.image, inputs, keys, policy, io) : { report: await verifyFiles(inputs, inputs.bundlePath!, keys, policy, io.warn) };
   // Reasons quote the document: escaped, so no value can start a `##vso[` line in the log.
   for (const check of result.report.checks) io.log(`${check.status === "pass" ? "PASS" : "FAIL"}  ${check.id}: ${printable(check.reason)}`);
   for (const note of result.report.notes ?? []) io.log(`NOTE  ${printable(note)}`);
@@ -102,9 +101,15 @@ export async function runVerifyTask(inputs: VerifyTaskInputs, io: TaskIo): Promi
 
 type TrustedKeys = Awaited<ReturnType<typeof trustedKeys>>;
 
-async function verifyFiles(inputs: VerifyTaskInputs, bundleInput: string, keys: TrustedKeys, policy: Policy): Promise<VerificationReport> {
-  const files = await matchFiles(inputs.artifactPatterns, inputs.workingDirectory, "artifact");
-  const artifactDigests = (await subjectsOf(files, inputs.workingDirectory)).map((subject) => subject.digest);
+async function verifyFiles(
+  inputs: VerifyTaskInputs,
+  bundleInput: string,
+  keys: TrustedKeys,
+  policy: Policy,
+  warn: (message: string) => void,
+): Promise<VerificationReport> {
+  const subjects = await subjectsOf(inputs.artifactPatterns, { workingDirectory: inputs.workingDirectory, what: "artifact", warn, refuseSkipped: true });
+  const artifactDigests = subjects.map((subject) => subject.digest);
   const bundlePath = resolve(inputs.workingDirectory, bundleInput);
   const text = await readFile(bundlePath, "utf8").catch((cause: unknown) => {
     throw new ProvenantError("IO_ERROR", `cannot read bundle ${bundlePath}: ${(cause as Error).message}`, { cause });

@@ -89,6 +89,21 @@ describe("runAttestAction", () => {
     expect(statement.subject).toHaveLength(1500);
   });
 
+  it("names subjects relative to subject-root, the same by path and by checksums file", async () => {
+    await writeFile(join(workspace, "dist/SHA256SUMS"), `${"b".repeat(64)}  app.tar.gz\n`);
+    const result = await runAttestAction(
+      inputs({ "subject-path": "dist/app-linux-amd64", "subject-checksums": "dist/SHA256SUMS", "subject-root": "dist", "signing-key": keys.privateKeyPem }),
+      jobContext(),
+    );
+    expect(result.subjects.map((s) => s.name)).toEqual(["app-linux-amd64", "app.tar.gz"]);
+    // Without it, the workspace (no .git above the temp directory) is the root.
+    const plain = await runAttestAction(
+      inputs({ "subject-path": "dist/app-linux-amd64", "subject-checksums": "dist/SHA256SUMS", "signing-key": keys.privateKeyPem }),
+      jobContext(),
+    );
+    expect(plain.subjects.map((s) => s.name)).toEqual(["dist/app-linux-amd64", "dist/app.tar.gz"]);
+  });
+
   it("takes subjects by digest and from a checksums file", async () => {
     await writeFile(join(workspace, "SHA256SUMS"), `${"b".repeat(64)}  app.tar.gz\n`);
     const result = await runAttestAction(

@@ -8,7 +8,8 @@ import {
   ProvenantError,
   type Subject,
 } from "@provenant/core";
-import { parseDigestOption, type PushResult, pushAfterAttest, resolveSubjects, writeFileAtomic } from "@provenant/cli";
+import { parseDigestOption, replaceFileAtomically, resolveSubjects } from "@provenant/subjects";
+import { type PushResult, pushAfterAttest } from "../cli-oci.js";
 import { formatImageReference, type ImageReference, parseImageReference } from "@provenant/oci";
 import { adapter } from "../../adapter.js";
 import { type ActionContext, actionIo } from "../context.js";
@@ -85,7 +86,7 @@ export async function runAttestAction(inputs: AttestActionInputs, context: Actio
       patterns: inputs.subjectPaths,
       checksumFiles: inputs.subjectChecksums.map((path) => resolve(context.cwd, path)),
       digests,
-      progress: false,
+      ...(inputs.subjectRoot && { subjectRoot: inputs.subjectRoot }),
     },
     io,
   );
@@ -112,7 +113,7 @@ export async function runAttestAction(inputs: AttestActionInputs, context: Actio
   const provenance = await adapter.collect(collect);
   const { bundle, statement } = await attest(subjects, provenance, signer);
   const bundlePath = resolve(context.cwd, inputs.bundlePath);
-  await writeFileAtomic(bundlePath, `${JSON.stringify(bundle, null, 2)}\n`);
+  await replaceFileAtomically(bundlePath, `${JSON.stringify(bundle, null, 2)}\n`);
   const pushed = image
     ? await pushAfterAttest([formatImageReference(image)], bundle, statement, actionIo(context, registryEnv), { insecureRegistries: [] })
     : [];

@@ -10,10 +10,12 @@ import {
   type Policy,
   ProvenantError,
   publicKeyFromPem,
+  readSignedDocuments,
   type VerificationReport,
   verify,
 } from "@provenant/core";
-import { readSignedDocuments, resolveSubjects, runVerifyImage } from "@provenant/cli";
+import { resolveSubjects } from "@provenant/subjects";
+import { runVerifyImage } from "../cli-oci.js";
 import { parseImageArgument } from "@provenant/oci";
 import { type ActionContext, actionIo } from "../context.js";
 import type { VerifyActionInputs } from "../inputs.js";
@@ -165,7 +167,7 @@ export async function runVerifyAction(inputs: VerifyActionInputs, context: Actio
     return { [digest.algorithm]: digest.hex };
   });
   if (inputs.subjectPaths.length > 0) {
-    const subjects = await resolveSubjects({ patterns: inputs.subjectPaths, checksumFiles: [], digests: [], progress: false }, actionIo(context));
+    const subjects = await resolveSubjects({ patterns: inputs.subjectPaths, checksumFiles: [], digests: [] }, actionIo(context));
     artifactDigests.push(...subjects.map((s) => s.digest));
   }
   const bundlePath = resolve(context.cwd, inputs.bundlePath);

@@ -3,11 +3,21 @@ import { mkdir, open, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isProvenantError } from "@provenant/core";
-import { scratch } from "../test-support.js";
+import { scratch } from "./test-support.js";
 import { parseChecksums, parseDigestOption } from "./checksums.js";
 import { collectFiles } from "./collect.js";
-import { hashFiles } from "./hash.js";
-import { resolveSubjects } from "./subjects.js";
+import { type HashJob, HashPool, hashFiles, worthWorkers } from "./hash.js";
+import { resolveSubjects } from "./resolve.js";
+
+/** Two hash workers for one job, closed after it. */
+async function withPool<T>(run: (pool: HashPool) => Promise<T>): Promise<T> {
+  const pool = new HashPool(2);
+  try {
+    return await run(pool);
+  } finally {
+    await pool.close();
+  }
+}
 
 const sha = (text: string) => createHash("sha256").update(text).digest("hex");
 let dir: string;
@@ -69,7 +79,10 @@ describe("collectFiles", () => {
     expect((await collectFiles(["dist/*.tgz"], dir)).files.map((f) => f.name)).toEqual(["dist/latest.tgz"]);
     // Absolute globs and globs above cwd match the same files.
     expect((await collectFiles([join(dir, "dist/real/*.tgz")], join(dir, "dist"))).files.map((f) => f.name)).toEqual(["real/a.tgz"]);
-    expect((await collectFiles(["../dist/real/*.tgz"], join(dir, "elsewhere"))).files.map((f) => f.name)).toEqual([join(dir, "dist/real/a.tgz")]);
+    expect((await collectFiles(["../dist/real/*.tgz"], join(dir, "elsewhere"), undefined, { root: dir })).files.map((f) => f.name)).toEqual(["dist/real/a.tgz"]);
+    // Above the root there is no name: never absolute, never `..`.
+    const outside = await collectFiles(["../dist/real/*.tgz"], join(dir, "elsewhere")).catch((e: unknown) => e);
+    expect(isProvenantError(outside, "SUBJECT_OUTSIDE_ROOT")).toBe(true);
   });
 
   it("removes duplicates named by several patterns", async () => {
@@ -89,7 +102,7 @@ describe("collectFiles", () => {
 
 describe("hashFiles", () => {
   it("gives each file's sha256 on the main thread and across workers", async () => {
-    const jobs = [];
+    const jobs: HashJob[] = [];
     for (let i = 0; i < 300; i++) {
       const path = join(dir, `f${i}`);
       await writeFile(path, `content ${i}`);
@@ -98,34 +111,50 @@ describe("hashFiles", () => {
     const big = join(dir, "big");
     await writeFile(big, Buffer.alloc(5 * 1048576 + 3, 7));
     jobs.push({ path: big, size: 5 * 1048576 + 3 });
-    const parallel = await hashFiles(jobs, undefined, 2);
+    const parallel = await withPool((pool) => pool.finish(jobs));
     const serial = await hashFiles(jobs, undefined, 1);
     expect(parallel.get(join(dir, "f17"))).toBe(sha("content 17"));
     expect(parallel.get(big)).toBe(createHash("sha256").update(Buffer.alloc(5 * 1048576 + 3, 7)).digest("hex"));
     expect(Object.fromEntries(parallel)).toEqual(Object.fromEntries(serial));
+    // Sent without sizes (a walk that did not stat), the workers read them from the open file;
+    // the large file is handed back and hashed on its own, with the same digest.
+    const unsized = await withPool((pool) => {
+      for (const job of jobs) pool.add({ path: job.path, size: -1 });
+      return pool.finish([]);
+    });
+    expect(Object.fromEntries(unsized)).toEqual(Object.fromEntries(serial));
+  });
+
+  it("starts workers only for enough work to repay them", () => {
+    expect(worthWorkers(300, 300 * 4096)).toBe(false);
+    expect(worthWorkers(2, 4 * 1048576)).toBe(false);
+    expect(worthWorkers(20_000, 0)).toBe(true);
+    expect(worthWorkers(2, 1024 * 1048576)).toBe(true);
   });
 
   it("hashes what a file holds even when its size changed after the walk", async () => {
-    const jobs = [];
+    const jobs: HashJob[] = [];
     for (let i = 0; i < 100; i++) {
       const path = join(dir, `g${i}`);
       await writeFile(path, `grown ${i}`);
       // The size the walk saw: too small, too large or right.
       jobs.push({ path, size: [1, 1000, `grown ${i}`.length][i % 3]! });
     }
-    const digests = await hashFiles(jobs, undefined, 2);
+    const digests = await withPool((pool) => pool.finish(jobs));
     for (let i = 0; i < 100; i++) expect(digests.get(join(dir, `g${i}`))).toBe(sha(`grown ${i}`));
   });
 
   it("reports a file that vanished after the walk as IO_ERROR, from the workers too", async () => {
-    const jobs = [];
+    const jobs: HashJob[] = [];
     for (let i = 0; i < 100; i++) {
       await writeFile(join(dir, `h${i}`), "x");
       jobs.push({ path: join(dir, `h${i}`), size: 1 });
     }
     jobs.push({ path: join(dir, "gone"), size: 1 });
-    for (const parallelism of [1, 2]) {
-      const error = await hashFiles(jobs, undefined, parallelism).catch((e: unknown) => e);
+    for (const error of [
+      await hashFiles(jobs, undefined, 1).catch((e: unknown) => e),
+      await withPool((pool) => pool.finish(jobs)).catch((e: unknown) => e),
+    ]) {
       expect(isProvenantError(error, "IO_ERROR")).toBe(true);
       expect((error as Error).message).toContain("gone");
     }
@@ -134,11 +163,12 @@ describe("hashFiles", () => {
   it("feeds the workers while a directory is still being walked, with the same digests", async () => {
     await mkdir(join(dir, "tree/a"), { recursive: true });
     await mkdir(join(dir, "tree/b"));
-    for (let i = 0; i < 1500; i++) await writeFile(join(dir, `tree/${i % 2 ? "a" : "b"}/f${i}`), `file ${i}`);
+    // More files than worthWorkers asks for, so that the walk starts the workers.
+    await Promise.all(Array.from({ length: 4200 }, (_, i) => writeFile(join(dir, `tree/${i % 2 ? "a" : "b"}/f${i}`), `file ${i}`)));
     await writeFile(join(dir, "tree/big1"), Buffer.alloc(5 * 1048576, 1));
     await writeFile(join(dir, "tree/big2"), Buffer.alloc(5 * 1048576, 2));
-    const subjects = await resolveSubjects({ patterns: ["tree"], checksumFiles: [], digests: [], progress: false }, io());
-    expect(subjects).toHaveLength(1502);
+    const subjects = await resolveSubjects({ patterns: ["tree"], checksumFiles: [], digests: [] }, io());
+    expect(subjects).toHaveLength(4202);
     const byName = new Map(subjects.map((s) => [s.name, s.digest.sha256]));
     expect(byName.get("tree/a/f1")).toBe(sha("file 1"));
     expect(byName.get("tree/b/f1498")).toBe(sha("file 1498"));
@@ -172,7 +202,7 @@ describe("checksums and --digest", () => {
     await writeFile(join(dir, "a.tgz"), "a");
     await writeFile(join(dir, "SUMS"), `${sha("a")}  a.tgz\n`);
     const subjects = await resolveSubjects(
-      { patterns: ["a.tgz"], checksumFiles: ["SUMS"].map((f) => join(dir, f)), digests: [`img=sha256:${sha("i")}`], progress: false },
+      { patterns: ["a.tgz"], checksumFiles: ["SUMS"].map((f) => join(dir, f)), digests: [`img=sha256:${sha("i")}`] },
       io(),
     );
     expect(subjects).toEqual([
@@ -181,42 +211,90 @@ describe("checksums and --digest", () => {
     ]);
   });
 
-  it("moves the progress bar while one large file is still being hashed", async () => {
+  it("reports progress while one large file is still being hashed", async () => {
     const big = join(dir, "disk.img");
     const size = 200 * 1048576;
     // A sparse file: 200 MiB to hash, almost nothing on disk.
     const handle = await open(big, "w");
     await handle.truncate(size);
     await handle.close();
-    const lines: string[] = [];
+    const seen: { bytes: number; files: number }[] = [];
+    let totals: { bytes: number; files: number } | undefined;
+    let done = false;
     await resolveSubjects(
-      { patterns: ["disk.img"], checksumFiles: [], digests: [], progress: true },
-      { ...io(), isTTY: true, stderr: (t: string) => void lines.push(t) },
+      {
+        patterns: ["disk.img"],
+        checksumFiles: [],
+        digests: [],
+        progress: (t) => {
+          totals = t;
+          return {
+            update: (p) => void seen.push({ ...p }),
+            done: () => {
+              done = true;
+            },
+          };
+        },
+      },
+      io(),
     );
-    // Drawn before the file was done: 0 of 1 files, part of the bytes.
-    expect(lines.some((line) => /\] +\d+% {2}0\/1 files {2}(64|128|192) MiB/.test(line))).toBe(true);
+    expect(totals).toEqual({ bytes: size, files: 1 });
+    // Heard of before the file was done: 0 of 1 files, part of the bytes.
+    expect(seen.some((p) => p.files === 0 && p.bytes > 0 && p.bytes < size)).toBe(true);
+    expect(done).toBe(true);
   });
 
-  it("shows a progress bar on a terminal for long runs, and never under --json or in a pipe", async () => {
+  it("reports the totals of a long run and every file hashed, through workers too", async () => {
     await mkdir(join(dir, "many"));
     await Promise.all(Array.from({ length: 1200 }, (_, i) => writeFile(join(dir, "many", `f${i}`), `${i}`)));
-    const run = async (isTTY: boolean, progress: boolean) => {
-      let stderr = "";
-      const subjects = await resolveSubjects(
-        { patterns: ["many"], checksumFiles: [], digests: [], progress },
-        {
-          ...io(),
-          isTTY,
-          stderr: (t: string) => {
-            stderr += t;
-          },
+    let last = { bytes: 0, files: 0 };
+    let totals: { bytes: number; files: number } | undefined;
+    const subjects = await resolveSubjects(
+      {
+        patterns: ["many"],
+        checksumFiles: [],
+        digests: [],
+        progress: (t) => {
+          totals = t;
+          return {
+            update: (p) => {
+              last = { ...p };
+            },
+            done: () => {},
+          };
         },
-      );
-      expect(subjects).toHaveLength(1200);
-      return stderr;
-    };
-    expect(await run(true, true)).toMatch(/\] +\d+% {2}\d+\/1200 files/);
-    expect(await run(true, false)).toBe("");
-    expect(await run(false, true)).toBe("");
+      },
+      io(),
+    );
+    expect(subjects).toHaveLength(1200);
+    expect(totals?.files).toBe(1200);
+    expect(last.files).toBe(1200);
+  });
+});
+
+describe("collectFiles without sizes", () => {
+  it("leaves walked files unstated: their sizes are -1, named files keep theirs", async () => {
+    await mkdir(join(dir, "tree"));
+    await writeFile(join(dir, "tree/a"), "a");
+    await writeFile(join(dir, "named"), "named");
+    const { files } = await collectFiles(["tree", "named"], dir, undefined, { sizes: false });
+    expect(files.map((f) => [f.name, f.size])).toEqual([
+      ["tree/a", -1],
+      ["named", 5],
+    ]);
+  });
+});
+
+describe("resolveSubjects of a few large files in a directory", () => {
+  it("hashes a few large files found by a walk without sizes, with the right digests", async () => {
+    await mkdir(join(dir, "release"));
+    const contents = [Buffer.alloc(40 * 1048576, 1), Buffer.alloc(40 * 1048576, 2)];
+    await writeFile(join(dir, "release/a.tar"), contents[0]!);
+    await writeFile(join(dir, "release/b.tar"), contents[1]!);
+    const subjects = await resolveSubjects({ patterns: ["release"], checksumFiles: [], digests: [] }, io());
+    expect(subjects).toEqual([
+      { name: "release/a.tar", digest: { sha256: createHash("sha256").update(contents[0]!).digest("hex") } },
+      { name: "release/b.tar", digest: { sha256: createHash("sha256").update(contents[1]!).digest("hex") } },
+    ]);
   });
 });

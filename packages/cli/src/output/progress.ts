@@ -1,4 +1,5 @@
-import type { HashProgress } from "./hash.js";
+import type { HashProgress, SubjectInputs } from "@provenant/subjects";
+import type { Io } from "../io.js";
 
 /**
  * A one-line progress bar on stderr, redrawn at most every 100 ms. Only
@@ -26,4 +27,14 @@ export function progressBar(write: (text: string) => void, totalBytes: number, t
       if (drawn) write("\r\u001b[2K");
     },
   };
+}
+
+/**
+ * The progress callback `resolveSubjects` takes: a bar on stderr for long
+ * runs only (a bar that flashes for a few files is noise), when stderr is a
+ * terminal and the output is not --json.
+ */
+export function subjectProgress(io: Io, allowed: boolean): SubjectInputs["progress"] {
+  if (!allowed || !io.isTTY) return undefined;
+  return ({ bytes, files }) => (bytes > 64 * 1048576 || files > 1000 ? progressBar(io.stderr, bytes, files) : undefined);
 }

@@ -17,7 +17,7 @@ import {
   sha256Digest,
 } from "@provenant/oci";
 import { extract } from "tar-stream";
-import type { Io } from "../io.js";
+import type { SubjectsIo as Io } from "./io.js";
 
 /** How the CLI reaches registries: from `--insecure-registry`, `--image-platform` and the environment. */
 export interface RegistryOptions {

@@ -6,6 +6,7 @@ import { ProvenantError } from "@provenant/core";
 
 export interface HashJob {
   path: string;
+  /** Bytes, or -1 when unknown: the worker then reads the size from the open descriptor. */
   size: number;
 }
 
@@ -16,6 +17,8 @@ export interface HashProgress {
 }
 
 const CHUNK = 1 << 20;
+/** A file this large is hashed on its own (own batch, own worker), so that two big files use two cores. */
+const LARGE_BYTES = 4 * CHUNK;
 
 /** How often a file being hashed reports progress. */
 const PROGRESS_STEP = 64 * CHUNK;
@@ -60,21 +63,34 @@ export function sha256File(
 // (POSIX), so the read that would return 0 is skipped, and a file read in one
 // go is hashed in one call. A batch's answer is its digests in order (or an
 // error), not path/digest pairs: for 20,000 small files the copying of
-// messages back to the main thread is measurable.
+// messages back to the main thread is measurable. A file sent without its
+// size (-1: the walk did not stat it) is fstat-ed on its open descriptor
+// here, off the main thread; one that turns out large is handed back
+// unhashed ("deferred"), so that the main thread can give each large file a
+// worker of its own.
 const WORKER_SOURCE = `
 const { parentPort } = require("node:worker_threads");
 const { createHash, hash } = require("node:crypto");
-const { openSync, readSync, closeSync } = require("node:fs");
+const { openSync, readSync, closeSync, fstatSync } = require("node:fs");
 const buffer = Buffer.allocUnsafe(${CHUNK});
 parentPort.on("message", (batch) => {
   const digests = [];
+  const deferred = [];
   let pending = 0;
   for (let i = 0; i < batch.paths.length; i++) {
     const path = batch.paths[i];
-    const size = batch.sizes[i];
+    let size = batch.sizes[i];
     let fd;
     try {
       fd = openSync(path, "r");
+      if (size < 0) {
+        size = fstatSync(fd).size;
+        if (size >= ${LARGE_BYTES}) {
+          deferred.push(i, size);
+          digests.push("");
+          continue;
+        }
+      }
       const first = readSync(fd, buffer, 0, buffer.length, null);
       pending += first;
       if (first < buffer.length && first === size) {
@@ -100,13 +116,15 @@ parentPort.on("message", (batch) => {
       if (fd !== undefined) closeSync(fd);
     }
   }
-  parentPort.postMessage({ id: batch.id, digests, progress: pending });
+  parentPort.postMessage({ id: batch.id, digests, deferred, progress: pending });
 });
 `;
 
 interface WorkerMessage {
   id?: number;
   digests?: string[];
+  /** Pairs of (index in the batch, size): large files sent without a size, left for `finish` to hand out one by one. */
+  deferred?: number[];
   progress?: number;
   failed?: string;
   error?: string;
@@ -118,13 +136,21 @@ function unreadable(path: string, reason: string, cause?: unknown): ProvenantErr
   return new ProvenantError("IO_ERROR", `cannot read ${path}: ${reason}`, cause === undefined ? undefined : { cause });
 }
 
-/** Below this much work, starting workers (~40 ms each) costs more than it saves. */
-function worthWorkers(jobs: readonly HashJob[], total: number): boolean {
-  return jobs.length >= 64 || total >= 16 * CHUNK;
+/**
+ * Whether hash workers repay their start (~40 ms each, more on a busy
+ * machine, plus a message per batch). SHA-256 runs at over 1 GB/s, so below
+ * 64 MiB the hashing itself takes well under that; small files cost mostly
+ * system calls (open, read, close: some 10-20 us each), which a single
+ * thread does as fast as a pool up to a few thousand files. Files whose size
+ * is not known yet count by number only.
+ */
+export function worthWorkers(files: number, knownBytes: number): boolean {
+  return files >= MIN_FILES_FOR_WORKERS || knownBytes >= MIN_BYTES_FOR_WORKERS;
 }
+const MIN_FILES_FOR_WORKERS = 4096;
+const MIN_BYTES_FOR_WORKERS = 64 * CHUNK;
 
-/** A file this large is a batch of its own, so that two big files use two cores. */
-const LARGE = 4 * CHUNK;
+const LARGE = LARGE_BYTES;
 /** Small files travel in batches: few messages, yet enough batches to balance the workers at the end. */
 const BATCH_FILES = 512;
 const BATCH_BYTES = 8 * CHUNK;
@@ -140,6 +166,8 @@ const BATCH_BYTES = 8 * CHUNK;
 export class HashPool {
   private readonly workers: Worker[];
   private readonly batches: HashJob[][] = [];
+  /** Large files not yet sent: from `finish`, and those a worker handed back. */
+  private readonly large: HashJob[] = [];
   private readonly digests = new Map<string, string>();
   private readonly sent = new Set<string>();
   private readonly inFlight: number[];
@@ -172,6 +200,7 @@ export class HashPool {
   /** A file found by the walk: small ones start hashing now. */
   add(job: HashJob): void {
     if (job.size >= LARGE || this.sent.has(job.path)) return;
+    // Sent without a size (-1), a file counts as small; the worker hands it back if it is not.
     this.sent.add(job.path);
     this.current.push(job);
     this.currentBytes += job.size;
@@ -183,7 +212,9 @@ export class HashPool {
     this.onProgress = onProgress;
     for (const job of jobs) if (job.size < LARGE) this.add(job);
     if (this.current.length > 0) this.flush(this.leastBusy());
-    const large = jobs.filter((job) => job.size >= LARGE && !this.sent.has(job.path)).sort((a, b) => b.size - a.size);
+    this.large.push(...jobs.filter((job) => job.size >= LARGE && !this.sent.has(job.path)));
+    this.large.sort((a, b) => b.size - a.size);
+    const large = this.large;
     for (;;) {
       if (this.failure) throw this.failure;
       // Two batches in flight per worker, so that none waits for this thread between batches.
@@ -227,8 +258,16 @@ export class HashPool {
       return;
     }
     const batch = this.batches[message.id]!;
-    for (const [i, digest] of message.digests!.entries()) this.digests.set(batch[i]!.path, digest);
-    this.progress.files += batch.length;
+    const deferred = message.deferred ?? [];
+    const handedBack = new Set<number>();
+    for (let k = 0; k < deferred.length; k += 2) {
+      const job = batch[deferred[k]!]!;
+      handedBack.add(deferred[k]!);
+      this.sent.delete(job.path);
+      this.large.push({ path: job.path, size: deferred[k + 1]! });
+    }
+    for (const [i, digest] of message.digests!.entries()) if (!handedBack.has(i)) this.digests.set(batch[i]!.path, digest);
+    this.progress.files += batch.length - handedBack.size;
     this.inFlight[index]!--;
     this.onProgress?.(this.progress);
     this.wake?.();
@@ -251,9 +290,9 @@ export async function hashFiles(
   parallelism = availableParallelism(),
   pool?: HashPool,
 ): Promise<Map<string, string>> {
-  const total = jobs.reduce((sum, j) => sum + j.size, 0);
+  const total = jobs.reduce((sum, j) => sum + Math.max(0, j.size), 0);
   // A pool that already has files in hand finishes them: hashing them here too would be twice the work.
-  const small = jobs.length === 1 || !worthWorkers(jobs, total);
+  const small = jobs.length === 1 || !worthWorkers(jobs.length, total);
   if (pool ? !pool.started && small : parallelism <= 1 || small) {
     return hashOnThisThread(jobs, onProgress);
   }
@@ -282,7 +321,7 @@ function hashOnThisThread(jobs: readonly HashJob[], onProgress?: (progress: Hash
     } catch (error) {
       throw unreadable(job.path, (error as Error).message, error);
     }
-    progress.bytes = before + job.size;
+    if (job.size >= 0) progress.bytes = before + job.size;
     progress.files++;
     onProgress?.(progress);
   }

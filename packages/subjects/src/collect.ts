@@ -2,6 +2,7 @@ import { lstatSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { isAbsolute, relative, resolve, sep } from "node:path";
 import { isProvenantError, ProvenantError } from "@provenant/core";
 import picomatch from "picomatch";
+import { subjectNameOf } from "./names.js";
 import { isDynamicPattern } from "tinyglobby";
 
 export interface FoundFile {
@@ -9,8 +10,9 @@ export interface FoundFile {
   path: string;
   /** Resolved path; duplicates are removed on this. */
   realPath: string;
+  /** Bytes; -1 for a file found by a walk when sizes were not asked for (the hasher learns it). */
   size: number;
-  /** The subject name: the path relative to cwd, or absolute outside it. */
+  /** The subject name: the path relative to the subject root, with `/` (see names.ts). */
   name: string;
 }
 
@@ -24,18 +26,9 @@ function within(root: string, candidate: string): boolean {
   return candidate === root || candidate.startsWith(root.endsWith(sep) ? root : root + sep);
 }
 
-function subjectName(cwd: string, path: string): string {
-  const rel = relative(cwd, path);
-  const name = rel === "" || rel.startsWith("..") || isAbsolute(rel) ? path : rel;
-  return name.split(sep).join("/");
-}
-
-/** What subjectName gives every file directly in `dir`, before the file's own name. */
-function subjectNamePrefix(cwd: string, dir: string): string {
-  const rel = relative(cwd, dir);
-  if (rel === "") return "";
-  const name = rel.startsWith("..") || isAbsolute(rel) ? dir : rel;
-  return `${name.split(sep).join("/").replace(/\/$/, "")}/`;
+/** What subjectNameOf gives every file directly in `dir`, before the file's own name. */
+function subjectNamePrefix(root: string, dir: string): string {
+  return dir === root ? "" : `${subjectNameOf(root, dir, dir)}/`;
 }
 
 /** Matches the paths a walk meets: relative to cwd for a relative glob, absolute for an absolute one. */
@@ -65,7 +58,20 @@ export async function collectFiles(
   cwd: string,
   /** Hears of each file as the walk finds it (duplicates once), e.g. to start hashing it. */
   onFile?: (file: FoundFile) => void,
+  options: {
+    /** Names are relative to this directory (absolute; default `cwd`); see `subjectRootOf`. */
+    root?: string;
+    /**
+     * Stat every file a walk finds for its size (default true). Without it a
+     * walk is readdir alone and sizes are -1: the hash worker that opens the
+     * file learns the size from the open descriptor, and the main thread
+     * spends no system call per file. Progress totals need sizes.
+     */
+    sizes?: boolean;
+  } = {},
 ): Promise<CollectResult> {
+  const root = options.root ?? resolve(cwd);
+  const wantSizes = options.sizes ?? true;
   const seen = new Map<string, FoundFile>();
   const skipped: string[] = [];
   // Files a pattern matched, duplicates of earlier patterns included: a
@@ -76,10 +82,10 @@ export async function collectFiles(
   // readdir/stat/realpath calls, and a promise round trip through libuv's
   // thread pool for each costs far more than the call (20,000 files: 1.9 s
   // async, a tenth of that sync). The CLI does nothing else meanwhile.
-  const addFile = (path: string, real: string, size: number, name = subjectName(cwd, path)) => {
+  const addFile = (path: string, real: string, size: number, name?: string) => {
     matched++;
     if (seen.has(real)) return;
-    const file = { path, realPath: real, size, name };
+    const file = { path, realPath: real, size, name: name ?? subjectNameOf(root, path, path) };
     seen.set(real, file);
     onFile?.(file);
   };
@@ -137,7 +143,7 @@ export async function collectFiles(
     // a 20,000-file walk.
     const prefix = dir.endsWith(sep) ? dir : dir + sep;
     const realPrefix = realDir.endsWith(sep) ? realDir : realDir + sep;
-    const namePrefix = subjectNamePrefix(cwd, dir);
+    const namePrefix = subjectNamePrefix(root, dir);
     for (const entry of entries) {
       const path = prefix + entry.name;
       if (entry.isDirectory()) {
@@ -145,7 +151,7 @@ export async function collectFiles(
       } else if (entry.isFile()) {
         // Not a link, in a directory whose real path is known: so is its own.
         const real = realPrefix + entry.name;
-        if (match === undefined || match(path)) addFile(path, real, statSync(real).size, namePrefix + entry.name);
+        if (match === undefined || match(path)) addFile(path, real, wantSizes ? statSync(real).size : -1, namePrefix + entry.name);
       } else if (entry.isSymbolicLink()) {
         visit(path, "link", rootReal, visited, match);
       } else if (match === undefined || match(path)) {

@@ -1,0 +1,15 @@
+export { resolveSubjects, type ProgressReporter, type SubjectInputs } from "./resolve.js";
+export { collectFiles, type CollectResult, type FoundFile } from "./collect.js";
+export { HashPool, hashFiles, sha256File, type HashJob, type HashProgress } from "./hash.js";
+export { parseChecksums, parseDigestOption } from "./checksums.js";
+export {
+  createRegistryClient,
+  isImageArgument,
+  resolveImageSubjects,
+  type ImageSubjects,
+  type RegistryImage,
+  type RegistryOptions,
+} from "./images.js";
+export { readTextFile, replaceFileAtomically, replaceFilesAtomically } from "./files.js";
+export type { SubjectsIo } from "./io.js";
+export { subjectNameOf, subjectRootOf } from "./names.js";
