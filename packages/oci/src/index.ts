@@ -36,7 +36,11 @@ export {
   BUNDLE_CONTENT_ANNOTATION,
   BUNDLE_PREDICATE_TYPE_ANNOTATION,
   pushAttestation,
+  MAX_SETTLE_MS,
+  MIN_SETTLE_MS,
+  realTiming,
   type PushAttestationOptions,
+  type PushTiming,
   type PushedAttestation,
 } from "./referrers/push.js";
 export {

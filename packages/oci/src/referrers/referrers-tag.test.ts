@@ -5,14 +5,17 @@ import { MEDIA_TYPES } from "../manifest/media-types.js";
 import { parseImageReference } from "../reference/reference.js";
 import { RegistryClient } from "../registry/client.js";
 import { signedBundleFor, trustedKey } from "../test-support/bundle.js";
+import { virtualTiming } from "../test-support/virtual-time.js";
 import { makeOciLayout, removeLayouts, skopeoCopy, skopeoInspectRaw, startRegistry, type TestRegistry } from "../test-support/registry.js";
 import { cosignAttestationTag, referrersTag } from "./fallback-tag.js";
 import { listAttestations, pullAttestations } from "./pull.js";
-import { pushAttestation } from "./push.js";
+import { MIN_SETTLE_MS, pushAttestation } from "./push.js";
 import { resolveImage } from "./resolve.js";
 
 const IN_TOTO_SLSA = "https://slsa.dev/provenance/v1";
-const fast = { settleMs: 50 };
+// Settle windows on a virtual clock: the logic is tested, not the machine's speed.
+const timing = virtualTiming();
+const fast = { settleMs: 50, ...timing };
 
 interface ConditionalPut {
   ifMatch?: string;
@@ -67,12 +70,15 @@ async function startProxy(
       const ifMatch = req.headers["if-match"];
       const ifNoneMatch = req.headers["if-none-match"];
       if (hooks.beforeCheck && req.method === "PUT" && /\/manifests\//.test(req.url!) && (ifMatch || ifNoneMatch)) {
-        await hooks.beforeCheck(puts.length);
-        const head = await forward("HEAD", req.url!, { host: req.headers.host, accept: MEDIA_TYPES.ociIndex });
+        // Only writes to the tag index are counted and raced; a push's probe of
+        // its own manifest by digest is just held to the condition.
+        const onTag = /\/manifests\/sha256-/.test(req.url!);
+        if (onTag) await hooks.beforeCheck(puts.length);
+        const head = await forward("HEAD", req.url!, { host: req.headers.host, accept: `${MEDIA_TYPES.ociIndex}, ${MEDIA_TYPES.ociManifest}` });
         const current = head.status === 200 ? String(head.headers.etag) : undefined;
         const failed = (ifNoneMatch === "*" && current !== undefined) || (ifMatch !== undefined && ifMatch !== current);
         const status = failed ? 412 : (await forwardAndReply()).status;
-        puts.push({ ...(ifMatch && { ifMatch }), ...(ifNoneMatch && { ifNoneMatch }), ...(current && { current }), status });
+        if (onTag) puts.push({ ...(ifMatch && { ifMatch }), ...(ifNoneMatch && { ifNoneMatch }), ...(current && { current }), status });
         if (failed) res.writeHead(412).end();
         return;
       }
@@ -272,5 +278,65 @@ describe("the sha256-<hex> referrers tag on distribution 2.8", () => {
       .filter((p) => p.problem === undefined)
       .map((p) => verify(p.document, { trustedKeys: [trustedKey], artifactDigests: [{ sha256: image.digest.slice(7) }] }).verified);
     expect(verified).toEqual([true, true]);
+  });
+});
+
+describe("how long a fallback-tag push waits", () => {
+  let registry: TestRegistry;
+  beforeAll(async () => {
+    registry = await startRegistry();
+  });
+  afterAll(async () => {
+    await registry?.close();
+    removeLayouts();
+  });
+
+  async function imageIn(host: string, repository: string, seed: string) {
+    const image = await makeOciLayout(seed);
+    await skopeoCopy(image, registry, repository);
+    return resolveImage(new RegistryClient(), parseImageReference(`${host}/${repository}:${image.tag}`));
+  }
+
+  it("on a registry that ignores If-Match: one write, then two read-backs after the shortest adaptive window", async () => {
+    const { reference, descriptor } = await imageIn(registry.host, "acme/window", "window");
+    // Zero jitter, and every request answered in no virtual time: the window is its floor.
+    const clock = virtualTiming(() => 0);
+    const bundle = await signedBundleFor(`${registry.host}/acme/window`, descriptor.digest, "window");
+    const pushed = await pushAttestation(new RegistryClient(), reference, descriptor, bundle, { predicateType: IN_TOTO_SLSA, ...clock });
+    expect(pushed).toMatchObject({ via: "referrers-tag", guard: "settle" });
+    expect(clock.slept).toEqual([MIN_SETTLE_MS, MIN_SETTLE_MS]);
+  });
+
+  it("widens the window to four round trips when the registry answers slowly", async () => {
+    const { reference, descriptor } = await imageIn(registry.host, "acme/slow-registry", "slow-registry");
+    const clock = virtualTiming(() => 0);
+    // Each request to the registry takes 60 virtual ms.
+    const slow = new RegistryClient({
+      fetch: async (input, init) => {
+        clock.advance(60);
+        return fetch(input, init);
+      },
+    });
+    const bundle = await signedBundleFor(`${registry.host}/acme/slow-registry`, descriptor.digest, "slow");
+    await pushAttestation(slow, reference, descriptor, bundle, { predicateType: IN_TOTO_SLSA, ...clock });
+    expect(clock.slept).toEqual([240, 240]);
+  });
+
+  it("on a registry that enforces If-Match: one conditional write and no settle window", async () => {
+    const { descriptor } = await imageIn(registry.host, "acme/honours", "honours");
+    const proxy = await startProxy(registry, { beforeCheck: async () => {} });
+    try {
+      const clock = virtualTiming(() => 0);
+      const bundle = await signedBundleFor(`${proxy.host}/acme/honours`, descriptor.digest, "honours");
+      const viaProxy = parseImageReference(`${proxy.host}/acme/honours@${descriptor.digest}`);
+      const pushed = await pushAttestation(new RegistryClient(), viaProxy, descriptor, bundle, { predicateType: IN_TOTO_SLSA, ...clock });
+      expect(pushed).toMatchObject({ via: "referrers-tag", guard: "conditional" });
+      expect(clock.slept).toEqual([]);
+      expect(proxy.puts).toEqual([{ ifNoneMatch: "*", status: 201 }]);
+      const index = (await skopeoInspectRaw(registry, `acme/honours:${referrersTag(descriptor.digest)}`)) as { manifests: { digest: string }[] };
+      expect(index.manifests.map((m) => m.digest)).toEqual([pushed.digest]);
+    } finally {
+      proxy.close();
+    }
   });
 });
