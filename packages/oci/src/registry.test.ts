@@ -83,6 +83,24 @@ describe("against distribution 2.8 (no referrers API), open", () => {
     expect(report.verified).toBe(true);
   });
 
+  it("pushes the same bundle twice as one referrer, and a different bundle as a second", async () => {
+    const image = await makeOciLayout("idempotent");
+    await skopeoCopy(image, registry, "acme/idempotent");
+    const client = new RegistryClient();
+    const { reference, descriptor } = await resolveImage(client, parseImageReference(`${registry.host}/acme/idempotent:${image.tag}`));
+    const bundle = await signedBundleFor(`${registry.host}/acme/idempotent`, descriptor.digest, "once");
+    // A minute apart: the manifests would differ by their created annotation.
+    const first = await pushAttestation(client, reference, descriptor, bundle, { predicateType: IN_TOTO_SLSA, ...fast, now: () => new Date("2026-01-01T00:00:00Z") });
+    const again = await pushAttestation(client, reference, descriptor, bundle, { predicateType: IN_TOTO_SLSA, ...fast, now: () => new Date("2026-01-01T00:01:00Z") });
+    expect(first.alreadyStored).toBeUndefined();
+    expect(again).toEqual({ digest: first.digest, via: "referrers-tag", alreadyStored: true });
+    const other = await signedBundleFor(`${registry.host}/acme/idempotent`, descriptor.digest, "other");
+    const second = await pushAttestation(client, reference, descriptor, other, { predicateType: IN_TOTO_SLSA, ...fast });
+    expect(second.digest).not.toBe(first.digest);
+    const index = (await skopeoInspectRaw(registry, `acme/idempotent:${referrersTag(image.digest)}`)) as { manifests: { digest: string }[] };
+    expect(index.manifests.map((m) => m.digest)).toEqual([first.digest, second.digest]);
+  });
+
   it("loses neither of several attestations pushed concurrently for one image", async () => {
     const image = await makeOciLayout("concurrent");
     await skopeoCopy(image, registry, "acme/concurrent");

@@ -4,6 +4,7 @@ import { EMPTY_CONFIG, MEDIA_TYPES } from "../manifest/media-types.js";
 import { type Descriptor, type ImageIndex, type ImageManifest, parseIndex } from "../manifest/schemas.js";
 import type { RegistryClient, Repository } from "../registry/client.js";
 import { referrersTag } from "./fallback-tag.js";
+import { listAttestations } from "./pull.js";
 
 /** Annotations sigstore's OCI conventions put on a bundle referrer. */
 export const BUNDLE_CONTENT_ANNOTATION = "dev.sigstore.bundle.content";
@@ -61,6 +62,8 @@ export interface PushedAttestation {
    * after a settle window). Absent for `referrers-api`.
    */
   guard?: "conditional" | "settle";
+  /** The same bundle was already stored for this image: nothing was pushed, `digest` is the existing referrer. */
+  alreadyStored?: true;
 }
 
 const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
@@ -84,6 +87,14 @@ export async function pushAttestation(
     sleep: options.sleep ?? realTiming.sleep,
     random: options.random ?? realTiming.random,
   };
+  // Idempotent: a bundle already stored for this image (same bytes, a
+  // referrer whose manifest checks out) is not pushed again, so re-running a
+  // job leaves one referrer, not one per run (each manifest differs by its
+  // created annotation).
+  const bundleDigest = sha256Digest(bundle);
+  const stored = (await listAttestations(client, repo, subject.digest)).find((a) => a.bundleDigest === bundleDigest && a.problem === undefined);
+  if (stored && stored.source !== "cosign-att") return { digest: stored.manifestDigest, via: stored.source, alreadyStored: true };
+
   const config = encode({});
   await client.putBlob(repo, config);
   const layerDigest = await client.putBlob(repo, bundle);
