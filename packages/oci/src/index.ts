@@ -62,3 +62,12 @@ export {
   type RegistryEnvironmentOptions,
   type RegistryLogin,
 } from "./credentials/environment.js";
+export { pushAfterAttest, pushBundle, type PushBundleOptions, type PushResult } from "./stored/push.js";
+export { signerKeyIds } from "./stored/signer.js";
+export {
+  imageDigestSet,
+  type StoredAttestationResult,
+  type StoredVerification,
+  type VerifyStoredOptions,
+  verifyStoredAttestations,
+} from "./stored/verify.js";
