@@ -368,7 +368,8 @@ describe("a registry with the referrers API", () => {
         const index = {
           schemaVersion: 2,
           mediaType: MEDIA_TYPES.ociIndex,
-          manifests: [{ mediaType: MEDIA_TYPES.ociManifest, artifactType: MEDIA_TYPES.sigstoreBundle, ...stored }],
+          // Empty until something is pushed: pushAttestation looks for the bundle first.
+          manifests: stored ? [{ mediaType: MEDIA_TYPES.ociManifest, artifactType: MEDIA_TYPES.sigstoreBundle, ...stored }] : [],
         };
         return void res.writeHead(200, { "content-type": MEDIA_TYPES.ociIndex }).end(JSON.stringify(index));
       }
@@ -381,10 +382,17 @@ describe("a registry with the referrers API", () => {
     const pushed = await pushAttestation(client, repo(host), subject, new TextEncoder().encode("{}"), { predicateType: "https://slsa.dev/provenance/v1" });
     expect(pushed.via).toBe("referrers-api");
     // No fallback tag was written.
-    expect(requests.filter((r) => r.url.includes("/manifests/sha256-"))).toEqual([]);
+    expect(requests.filter((r) => r.method === "PUT" && r.url.includes("/manifests/sha256-"))).toEqual([]);
     const listed = await listAttestations(client, repo(host), subject.digest);
     expect(listed).toEqual([
-      { source: "referrers-api", manifestDigest: pushed.digest, mediaType: MEDIA_TYPES.ociManifest, predicateType: "https://slsa.dev/provenance/v1", created: expect.any(String) },
+      {
+        source: "referrers-api",
+        manifestDigest: pushed.digest,
+        mediaType: MEDIA_TYPES.ociManifest,
+        predicateType: "https://slsa.dev/provenance/v1",
+        created: expect.any(String),
+        bundleDigest: sha256(Buffer.from("{}")),
+      },
     ]);
   });
 
