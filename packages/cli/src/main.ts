@@ -151,6 +151,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option("--source-versioned-tag <range>", "required semver range for the source tag, e.g. ^1.2.0")
     .option("--slsa-level <n>", "minimum SLSA Build level", wholeNumber(0))
     .option("--json", "print the report as JSON", false)
+    .option("--verbose", "with --image: the full report of every stored attestation, not only of the one that verified", false)
     .action(async (artifacts: string[], opts) => {
       const policy = Object.fromEntries(
         Object.entries({
@@ -167,7 +168,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
         if (opts.bundle || artifacts.length > 0 || opts.digest.length > 0) {
           throw new ProvenantError("USAGE", "--image verifies what the registry stores for that image; give it without --bundle, ARTIFACT or --digest");
         }
-        const inputs = { image: opts.image, keys: opts.key, threshold: opts.threshold, policy, json: opts.json };
+        const inputs = { image: opts.image, keys: opts.key, threshold: opts.threshold, policy, json: opts.json, verbose: opts.verbose };
         setExit(await runVerifyImage({ ...inputs, ...registryOptionsOf(opts) }, io));
         return;
       }
