@@ -20,7 +20,7 @@ export function imageDigestSet(digest: string, image: string): { [algorithm: str
 }
 
 export interface StoredAttestationResult {
-  /** The bundle layer (cosign: the envelope layer) or, failing that, the manifest digest. */
+  /** The referrer manifest digest (cosign: its envelope layer digest), as `attestations list` shows it. */
   attestation: string;
   source: AttestationSource;
   /** Key ids the attestation's signatures name (not yet checked against trusted keys). */
@@ -58,7 +58,7 @@ export async function verifyStoredAttestations(client: RegistryClient, image: Im
   const shown = formatImageReference(reference);
   const artifactDigests = [imageDigestSet(descriptor.digest, shown)];
   const attestations: StoredAttestationResult[] = (await pullAttestations(client, reference, descriptor.digest)).map((p) => {
-    const attestation = p.layerDigest ?? p.bundleDigest ?? p.manifestDigest;
+    const attestation = p.layerDigest ?? p.manifestDigest;
     if (p.problem !== undefined || p.document === undefined) {
       return { attestation, source: p.source, keyIds: [], problem: p.problem ?? "no document" };
     }
