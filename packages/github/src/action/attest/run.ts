@@ -8,8 +8,15 @@ import {
   ProvenantError,
   type Subject,
 } from "@provenant/core";
-import { parseDigestOption, type PushResult, pushAfterAttest, resolveSubjects, writeFileAtomic } from "@provenant/cli";
-import { formatImageReference, type ImageReference, parseImageReference } from "@provenant/oci";
+import { parseDigestOption, resolveSubjects, writeFileAtomic } from "@provenant/cli";
+import {
+  formatImageReference,
+  type ImageReference,
+  type PushResult,
+  parseImageReference,
+  pushAfterAttest,
+  registryClientFromEnvironment,
+} from "@provenant/oci";
 import { adapter } from "../../adapter.js";
 import { type ActionContext, actionIo } from "../context.js";
 import type { AttestActionInputs } from "../inputs.js";
@@ -114,7 +121,12 @@ export async function runAttestAction(inputs: AttestActionInputs, context: Actio
   const bundlePath = resolve(context.cwd, inputs.bundlePath);
   await writeFileAtomic(bundlePath, `${JSON.stringify(bundle, null, 2)}\n`);
   const pushed = image
-    ? await pushAfterAttest([formatImageReference(image)], bundle, statement, actionIo(context, registryEnv), { insecureRegistries: [] })
+    ? await pushAfterAttest(
+        registryClientFromEnvironment({ env: registryEnv, warn: (message) => context.warn(`provenant: warning: ${message}`), insecureRegistries: [] }),
+        [formatImageReference(image)],
+        new TextEncoder().encode(JSON.stringify(bundle)),
+        statement,
+      )
     : [];
 
   const factsSource = String(provenance.runDetails.metadata?.[FACTS_SOURCE_FIELD] ?? "environment");
