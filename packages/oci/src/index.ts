@@ -26,6 +26,7 @@ export {
   type CredentialSource,
   type Credentials,
   type FetchedManifest,
+  manifestName,
   type PutManifestResult,
   type RegistryClientOptions,
   type Repository,

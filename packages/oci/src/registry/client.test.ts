@@ -68,7 +68,7 @@ describe("a registry serving bad content", () => {
     const { host } = await serve((_req, res) => {
       res.writeHead(200, { "content-type": MEDIA_TYPES.ociManifest }).end("<html>maintenance</html>");
     });
-    await rejectsWith(new RegistryClient().getManifest(repo(host), "1.0"), "MALFORMED_JSON", /manifest .*acme\/app@1\.0 is not valid JSON/);
+    await rejectsWith(new RegistryClient().getManifest(repo(host), "1.0"), "MALFORMED_JSON", /manifest .*acme\/app:1\.0 is not valid JSON/);
   });
 
   it("refuses an oversized manifest, declared or streamed", async () => {
@@ -489,5 +489,18 @@ describe("a registry with the referrers API", () => {
       [1, 3, 4, 5].map((n) => ["referrers-api", sha256(`referrer ${n}`), `https://example.com/predicate/${n}`]),
     );
     expect(requests.filter((r) => r.url.includes("/referrers/")).map((r) => new URL(r.url, "http://x").searchParams.get("last"))).toEqual([null, "2", "4"]);
+  });
+});
+
+describe("names in registry errors", () => {
+  it("prints a tag as repo:tag and a digest as repo@digest", async () => {
+    const { host } = await serve((_req, res) => void res.writeHead(500).end());
+    const client = new RegistryClient();
+    const digest = `sha256:${"c".repeat(64)}`;
+    await expect(client.getManifest(repo(host), "1.0")).rejects.toThrow(`manifest ${host}/acme/app:1.0`);
+    await expect(client.getManifest(repo(host), digest)).rejects.toThrow(`manifest ${host}/acme/app@${digest}`);
+    await expect(client.putManifest(repo(host), "sha256-abc", new TextEncoder().encode("{}"), "application/json")).rejects.toThrow(
+      `pushing manifest ${host}/acme/app:sha256-abc`,
+    );
   });
 });
