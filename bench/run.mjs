@@ -14,15 +14,16 @@ import { createRequire } from "node:module";
 import { availableParallelism, loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { benchRegistry } from "./registry.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const work = join(root, "bench", ".work");
 const cli = join(root, "packages", "cli", "dist", "provenant.mjs");
 const coreEntry = join(root, "packages", "core", "dist", "index.js");
 const quick = process.argv.includes("--quick");
-// --only hashing,verification,cold-start runs a subset, e.g. after changing one path.
+// --only hashing,verification,cold-start,registry runs a subset, e.g. after changing one path.
 const onlyIndex = process.argv.indexOf("--only");
-const SECTIONS = ["hashing", "verification", "cold-start", "release-scale", "log", "vault", "policy"];
+const SECTIONS = ["hashing", "verification", "cold-start", "registry", "release-scale", "log", "vault", "policy"];
 const only = onlyIndex >= 0 ? (process.argv[onlyIndex + 1] ?? "").split(",") : SECTIONS;
 for (const name of only) {
   if (!SECTIONS.includes(name)) fail(`--only ${name}: expected a comma-separated list of ${SECTIONS.join(", ")}`);
@@ -459,6 +460,7 @@ if (only.includes("policy")) {
 }
 if (only.includes("log")) await benchLog();
 if (only.includes("vault")) benchVault();
+if (only.includes("registry")) await benchRegistry({ root, row, log, quick });
 printTable();
 writeFileSync(join(work, "results.json"), `${JSON.stringify({ date: new Date().toISOString(), quick, rows }, null, 2)}\n`);
 process.exitCode = rows.every((r) => r.met !== false) ? 0 : 1;

@@ -201,7 +201,8 @@ function buildProgram(io: Io, setExit: (code: number) => void, reportError: (cod
     .option("--deny-self-hosted", "refuse provenance from self-hosted runners (GitHub and GitLab provenance)")
     .option("--allow-any-source", "verify without --source-uri or --builder-id: any repository the key signed for passes (the report says so)")
     .option("--max-bundle-bytes <n>", "refuse a --bundle larger than this many bytes (default 64 MiB)", wholeNumber(1))
-    .option("--json", "print the report as JSON", false);
+    .option("--json", "print the report as JSON", false)
+    .option("--verbose", "with --image: the full report of every stored attestation, not only of the one that verified", false);
   // Vault and registry options last: most gates verify a bundle file.
   logTrustOptions(
     verifyCommand.option("--server <url>", "fetch the attestations for the artifacts' digests from this evidence vault and check their log proofs"),
@@ -255,7 +256,7 @@ function buildProgram(io: Io, setExit: (code: number) => void, reportError: (cod
         if (opts.bundle || artifacts.length > 0 || opts.digest.length > 0) {
           throw new ProvenantError("USAGE", "--image verifies what the registry stores for that image; give it without --bundle, ARTIFACT or --digest");
         }
-        const inputs = { image: opts.image, keys: opts.key, threshold: opts.threshold, policy, json: opts.json };
+        const inputs = { image: opts.image, keys: opts.key, threshold: opts.threshold, policy, json: opts.json, verbose: opts.verbose };
         setExit(await runVerifyImage({ ...inputs, ...registryOptionsOf(opts) }, io));
         return;
       }

@@ -80,14 +80,14 @@ describe("provenant server with the CLI over a real socket", () => {
     const listed = ok(["attestations", "list", "--server", url, "app.tgz"], env);
     expect(listed).toMatch(/^0\tsha256:[0-9a-f]{64}\thttps:\/\/slsa\.dev\/provenance\/v1\t/);
 
-    const verified = provenant(["verify", "app.tgz", "--server", url, "--key", "signing.pub", "--trusted-root", "data/trusted-root.json"], env);
+    const verified = provenant(["verify", "app.tgz", "--allow-any-source", "--server", url, "--key", "signing.pub", "--trusted-root", "data/trusted-root.json"], env);
     expect(verified.stdout).toContain("logged at index 0, checkpoint size 1");
     expect(verified.stdout).toContain("VERIFIED");
     expect(verified.code).toBe(0);
 
     // A log key that is not the vault's: the signature still verifies, the log check does not.
     ok(["keys", "generate", "--algorithm", "ed25519", "--out", "other-log"]);
-    const wrongLog = provenant(["verify", "app.tgz", "--server", url, "--key", "signing.pub", "--log-key", "other-log.pub"], env);
+    const wrongLog = provenant(["verify", "app.tgz", "--allow-any-source", "--server", url, "--key", "signing.pub", "--log-key", "other-log.pub"], env);
     expect(wrongLog.code).toBe(1);
     expect(wrongLog.stdout).toMatch(/FAIL\s+transparency log/);
 

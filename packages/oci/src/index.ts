@@ -26,6 +26,7 @@ export {
   type CredentialSource,
   type Credentials,
   type FetchedManifest,
+  manifestName,
   type PutManifestResult,
   type RegistryClientOptions,
   type Repository,
@@ -36,7 +37,11 @@ export {
   BUNDLE_CONTENT_ANNOTATION,
   BUNDLE_PREDICATE_TYPE_ANNOTATION,
   pushAttestation,
+  MAX_SETTLE_MS,
+  MIN_SETTLE_MS,
+  realTiming,
   type PushAttestationOptions,
+  type PushTiming,
   type PushedAttestation,
 } from "./referrers/push.js";
 export {
@@ -58,3 +63,12 @@ export {
   type RegistryEnvironmentOptions,
   type RegistryLogin,
 } from "./credentials/environment.js";
+export { pushAfterAttest, pushBundle, type PushBundleOptions, type PushResult } from "./stored/push.js";
+export { signerKeyIds } from "./stored/signer.js";
+export {
+  imageDigestSet,
+  type StoredAttestationResult,
+  type StoredVerification,
+  type VerifyStoredOptions,
+  verifyStoredAttestations,
+} from "./stored/verify.js";

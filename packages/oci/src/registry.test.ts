@@ -12,10 +12,12 @@ import { pushAttestation } from "./referrers/push.js";
 import { resolveImage } from "./referrers/resolve.js";
 import { RegistryClient } from "./registry/client.js";
 import { signedBundleFor, trustedKey } from "./test-support/bundle.js";
+import { simulatedTime, virtualTiming } from "./test-support/virtual-time.js";
 import { makeOciLayout, removeLayouts, skopeoCopy, skopeoInspectRaw, startRegistry, type TestRegistry } from "./test-support/registry.js";
 
 const IN_TOTO_SLSA = "https://slsa.dev/provenance/v1";
-const fast = { settleMs: 100 };
+// Settle windows on a virtual clock: no real waiting, no dependence on the machine's speed.
+const fast = virtualTiming();
 afterAll(removeLayouts);
 
 describe("against distribution 2.8 (no referrers API), open", () => {
@@ -81,6 +83,24 @@ describe("against distribution 2.8 (no referrers API), open", () => {
     expect(report.verified).toBe(true);
   });
 
+  it("pushes the same bundle twice as one referrer, and a different bundle as a second", async () => {
+    const image = await makeOciLayout("idempotent");
+    await skopeoCopy(image, registry, "acme/idempotent");
+    const client = new RegistryClient();
+    const { reference, descriptor } = await resolveImage(client, parseImageReference(`${registry.host}/acme/idempotent:${image.tag}`));
+    const bundle = await signedBundleFor(`${registry.host}/acme/idempotent`, descriptor.digest, "once");
+    // A minute apart: the manifests would differ by their created annotation.
+    const first = await pushAttestation(client, reference, descriptor, bundle, { predicateType: IN_TOTO_SLSA, ...fast, now: () => new Date("2026-01-01T00:00:00Z") });
+    const again = await pushAttestation(client, reference, descriptor, bundle, { predicateType: IN_TOTO_SLSA, ...fast, now: () => new Date("2026-01-01T00:01:00Z") });
+    expect(first.alreadyStored).toBeUndefined();
+    expect(again).toEqual({ digest: first.digest, via: "referrers-tag", alreadyStored: true });
+    const other = await signedBundleFor(`${registry.host}/acme/idempotent`, descriptor.digest, "other");
+    const second = await pushAttestation(client, reference, descriptor, other, { predicateType: IN_TOTO_SLSA, ...fast });
+    expect(second.digest).not.toBe(first.digest);
+    const index = (await skopeoInspectRaw(registry, `acme/idempotent:${referrersTag(image.digest)}`)) as { manifests: { digest: string }[] };
+    expect(index.manifests.map((m) => m.digest)).toEqual([first.digest, second.digest]);
+  });
+
   it("loses neither of several attestations pushed concurrently for one image", async () => {
     const image = await makeOciLayout("concurrent");
     await skopeoCopy(image, registry, "acme/concurrent");
@@ -89,11 +109,13 @@ describe("against distribution 2.8 (no referrers API), open", () => {
       ["first", "second", "third", "fourth"].map((note) => signedBundleFor(`${registry.host}/acme/concurrent`, descriptor.digest, note)),
     );
     // Separate clients, as separate CI jobs would be. Distribution 2.8 ignores If-Match, so
-    // what keeps all four is timing: each writer's read-to-write gap must stay under settleMs.
-    // With the default settleMs (500 ms, not the 100 ms the other tests use to be quick) that
-    // holds on a loaded 2-core machine: 10 runs in a row passed with two busy loops beside it.
+    // what keeps all four is the settle windows; on simulated time the writers interleave
+    // the same way however busy the machine is.
+    const time = simulatedTime();
     const pushed = await Promise.all(
-      bundles.map((bundle) => pushAttestation(new RegistryClient(), reference, descriptor, bundle, { predicateType: IN_TOTO_SLSA })),
+      bundles.map((bundle) =>
+        pushAttestation(new RegistryClient({ fetch: time.fetch }), reference, descriptor, bundle, { predicateType: IN_TOTO_SLSA, ...time }),
+      ),
     );
     const listed = await listAttestations(new RegistryClient(), reference, descriptor.digest);
     expect(listed.map((a) => a.manifestDigest).sort()).toEqual(pushed.map((p) => p.digest).sort());

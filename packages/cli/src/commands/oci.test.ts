@@ -174,11 +174,20 @@ describe("attest --push, attestations list, verify --image, push", () => {
 
     const listed = await cli(["attestations", "list", reference]);
     expect(listed.code).toBe(0);
-    expect(listed.stdout).toMatch(/^sha256:[0-9a-f]{64} {2}referrers-tag {2}https:\/\/slsa\.dev\/provenance\/v1 {2}\d{4}-/);
+    expect(listed.stdout).toMatch(/^sha256:[0-9a-f]{64} {2}referrers-tag {2}https:\/\/slsa\.dev\/provenance\/v1 {2}key [0-9a-f]{64} {2}\d{4}-/);
+    const signer = /key ([0-9a-f]{64})/.exec(listed.stdout)![1];
 
     const verified = await cli(["verify", "--allow-any-source", "--image", reference, "--key", "signing.pub", "--build-type", "https://provenant.dev/buildtypes/local/v1"]);
     expect(verified.stdout).toMatch(/^VERIFIED$/m);
+    // One summary line for the stored attestation, with its signer.
+    expect(verified.stdout).toMatch(new RegExp(`^sha256:[0-9a-f]{64} referrers-tag key ${signer}: VERIFIED$`, "m"));
     expect(verified.code).toBe(0);
+
+    // The same bundle pushed again: found by its digest, nothing pushed, still one referrer.
+    const again = await cli(["push", "--bundle", "image.sigstore.json", reference]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/^already stored: sha256:[0-9a-f]{64} beside .* nothing pushed$/m);
+    expect(((await skopeoInspectRaw(registry, `acme/app:sha256-${hex()}`)) as { manifests: unknown[] }).manifests).toHaveLength(1);
 
     const wrongKey = await cli(["verify", "--allow-any-source", "--image", reference, "--key", "other.pub"]);
     expect(wrongKey.code).toBe(1);
@@ -198,6 +207,14 @@ describe("attest --push, attestations list, verify --image, push", () => {
     expect(result.attestation).not.toBe(attestedLine![1]);
     const json = JSON.parse((await cli(["attestations", "list", "--json", reference])).stdout);
     expect(json.attestations.map((a: { manifestDigest: string }) => a.manifestDigest)).toEqual([attestedLine![1], result.attestation]);
+    expect(json.attestations.map((a: { keyIds: string[] }) => a.keyIds)).toEqual([[signer], [signer]]);
+
+    // Two stored now: a summary line each, the full report only for the one that verified unless --verbose.
+    const two = await cli(["verify", "--allow-any-source", "--image", reference, "--key", "signing.pub"]);
+    expect(two.stdout.match(/^sha256:[0-9a-f]{64} referrers-tag key [0-9a-f]{64}: VERIFIED$/gm)).toHaveLength(2);
+    expect(two.stdout.match(/^attestation sha256:/gm)).toHaveLength(1);
+    const verbose = await cli(["verify", "--allow-any-source", "--image", reference, "--key", "signing.pub", "--verbose"]);
+    expect(verbose.stdout.match(/^attestation sha256:/gm)).toHaveLength(2);
     const both = (await skopeoInspectRaw(registry, `acme/app:sha256-${hex()}`)) as { manifests: { digest: string }[] };
     expect(both.manifests.map((m) => m.digest)).toEqual([attestedLine![1], result.attestation]);
   });

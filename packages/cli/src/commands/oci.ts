@@ -1,24 +1,16 @@
 import { resolve } from "node:path";
-import {
-  inspect,
-  keyIdOf,
-  type Policy,
-  ProvenantError,
-  parsePolicy,
-  type Statement,
-  type VerificationReport,
-  verify,
-} from "@provenant/core";
+import { inspect, keyIdOf, type Policy, ProvenantError, parsePolicy, type Statement, type VerificationReport } from "@provenant/core";
 import {
   formatImageReference,
   type ImageReference,
-  imageName,
-  listAttestations,
   parseImageArgument,
   pullAttestations,
-  pushAttestation,
-  type RegistryClient,
+  pushBundle,
+  pushAfterAttest as pushBesideImages,
+  type PushResult,
   resolveImage,
+  signerKeyIds,
+  verifyStoredAttestations,
 } from "@provenant/oci";
 import type { Command } from "commander";
 import { type Io, parseJson, readTextFile } from "../io.js";
@@ -63,50 +55,8 @@ export function registryImageArgument(argument: string, command: string): ImageR
   return parseImageArgument(argument);
 }
 
-export interface PushResult {
-  image: string;
-  attestation: string;
-  via: string;
-}
-
-/**
- * Pushes a bundle beside an image. The image digest is the one the bundle
- * attests: when `attestedDigests` is given (attest --push), a moved tag cannot
- * send the attestation to another image; otherwise the tag is resolved and
- * the bundle must name the digest it resolves to.
- */
-export async function pushBundle(
-  client: RegistryClient,
-  reference: ImageReference,
-  bundleBytes: Uint8Array,
-  statement: Statement,
-  options: { imagePlatform?: string; attested?: boolean } = {},
-): Promise<PushResult> {
-  const attestedDigests = statement.subject.flatMap((s) => (s.digest.sha256 ? [`sha256:${s.digest.sha256}`] : []));
-  let digest = reference.digest;
-  if (!digest && options.attested) {
-    const named = statement.subject.filter((s) => s.name === imageName(reference) && s.digest.sha256);
-    if (named.length === 1) digest = `sha256:${named[0]!.digest.sha256}`;
-  }
-  digest ??= (await resolveImage(client, reference, { ...(options.imagePlatform && { platform: options.imagePlatform }) })).descriptor.digest;
-  const shown = formatImageReference({ ...reference, digest });
-  if (!attestedDigests.includes(digest)) {
-    throw new ProvenantError(
-      "SUBJECT_MISMATCH",
-      `${shown}: the bundle does not attest this image (its subjects are ${attestedDigests.join(", ") || "not sha256 digests"}); expected a bundle made for the image digest`,
-    );
-  }
-  const manifest = await client.getManifest(reference, digest);
-  if (!manifest) throw new ProvenantError("NO_SUBJECTS_MATCHED", `${shown} is not in the registry; push the image before its attestation`);
-  const pushed = await pushAttestation(
-    client,
-    reference,
-    { mediaType: manifest.mediaType, digest, size: manifest.size },
-    bundleBytes,
-    { predicateType: statement.predicateType },
-  );
-  return { image: shown, attestation: pushed.digest, via: pushed.via };
-}
+export type { PushResult } from "@provenant/oci";
+export { imageDigestSet } from "@provenant/oci";
 
 /** `attest --push`: push the new bundle beside every `oci://` subject. */
 export async function pushAfterAttest(
@@ -117,17 +67,9 @@ export async function pushAfterAttest(
   options: RegistryOptions,
 ): Promise<PushResult[]> {
   const bytes = new TextEncoder().encode(JSON.stringify(bundle));
-  const client = createRegistryClient(io, options);
-  const results: PushResult[] = [];
-  for (const argument of imageArguments) {
-    results.push(
-      await pushBundle(client, parseImageArgument(argument), bytes, statement, {
-        attested: true,
-        ...(options.imagePlatform && { imagePlatform: options.imagePlatform }),
-      }),
-    );
-  }
-  return results;
+  return pushBesideImages(createRegistryClient(io, options), imageArguments, bytes, statement, {
+    ...(options.imagePlatform && { imagePlatform: options.imagePlatform }),
+  });
 }
 
 export interface PushInputs extends RegistryOptions {
@@ -144,10 +86,14 @@ export async function runPush(inputs: PushInputs, io: Io): Promise<number> {
   if (kind !== "bundle") {
     throw new ProvenantError("MALFORMED_BUNDLE", `${inputs.bundle} is a bare DSSE envelope; push expects a Sigstore bundle (provenant attest writes one)`);
   }
-  const result = await pushBundle(createRegistryClient(io, inputs), reference, new TextEncoder().encode(text), statement, {
+  // Pushed in compact form, as `attest --push` does, so that the same bundle
+  // has the same digest however the file was formatted and is found, not pushed twice.
+  const bytes = new TextEncoder().encode(JSON.stringify(document));
+  const result = await pushBundle(createRegistryClient(io, inputs), reference, bytes, statement, {
     ...(inputs.imagePlatform && { imagePlatform: inputs.imagePlatform }),
   });
   if (inputs.json) io.stdout(`${terminalJson(result)}\n`);
+  else if (result.alreadyStored) io.stdout(`already stored: ${printable(result.attestation)} beside ${printable(result.image)} (${result.via}); nothing pushed\n`);
   else io.stdout(`pushed ${result.attestation} beside ${result.image} (${result.via})\n`);
   return 0;
 }
@@ -163,7 +109,11 @@ export async function runAttestationsList(inputs: ListInputs, io: Io): Promise<n
   const { reference, descriptor } = await resolveImage(client, named, {
     ...(inputs.imagePlatform && { platform: inputs.imagePlatform }),
   });
-  const all = await listAttestations(client, reference, descriptor.digest);
+  // Pulled, not only listed: the signer's key id is inside the bundle.
+  const all = (await pullAttestations(client, reference, descriptor.digest)).map(({ document, ...stored }) => ({
+    ...stored,
+    keyIds: document === undefined ? [] : signerKeyIds(document),
+  }));
   // A referrer whose manifest is missing or about another image is not this image's attestation.
   const listed = all.filter((a) => a.problem === undefined);
   const refused = all.filter((a) => a.problem !== undefined);
@@ -173,25 +123,11 @@ export async function runAttestationsList(inputs: ListInputs, io: Io): Promise<n
   } else {
     io.stderr(`${listed.length} attestation(s) for ${formatImageReference(reference)}\n`);
     for (const a of listed) {
-      const columns = [a.layerDigest ?? a.manifestDigest, a.source, a.predicateType ?? "-", ...(a.created ? [a.created] : [])];
-      io.stdout(`${columns.map((c) => printable(c)).join("  ")}\n`);
+      const columns = [a.layerDigest ?? a.manifestDigest, a.source, a.predicateType ?? "-", `key ${a.keyIds.join(",") || "-"}`, ...(a.created ? [a.created] : [])];
+      io.stdout(`${printable(columns.join("  "))}\n`);
     }
   }
   return 0;
-}
-
-/**
- * The in-toto DigestSet an image's subject must carry: `{ sha256: hex }` or
- * `{ sha512: hex }`, the two algorithms the distribution spec and the
- * reference grammar allow. Anything else is refused rather than compared as
- * a garbled sha256.
- */
-export function imageDigestSet(digest: string, image: string): { [algorithm: string]: string } {
-  const match = /^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$/.test(digest) ? digest.split(":") : undefined;
-  if (!match) {
-    throw new ProvenantError("INVALID_DIGEST", `${image}: image digest ${digest.slice(0, 80)} is not sha256:<64 hex> or sha512:<128 hex>; expected a registry manifest digest`);
-  }
-  return { [match[0]!]: match[1]! };
 }
 
 export interface VerifyImageInputs extends RegistryOptions {
@@ -200,6 +136,8 @@ export interface VerifyImageInputs extends RegistryOptions {
   threshold: number;
   policy: Policy;
   json: boolean;
+  /** Print the full report of every stored attestation, not only of the one that verified. */
+  verbose?: boolean;
 }
 
 /**
@@ -211,36 +149,43 @@ export async function runVerifyImage(inputs: VerifyImageInputs, io: Io): Promise
   const named = registryImageArgument(inputs.image, "verify --image");
   const policy = parsePolicy(inputs.policy);
   const trustedKeys = (await loadPublicKeys(inputs.keys, io.cwd)).map((publicKey) => ({ publicKey, keyId: keyIdOf(publicKey) }));
-  const client = createRegistryClient(io, inputs);
-  const { reference, descriptor } = await resolveImage(client, named, {
+  const result = await verifyStoredAttestations(createRegistryClient(io, inputs), named, {
+    trustedKeys,
+    threshold: inputs.threshold,
+    policy,
     ...(inputs.imagePlatform && { platform: inputs.imagePlatform }),
   });
-  const shown = formatImageReference(reference);
-  const artifactDigests = [imageDigestSet(descriptor.digest, shown)];
-  const pulled = await pullAttestations(client, reference, descriptor.digest);
-  for (const p of pulled) {
-    if (p.problem) io.stderr(`provenant: warning: skipping attestation ${p.layerDigest ?? p.manifestDigest}: ${printable(p.problem)}\n`);
+  const readable = result.attestations.filter((a) => a.report !== undefined);
+  for (const a of result.attestations) {
+    if (a.problem !== undefined) io.stderr(`provenant: warning: skipping attestation ${a.attestation}: ${printable(a.problem)}\n`);
   }
-  const reports = pulled
-    .filter((p) => p.document !== undefined)
-    .map((p) => ({ attestation: p.layerDigest ?? p.manifestDigest, source: p.source, report: verify(p.document, { trustedKeys, threshold: inputs.threshold, artifactDigests, policy }) }));
-  const chosen = reports.find((r) => r.report.verified);
-  const shownReports = chosen ? [chosen] : reports;
+  const chosen = result.chosen === undefined ? undefined : result.attestations[result.chosen];
+  const detailed = inputs.verbose ? readable : chosen ? [chosen] : readable;
   if (inputs.json) {
     const strip = ({ statement: _s, ...rest }: VerificationReport) => rest;
     io.stdout(
-      `${terminalJson({ image: shown, verified: Boolean(chosen), attestations: shownReports.map((r) => ({ attestation: r.attestation, storedAs: r.source, ...strip(r.report) })) })}\n`,
+      `${terminalJson({
+        image: result.image,
+        verified: result.verified,
+        attestations: detailed.map((a) => ({ attestation: a.attestation, storedAs: a.source, keyIds: a.keyIds, ...strip(a.report!) })),
+      })}\n`,
     );
-  } else if (reports.length === 0) {
-    io.stdout(`no readable attestations are stored for ${shown}\nFAILED\n`);
+  } else if (readable.length === 0) {
+    io.stdout(`no readable attestations are stored for ${result.image}\nFAILED\n`);
   } else {
-    io.stderr(`${reports.length} attestation(s) for ${shown}${chosen ? "" : "; none verified"}\n`);
-    for (const r of shownReports) {
-      io.stdout(`attestation ${r.attestation} (${r.source}):\n`);
-      io.stdout(renderReport(r.report, io));
+    io.stderr(`${readable.length} attestation(s) for ${result.image}${chosen ? "" : "; none verified"}\n`);
+    // One line per stored attestation, then the full report of the one that verified (or of all with --verbose).
+    for (const a of readable) {
+      const failed = a.report!.checks.find((c) => c.status === "fail");
+      const outcome = a.report!.verified ? "VERIFIED" : `FAILED${failed ? ` (${failed.id}: ${failed.reason})` : ""}`;
+      io.stdout(`${printable(`${a.attestation} ${a.source} key ${a.keyIds.join(",") || "-"}: ${outcome}`)}\n`);
+    }
+    for (const a of detailed) {
+      io.stdout(`\nattestation ${a.attestation} (${a.source}):\n`);
+      io.stdout(renderReport(a.report!, io));
     }
   }
-  return chosen ? 0 : 1;
+  return result.verified ? 0 : 1;
 }
 
 /** The `push` and `attestations` commands. */

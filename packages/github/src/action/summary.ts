@@ -1,4 +1,4 @@
-import type { PushResult } from "./cli-oci.js";
+import type { PushResult } from "@provenant/oci";
 import {
   checkTitle,
   parseProvenance,

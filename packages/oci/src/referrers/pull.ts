@@ -13,6 +13,8 @@ export interface StoredAttestation {
   mediaType: string;
   /** For cosign attachments: the layer (one DSSE envelope each). */
   layerDigest?: string;
+  /** For Sigstore bundle referrers whose manifest checked out: the digest of the bundle layer. */
+  bundleDigest?: string;
   predicateType?: string;
   created?: string;
   /**
@@ -103,7 +105,8 @@ async function locateAttestations(client: RegistryClient, repo: Repository, subj
   const located: Located[] = [...unreadable];
   for (const stored of listed) {
     try {
-      located.push({ stored, blob: await bundleLayerOf(client, repo, subjectDigest, stored.manifestDigest) });
+      const blob = await bundleLayerOf(client, repo, subjectDigest, stored.manifestDigest);
+      located.push({ stored: { ...stored, bundleDigest: blob.digest }, blob });
     } catch (error) {
       located.push({ stored: { ...stored, problem: (error as Error).message } });
     }
@@ -137,7 +140,12 @@ async function locateAttestations(client: RegistryClient, repo: Repository, subj
 }
 
 /** Fetches a referrer's manifest, checks that it is about the image, and names its bundle layer. */
-async function bundleLayerOf(client: RegistryClient, repo: Repository, subjectDigest: string, manifestDigest: string): Promise<Located["blob"]> {
+async function bundleLayerOf(
+  client: RegistryClient,
+  repo: Repository,
+  subjectDigest: string,
+  manifestDigest: string,
+): Promise<NonNullable<Located["blob"]>> {
   const what = `attestation manifest ${manifestDigest}`;
   const fetched = await client.getManifest(repo, manifestDigest);
   if (!fetched) throw new Error(`${what} is listed but the registry does not have it`);

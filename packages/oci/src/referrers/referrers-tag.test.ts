@@ -5,39 +5,17 @@ import { MEDIA_TYPES } from "../manifest/media-types.js";
 import { parseImageReference } from "../reference/reference.js";
 import { RegistryClient } from "../registry/client.js";
 import { signedBundleFor, trustedKey } from "../test-support/bundle.js";
+import { virtualTiming } from "../test-support/virtual-time.js";
 import { makeOciLayout, removeLayouts, skopeoCopy, skopeoInspectRaw, startRegistry, type TestRegistry } from "../test-support/registry.js";
 import { cosignAttestationTag, referrersTag } from "./fallback-tag.js";
 import { listAttestations, pullAttestations } from "./pull.js";
-import { pushAttestation } from "./push.js";
+import { MIN_SETTLE_MS, pushAttestation } from "./push.js";
 import { resolveImage } from "./resolve.js";
 
 const IN_TOTO_SLSA = "https://slsa.dev/provenance/v1";
-/**
- * A virtual clock for one push: sleeps return at once and move the clock on,
- * HTTP round trips take no virtual time, and a test moves it on itself to
- * stand for a slow answer. The merge logic's timing rules are checked this
- * way, never against the machine's speed (issue 11: a busy 2-core machine
- * made real reads "slow" and failed the suite).
- */
-function virtualTime() {
-  let now = 0;
-  return {
-    settleMs: 50,
-    clock: () => now,
-    sleep: async (ms: number) => {
-      now += ms;
-    },
-    random: () => 0.5,
-    /** Stands for time passing while a request is in flight. */
-    advance: (ms: number) => {
-      now += ms;
-    },
-  };
-}
-const fast = () => {
-  const { advance: _advance, ...options } = virtualTime();
-  return options;
-};
+// Settle windows on a virtual clock: the logic is tested, not the machine's speed.
+const timing = virtualTiming();
+const fast = { settleMs: 50, ...timing };
 
 interface ConditionalPut {
   ifMatch?: string;
@@ -92,12 +70,15 @@ async function startProxy(
       const ifMatch = req.headers["if-match"];
       const ifNoneMatch = req.headers["if-none-match"];
       if (hooks.beforeCheck && req.method === "PUT" && /\/manifests\//.test(req.url!) && (ifMatch || ifNoneMatch)) {
-        await hooks.beforeCheck(puts.length);
-        const head = await forward("HEAD", req.url!, { host: req.headers.host, accept: MEDIA_TYPES.ociIndex });
+        // Only writes to the tag index are counted and raced; a push's probe of
+        // its own manifest by digest is just held to the condition.
+        const onTag = /\/manifests\/sha256-/.test(req.url!);
+        if (onTag) await hooks.beforeCheck(puts.length);
+        const head = await forward("HEAD", req.url!, { host: req.headers.host, accept: `${MEDIA_TYPES.ociIndex}, ${MEDIA_TYPES.ociManifest}` });
         const current = head.status === 200 ? String(head.headers.etag) : undefined;
         const failed = (ifNoneMatch === "*" && current !== undefined) || (ifMatch !== undefined && ifMatch !== current);
         const status = failed ? 412 : (await forwardAndReply()).status;
-        puts.push({ ...(ifMatch && { ifMatch }), ...(ifNoneMatch && { ifNoneMatch }), ...(current && { current }), status });
+        if (onTag) puts.push({ ...(ifMatch && { ifMatch }), ...(ifNoneMatch && { ifNoneMatch }), ...(current && { current }), status });
         if (failed) res.writeHead(412).end();
         return;
       }
@@ -141,13 +122,13 @@ describe("the sha256-<hex> referrers tag on distribution 2.8", () => {
       beforeCheck: async (put) => {
         if (put > 1) return;
         const bundle = await signedBundleFor(`${registry.host}/acme/conditional`, descriptor.digest, `other ${put}`);
-        others.push((await pushAttestation(new RegistryClient(), reference, descriptor, bundle, { predicateType: IN_TOTO_SLSA, ...fast() })).digest);
+        others.push((await pushAttestation(new RegistryClient(), reference, descriptor, bundle, { predicateType: IN_TOTO_SLSA, ...fast })).digest);
       },
     });
     try {
       const viaProxy = parseImageReference(`${proxy.host}/acme/conditional@${descriptor.digest}`);
       const bundle = await signedBundleFor(`${proxy.host}/acme/conditional`, descriptor.digest, "mine");
-      const mine = await pushAttestation(new RegistryClient(), viaProxy, descriptor, bundle, { predicateType: IN_TOTO_SLSA, ...fast() });
+      const mine = await pushAttestation(new RegistryClient(), viaProxy, descriptor, bundle, { predicateType: IN_TOTO_SLSA, ...fast });
       expect(mine.via).toBe("referrers-tag");
 
       expect(proxy.puts).toHaveLength(3);
@@ -169,7 +150,7 @@ describe("the sha256-<hex> referrers tag on distribution 2.8", () => {
     const { image, reference, descriptor } = await imageIn("acme/late", "late");
     const client = new RegistryClient();
     const earlier = await signedBundleFor(`${registry.host}/acme/late`, descriptor.digest, "earlier");
-    const first = await pushAttestation(client, reference, descriptor, earlier, { predicateType: IN_TOTO_SLSA, ...fast() });
+    const first = await pushAttestation(client, reference, descriptor, earlier, { predicateType: IN_TOTO_SLSA, ...fast });
     // What a slow concurrent writer read before this push wrote: the index without it.
     const stale = (await client.getManifest(reference, referrersTag(descriptor.digest)))!.bytes;
     const tagPath = `/v2/acme/late/manifests/${referrersTag(descriptor.digest)}`;
@@ -191,7 +172,7 @@ describe("the sha256-<hex> referrers tag on distribution 2.8", () => {
       const bundle = await signedBundleFor(`${proxy.host}/acme/late`, descriptor.digest, "mine");
       const mine = await pushAttestation(new RegistryClient(), parseImageReference(`${proxy.host}/acme/late@${descriptor.digest}`), descriptor, bundle, {
         predicateType: IN_TOTO_SLSA,
-        ...fast(),
+        ...fast,
       });
       expect(lateWrites).toBe(1);
       expect(tagWrites).toBe(2);
@@ -207,16 +188,13 @@ describe("the sha256-<hex> referrers tag on distribution 2.8", () => {
     const tagPath = `/v2/acme/slow-read/manifests/${referrersTag(descriptor.digest)}`;
     let other: string | undefined;
     const putBodies: string[][] = [];
-    const { advance, ...mineTime } = virtualTime();
     const proxy = await startProxy(registry, {
       afterForward: async (method, path) => {
         if (path !== tagPath || method !== "GET" || other !== undefined) return;
         // The registry has answered this client's first read (no tag yet), but the answer is
         // held back while a whole other push, read-backs included, runs to completion.
         const bundle = await signedBundleFor(`${registry.host}/acme/slow-read`, descriptor.digest, "other");
-        other = (await pushAttestation(new RegistryClient(), reference, descriptor, bundle, { predicateType: IN_TOTO_SLSA, ...fast() })).digest;
-        // On this client's clock, the held answer took longer than settleMs/2 (25 ms).
-        advance(40);
+        other = (await pushAttestation(new RegistryClient(), reference, descriptor, bundle, { predicateType: IN_TOTO_SLSA, ...fast })).digest;
       },
     });
     const viaProxy = parseImageReference(`${proxy.host}/acme/slow-read@${descriptor.digest}`);
@@ -231,7 +209,7 @@ describe("the sha256-<hex> referrers tag on distribution 2.8", () => {
     });
     try {
       const bundle = await signedBundleFor(`${proxy.host}/acme/slow-read`, descriptor.digest, "mine");
-      const mine = await pushAttestation(recording, viaProxy, descriptor, bundle, { predicateType: IN_TOTO_SLSA, ...mineTime });
+      const mine = await pushAttestation(recording, viaProxy, descriptor, bundle, { predicateType: IN_TOTO_SLSA, ...fast });
       // Its only write was made from the second read, which already listed the other push.
       expect(putBodies).toEqual([[other, mine.digest]]);
       const index = (await skopeoInspectRaw(registry, `acme/slow-read:${referrersTag(image.digest)}`)) as { manifests: { digest: string }[] };
@@ -246,7 +224,7 @@ describe("the sha256-<hex> referrers tag on distribution 2.8", () => {
     const other = await imageIn("acme/subject", "subject-other");
     const client = new RegistryClient();
     const bundle = await signedBundleFor(`${registry.host}/acme/subject`, other.descriptor.digest);
-    const foreign = await pushAttestation(client, other.reference, other.descriptor, bundle, { predicateType: IN_TOTO_SLSA, ...fast() });
+    const foreign = await pushAttestation(client, other.reference, other.descriptor, bundle, { predicateType: IN_TOTO_SLSA, ...fast });
     // Anyone who may push can rewrite the target's tag index to list it.
     const otherIndex = await client.getManifest(other.reference, referrersTag(other.descriptor.digest));
     await client.putManifest(target.reference, referrersTag(target.descriptor.digest), otherIndex!.bytes, MEDIA_TYPES.ociIndex);
@@ -266,7 +244,7 @@ describe("the sha256-<hex> referrers tag on distribution 2.8", () => {
     const { reference, descriptor } = await imageIn("acme/bogus-att", "bogus-att");
     const client = new RegistryClient();
     const bundle = await signedBundleFor(`${registry.host}/acme/bogus-att`, descriptor.digest, "good");
-    const good = await pushAttestation(client, reference, descriptor, bundle, { predicateType: IN_TOTO_SLSA, ...fast() });
+    const good = await pushAttestation(client, reference, descriptor, bundle, { predicateType: IN_TOTO_SLSA, ...fast });
     // Anyone who may push can put something under cosign's tag: here an index, not a manifest.
     const index = new TextEncoder().encode(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [] }));
     await client.putManifest(reference, cosignAttestationTag(descriptor.digest), index, MEDIA_TYPES.ociIndex);
@@ -287,9 +265,9 @@ describe("the sha256-<hex> referrers tag on distribution 2.8", () => {
     const good = [];
     for (const note of ["first", "second"]) {
       const bundle = await signedBundleFor(`${registry.host}/acme/problem`, descriptor.digest, note);
-      good.push((await pushAttestation(client, reference, descriptor, bundle, { predicateType: IN_TOTO_SLSA, ...fast() })).digest);
+      good.push((await pushAttestation(client, reference, descriptor, bundle, { predicateType: IN_TOTO_SLSA, ...fast })).digest);
     }
-    const broken = await pushAttestation(client, reference, descriptor, new TextEncoder().encode("{ truncated bundle"), { predicateType: IN_TOTO_SLSA, ...fast() });
+    const broken = await pushAttestation(client, reference, descriptor, new TextEncoder().encode("{ truncated bundle"), { predicateType: IN_TOTO_SLSA, ...fast });
 
     const pulled = await pullAttestations(client, reference, descriptor.digest);
     expect(pulled.map((p) => p.manifestDigest).sort()).toEqual([...good, broken.digest].sort());
@@ -300,5 +278,65 @@ describe("the sha256-<hex> referrers tag on distribution 2.8", () => {
       .filter((p) => p.problem === undefined)
       .map((p) => verify(p.document, { trustedKeys: [trustedKey], artifactDigests: [{ sha256: image.digest.slice(7) }] }).verified);
     expect(verified).toEqual([true, true]);
+  });
+});
+
+describe("how long a fallback-tag push waits", () => {
+  let registry: TestRegistry;
+  beforeAll(async () => {
+    registry = await startRegistry();
+  });
+  afterAll(async () => {
+    await registry?.close();
+    removeLayouts();
+  });
+
+  async function imageIn(host: string, repository: string, seed: string) {
+    const image = await makeOciLayout(seed);
+    await skopeoCopy(image, registry, repository);
+    return resolveImage(new RegistryClient(), parseImageReference(`${host}/${repository}:${image.tag}`));
+  }
+
+  it("on a registry that ignores If-Match: one write, then two read-backs after the shortest adaptive window", async () => {
+    const { reference, descriptor } = await imageIn(registry.host, "acme/window", "window");
+    // Zero jitter, and every request answered in no virtual time: the window is its floor.
+    const clock = virtualTiming(() => 0);
+    const bundle = await signedBundleFor(`${registry.host}/acme/window`, descriptor.digest, "window");
+    const pushed = await pushAttestation(new RegistryClient(), reference, descriptor, bundle, { predicateType: IN_TOTO_SLSA, ...clock });
+    expect(pushed).toMatchObject({ via: "referrers-tag", guard: "settle" });
+    expect(clock.slept).toEqual([MIN_SETTLE_MS, MIN_SETTLE_MS]);
+  });
+
+  it("widens the window to four round trips when the registry answers slowly", async () => {
+    const { reference, descriptor } = await imageIn(registry.host, "acme/slow-registry", "slow-registry");
+    const clock = virtualTiming(() => 0);
+    // Each request to the registry takes 60 virtual ms.
+    const slow = new RegistryClient({
+      fetch: async (input, init) => {
+        clock.advance(60);
+        return fetch(input, init);
+      },
+    });
+    const bundle = await signedBundleFor(`${registry.host}/acme/slow-registry`, descriptor.digest, "slow");
+    await pushAttestation(slow, reference, descriptor, bundle, { predicateType: IN_TOTO_SLSA, ...clock });
+    expect(clock.slept).toEqual([240, 240]);
+  });
+
+  it("on a registry that enforces If-Match: one conditional write and no settle window", async () => {
+    const { descriptor } = await imageIn(registry.host, "acme/honours", "honours");
+    const proxy = await startProxy(registry, { beforeCheck: async () => {} });
+    try {
+      const clock = virtualTiming(() => 0);
+      const bundle = await signedBundleFor(`${proxy.host}/acme/honours`, descriptor.digest, "honours");
+      const viaProxy = parseImageReference(`${proxy.host}/acme/honours@${descriptor.digest}`);
+      const pushed = await pushAttestation(new RegistryClient(), viaProxy, descriptor, bundle, { predicateType: IN_TOTO_SLSA, ...clock });
+      expect(pushed).toMatchObject({ via: "referrers-tag", guard: "conditional" });
+      expect(clock.slept).toEqual([]);
+      expect(proxy.puts).toEqual([{ ifNoneMatch: "*", status: 201 }]);
+      const index = (await skopeoInspectRaw(registry, `acme/honours:${referrersTag(descriptor.digest)}`)) as { manifests: { digest: string }[] };
+      expect(index.manifests.map((m) => m.digest)).toEqual([pushed.digest]);
+    } finally {
+      proxy.close();
+    }
   });
 });

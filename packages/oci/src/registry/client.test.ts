@@ -68,7 +68,7 @@ describe("a registry serving bad content", () => {
     const { host } = await serve((_req, res) => {
       res.writeHead(200, { "content-type": MEDIA_TYPES.ociManifest }).end("<html>maintenance</html>");
     });
-    await rejectsWith(new RegistryClient().getManifest(repo(host), "1.0"), "MALFORMED_JSON", /manifest .*acme\/app@1\.0 is not valid JSON/);
+    await rejectsWith(new RegistryClient().getManifest(repo(host), "1.0"), "MALFORMED_JSON", /manifest .*acme\/app:1\.0 is not valid JSON/);
   });
 
   it("refuses an oversized manifest, declared or streamed", async () => {
@@ -368,7 +368,8 @@ describe("a registry with the referrers API", () => {
         const index = {
           schemaVersion: 2,
           mediaType: MEDIA_TYPES.ociIndex,
-          manifests: [{ mediaType: MEDIA_TYPES.ociManifest, artifactType: MEDIA_TYPES.sigstoreBundle, ...stored }],
+          // Empty until something is pushed: pushAttestation looks for the bundle first.
+          manifests: stored ? [{ mediaType: MEDIA_TYPES.ociManifest, artifactType: MEDIA_TYPES.sigstoreBundle, ...stored }] : [],
         };
         return void res.writeHead(200, { "content-type": MEDIA_TYPES.ociIndex }).end(JSON.stringify(index));
       }
@@ -381,10 +382,17 @@ describe("a registry with the referrers API", () => {
     const pushed = await pushAttestation(client, repo(host), subject, new TextEncoder().encode("{}"), { predicateType: "https://slsa.dev/provenance/v1" });
     expect(pushed.via).toBe("referrers-api");
     // No fallback tag was written.
-    expect(requests.filter((r) => r.url.includes("/manifests/sha256-"))).toEqual([]);
+    expect(requests.filter((r) => r.method === "PUT" && r.url.includes("/manifests/sha256-"))).toEqual([]);
     const listed = await listAttestations(client, repo(host), subject.digest);
     expect(listed).toEqual([
-      { source: "referrers-api", manifestDigest: pushed.digest, mediaType: MEDIA_TYPES.ociManifest, predicateType: "https://slsa.dev/provenance/v1", created: expect.any(String) },
+      {
+        source: "referrers-api",
+        manifestDigest: pushed.digest,
+        mediaType: MEDIA_TYPES.ociManifest,
+        predicateType: "https://slsa.dev/provenance/v1",
+        created: expect.any(String),
+        bundleDigest: sha256(Buffer.from("{}")),
+      },
     ]);
   });
 
@@ -481,5 +489,18 @@ describe("a registry with the referrers API", () => {
       [1, 3, 4, 5].map((n) => ["referrers-api", sha256(`referrer ${n}`), `https://example.com/predicate/${n}`]),
     );
     expect(requests.filter((r) => r.url.includes("/referrers/")).map((r) => new URL(r.url, "http://x").searchParams.get("last"))).toEqual([null, "2", "4"]);
+  });
+});
+
+describe("names in registry errors", () => {
+  it("prints a tag as repo:tag and a digest as repo@digest", async () => {
+    const { host } = await serve((_req, res) => void res.writeHead(500).end());
+    const client = new RegistryClient();
+    const digest = `sha256:${"c".repeat(64)}`;
+    await expect(client.getManifest(repo(host), "1.0")).rejects.toThrow(`manifest ${host}/acme/app:1.0`);
+    await expect(client.getManifest(repo(host), digest)).rejects.toThrow(`manifest ${host}/acme/app@${digest}`);
+    await expect(client.putManifest(repo(host), "sha256-abc", new TextEncoder().encode("{}"), "application/json")).rejects.toThrow(
+      `pushing manifest ${host}/acme/app:sha256-abc`,
+    );
   });
 });

@@ -51,6 +51,14 @@ export interface FetchedManifest {
   etag?: string;
 }
 
+/**
+ * `registry/repo:tag` or `registry/repo@digest`, as users write them: a
+ * digest always holds a ':' and a tag never can.
+ */
+export function manifestName(repo: Repository, reference: string): string {
+  return `${repo.registry}/${repo.repository}${reference.includes(":") ? "@" : ":"}${reference}`;
+}
+
 export type PutManifestResult =
   | { conflict: false; digest: string; /** `OCI-Subject` header: the registry indexed the referrer itself. */ ociSubject?: string }
   | { conflict: true };
@@ -122,7 +130,7 @@ export class RegistryClient {
 
   /** Fetches a manifest by tag or digest; `undefined` when the registry does not have it. */
   async getManifest(repo: Repository, reference: string): Promise<FetchedManifest | undefined> {
-    const what = `manifest ${repo.registry}/${repo.repository}@${reference}`;
+    const what = `manifest ${manifestName(repo, reference)}`;
     const response = await this.#send(repo, "GET", `/v2/${repo.repository}/manifests/${reference}`, {
       scope: "pull",
       headers: { accept: MANIFEST_ACCEPT },
@@ -166,7 +174,7 @@ export class RegistryClient {
     mediaType: string,
     conditions: { ifMatch?: string; ifNoneMatch?: string } = {},
   ): Promise<PutManifestResult> {
-    const what = `pushing manifest ${repo.registry}/${repo.repository}:${reference}`;
+    const what = `pushing manifest ${manifestName(repo, reference)}`;
     if (bytes.length > this.maxManifestBytes) {
       throw new ProvenantError("USAGE", `${what}: ${bytes.length} bytes is over the ${this.maxManifestBytes}-byte manifest limit`);
     }

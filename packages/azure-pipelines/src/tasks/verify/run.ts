@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { type Environment, keyIdOf, type Policy, ProvenantError, parsePolicy, printable, publicKeyFromPem, type VerificationReport, verify } from "@provenant/core";
-import { formatImageReference, imageName, parseImageArgument, pullAttestations, resolveImage } from "@provenant/oci";
+import { imageName, parseImageArgument, verifyStoredAttestations } from "@provenant/oci";
 import { type RegistryConnection, taskRegistryClient } from "../registry.js";
 import { subjectsOf } from "../subjects.js";
 import type { TaskIo } from "../task-io.js";
@@ -130,20 +130,18 @@ async function verifyFiles(
  */
 async function verifyImage(image: string, inputs: VerifyTaskInputs, keys: TrustedKeys, policy: Policy, io: TaskIo): Promise<VerifyTaskResult> {
   const client = taskRegistryClient(inputs.environment, inputs.registryConnection, io.warn);
-  const { reference, descriptor } = await resolveImage(client, parseImageArgument(image));
-  const shown = formatImageReference(reference);
-  const artifactDigests = [{ sha256: descriptor.digest.slice("sha256:".length) }];
+  const named = parseImageArgument(image);
+  const stored = await verifyStoredAttestations(client, named, { trustedKeys: keys, policy });
   const results: VerifyTaskResult[] = [];
-  for (const pulled of await pullAttestations(client, reference, descriptor.digest)) {
-    const attestation = pulled.layerDigest ?? pulled.manifestDigest;
-    if (pulled.problem) io.warn(`skipping attestation ${attestation} of ${shown}: ${pulled.problem}`);
-    else results.push({ attestation, report: verify(pulled.document, { trustedKeys: keys, artifactDigests, policy }) });
+  for (const a of stored.attestations) {
+    if (a.report) results.push({ attestation: a.attestation, report: a.report });
+    else io.warn(`skipping attestation ${a.attestation} of ${stored.image}: ${a.problem}`);
   }
   if (results.length === 0) {
-    throw new ProvenantError("NO_SUBJECTS_MATCHED", `no readable attestation is stored beside ${shown}; expected one pushed by ProvenantAttest@1 with pushToRegistry, or provenant attest --push`);
+    throw new ProvenantError("NO_SUBJECTS_MATCHED", `no readable attestation is stored beside ${stored.image}; expected one pushed by ProvenantAttest@1 with pushToRegistry, or provenant attest --push`);
   }
-  io.log(`${results.length} attestation(s) stored beside ${printable(shown)}`);
+  io.log(`${results.length} attestation(s) stored beside ${printable(stored.image)}`);
   const chosen = results.find((r) => r.report.verified) ?? results[0]!;
   io.log(`attestation ${printable(chosen.attestation ?? "")}:`);
-  return { ...chosen, imageDigest: `${imageName(reference)}@${descriptor.digest}` };
+  return { ...chosen, imageDigest: `${imageName(named)}@${stored.digest}` };
 }

@@ -9,8 +9,14 @@ import {
   type Subject,
 } from "@provenant/core";
 import { parseDigestOption, replaceFileAtomically, resolveSubjects } from "@provenant/subjects";
-import { type PushResult, pushAfterAttest } from "../cli-oci.js";
-import { formatImageReference, type ImageReference, parseImageReference } from "@provenant/oci";
+import {
+  formatImageReference,
+  type ImageReference,
+  type PushResult,
+  parseImageReference,
+  pushAfterAttest,
+  registryClientFromEnvironment,
+} from "@provenant/oci";
 import { adapter } from "../../adapter.js";
 import { type ActionContext, actionIo } from "../context.js";
 import type { AttestActionInputs } from "../inputs.js";
@@ -115,7 +121,12 @@ export async function runAttestAction(inputs: AttestActionInputs, context: Actio
   const bundlePath = resolve(context.cwd, inputs.bundlePath);
   await replaceFileAtomically(bundlePath, `${JSON.stringify(bundle, null, 2)}\n`);
   const pushed = image
-    ? await pushAfterAttest([formatImageReference(image)], bundle, statement, actionIo(context, registryEnv), { insecureRegistries: [] })
+    ? await pushAfterAttest(
+        registryClientFromEnvironment({ env: registryEnv, warn: (message) => context.warn(`provenant: warning: ${message}`), insecureRegistries: [] }),
+        [formatImageReference(image)],
+        new TextEncoder().encode(JSON.stringify(bundle)),
+        statement,
+      )
     : [];
 
   const factsSource = String(provenance.runDetails.metadata?.[FACTS_SOURCE_FIELD] ?? "environment");

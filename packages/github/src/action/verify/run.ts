@@ -1,6 +1,5 @@
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
 import {
   checkTitle,
   type DigestSet,
@@ -15,8 +14,7 @@ import {
   verify,
 } from "@provenant/core";
 import { resolveSubjects } from "@provenant/subjects";
-import { runVerifyImage } from "../cli-oci.js";
-import { parseImageArgument } from "@provenant/oci";
+import { parseImageArgument, registryClientFromEnvironment, verifyStoredAttestations } from "@provenant/oci";
 import { type ActionContext, actionIo } from "../context.js";
 import type { VerifyActionInputs } from "../inputs.js";
 import { registryEnvironment } from "../registry.js";
@@ -76,8 +74,9 @@ function resultOf(report: VerificationReport, checked: { bundlePath: string } | 
 }
 
 /**
- * What `provenant verify --image --json` prints: each report with the
- * attestation's digest and how it is stored (`referrers-api`, `referrers-tag`, `cosign-att`).
+ * What `verifyStoredAttestations` found, as `provenant verify --image --json`
+ * shows it: each report with the attestation's digest and how it is stored
+ * (`referrers-api`, `referrers-tag`, `cosign-att`).
  */
 type StoredReport = VerificationReport & { attestation: string; storedAs: string };
 interface ImageVerification {
@@ -133,19 +132,18 @@ async function verifyImage(inputs: VerifyActionInputs, policy: Policy, context: 
   if (inputs.subjectPaths.length + inputs.subjectDigests.length > 0) {
     throw new ProvenantError("USAGE", "with image, the subject is the image's digest; leave subject-path and subject-digest empty");
   }
-  const pem = await publicKeyPemOf(inputs.publicKey, context.cwd);
-  const env = registryEnvironment(context.env, parseImageArgument(inputs.image), inputs);
-  // The CLI reads keys from files; the key is public, so a scratch file is harmless.
-  const keyDir = await mkdtemp(join(context.env.RUNNER_TEMP || tmpdir(), "provenant-verify-"));
-  const printed: string[] = [];
-  try {
-    await writeFile(join(keyDir, "trusted.pub"), pem);
-    const io = { ...actionIo(context, env), stdout: (text: string) => void printed.push(text) };
-    await runVerifyImage({ image: inputs.image, keys: [join(keyDir, "trusted.pub")], threshold: 1, policy, json: true, insecureRegistries: [] }, io);
-  } finally {
-    await rm(keyDir, { recursive: true, force: true });
+  const trusted = await trustedKeyOf(inputs.publicKey, context.cwd);
+  const image = parseImageArgument(inputs.image);
+  const io = actionIo(context, registryEnvironment(context.env, image, inputs));
+  const client = registryClientFromEnvironment({ env: io.env, warn: (message) => io.stderr(`provenant: warning: ${message}\n`), insecureRegistries: [] });
+  const stored = await verifyStoredAttestations(client, image, { trustedKeys: [trusted], threshold: 1, policy });
+  for (const a of stored.attestations) {
+    if (a.problem !== undefined) io.stderr(`provenant: warning: skipping attestation ${a.attestation}: ${a.problem}\n`);
   }
-  return imageResultOf(JSON.parse(printed.join("")) as ImageVerification);
+  const readable = stored.attestations.flatMap((a) => (a.report ? [{ ...a.report, attestation: a.attestation, storedAs: a.source }] : []));
+  const chosen = stored.chosen === undefined ? undefined : stored.attestations[stored.chosen];
+  const attestations = chosen ? readable.filter((r) => r.attestation === chosen.attestation) : readable;
+  return imageResultOf({ image: stored.image, verified: stored.verified, attestations });
 }
 
 /**
