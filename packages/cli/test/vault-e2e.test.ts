@@ -92,7 +92,7 @@ describe("provenant server with the CLI over a real socket", () => {
     expect(wrongLog.stdout).toMatch(/FAIL\s+transparency log/);
 
     // Nothing stored for an artifact never uploaded: exit 1, said plainly.
-    const missing = provenant(["verify", "lib.tgz", "--server", url, "--key", "signing.pub", "--trusted-root", "data/trusted-root.json"], env);
+    const missing = provenant(["verify", "lib.tgz", "--allow-any-source", "--server", url, "--key", "signing.pub", "--trusted-root", "data/trusted-root.json"], env);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("holds no attestation");
 
