@@ -348,7 +348,7 @@ const EXAMPLES: Record<string, string[]> = {
   "policy schema": ["provenant policy schema > provenant-policy.schema.json"],
   "policy check": ["provenant policy check release-policy.yaml", "provenant policy check release-policy.yaml --json"],
   "policy test": ["provenant policy test release-policy.yaml --cases policy-cases/"],
-  server: ["provenant server", "provenant server --data /var/lib/provenant --listen 0.0.0.0:8080", "PROVENANT_DATABASE_URL=postgres://vault@db/provenant provenant server"],
+  server: ["provenant server", "provenant server --data /var/lib/provenant --listen 0.0.0.0:8080", "provenant server --database postgres://vault@db/provenant"],
   "server token": ["provenant server token create --project acme/app --scope upload"],
   "server token create": ["provenant server token create --project acme/app --scope upload", "provenant server token create --project '*' --scope admin"],
   "server key": ["provenant server key add --project acme/app --key release.pub"],
