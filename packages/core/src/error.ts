@@ -37,9 +37,23 @@ export type ErrorCode =
   | "NO_SUBJECTS_MATCHED"
   | "PLATFORM_FACTS_MISSING"
   | "TOKEN_INVALID"
+  // the transparency log (@provenant/log)
+  | "CHECKPOINT_INVALID"
+  | "INCLUSION_PROOF_INVALID"
+  | "LOG_INCONSISTENT"
+  | "LOG_TILE_MISSING"
+  | "MALFORMED_LOG_DATA"
+  | "TLOG_ENTRY_INVALID"
   // the edges
   | "USAGE"
-  | "IO_ERROR";
+  | "IO_ERROR"
+  // the vault's HTTP API (problem+json codes, also what the CLI prints for a refused request)
+  | "UNAUTHENTICATED"
+  | "FORBIDDEN"
+  | "NOT_FOUND"
+  | "RATE_LIMITED"
+  | "PAYLOAD_TOO_LARGE"
+  | "SERVER_UNAVAILABLE";
 
 export class ProvenantError extends Error {
   override readonly name = "ProvenantError";
