@@ -73,6 +73,8 @@ export default defineConfig([
     splitting: false,
     treeshake: true,
     esbuildPlugins: [embedAdapters],
+    // node:sqlite (the vault's embedded store) exists only with its prefix.
+    removeNodeProtocol: false,
     banner: {
       js: [
         "#!/usr/bin/env node",

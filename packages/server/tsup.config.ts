@@ -7,4 +7,6 @@ export default defineConfig({
   clean: true,
   target: "node22",
   sourcemap: true,
+  // node:sqlite exists only with its prefix: tsup would strip it to "sqlite".
+  removeNodeProtocol: false,
 });

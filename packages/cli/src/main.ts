@@ -7,6 +7,7 @@ import { parseBuildInputs, requireIdentity, runVerify } from "./commands/verify.
 import { runInspect } from "./commands/inspect.js";
 import { runPolicyCheck, runPolicySchema, runPolicyTest, runVerifyWithPolicy } from "./commands/policy.js";
 import { registerOciCommands, registryFlags, registryOptionsOf, runVerifyImage } from "./commands/oci.js";
+import { logTrustOptions, registerVaultCommands } from "./commands/vault-commands.js";
 import type { Io } from "./io.js";
 import { CLI_VERSION } from "./platforms/registry.js";
 
@@ -117,6 +118,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option("--token-variable <name>", "variable holding the platform's OIDC token")
     .option("--token-issuer <url>", "expected OIDC token issuer, where the platform allows one other than its default (an option, never an environment variable a build step could set)")
     .option("--json", "print a JSON summary", false)
+    .option("--upload <url>", "upload the bundle to this evidence vault (token in $PROVENANT_TOKEN) and write back the bundle with its log proof")
     .action(async (subjects: string[], opts) => {
       setExit(
         await runAttest(
@@ -136,9 +138,13 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
           io,
         ),
       );
+      if (opts.upload) {
+        const { uploadAttestedBundle } = await import("./commands/server.js");
+        setExit(await uploadAttestedBundle({ upload: opts.upload, bundle: opts.bundle, json: opts.json }, io));
+      }
     });
 
-  registryFlags(program.command("verify"))
+  logTrustOptions(registryFlags(program.command("verify")))
     .description("verify a bundle or .intoto.jsonl against trusted keys, the artifacts and a policy (exit 0 verified, 1 failed, 2 bad input)")
     .argument("[artifacts...]", "artifacts whose digests must be subjects")
     .option("--digest <sha256:hex>", "an artifact digest (repeatable)", collect, [])
@@ -164,6 +170,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option("--allow-any-source", "verify without --source-uri or --builder-id: any repository the key signed for passes (the report says so)")
     .option("--max-bundle-bytes <n>", "refuse a --bundle larger than this many bytes (default 64 MiB)", wholeNumber(1))
     .option("--json", "print the report as JSON", false)
+    .option("--server <url>", "fetch the attestations for the artifacts' digests from this evidence vault and check their log proofs")
     .action(async (artifacts: string[], opts) => {
       if (opts.policy) {
         const flags = ["key", "builderId", "buildType", "sourceUri", "sourceBranch", "sourceTag", "sourceVersionedTag", "slsaLevel", "image"];
@@ -197,6 +204,13 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
           denySelfHosted: opts.denySelfHosted,
         }).filter(([, v]) => v !== undefined),
       );
+      if (opts.server) {
+        if (opts.bundle || opts.image) throw new ProvenantError("USAGE", "--server fetches the attestations; give it without --bundle or --image");
+        const { runVerifyFromServer } = await import("./commands/server.js");
+        const inputs = { server: opts.server, artifacts, digests: opts.digest, keys: opts.key, threshold: opts.threshold, policy, json: opts.json };
+        setExit(await runVerifyFromServer({ ...inputs, logKey: opts.logKey, trustedRoot: opts.trustedRoot, logOrigin: opts.logOrigin }, io));
+        return;
+      }
       requireIdentity(policy, opts.allowAnySource);
       if (opts.image) {
         if (opts.bundle || artifacts.length > 0 || opts.digest.length > 0) {
@@ -235,6 +249,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     });
 
   registerOciCommands(program, io, setExit);
+  registerVaultCommands(program, io, setExit);
 
   const policy = program.command("policy").description("policy files: their JSON Schema, checking them, testing them against cases");
   policy

@@ -7,6 +7,21 @@ export type {
   UploadResult,
   Vault,
 } from "./vault/types.js";
+export { createApp, DEFAULT_LIMITS } from "./http/app.js";
+export type { AppDeps, AppLimits, ServerApp } from "./http/context.js";
+export type { OidcConfig, OidcIssuerConfig } from "./http/auth.js";
+export { jsonLogger, serve, startVaultServer, type RunningServer, type VaultOpener, type VaultServer } from "./serve.js";
+export {
+  DEFAULT_DATA_DIR,
+  DEFAULT_LISTEN,
+  ensureServerKeys,
+  parseListen,
+  redactDatabaseUrl,
+  resolveServerConfig,
+  type ServerConfig,
+  type ServerKeys,
+  type ServerOptions,
+} from "./config.js";
 export { openVault, type VaultOptions } from "./vault/open-vault.js";
 export {
   DEFAULT_BATCH_WINDOW_MS,

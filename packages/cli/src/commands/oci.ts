@@ -26,6 +26,7 @@ import { loadPublicKeys } from "../keys/load.js";
 import { printable, terminalJson } from "../output/escape.js";
 import { renderReport } from "../output/report.js";
 import { createRegistryClient, type RegistryOptions } from "../subjects/images.js";
+import { runVaultAttestationsList, vaultListOptions } from "./vault-commands.js";
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -256,15 +257,22 @@ export function registerOciCommands(program: Command, io: Io, setExit: (code: nu
       setExit(await runPush({ image, bundle: opts.bundle, json: opts.json, ...registryOptions(opts) }, io));
     });
 
-  const attestations = program.command("attestations").description("attestations stored in registries");
-  registryFlags(
-    attestations
-      .command("list")
-      .description("list the attestations stored for an image: referrers API, the sha256-<hex> tag index, and cosign's .att tag")
-      .argument("<image>", "oci://REGISTRY/REPO[:TAG|@DIGEST] (oci:// optional)"),
+  const attestations = program.command("attestations").description("attestations stored in registries or in an evidence vault");
+  vaultListOptions(
+    registryFlags(
+      attestations
+        .command("list")
+        .description("list the attestations stored for an image: referrers API, the sha256-<hex> tag index, and cosign's .att tag; with --server, what the vault holds for an artifact or digest")
+        .argument("[image]", "oci://REGISTRY/REPO[:TAG|@DIGEST] (oci:// optional); with --server, an ARTIFACT file"),
+    ),
   )
     .option("--json", "print as JSON", false)
-    .action(async (image: string, opts) => {
+    .action(async (image: string | undefined, opts) => {
+      if (opts.server) {
+        setExit(await runVaultAttestationsList(image, opts, io));
+        return;
+      }
+      if (!image) throw new ProvenantError("USAGE", "attestations list needs an IMAGE, or --server URL with --digest sha256:HEX or an ARTIFACT");
       setExit(await runAttestationsList({ image, json: opts.json, ...registryOptions(opts) }, io));
     });
 }

@@ -40,7 +40,9 @@ export type CheckId =
   | "sourceCommit"
   | "buildInputs"
   | "hostedRunner"
-  | "slsaLevel";
+  | "slsaLevel"
+  // added by front ends that checked a transparency log entry (the vault's `verify --server`)
+  | "transparencyLog";
 
 export interface Check {
   id: CheckId;
@@ -97,6 +99,7 @@ const CHECK_TITLES: Record<CheckId, string> = {
   buildInputs: "build inputs",
   hostedRunner: "hosted runner",
   slsaLevel: "SLSA build level",
+  transparencyLog: "transparency log",
 };
 
 export function checkTitle(id: CheckId): string {

@@ -1,0 +1,146 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { isProvenantError, ProvenantError } from "@provenant/core";
+import type { RouteContext, ServerApp } from "./context.js";
+import { requireCaller, requireReader } from "./guards.js";
+import { parseUploadBody } from "./json-limits.js";
+import {
+  ArtifactPageSchema,
+  AttestationPageSchema,
+  AttestationSchema,
+  DIGEST,
+  index,
+  problemResponses,
+  UploadResponseSchema,
+} from "./schemas.js";
+
+const uploadRoute = createRoute({
+  method: "post",
+  path: "/v1/attestations",
+  summary: "Upload a Sigstore bundle, a DSSE envelope or .intoto.jsonl lines",
+  description:
+    "The signature must verify with a key registered for the caller's project. Each document is stored, appended to the log, and returned as a bundle with its tlogEntries once committed. Uploading the same envelope again returns the same entry.",
+  security: [{ bearer: [] }],
+  request: {
+    body: {
+      required: true,
+      content: {
+        "application/json": { schema: z.record(z.string(), z.unknown()) },
+        "application/x-ndjson": { schema: z.string().openapi({ description: ".intoto.jsonl: one DSSE envelope per line" }) },
+      },
+    },
+  },
+  responses: {
+    200: { description: "every document was already stored", content: { "application/json": { schema: UploadResponseSchema } } },
+    201: { description: "stored and logged", content: { "application/json": { schema: UploadResponseSchema } } },
+    ...problemResponses,
+    413: problemResponses[400],
+    422: { description: "signature does not verify, or the signing key is not registered for the project", content: problemResponses[400].content },
+  },
+});
+
+const listRoute = createRoute({
+  method: "get",
+  path: "/v1/attestations",
+  summary: "Attestations whose statement names this subject digest",
+  security: [{ bearer: [] }],
+  request: {
+    query: z.object({
+      digest: z.string().regex(DIGEST).openapi({ description: "sha256:<64 lowercase hex>" }),
+      predicateType: z.string().max(512).optional(),
+      repository: z.string().max(512).optional(),
+      cursor: z.string().max(512).optional(),
+      limit: z.coerce.number().int().min(1).max(1000).optional(),
+    }),
+  },
+  responses: { 200: { description: "a page of attestations", content: { "application/json": { schema: AttestationPageSchema } } }, ...problemResponses },
+});
+
+const byIndexRoute = createRoute({
+  method: "get",
+  path: "/v1/attestations/{logIndex}",
+  summary: "The attestation stored at a log index",
+  security: [{ bearer: [] }],
+  request: { params: z.object({ logIndex: index.openapi({ param: { name: "logIndex", in: "path" } }) }) },
+  responses: {
+    200: { description: "the attestation", content: { "application/json": { schema: AttestationSchema } } },
+    404: { description: "no entry at that index", content: problemResponses[400].content },
+    ...problemResponses,
+  },
+});
+
+const artifactsRoute = createRoute({
+  method: "get",
+  path: "/v1/artifacts",
+  summary: "Artifacts the vault holds evidence for: names, first/last seen, attestations by type, highest SLSA level",
+  security: [{ bearer: [] }],
+  request: {
+    query: z.object({
+      repository: z.string().max(512).optional(),
+      name: z.string().max(1024).optional(),
+      cursor: z.string().max(512).optional(),
+      limit: z.coerce.number().int().min(1).max(1000).optional(),
+    }),
+  },
+  responses: { 200: { description: "a page of artifacts", content: { "application/json": { schema: ArtifactPageSchema } } }, ...problemResponses },
+});
+
+export function registerAttestationRoutes(app: ServerApp, ctx: RouteContext): void {
+  const { vault, metrics } = ctx;
+  const timed = async <T>(route: string, work: () => Promise<T>): Promise<T> => {
+    const end = metrics.queryDuration.startTimer({ route });
+    try {
+      return await work();
+    } finally {
+      end();
+    }
+  };
+
+  // Registered for the document only: the handler below reads the raw body
+  // itself, to cap its depth and to accept JSON Lines, which the generated
+  // JSON validator would refuse.
+  app.openAPIRegistry.registerPath(uploadRoute);
+  app.post("/v1/attestations", async (c) => {
+    const caller = requireCaller(c, "upload");
+    const documents = parseUploadBody(await c.req.text(), ctx.limits.maxJsonDepth);
+    // All documents of one body go to the vault together, so they share one
+    // integration (one commit) instead of waiting for one batch each.
+    const settled = await Promise.allSettled(documents.map((document) => vault.upload(document, { ...caller, from: c.get("remoteAddress") })));
+    for (const outcome of settled) {
+      const result = outcome.status === "fulfilled" ? (outcome.value.created ? "created" : "duplicate") : isProvenantError(outcome.reason) ? outcome.reason.code : "INTERNAL_ERROR";
+      metrics.uploads.inc({ result });
+    }
+    const failed = settled.find((outcome) => outcome.status === "rejected");
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    const results = settled.map((outcome) => {
+      const { attestation, created } = (outcome as PromiseFulfilledResult<Awaited<ReturnType<typeof vault.upload>>>).value;
+      return { created, logIndex: attestation.logIndex, bundle: attestation.bundle };
+    });
+    return c.json({ results }, results.some((r) => r.created) ? 201 : 200);
+  });
+
+  app.openapi(listRoute, async (c) => {
+    requireReader(c, ctx.publicRead);
+    const query = c.req.valid("query");
+    const page = await timed("attestations_by_digest", () =>
+      vault.findByDigest({ ...query, limit: Math.min(query.limit ?? ctx.limits.maxPageSize, ctx.limits.maxPageSize) }),
+    );
+    return c.json(page as z.infer<typeof AttestationPageSchema>, 200);
+  });
+
+  app.openapi(byIndexRoute, async (c) => {
+    requireReader(c, ctx.publicRead);
+    const { logIndex } = c.req.valid("param");
+    const found = await timed("attestation_by_index", () => vault.getByIndex(logIndex));
+    if (!found) throw new ProvenantError("NOT_FOUND", `no attestation at log index ${logIndex}`);
+    return c.json(found as z.infer<typeof AttestationSchema>, 200);
+  });
+
+  app.openapi(artifactsRoute, async (c) => {
+    requireReader(c, ctx.publicRead);
+    const query = c.req.valid("query");
+    const page = await timed("artifacts", () =>
+      vault.listArtifacts({ ...query, limit: Math.min(query.limit ?? ctx.limits.maxPageSize, ctx.limits.maxPageSize) }),
+    );
+    return c.json(page, 200);
+  });
+}

@@ -1,0 +1,111 @@
+import { rename, writeFile } from "node:fs/promises";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { serve as nodeServe } from "@hono/node-server";
+import { type Logger, pino } from "pino";
+import { ensureServerKeys, resolveServerConfig, type ServerConfig, type ServerKeys, type ServerOptions } from "./config.js";
+import { createApp } from "./http/app.js";
+import type { ServerApp } from "./http/context.js";
+import { problem, problemResponse } from "./http/problem.js";
+import type { Vault } from "./vault/types.js";
+
+export interface RunningServer {
+  /** `http://HOST:PORT` as bound (the real port when 0 was asked for). */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Binds the app to HOST:PORT; resolves once listening. Port 0 picks a free port. */
+export function serve(app: Pick<ServerApp, "fetch">, listen: { host: string; port: number }): Promise<RunningServer> {
+  return new Promise((resolve, reject) => {
+    const server = nodeServe({ fetch: app.fetch, hostname: listen.host, port: listen.port }, (info: AddressInfo) => {
+      const host = info.family === "IPv6" ? `[${info.address}]` : info.address;
+      resolve({
+        url: `http://${host}:${info.port}`,
+        close: () =>
+          new Promise<void>((done, fail) => {
+            server.close((error) => (error ? fail(error) : done()));
+            // Idle keep-alive connections would hold close() open.
+            (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+          }),
+      });
+    });
+    server.once("error", reject);
+  });
+}
+
+export interface VaultServer extends RunningServer {
+  config: ServerConfig;
+  keys: ServerKeys;
+  vault: Vault;
+  /** `<data>/trusted-root.json`: a Sigstore TrustedRoot with the log key, for verifying offline. */
+  trustedRootPath: string;
+  logPublicKeyPem: string;
+}
+
+/** How the vault is opened; the store package provides it (SQLite or PostgreSQL by `config.databaseUrl`). */
+export type VaultOpener = (input: { config: ServerConfig; keys: ServerKeys }) => Promise<Vault>;
+
+/**
+ * What `provenant server` runs: resolve the configuration, create the keys on
+ * first start, open the vault (migrations run there), bind, and write the
+ * trusted root beside the data.
+ */
+export async function startVaultServer(
+  options: ServerOptions,
+  env: Readonly<Record<string, string | undefined>>,
+  cwd: string,
+  deps: { openVault: VaultOpener; logger?: Logger; now?: () => number },
+): Promise<VaultServer> {
+  const config = await resolveServerConfig(options, env, cwd);
+  const keys = await ensureServerKeys(config.dataDir);
+  // Bind first, so that with port 0 the vault's base URL (and so the log
+  // origin and the trusted root) names the port actually bound. Until the
+  // vault is open, requests get 503.
+  let app: ServerApp | undefined;
+  const running = await serve(
+    {
+      fetch: (request: Request, bindings?: unknown) =>
+        app ? app.fetch(request, bindings) : problemResponse(problem(503, "SERVER_UNAVAILABLE", "the vault is starting")),
+    },
+    { host: config.host, port: config.port },
+  );
+  const bound: ServerConfig = { ...config, port: Number(new URL(running.url).port), baseUrl: config.baseUrl ?? running.url };
+  let vault: Vault;
+  try {
+    vault = await deps.openVault({ config: bound, keys });
+  } catch (error) {
+    await running.close();
+    throw error;
+  }
+  app = createApp({
+    vault,
+    logger: deps.logger,
+    publicRead: config.publicRead,
+    oidc: config.oidc,
+    limits: config.limits,
+    baseUrl: bound.baseUrl,
+    now: deps.now,
+  });
+  const trustedRootPath = join(config.dataDir, "trusted-root.json");
+  const temp = `${trustedRootPath}.${process.pid}.tmp`;
+  await writeFile(temp, `${JSON.stringify(vault.trustedRoot(bound.baseUrl!), null, 2)}\n`, { mode: 0o644 });
+  await rename(temp, trustedRootPath);
+  return {
+    ...running,
+    close: async () => {
+      await running.close();
+      await vault.close();
+    },
+    config: bound,
+    keys,
+    vault,
+    trustedRootPath,
+    logPublicKeyPem: vault.logPublicKeyPem(),
+  };
+}
+
+/** The server's structured log: one JSON object a line on stdout, without pid/hostname noise. */
+export function jsonLogger(): Logger {
+  return pino({ base: undefined, timestamp: pino.stdTimeFunctions.isoTime });
+}
