@@ -102,6 +102,7 @@ describe("auditLog", () => {
     await expect(auditLog({ fetchBytes, trusted: { origin, publicKey: generateKeyPairSync("ed25519").publicKey } })).rejects.toMatchObject({
       code: "CHECKPOINT_INVALID",
     });
+    await expect(auditLog({ fetchBytes, trusted, maxSize: 299 })).rejects.toMatchObject({ code: "USAGE" });
     served.set("tile/0/001.p/44", undefined as unknown as Uint8Array);
     await expect(auditLog({ fetchBytes, trusted })).rejects.toMatchObject({ code: "LOG_TILE_MISSING" });
   });

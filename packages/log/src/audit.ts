@@ -21,6 +21,8 @@ export interface AuditInput {
   seen?: readonly SeenCheckpoint[];
   /** Also fetch the entry bundles and check that each entry hashes to its leaf. */
   checkEntries?: boolean;
+  /** The largest tree the auditor will download (every leaf hash is held in memory, 32 bytes each); default 2^25. */
+  maxSize?: number;
 }
 
 export interface AuditResult {
@@ -39,6 +41,7 @@ export interface AuditResult {
 }
 
 const MAX_CHECKPOINT_BYTES = 64 * 1024;
+const DEFAULT_MAX_SIZE = 2 ** 25;
 // Tiles are fetched a few at a time: enough to hide latency, few enough for a small server.
 const CONCURRENT_FETCHES = 8;
 
@@ -75,6 +78,10 @@ export async function auditLog(input: AuditInput): Promise<AuditResult> {
   }
   const checkpoint = new TextDecoder("utf-8", { fatal: false }).decode(raw);
   const { size, rootHash } = verifyCheckpoint(checkpoint, input.trusted);
+  const maxSize = input.maxSize ?? DEFAULT_MAX_SIZE;
+  if (size > maxSize) {
+    throw new ProvenantError("USAGE", `the log holds ${size} entries, more than this audit's limit of ${maxSize}; raise maxSize`);
+  }
 
   const fullTiles = Math.floor(size / TILE_WIDTH);
   const lastWidth = size % TILE_WIDTH;

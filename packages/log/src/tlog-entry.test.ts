@@ -83,6 +83,7 @@ describe("Sigstore bundle tlog entries", () => {
     ["the integrated time", "TLOG_INCLUSION_PROMISE_ERROR", (e) => { e.integratedTime = String(INTEGRATED_TIME + 60); }],
     ["the checkpoint size", "TLOG_INCLUSION_PROOF_ERROR", (e) => { e.inclusionProof.checkpoint.envelope = e.inclusionProof.checkpoint.envelope.replace("\n9\n", "\n10\n"); }],
     ["the signed entry timestamp", "TLOG_INCLUSION_PROMISE_ERROR", (e) => { const s = Buffer.from(e.inclusionPromise.signedEntryTimestamp, "base64"); s[s.length - 1]! ^= 1; e.inclusionPromise.signedEntryTimestamp = s.toString("base64"); }],
+    ["the entry kind", "TLOG_BODY_ERROR", (e) => { e.kindVersion.kind = "intoto\u001b[2J"; }],
     ["the logged signature", "TLOG_INCLUSION_PROMISE_ERROR", (e) => { const body = JSON.parse(Buffer.from(e.canonicalizedBody, "base64").toString()); body.spec.signatures[0].signature = Buffer.alloc(64, 1).toString("base64"); e.canonicalizedBody = Buffer.from(JSON.stringify(body)).toString("base64"); }],
   ];
   for (const [what, sigstoreCode, tamper] of tamperings) {

@@ -213,7 +213,9 @@ export function verifyTlogEntries(
     const kind = field(entry, "kindVersion.kind", i);
     const version = field(entry, "kindVersion.version", i);
     if (kind !== DSSE_KIND || version !== DSSE_VERSION) {
-      throw entryError(i, `kind ${String(kind)} ${String(version)}: expected ${DSSE_KIND} ${DSSE_VERSION}`);
+      // JSON.stringify escapes control characters: the values come from an untrusted bundle.
+      const shown = JSON.stringify([kind, version]).slice(0, 120);
+      throw entryError(i, `kindVersion ${shown}: expected ${DSSE_KIND} ${DSSE_VERSION}`);
     }
     const body = bytesField(entry, "canonicalizedBody", i);
     checkBodyMatchesEnvelope(body, envelope, i);

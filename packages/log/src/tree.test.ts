@@ -168,6 +168,12 @@ describe("RFC 6962 tree over tiles", () => {
     expect([...store.tiles.values()].map((t) => toHex(t.data))).toEqual(before);
   });
 
+  it("appending nothing changes no tile and keeps the root", async () => {
+    const { store, roots } = await buildLog(Array.from({ length: 300 }, (_, i) => Uint8Array.of(i & 0xff)), []);
+    const result = await integrate(300, [], store);
+    expect(result).toEqual({ size: 300, rootHash: roots.get(300), tiles: [] });
+  });
+
   it("fails with LOG_TILE_MISSING when a tile the proof needs is not stored", async () => {
     const store = new MemoryTileStore();
     const result = await integrate(0, Array.from({ length: 600 }, (_, i) => leafHash(Uint8Array.of(i & 0xff))), store);
