@@ -151,6 +151,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option("-b, --bundle <file>", "Sigstore bundle or .intoto.jsonl file")
     .option("--image <image>", "verify the attestations stored beside this image in its registry instead of a bundle file")
     .option("-k, --key <pubfile>", "trusted public key, PEM (repeatable)", collect, [])
+    .option("--service-key <pubfile>", "a signing service's public key, PEM (repeatable): only its signatures can support SLSA Build L3", collect, [])
     .option("--threshold <n>", "distinct trusted keys that must have signed", wholeNumber(1), 1)
     .option("--builder-id <id>", "required builder id (name part matches when it has no @ref)")
     .option("--build-type <uri>", "required buildType")
@@ -173,7 +174,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option("--server <url>", "fetch the attestations for the artifacts' digests from this evidence vault and check their log proofs")
     .action(async (artifacts: string[], opts) => {
       if (opts.policy) {
-        const flags = ["key", "builderId", "buildType", "sourceUri", "sourceBranch", "sourceTag", "sourceVersionedTag", "slsaLevel", "image"];
+        const flags = ["key", "serviceKey", "builderId", "buildType", "sourceUri", "sourceBranch", "sourceTag", "sourceVersionedTag", "slsaLevel", "image"];
         const mixed = flags.filter((f) => opts[f] !== undefined && !(Array.isArray(opts[f]) && opts[f].length === 0));
         if (mixed.length > 0) {
           throw new ProvenantError("USAGE", `--policy carries its own keys and rules; leave out ${mixed.map((f) => `--${f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(", ")}`);
@@ -207,7 +208,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
       if (opts.server) {
         if (opts.bundle || opts.image) throw new ProvenantError("USAGE", "--server fetches the attestations; give it without --bundle or --image");
         const { runVerifyFromServer } = await import("./commands/server.js");
-        const inputs = { server: opts.server, artifacts, digests: opts.digest, keys: opts.key, threshold: opts.threshold, policy, json: opts.json };
+        const inputs = { server: opts.server, artifacts, digests: opts.digest, keys: opts.key, serviceKeys: opts.serviceKey, threshold: opts.threshold, policy, json: opts.json };
         setExit(await runVerifyFromServer({ ...inputs, logKey: opts.logKey, trustedRoot: opts.trustedRoot, logOrigin: opts.logOrigin }, io));
         return;
       }
@@ -216,7 +217,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
         if (opts.bundle || artifacts.length > 0 || opts.digest.length > 0) {
           throw new ProvenantError("USAGE", "--image verifies what the registry stores for that image; give it without --bundle, ARTIFACT or --digest");
         }
-        const inputs = { image: opts.image, keys: opts.key, threshold: opts.threshold, policy, json: opts.json };
+        const inputs = { image: opts.image, keys: opts.key, serviceKeys: opts.serviceKey, threshold: opts.threshold, policy, json: opts.json };
         setExit(await runVerifyImage({ ...inputs, ...registryOptionsOf(opts) }, io));
         return;
       }
@@ -227,6 +228,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
             digests: opts.digest,
             bundle: opts.bundle,
             keys: opts.key,
+            serviceKeys: opts.serviceKey,
             threshold: opts.threshold,
             policy,
             json: opts.json,

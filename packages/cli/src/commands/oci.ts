@@ -1,7 +1,6 @@
 import { resolve } from "node:path";
 import {
   inspect,
-  keyIdOf,
   type Policy,
   ProvenantError,
   parsePolicy,
@@ -22,7 +21,7 @@ import {
 } from "@provenant/oci";
 import type { Command } from "commander";
 import { type Io, parseJson, readTextFile } from "../io.js";
-import { loadPublicKeys } from "../keys/load.js";
+import { loadTrustedKeys } from "../keys/load.js";
 import { printable, terminalJson } from "../output/escape.js";
 import { renderReport } from "../output/report.js";
 import { createRegistryClient, type RegistryOptions } from "../subjects/images.js";
@@ -197,6 +196,8 @@ export function imageDigestSet(digest: string, image: string): { [algorithm: str
 export interface VerifyImageInputs extends RegistryOptions {
   image: string;
   keys: readonly string[];
+  /** `--service-key` files: the signing service's public keys. */
+  serviceKeys?: readonly string[];
   threshold: number;
   policy: Policy;
   json: boolean;
@@ -210,7 +211,7 @@ export interface VerifyImageInputs extends RegistryOptions {
 export async function runVerifyImage(inputs: VerifyImageInputs, io: Io): Promise<number> {
   const named = registryImageArgument(inputs.image, "verify --image");
   const policy = parsePolicy(inputs.policy);
-  const trustedKeys = (await loadPublicKeys(inputs.keys, io.cwd)).map((publicKey) => ({ publicKey, keyId: keyIdOf(publicKey) }));
+  const trustedKeys = await loadTrustedKeys(inputs.keys, inputs.serviceKeys, io.cwd);
   const client = createRegistryClient(io, inputs);
   const { reference, descriptor } = await resolveImage(client, named, {
     ...(inputs.imagePlatform && { platform: inputs.imagePlatform }),

@@ -1,8 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { keyIdOf, parseDigestReference, parsePolicy, type Policy, ProvenantError, type VerificationReport, verify } from "@provenant/core";
+import { parseDigestReference, parsePolicy, type Policy, ProvenantError, type VerificationReport, verify } from "@provenant/core";
 import { type Io, writeFileAtomic } from "../io.js";
-import { loadPublicKeys } from "../keys/load.js";
+import { loadTrustedKeys } from "../keys/load.js";
 import { printable } from "../output/escape.js";
 import { renderReport } from "../output/report.js";
 import { resolveSubjects } from "../subjects/subjects.js";
@@ -148,6 +148,8 @@ export interface VerifyFromServerInputs {
   artifacts: readonly string[];
   digests: readonly string[];
   keys: readonly string[];
+  /** `--service-key` files: the signing service's public keys. */
+  serviceKeys?: readonly string[];
   threshold: number;
   policy: Policy;
   json: boolean;
@@ -167,7 +169,7 @@ export async function runVerifyFromServer(inputs: VerifyFromServerInputs, io: Io
   if (targets.length === 0) throw new ProvenantError("USAGE", "nothing to verify against; give ARTIFACT... or --digest sha256:HEX");
   const trust = await loadLogTrust(inputs, io);
   const policy = parsePolicy(inputs.policy);
-  const trustedKeys = (await loadPublicKeys(inputs.keys, io.cwd)).map((publicKey) => ({ publicKey, keyId: keyIdOf(publicKey) }));
+  const trustedKeys = await loadTrustedKeys(inputs.keys, inputs.serviceKeys, io.cwd);
   const digests = await digestsOf(targets, io, !inputs.json);
   const artifactDigests = digests.map((d) => ({ sha256: d.slice("sha256:".length) }));
   const log = await import("@provenant/log");
