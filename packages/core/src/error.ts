@@ -37,6 +37,18 @@ export type ErrorCode =
   | "NO_SUBJECTS_MATCHED"
   | "PLATFORM_FACTS_MISSING"
   | "TOKEN_INVALID"
+  // the signing service's refusals (POST /v1/provenance): one code each
+  | "TOKEN_UNTRUSTED_ISSUER"
+  | "TOKEN_AUDIENCE"
+  | "TOKEN_EXPIRED"
+  | "TOKEN_NOT_YET_VALID"
+  | "TOKEN_ALG_NONE"
+  | "TOKEN_ALG_NOT_ALLOWED"
+  | "TOKEN_UNKNOWN_KID"
+  | "TOKEN_REPLAYED"
+  | "REPOSITORY_NOT_ALLOWED"
+  | "BUILDER_NOT_ALLOWED"
+  | "TOO_MANY_SUBJECTS"
   // the transparency log (@provenant/log)
   | "CHECKPOINT_INVALID"
   | "INCLUSION_PROOF_INVALID"
