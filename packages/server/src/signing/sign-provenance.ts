@@ -28,6 +28,8 @@ export interface SignedProvenance {
   provenance: ProvenanceFields;
   issuer: string;
   identity: ServiceIdentity;
+  /** The verified claims (the route records `sub` as who uploaded). */
+  claims: Record<string, unknown>;
   subjects: { name: string; digest: { sha256: string } }[];
 }
 
@@ -70,7 +72,7 @@ export async function signProvenance(request: ProvenanceRequest, deps: SigningDe
     throw new ProvenantError("TOKEN_REPLAYED", "this ID token (jti) was already used for a provenance request; request a new token for each request");
   }
   const { bundle } = await attest(subjects, built.provenance, deps.signer);
-  return { bundle, provenance: built.provenance, issuer: issuer.issuer, identity: built.identity, subjects };
+  return { bundle, provenance: built.provenance, issuer: issuer.issuer, identity: built.identity, claims, subjects };
 }
 
 function requireAllowed(issuer: TrustedIssuer, identity: ServiceIdentity): void {
