@@ -119,7 +119,32 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option("--token-issuer <url>", "expected OIDC token issuer, where the platform allows one other than its default (an option, never an environment variable a build step could set)")
     .option("--json", "print a JSON summary", false)
     .option("--upload <url>", "upload the bundle to this evidence vault (token in $PROVENANT_TOKEN) and write back the bundle with its log proof")
+    .option("--server <url>", "have this server's signing service build and sign the provenance from the job's OIDC token (no --key; SLSA Build L3)")
     .action(async (subjects: string[], opts) => {
+      if (opts.server) {
+        const mixed = ["key", "upload", "intotoJsonl", "tokenIssuer"].filter((f) => opts[f] !== undefined);
+        if (mixed.length > 0 || opts.push) {
+          throw new ProvenantError("USAGE", "--server: the service signs with its own key and stores the result; leave out --key, --upload, --intoto-jsonl, --token-issuer and --push");
+        }
+        const { runServiceAttest } = await import("./commands/service-attest.js");
+        setExit(
+          await runServiceAttest(
+            {
+              patterns: subjects,
+              checksumFiles: opts.checksums,
+              digests: opts.digest,
+              server: opts.server,
+              platform: opts.platform,
+              bundle: opts.bundle,
+              json: opts.json,
+              tokenAudience: opts.tokenAudience,
+              tokenVariable: opts.tokenVariable,
+            },
+            io,
+          ),
+        );
+        return;
+      }
       setExit(
         await runAttest(
           {

@@ -39,6 +39,7 @@ export async function runServer(inputs: ServerInputs, io: Io, signals: { wait():
       `provenant vault listening on ${running.url}`,
       `store: ${store}`,
       `trusted root (for verify --trusted-root): ${running.trustedRootPath}`,
+      `signing service key (for verify --service-key): ${resolve(running.config.dataDir, "signing.pub")}`,
       "log public key (for verify --log-key):",
       running.logPublicKeyPem.trim(),
       "",
