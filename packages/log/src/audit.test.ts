@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { auditLog } from "./audit.js";
+import { auditLog, fingerprintRoot } from "./audit.js";
 import { type LogKey, signCheckpoint } from "./checkpoint.js";
 import { leafHash } from "./hash.js";
 import { MemoryTileStore } from "./testing.js";
@@ -65,6 +65,40 @@ describe("auditLog", () => {
     expect(result).toMatchObject({ size: 1300, consistent: false, firstDifferingSize: 800, lastMatchingSize: 500 });
     const onlyLast = await auditLog({ fetchBytes, trusted, previous: honest.checkpoints.get(1000)! });
     expect(onlyLast).toMatchObject({ consistent: false, firstDifferingSize: 1000 });
+  });
+
+  it("narrows a rewrite down to its tile, or to the entry in the last tile, with the previous audit's fingerprint", async () => {
+    const entries = Array.from({ length: 1300 }, (_, i) => entryOf(i));
+    const honest = await servedLog(entries, [1000]);
+    const first = await auditLog({ fetchBytes: honest.fetchBytes, trusted });
+    expect(fingerprintRoot(first.fingerprint)).toEqual(first.rootHash);
+    expect(first.fingerprint).toMatchObject({ size: 1000, tileRoots: { length: 3 }, edge: { length: 232 } });
+    const previous = { size: 1000, rootHash: first.rootHash };
+    for (const [rewrittenEntry, lastMatchingSize, firstDifferingSize] of [
+      [700, 512, 768], // inside a full tile: narrowed to that tile
+      [990, 990, 991], // inside the last, partial tile: exact
+    ] as const) {
+      const rewritten = entries.map((e, i) => (i === rewrittenEntry ? entryOf(i, 2) : e));
+      const { fetchBytes } = await servedLog(rewritten, [1300]);
+      expect(await auditLog({ fetchBytes, trusted, previous, previousFingerprint: first.fingerprint })).toMatchObject({
+        consistent: false,
+        lastMatchingSize,
+        firstDifferingSize,
+      });
+    }
+    // A fingerprint that does not reproduce the previous root is not trusted to narrow anything.
+    const forged = { ...first.fingerprint, edge: first.fingerprint.edge.map(() => new Uint8Array(32)) };
+    const { fetchBytes } = await servedLog(entries.map((e, i) => (i === 700 ? entryOf(i, 2) : e)), [1300]);
+    expect(await auditLog({ fetchBytes, trusted, previous, previousFingerprint: forged })).toMatchObject({ firstDifferingSize: 1000 });
+  });
+
+  it("computes the root of every tree size from its fingerprint", async () => {
+    const entries = Array.from({ length: 1100 }, (_, i) => entryOf(i));
+    for (const size of [1, 2, 255, 256, 257, 512, 700, 1024, 1100]) {
+      const { fetchBytes, checkpoints } = await servedLog(entries.slice(0, size), [size]);
+      const result = await auditLog({ fetchBytes, trusted });
+      expect(fingerprintRoot(result.fingerprint)).toEqual(checkpoints.get(size)!.rootHash);
+    }
   });
 
   it("reports a log that shrank below the last checkpoint as inconsistent", async () => {

@@ -31,4 +31,4 @@ export {
   verifyTlogEntries,
   type TlogEntryInput,
 } from "./tlog-entry.js";
-export { auditLog, type AuditInput, type AuditResult, type SeenCheckpoint } from "./audit.js";
+export { auditLog, fingerprintRoot, type AuditFingerprint, type AuditInput, type AuditResult, type SeenCheckpoint } from "./audit.js";

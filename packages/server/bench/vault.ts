@@ -36,7 +36,16 @@ const row = (name: string, provenant: string, baseline: string, ratio: number, t
   process.stdout.write(`${JSON.stringify({ name, provenant, baseline, ratio, target, met })}\n`);
 const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
 
-async function uploadsPerSecond(openStore: () => Promise<Store>, bundles: Bundle[], batched: boolean): Promise<number> {
+/**
+ * Uploads per wall-clock second, and per second of this process's CPU time:
+ * on a shared machine the second says what the vault costs when the first is
+ * dominated by other work (PostgreSQL's own CPU is not counted).
+ */
+async function uploadsPerSecond(
+  openStore: () => Promise<Store>,
+  bundles: Bundle[],
+  batched: boolean,
+): Promise<{ wall: number; cpu: number }> {
   const store = await openStore();
   const vault = await openVault({
     store,
@@ -48,6 +57,7 @@ async function uploadsPerSecond(openStore: () => Promise<Store>, bundles: Bundle
   });
   await vault.registerKey({ project: "acme/app", publicKeyPem: publicPem }, admin);
   let next = 0;
+  const cpuBefore = process.cpuUsage();
   const started = process.hrtime.bigint();
   await Promise.all(
     Array.from({ length: CLIENTS }, async () => {
@@ -55,8 +65,9 @@ async function uploadsPerSecond(openStore: () => Promise<Store>, bundles: Bundle
     }),
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = process.cpuUsage(cpuBefore);
   await vault.close();
-  return bundles.length / seconds;
+  return { wall: bundles.length / seconds, cpu: bundles.length / ((cpu.user + cpu.system) / 1e6) };
 }
 
 const signer = testSigner();
@@ -82,11 +93,11 @@ async function benchUploads() {
   const sqliteSingle = await uploadsPerSecond(sqlite(), unbatchedSet, false);
   row(
     `vault uploads/s, ${CLIENTS} clients, SQLite`,
-    `${sqliteBatched.toFixed(0)}/s batched`,
-    `${sqliteSingle.toFixed(0)}/s one commit per upload`,
-    sqliteBatched / sqliteSingle,
+    `${sqliteBatched.wall.toFixed(0)}/s batched (${sqliteBatched.cpu.toFixed(0)} per CPU-s)`,
+    `${sqliteSingle.wall.toFixed(0)}/s one commit per upload`,
+    sqliteBatched.wall / sqliteSingle.wall,
     ">= 1,000/s",
-    sqliteBatched >= 1_000,
+    sqliteBatched.wall >= 1_000,
   );
 
   log("uploads: PostgreSQL (throwaway cluster)");
@@ -100,9 +111,9 @@ async function benchUploads() {
     const pgSingle = await uploadsPerSecond(await postgres(), unbatchedSet, false);
     row(
       `vault uploads/s, ${CLIENTS} clients, PostgreSQL`,
-      `${pgBatched.toFixed(0)}/s batched`,
-      `${pgSingle.toFixed(0)}/s one commit per upload`,
-      pgBatched / pgSingle,
+      `${pgBatched.wall.toFixed(0)}/s batched (${pgBatched.cpu.toFixed(0)} per vault CPU-s)`,
+      `${pgSingle.wall.toFixed(0)}/s one commit per upload`,
+      pgBatched.wall / pgSingle.wall,
       "(information)",
       undefined,
     );

@@ -1,15 +1,35 @@
 import { createHash, type KeyObject } from "node:crypto";
-import { decodeEntryBundle, rootAt, verifyCheckpoint } from "@provenant/log";
+import { auditLog, decodeEntryBundle, parseTilePath, rootAt, verifyCheckpoint } from "@provenant/log";
 import type { Vault } from "../vault/types.js";
 
 /**
- * Audits the whole log as a client would: the checkpoint's signature with
+ * Audits the whole log as a client would, twice over. First with
+ * @provenant/log's `auditLog` through the vault's tile reads (checkpoint
+ * signature, every tile recomputed, every entry hashed to its leaf, and
+ * consistency with the checkpoints in `seen`). Then by hand: the checkpoint's signature with
  * @provenant/log's `verifyCheckpoint`, the root recomputed from the vault's
  * hash tiles with `rootAt`, and the root recomputed again from every entry
  * body (the entry bundles) with the RFC 6962 definition written out here,
  * independent of the tiles. Tests compare all three.
  */
-export async function auditVaultLog(vault: Vault, trusted: { origin: string; publicKey: KeyObject }) {
+export async function auditVaultLog(
+  vault: Vault,
+  trusted: { origin: string; publicKey: KeyObject },
+  seen: readonly { size: number; rootHash: Uint8Array }[] = [],
+) {
+  const fetchBytes = async (path: string): Promise<Uint8Array | undefined> => {
+    if (path === "checkpoint") return new TextEncoder().encode(await vault.checkpoint());
+    const tile = parseTilePath(path);
+    if (!tile) return undefined;
+    return tile.level === "entries" ? vault.readEntryBundle(tile.index, tile.width) : vault.readTile(tile.level, tile.index, tile.width);
+  };
+  const latestSeen = [...seen].sort((a, b) => b.size - a.size)[0];
+  const logAudit = await auditLog({
+    fetchBytes,
+    trusted,
+    checkEntries: true,
+    ...(latestSeen ? { previous: latestSeen, seen } : {}),
+  });
   const checkpoint = await vault.checkpoint();
   const { size, rootHash } = verifyCheckpoint(checkpoint, trusted);
   const tileRoot = await rootAt(size, { readTile: (level, index, width) => vault.readTile(level, index, width) });
@@ -21,7 +41,7 @@ export async function auditVaultLog(vault: Vault, trusted: { origin: string; pub
     bodies.push(...decodeEntryBundle(bundle));
   }
   const leaves = bodies.map((b) => sha256(new Uint8Array([0]), b));
-  return { size, rootHash, checkpoint, bodies, tileRoot, independentRoot: merkleRoot(leaves) };
+  return { size, rootHash, checkpoint, bodies, tileRoot, independentRoot: merkleRoot(leaves), logAudit };
 }
 
 function sha256(...parts: Uint8Array[]): Uint8Array {

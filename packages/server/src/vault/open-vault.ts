@@ -100,7 +100,8 @@ export async function openVault(options: VaultOptions): Promise<Vault> {
   const admitting = new Set<Promise<unknown>>();
 
   const schedule = () => {
-    if (timer || integrating || pending.length === 0) return;
+    // After close() began, its own loop drains what is pending.
+    if (closed || timer || integrating || pending.length === 0) return;
     timer = setTimeout(() => {
       timer = undefined;
       integrating = integrateBatch().finally(() => {

@@ -145,6 +145,8 @@ export function vaultSuite(target: VaultTarget): void {
       expect(results.map((r) => r.attestation.logIndex).sort((a, b) => a - b)).toEqual(Array.from({ length: 80 }, (_, i) => i));
       const audit = await auditVaultLog(vault, trusted);
       expect(audit.size).toBe(80);
+      expect(audit.logAudit).toMatchObject({ size: 80, consistent: true });
+      expect(Buffer.from(audit.logAudit.rootHash)).toEqual(Buffer.from(audit.rootHash));
       expect(Buffer.from(audit.independentRoot).toString("hex")).toBe(Buffer.from(audit.rootHash).toString("hex"));
       expect(Buffer.from(audit.tileRoot).toString("hex")).toBe(Buffer.from(audit.rootHash).toString("hex"));
       for (const r of results) {
@@ -246,6 +248,7 @@ export function vaultSuite(target: VaultTarget): void {
       expect(new Set(results.map((r) => r.attestation.logIndex)).size).toBe(40);
       const audit = await auditVaultLog(second.vault, trusted);
       expect(audit.size).toBe(40);
+      expect(audit.logAudit).toMatchObject({ size: 40, consistent: true });
       expect(Buffer.from(audit.independentRoot)).toEqual(Buffer.from(audit.rootHash));
       expect(Buffer.from(audit.tileRoot)).toEqual(Buffer.from(audit.rootHash));
       for (const r of results) expect(verifyTlogEntries(r.attestation.bundle, trusted).logIndex).toBe(r.attestation.logIndex);

@@ -172,7 +172,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     entryByEnvelopeHash: (h) => oneEntry("envelope_hash", h),
     entriesByDigest: async (q) => {
       const params: unknown[] = [q.digest, q.afterIndex ?? -1];
-      const where = ["s.digest = $1", "e.log_index > $2"];
+      // IN (subquery) rather than JOIN + DISTINCT: no duplicate rows to fold and no sort over the bundle column.
+      const where = ["e.log_index IN (SELECT s.log_index FROM subjects s WHERE s.digest = $1)", "e.log_index > $2"];
       if (q.predicateType !== undefined) {
         params.push(q.predicateType);
         where.push(`e.predicate_type = $${params.length}`);
@@ -183,7 +184,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       }
       params.push(q.limit);
       const { rows } = await pool.query(
-        `SELECT DISTINCT ${ENTRY_COLUMNS.split(", ").map((c) => `e.${c}`).join(", ")} FROM subjects s JOIN entries e ON e.log_index = s.log_index WHERE ${where.join(" AND ")} ORDER BY e.log_index LIMIT $${params.length}`,
+        `SELECT ${ENTRY_COLUMNS} FROM entries e WHERE ${where.join(" AND ")} ORDER BY e.log_index LIMIT $${params.length}`,
         params,
       );
       return withSubjects(pool, rows);

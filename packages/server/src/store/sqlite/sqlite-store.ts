@@ -198,7 +198,9 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     entryByLeafHash: async (h) => oneEntry("leaf_hash", h),
     entryByEnvelopeHash: async (h) => oneEntry("envelope_hash", h),
     entriesByDigest: async (q) => {
-      const where = ["s.digest = ?", "e.log_index > ?"];
+      // IN (subquery) rather than JOIN + DISTINCT: no duplicate rows to fold
+      // (an entry may name a digest under several names), and no sort over the bundle column.
+      const where = ["e.log_index IN (SELECT s.log_index FROM subjects s WHERE s.digest = ?)", "e.log_index > ?"];
       const params: SQLInputValue[] = [q.digest, q.afterIndex ?? -1];
       if (q.predicateType !== undefined) {
         where.push("e.predicate_type = ?");
@@ -209,7 +211,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
         params.push(q.repository);
       }
       const rows = all<EntryRow>(
-        `SELECT DISTINCT ${ENTRY_COLUMNS.split(", ").map((c) => `e.${c}`).join(", ")} FROM subjects s JOIN entries e ON e.log_index = s.log_index WHERE ${where.join(" AND ")} ORDER BY e.log_index LIMIT ?`,
+        `SELECT ${ENTRY_COLUMNS} FROM entries e WHERE ${where.join(" AND ")} ORDER BY e.log_index LIMIT ?`,
         ...params,
         q.limit,
       );
