@@ -50,6 +50,26 @@ const embedAdapters: Plugin = {
   },
 };
 
+/**
+ * node:sqlite (the vault's embedded store) loaded on first use: a static
+ * import would be hoisted to the top of the single file and make every
+ * command fail to link on a Node without it, before the version check runs.
+ */
+const lazySqlite: Plugin = {
+  name: "provenant-lazy-sqlite",
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^node:sqlite$/ }, () => ({ path: "node:sqlite", namespace: "provenant-lazy-sqlite" }));
+    pluginBuild.onLoad({ filter: /.*/, namespace: "provenant-lazy-sqlite" }, () => ({
+      contents: [
+        "let sqlite;",
+        // A constructor that returns the real DatabaseSync instance.
+        'export class DatabaseSync { constructor(...args) { sqlite ??= process.getBuiltinModule("node:sqlite"); return new sqlite.DatabaseSync(...args); } }',
+      ].join("\n"),
+      loader: "js",
+    }));
+  },
+};
+
 export default defineConfig([
   // The library entry, for tests and for embedding.
   {
@@ -72,7 +92,7 @@ export default defineConfig([
     minify: true,
     splitting: false,
     treeshake: true,
-    esbuildPlugins: [embedAdapters],
+    esbuildPlugins: [embedAdapters, lazySqlite],
     // node:sqlite (the vault's embedded store) exists only with its prefix.
     removeNodeProtocol: false,
     banner: {

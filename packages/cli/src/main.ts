@@ -118,11 +118,12 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option("--token-variable <name>", "variable holding the platform's OIDC token")
     .option("--token-issuer <url>", "expected OIDC token issuer, where the platform allows one other than its default (an option, never an environment variable a build step could set)")
     .option("--json", "print a JSON summary", false)
-    .option("--upload <url>", "upload the bundle to this evidence vault (token in $PROVENANT_TOKEN) and write back the bundle with its log proof")
+    .option("--upload <url>", "upload the bundle to this evidence vault (token in $PROVENANT_TOKEN, else the job's OIDC token) and write back the bundle with its log proof")
+    .option("--upload-audience <aud>", "audience of the OIDC token requested for --upload (default provenant-vault)")
     .option("--server <url>", "have this server's signing service build and sign the provenance from the job's OIDC token (no --key; SLSA Build L3)")
     .action(async (subjects: string[], opts) => {
       if (opts.server) {
-        const mixed = ["key", "upload", "intotoJsonl", "tokenIssuer"].filter((f) => opts[f] !== undefined);
+        const mixed = ["key", "upload", "uploadAudience", "intotoJsonl", "tokenIssuer"].filter((f) => opts[f] !== undefined);
         if (mixed.length > 0 || opts.push) {
           throw new ProvenantError("USAGE", "--server: the service signs with its own key and stores the result; leave out --key, --upload, --intoto-jsonl, --token-issuer and --push");
         }
@@ -165,7 +166,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
       );
       if (opts.upload) {
         const { uploadAttestedBundle } = await import("./commands/server.js");
-        setExit(await uploadAttestedBundle({ upload: opts.upload, bundle: opts.bundle, json: opts.json }, io));
+        setExit(await uploadAttestedBundle({ upload: opts.upload, bundle: opts.bundle, json: opts.json, audience: opts.uploadAudience }, io));
       }
     });
 

@@ -1,4 +1,5 @@
 import { type ErrorCode, ProvenantError } from "@provenant/core";
+import { printable } from "../output/escape.js";
 
 /** Where the vault's API is and how to authenticate to it. */
 export interface VaultClientOptions {
@@ -58,7 +59,8 @@ export async function vaultRequest(
   if (type.startsWith("application/problem+json")) {
     const body = (await response.json().catch(() => ({}))) as { code?: unknown; detail?: unknown };
     const code = typeof body.code === "string" && /^[A-Z_]{2,40}$/.test(body.code) ? (body.code as ErrorCode) : "IO_ERROR";
-    const detail = typeof body.detail === "string" ? body.detail.slice(0, 2000) : `HTTP ${response.status}`;
+    // The server is not trusted to write to the terminal: escape control characters.
+    const detail = typeof body.detail === "string" ? printable(body.detail.slice(0, 2000)) : `HTTP ${response.status}`;
     throw new ProvenantError(code, `the vault refused ${init.method ?? "GET"} ${url.pathname}: ${detail}`);
   }
   if (response.status === 404) return response;

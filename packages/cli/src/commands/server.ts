@@ -89,11 +89,43 @@ export async function runTokenCreate(inputs: TokenCreateInputs, io: Io): Promise
   return 0;
 }
 
+/** The audience `attest --upload` asks the CI platform's token for, unless --upload-audience says otherwise. */
+export const DEFAULT_VAULT_AUDIENCE = "provenant-vault";
+
+/**
+ * The bearer token for an upload: $PROVENANT_TOKEN (an API token, or an OIDC
+ * token the CI put there, as GitLab's `id_tokens` does), else on GitHub
+ * Actions the job's OIDC token requested for the vault's audience.
+ */
+async function uploadToken(io: Io, audience: string): Promise<string | undefined> {
+  const explicit = io.env[TOKEN_ENV];
+  if (explicit) return explicit;
+  const requestUrl = io.env.ACTIONS_ID_TOKEN_REQUEST_URL;
+  const requestToken = io.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
+  if (!requestUrl || !requestToken) return undefined;
+  const url = new URL(requestUrl);
+  url.searchParams.set("audience", audience);
+  let response: Response;
+  try {
+    response = await fetch(url, { headers: { authorization: `Bearer ${requestToken}`, accept: "application/json" }, redirect: "error" });
+  } catch (cause) {
+    throw new ProvenantError("TOKEN_INVALID", `cannot request the job's OIDC token from ACTIONS_ID_TOKEN_REQUEST_URL: ${(cause as Error).message}`, { cause });
+  }
+  const body = (await response.json().catch(() => ({}))) as { value?: unknown };
+  if (!response.ok || typeof body.value !== "string") {
+    throw new ProvenantError("TOKEN_INVALID", `the job's OIDC token request answered HTTP ${response.status} without a token; grant the job \`permissions: id-token: write\``);
+  }
+  return body.value;
+}
+
 /** `attest --upload URL`: sends the bundle just written and replaces it with the vault's copy carrying the log proof. */
-export async function uploadAttestedBundle(inputs: { upload: string; bundle: string; json: boolean }, io: Io): Promise<number> {
-  const options = clientOptions(inputs.upload, io);
+export async function uploadAttestedBundle(inputs: { upload: string; bundle: string; json: boolean; audience?: string }, io: Io): Promise<number> {
+  const options = { server: inputs.upload, token: await uploadToken(io, inputs.audience ?? DEFAULT_VAULT_AUDIENCE) };
   if (!options.token) {
-    throw new ProvenantError("UNAUTHENTICATED", `--upload needs a token with scope upload in ${TOKEN_ENV} (provenant server token create --scope upload)`);
+    throw new ProvenantError(
+      "UNAUTHENTICATED",
+      `--upload needs a token with scope upload in ${TOKEN_ENV} (provenant server token create --scope upload), or the job's OIDC token on CI`,
+    );
   }
   const path = resolve(io.cwd, inputs.bundle);
   const results = await uploadDocument(options, await readFile(path, "utf8"), "application/json");
@@ -139,7 +171,9 @@ export async function runAttestationsList(inputs: { server: string; targets: rea
   }
   for (const a of found) {
     const source = a.source ? ` ${a.source.repository}${a.source.ref ? `@${a.source.ref}` : ""}` : "";
-    io.stdout(`${a.logIndex}\t${a.digest}\t${a.predicateType}\tL${a.slsaLevel}\t${printable(a.project)}${printable(source)}\t${a.integratedTime}\n`);
+    // Every field came from the server: escaped, so none can forge lines or terminal escapes.
+    const fields = [String(a.logIndex), a.digest, String(a.predicateType), `L${a.slsaLevel}`, `${a.project}${source}`, String(a.integratedTime)];
+    io.stdout(`${fields.map(printable).join("\t")}\n`);
   }
   return 0;
 }
