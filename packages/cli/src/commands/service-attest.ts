@@ -33,16 +33,30 @@ export async function runServiceAttest(inputs: ServiceAttestInputs, io: Io): Pro
   const audience = inputs.tokenAudience ?? base.origin;
   const token = await jobToken(choosePlatform(inputs.platform, io.env), audience, inputs.tokenVariable, io);
   const subjects = await resolveSubjects({ ...inputs, progress: !inputs.json }, io);
-  const answer = await vaultJson<{ logIndex: number; bundle: unknown }>({ server: inputs.server, token }, "v1/provenance", {
-    method: "POST",
-    body: JSON.stringify({ subjects: subjects.map((s) => ({ name: s.name, digest: { sha256: s.digest.sha256 } })) }),
-    contentType: "application/json",
-  });
+  const answer = await requestServiceProvenance({ server: inputs.server, token, subjects });
   const path = resolve(io.cwd, inputs.bundle);
   await writeFileAtomic(path, `${JSON.stringify(answer.bundle, null, 2)}\n`);
   if (inputs.json) io.stdout(`${JSON.stringify({ bundle: path, logIndex: answer.logIndex, subjects: subjects.length })}\n`);
   io.stderr(`provenance for ${subjects.length} subject(s) signed by the service at ${base.origin}: log index ${answer.logIndex}; wrote ${path}\n`);
   return 0;
+}
+
+/**
+ * `POST /v1/provenance`: the server builds and signs the provenance from the
+ * job token. A refusal is the server's coded error; an unreachable server is
+ * IO_ERROR. Front ends (this CLI, the GitHub action) share it.
+ */
+export async function requestServiceProvenance(request: {
+  server: string;
+  token: string;
+  subjects: readonly { name?: string; digest: { sha256?: string } }[];
+  fetch?: typeof globalThis.fetch;
+}): Promise<{ logIndex: number; bundle: unknown }> {
+  return vaultJson<{ logIndex: number; bundle: unknown }>({ server: request.server, token: request.token, ...(request.fetch ? { fetch: request.fetch } : {}) }, "v1/provenance", {
+    method: "POST",
+    body: JSON.stringify({ subjects: request.subjects.map((s) => ({ name: s.name, digest: { sha256: s.digest.sha256 } })) }),
+    contentType: "application/json",
+  });
 }
 
 /** This job's OIDC ID token for the server's audience, as each platform hands it out. */
