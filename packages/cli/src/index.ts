@@ -9,4 +9,4 @@ export { localProvenance } from "./platforms/local/provenance.js";
 export { ADAPTERS, CLI_VERSION } from "./platforms/registry.js";
 export { readSignedDocuments } from "./commands/verify.js";
 export { pushAfterAttest, runVerifyImage, type PushResult, type VerifyImageInputs } from "./commands/oci.js";
-export { requestServiceProvenance } from "./commands/service-attest.js";
+export { requestServiceProvenance } from "./commands/service-client.js";

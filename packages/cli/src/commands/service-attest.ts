@@ -5,7 +5,8 @@ import { canRequestIdToken, requestIdToken } from "@provenant/github";
 import { type Io, writeFileAtomic } from "../io.js";
 import { resolveSubjects, type SubjectInputs } from "../subjects/subjects.js";
 import { choosePlatform } from "./attest.js";
-import { vaultBaseUrl, vaultJson } from "./server-client.js";
+import { vaultBaseUrl } from "./server-client.js";
+import { requestServiceProvenance } from "./service-client.js";
 
 export interface ServiceAttestInputs extends Omit<SubjectInputs, "progress"> {
   server: string;
@@ -39,24 +40,6 @@ export async function runServiceAttest(inputs: ServiceAttestInputs, io: Io): Pro
   if (inputs.json) io.stdout(`${JSON.stringify({ bundle: path, logIndex: answer.logIndex, subjects: subjects.length })}\n`);
   io.stderr(`provenance for ${subjects.length} subject(s) signed by the service at ${base.origin}: log index ${answer.logIndex}; wrote ${path}\n`);
   return 0;
-}
-
-/**
- * `POST /v1/provenance`: the server builds and signs the provenance from the
- * job token. A refusal is the server's coded error; an unreachable server is
- * IO_ERROR. Front ends (this CLI, the GitHub action) share it.
- */
-export async function requestServiceProvenance(request: {
-  server: string;
-  token: string;
-  subjects: readonly { name?: string; digest: { sha256?: string } }[];
-  fetch?: typeof globalThis.fetch;
-}): Promise<{ logIndex: number; bundle: unknown }> {
-  return vaultJson<{ logIndex: number; bundle: unknown }>({ server: request.server, token: request.token, ...(request.fetch ? { fetch: request.fetch } : {}) }, "v1/provenance", {
-    method: "POST",
-    body: JSON.stringify({ subjects: request.subjects.map((s) => ({ name: s.name, digest: { sha256: s.digest.sha256 } })) }),
-    contentType: "application/json",
-  });
 }
 
 /** This job's OIDC ID token for the server's audience, as each platform hands it out. */
