@@ -15,11 +15,15 @@ const ADAPTER_PACKAGES = /^@provenant\/(github|gitlab|jenkins|azure-pipelines)$/
 const embedAdapters: Plugin = {
   name: "provenant-embed-adapters",
   setup(pluginBuild) {
-    pluginBuild.onResolve({ filter: ADAPTER_PACKAGES }, (args) => ({
-      path: args.path,
-      namespace: "provenant-embedded",
-      pluginData: { resolveDir: args.resolveDir },
-    }));
+    pluginBuild.onResolve({ filter: ADAPTER_PACKAGES }, (args) =>
+      // Only the platform registry's `adapter` imports are embedded; the
+      // signing service (@provenant/server) and `attest --server` use other
+      // exports (pure provenance functions, token requests), bundled as usual
+      // inside the modules they load on demand.
+      args.importer.includes("/src/platforms/")
+        ? { path: args.path, namespace: "provenant-embedded", pluginData: { resolveDir: args.resolveDir } }
+        : undefined,
+    );
     pluginBuild.onLoad({ filter: /.*/, namespace: "provenant-embedded" }, async (args) => {
       const result = await build({
         stdin: { contents: `export { adapter } from ${JSON.stringify(args.path)};`, resolveDir: process.cwd() },

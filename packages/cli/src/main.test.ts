@@ -248,7 +248,7 @@ describe("provenant attest and verify (local platform)", () => {
     expect(JSON.parse(level.stdout)).toEqual({ error: { code: "USAGE", message: "--slsa-level 5: expected 0 to 3" } });
     const threshold = await cli(["verify", "app.tgz", "--bundle", "b.json", "--key", "k.pub", "--source-uri", "a.example/b", "--threshold", "2"]);
     expect(threshold.code).toBe(2);
-    expect(threshold.stderr).toContain("--threshold 2: only 1 --key given");
+    expect(threshold.stderr).toContain("--threshold 2: only 1 key(s) given");
   });
 
   it("attest keeps an existing bundle unless --force, except the default path in CI", async () => {

@@ -149,7 +149,32 @@ function buildProgram(io: Io, setExit: (code: number) => void, reportError: (cod
     .option("--json", "print a JSON summary", false)
     .option("--upload <url>", "upload the bundle to this evidence vault (token in $PROVENANT_TOKEN, else the job's OIDC token) and write back the bundle with its log proof")
     .option("--upload-audience <aud>", "audience of the OIDC token requested for --upload (default provenant-vault)")
+    .option("--server <url>", "have this server's signing service build and sign the provenance from the job's OIDC token (no --key; SLSA Build L3)")
     .action(async (subjects: string[], opts) => {
+      if (opts.server) {
+        const mixed = ["key", "upload", "uploadAudience", "intotoJsonl", "tokenIssuer"].filter((f) => opts[f] !== undefined);
+        if (mixed.length > 0 || opts.push) {
+          throw new ProvenantError("USAGE", "--server: the service signs with its own key and stores the result; leave out --key, --upload, --intoto-jsonl, --token-issuer and --push");
+        }
+        const { runServiceAttest } = await import("./commands/service-attest.js");
+        setExit(
+          await runServiceAttest(
+            {
+              patterns: subjects,
+              checksumFiles: opts.checksums,
+              digests: opts.digest,
+              server: opts.server,
+              platform: opts.platform,
+              bundle: opts.bundle,
+              json: opts.json,
+              tokenAudience: opts.tokenAudience,
+              tokenVariable: opts.tokenVariable,
+            },
+            io,
+          ),
+        );
+        return;
+      }
       setExit(
         await runAttest(
           {
@@ -182,7 +207,8 @@ function buildProgram(io: Io, setExit: (code: number) => void, reportError: (cod
     .argument("[artifacts...]", "artifacts whose digests must be subjects")
     .option("--digest <sha256:hex>", "an artifact digest (repeatable)", collect, [])
     .option("-b, --bundle <file>", "Sigstore bundle or .intoto.jsonl file (required, unless --image)")
-    .option("-k, --key <pubfile>", "trusted public key, PEM (repeatable; required, unless --policy)", collect, [])
+    .option("-k, --key <pubfile>", "trusted public key, PEM (repeatable; required, unless --policy or --service-key)", collect, [])
+    .option("--service-key <pubfile>", "a signing service's public key, PEM (repeatable): only its signatures can support SLSA Build L3", collect, [])
     .option("--threshold <n>", "distinct trusted keys that must have signed (at most the number of --key)", wholeNumber(1), 1)
     .option("--builder-id <id>", "required builder id (name part matches when it has no @ref)")
     .option("--build-type <uri>", "required buildType")
@@ -210,7 +236,7 @@ function buildProgram(io: Io, setExit: (code: number) => void, reportError: (cod
   registryFlags(verifyCommand.option("--image <image>", "verify the attestations stored beside this image in its registry instead of a bundle file"))
     .action(async (artifacts: string[], opts) => {
       if (opts.policy) {
-        const flags = ["key", "builderId", "buildType", "sourceUri", "sourceBranch", "sourceTag", "sourceVersionedTag", "slsaLevel", "image"];
+        const flags = ["key", "serviceKey", "builderId", "buildType", "sourceUri", "sourceBranch", "sourceTag", "sourceVersionedTag", "slsaLevel", "image"];
         const mixed = flags.filter((f) => opts[f] !== undefined && !(Array.isArray(opts[f]) && opts[f].length === 0));
         if (mixed.length > 0) {
           throw new ProvenantError("USAGE", `--policy carries its own keys and rules; leave out ${mixed.map((f) => `--${f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(", ")}`);
@@ -242,13 +268,14 @@ function buildProgram(io: Io, setExit: (code: number) => void, reportError: (cod
         }).filter(([, v]) => v !== undefined),
       );
       requireIdentity(policy, opts.allowAnySource);
-      if (opts.key.length > 0 && opts.threshold > opts.key.length) {
-        throw new ProvenantError("USAGE", `--threshold ${opts.threshold}: only ${opts.key.length} --key given; expected at most that many`);
+      const keyCount = opts.key.length + opts.serviceKey.length;
+      if (keyCount > 0 && opts.threshold > keyCount) {
+        throw new ProvenantError("USAGE", `--threshold ${opts.threshold}: only ${keyCount} key(s) given; expected at most that many`);
       }
       if (opts.server) {
         if (opts.bundle || opts.image) throw new ProvenantError("USAGE", "--server fetches the attestations; give it without --bundle or --image");
         const { runVerifyFromServer } = await import("./commands/server.js");
-        const inputs = { server: opts.server, artifacts, digests: opts.digest, keys: opts.key, threshold: opts.threshold, policy, json: opts.json };
+        const inputs = { server: opts.server, artifacts, digests: opts.digest, keys: opts.key, serviceKeys: opts.serviceKey, threshold: opts.threshold, policy, json: opts.json };
         setExit(await runVerifyFromServer({ ...inputs, logKey: opts.logKey, trustedRoot: opts.trustedRoot, logOrigin: opts.logOrigin }, io));
         return;
       }
@@ -256,7 +283,7 @@ function buildProgram(io: Io, setExit: (code: number) => void, reportError: (cod
         if (opts.bundle || artifacts.length > 0 || opts.digest.length > 0) {
           throw new ProvenantError("USAGE", "--image verifies what the registry stores for that image; give it without --bundle, ARTIFACT or --digest");
         }
-        const inputs = { image: opts.image, keys: opts.key, threshold: opts.threshold, policy, json: opts.json, verbose: opts.verbose };
+        const inputs = { image: opts.image, keys: opts.key, serviceKeys: opts.serviceKey, threshold: opts.threshold, policy, json: opts.json, verbose: opts.verbose };
         setExit(await runVerifyImage({ ...inputs, ...registryOptionsOf(opts) }, io));
         return;
       }
@@ -267,6 +294,7 @@ function buildProgram(io: Io, setExit: (code: number) => void, reportError: (cod
             digests: opts.digest,
             bundle: opts.bundle,
             keys: opts.key,
+            serviceKeys: opts.serviceKey,
             threshold: opts.threshold,
             policy,
             json: opts.json,

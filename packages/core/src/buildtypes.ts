@@ -17,7 +17,11 @@ export const BUILD_TYPES = {
  *   itself named (an external issuer, not the platform's own): better than
  *   variables, but a build that can name the issuer can mint the token, so
  *   it supports L1 only;
- * - `local`: from the git checkout on a machine outside CI.
+ * - `local`: from the git checkout on a machine outside CI;
+ * - `service-oidc-token`: written by the signing service (`POST
+ *   /v1/provenance`) from the claims of a token it verified itself, and
+ *   signed with a key the build never saw. Means something only when the
+ *   signature is a trusted service key's: a user key can write it too.
  */
 export const FACTS_SOURCE_FIELD = "provenant_factsSource";
 
@@ -46,7 +50,7 @@ export function variableDisagreementsOf(metadata: Readonly<Record<string, unknow
       ["variable", "claim", "variableValue", "claimValue"].every((key) => typeof (entry as Record<string, unknown>)[key] === "string"),
   );
 }
-export type FactsSource = "oidc-token" | "external-oidc-token" | "environment" | "local";
+export type FactsSource = "oidc-token" | "external-oidc-token" | "environment" | "local" | "service-oidc-token";
 
 export const HOSTED_BUILD_TYPES: readonly string[] = [
   BUILD_TYPES.github,

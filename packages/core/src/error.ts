@@ -42,6 +42,18 @@ export type ErrorCode =
   | "TOKEN_INVALID"
   // the token endpoint, discovery document or JWKS could not be reached: not the token's fault
   | "TOKEN_UNAVAILABLE"
+  // the signing service's refusals (POST /v1/provenance): one code each
+  | "TOKEN_UNTRUSTED_ISSUER"
+  | "TOKEN_AUDIENCE"
+  | "TOKEN_EXPIRED"
+  | "TOKEN_NOT_YET_VALID"
+  | "TOKEN_ALG_NONE"
+  | "TOKEN_ALG_NOT_ALLOWED"
+  | "TOKEN_UNKNOWN_KID"
+  | "TOKEN_REPLAYED"
+  | "REPOSITORY_NOT_ALLOWED"
+  | "BUILDER_NOT_ALLOWED"
+  | "TOO_MANY_SUBJECTS"
   // the transparency log (@provenant/log)
   | "CHECKPOINT_INVALID"
   | "INCLUSION_PROOF_INVALID"

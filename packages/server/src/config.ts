@@ -5,6 +5,7 @@ import { ProvenantError } from "@provenant/core";
 import * as z from "zod";
 import type { OidcIssuerConfig } from "./http/auth.js";
 import type { AppLimits } from "./http/context.js";
+import { parseSigningConfig, type SigningConfig } from "./signing/config.js";
 
 export const DEFAULT_DATA_DIR = "provenant-data";
 export const DEFAULT_LISTEN = "127.0.0.1:8080";
@@ -28,11 +29,15 @@ export interface ServerConfig {
   baseUrl?: string;
   oidc?: { audience: string; issuers: OidcIssuerConfig[] };
   limits?: Partial<AppLimits>;
+  /** The signing service (`POST /v1/provenance`): trusted issuers, audiences, repositories, limits. */
+  signing?: SigningConfig;
 }
 
 /** `<data>/server.json`, optional: what flags do not cover. */
 const ConfigFileSchema = z.strictObject({
   publicRead: z.boolean().optional(),
+  // Checked by parseSigningConfig, which names the bad field under `signing.`.
+  signing: z.unknown().optional(),
   baseUrl: z.url().optional(),
   oidc: z
     .strictObject({
@@ -112,6 +117,7 @@ export async function resolveServerConfig(options: ServerOptions, env: Readonly<
     baseUrl: file.baseUrl,
     oidc: file.oidc,
     limits: file.limits,
+    ...(file.signing !== undefined ? { signing: parseSigningConfig(file.signing) } : {}),
   };
 }
 

@@ -46,3 +46,22 @@ export type {
 } from "./store/store.js";
 export { openSqliteStore, type SqliteStoreOptions } from "./store/sqlite/sqlite-store.js";
 export { openPostgresStore, type PostgresStoreOptions } from "./store/postgres/postgres-store.js";
+export {
+  cachingFetch,
+  DEFAULT_LIMITS as DEFAULT_SIGNING_LIMITS,
+  fileSigner,
+  memoryReplayStore,
+  parseSigningConfig,
+  provenanceFromClaims,
+  signingDepsWithDefaults,
+  signProvenance,
+  verifyJobToken,
+  windowRateLimiter,
+  type ProvenanceRequest,
+  type RateLimiter,
+  type ReplayStore,
+  type SignedProvenance,
+  type SigningConfig,
+  type SigningDeps,
+  type TrustedIssuer,
+} from "./signing/index.js";

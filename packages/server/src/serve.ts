@@ -1,3 +1,4 @@
+import { createPublicKey, type KeyObject } from "node:crypto";
 import { rename, writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -7,6 +8,10 @@ import { ensureServerKeys, resolveServerConfig, type ServerConfig, type ServerKe
 import { createApp } from "./http/app.js";
 import type { ServerApp } from "./http/context.js";
 import { problem, problemResponse } from "./http/problem.js";
+import { keySigner } from "@provenant/core";
+import type { SigningConfig } from "./signing/config.js";
+import { cachingFetch } from "./signing/job-token.js";
+import { type SigningDeps, signingDepsWithDefaults } from "./signing/sign-provenance.js";
 import type { Vault } from "./vault/types.js";
 
 export interface RunningServer {
@@ -86,7 +91,12 @@ export async function startVaultServer(
     limits: config.limits,
     baseUrl: bound.baseUrl,
     now: deps.now,
+    ...(config.signing ? { signing: signingServiceFor(config.signing, keys.signingKey) } : {}),
   });
+  // Verifiers pass this to `provenant verify --service-key`: only its signatures can support SLSA Build L3.
+  const serviceKeyPath = join(config.dataDir, "signing.pub");
+  await writeFile(`${serviceKeyPath}.${process.pid}.tmp`, createPublicKey(keys.signingKey).export({ type: "spki", format: "pem" }) as string, { mode: 0o644 });
+  await rename(`${serviceKeyPath}.${process.pid}.tmp`, serviceKeyPath);
   const trustedRootPath = join(config.dataDir, "trusted-root.json");
   const temp = `${trustedRootPath}.${process.pid}.tmp`;
   await writeFile(temp, `${JSON.stringify(vault.trustedRoot(bound.baseUrl!), null, 2)}\n`, { mode: 0o644 });
@@ -106,6 +116,12 @@ export async function startVaultServer(
 }
 
 /** The server's structured log: one JSON object a line on stdout, without pid/hostname noise. */
+/** The signing service's dependencies: the server's key, an in-memory replay store, JWKS cached for 5 minutes. */
+function signingServiceFor(config: SigningConfig, signingKey: KeyObject): SigningDeps {
+  const clock = () => new Date();
+  return signingDepsWithDefaults({ config, signer: keySigner(signingKey), clock, fetch: cachingFetch(globalThis.fetch, { ttlSeconds: 300, clock }) });
+}
+
 export function jsonLogger(): Logger {
   return pino({ base: undefined, timestamp: pino.stdTimeFunctions.isoTime });
 }

@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { ProvenantError } from "@provenant/core";
 import { type Io, replaceFileAtomically } from "../io.js";
 import { loadLogTrust, originFor } from "./log-trust.js";
-import { vaultRequest } from "./server-client.js";
+import { vaultRequest } from "@provenant/server-client";
 import { TOKEN_ENV } from "./server.js";
 
 export interface LogVerifyInputs {

@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { inspect, keyIdOf, type Policy, ProvenantError, parsePolicy, type Statement, type VerificationReport } from "@provenant/core";
+import { inspect, type Policy, ProvenantError, parsePolicy, type Statement, type VerificationReport } from "@provenant/core";
 import {
   formatImageReference,
   type ImageReference,
@@ -14,7 +14,7 @@ import {
 } from "@provenant/oci";
 import type { Command } from "commander";
 import { type Io, parseJson, readTextFile } from "../io.js";
-import { loadPublicKeys } from "../keys/load.js";
+import { loadTrustedKeys } from "../keys/load.js";
 import { printable, terminalJson } from "../output/escape.js";
 import { renderReport } from "../output/report.js";
 import { createRegistryClient, type RegistryOptions } from "@provenant/subjects";
@@ -133,6 +133,8 @@ export async function runAttestationsList(inputs: ListInputs, io: Io): Promise<n
 export interface VerifyImageInputs extends RegistryOptions {
   image: string;
   keys: readonly string[];
+  /** `--service-key` files: the signing service's public keys. */
+  serviceKeys?: readonly string[];
   threshold: number;
   policy: Policy;
   json: boolean;
@@ -148,7 +150,7 @@ export interface VerifyImageInputs extends RegistryOptions {
 export async function runVerifyImage(inputs: VerifyImageInputs, io: Io): Promise<number> {
   const named = registryImageArgument(inputs.image, "verify --image");
   const policy = parsePolicy(inputs.policy);
-  const trustedKeys = (await loadPublicKeys(inputs.keys, io.cwd)).map((publicKey) => ({ publicKey, keyId: keyIdOf(publicKey) }));
+  const trustedKeys = await loadTrustedKeys(inputs.keys, inputs.serviceKeys, io.cwd);
   const result = await verifyStoredAttestations(createRegistryClient(io, inputs), named, {
     trustedKeys,
     threshold: inputs.threshold,

@@ -1,14 +1,14 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { keyIdOf, parseDigestReference, parsePolicy, type Policy, ProvenantError, type VerificationReport, verify } from "@provenant/core";
+import { parseDigestReference, parsePolicy, type Policy, ProvenantError, type VerificationReport, verify } from "@provenant/core";
 import { type Io, replaceFileAtomically } from "../io.js";
-import { loadPublicKeys } from "../keys/load.js";
+import { loadTrustedKeys } from "../keys/load.js";
 import { printable } from "../output/escape.js";
 import { renderReport } from "../output/report.js";
 import { resolveSubjects } from "@provenant/subjects";
 import { subjectProgress } from "../output/progress.js";
 import { loadLogTrust, originFor } from "./log-trust.js";
-import { attestationsByDigest, uploadDocument, type VaultAttestation, type VaultClientOptions } from "./server-client.js";
+import { attestationsByDigest, uploadDocument, type VaultAttestation, type VaultClientOptions } from "@provenant/server-client";
 
 export const TOKEN_ENV = "PROVENANT_TOKEN";
 
@@ -40,6 +40,7 @@ export async function runServer(inputs: ServerInputs, io: Io, signals: { wait():
       `provenant vault listening on ${running.url}`,
       `store: ${store}`,
       `trusted root (for verify --trusted-root): ${running.trustedRootPath}`,
+      `signing service key (for verify --service-key): ${resolve(running.config.dataDir, "signing.pub")}`,
       "log public key (for verify --log-key):",
       running.logPublicKeyPem.trim(),
       "",
@@ -183,6 +184,8 @@ export interface VerifyFromServerInputs {
   artifacts: readonly string[];
   digests: readonly string[];
   keys: readonly string[];
+  /** `--service-key` files: the signing service's public keys. */
+  serviceKeys?: readonly string[];
   threshold: number;
   policy: Policy;
   json: boolean;
@@ -202,7 +205,7 @@ export async function runVerifyFromServer(inputs: VerifyFromServerInputs, io: Io
   if (targets.length === 0) throw new ProvenantError("USAGE", "nothing to verify against; give ARTIFACT... or --digest sha256:HEX");
   const trust = await loadLogTrust(inputs, io);
   const policy = parsePolicy(inputs.policy);
-  const trustedKeys = (await loadPublicKeys(inputs.keys, io.cwd)).map((publicKey) => ({ publicKey, keyId: keyIdOf(publicKey) }));
+  const trustedKeys = await loadTrustedKeys(inputs.keys, inputs.serviceKeys, io.cwd);
   const digests = await digestsOf(targets, io, !inputs.json);
   const artifactDigests = digests.map((d) => ({ sha256: d.slice("sha256:".length) }));
   const log = await import("@provenant/log");

@@ -1,6 +1,5 @@
 import { resolve } from "node:path";
 import {
-  keyIdOf,
   parseDigestReference,
   ProvenantError,
   type Policy,
@@ -12,7 +11,7 @@ import {
 } from "@provenant/core";
 import { DEFAULT_MAX_BUNDLE_BYTES, readBoundedText } from "../input/bounded-read.js";
 import type { Io } from "../io.js";
-import { loadPublicKeys } from "../keys/load.js";
+import { loadTrustedKeys } from "../keys/load.js";
 import { subjectProgress } from "../output/progress.js";
 import { renderReport } from "../output/report.js";
 import { resolveSubjects } from "@provenant/subjects";
@@ -22,6 +21,8 @@ export interface VerifyInputs {
   digests: readonly string[];
   bundle: string;
   keys: readonly string[];
+  /** `--service-key` files: the signing service's public keys. */
+  serviceKeys?: readonly string[];
   threshold: number;
   policy: Policy;
   json: boolean;
@@ -75,7 +76,7 @@ export async function runVerify(inputs: VerifyInputs, io: Io): Promise<number> {
   }
   const policy = parsePolicy(inputs.policy);
   requireIdentity(policy, inputs.allowAnySource);
-  const trustedKeys = (await loadPublicKeys(inputs.keys, io.cwd)).map((publicKey) => ({ publicKey, keyId: keyIdOf(publicKey) }));
+  const trustedKeys = await loadTrustedKeys(inputs.keys, inputs.serviceKeys, io.cwd);
   const artifactNames: (string | undefined)[] = [];
   const artifactDigests = inputs.digests.map((text) => {
     const digest = parseDigestReference(text);

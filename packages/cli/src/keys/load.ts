@@ -1,6 +1,6 @@
 import type { KeyObject } from "node:crypto";
 import { resolve } from "node:path";
-import { ProvenantError, privateKeyFromPem, publicKeyFromPem } from "@provenant/core";
+import { ProvenantError, keyIdOf, privateKeyFromPem, publicKeyFromPem } from "@provenant/core";
 import type { Io } from "../io.js";
 import { readTextFile } from "../io.js";
 
@@ -31,6 +31,27 @@ export async function loadSigningKey(keyPath: string | undefined, io: Io): Promi
     "KEY_UNREADABLE",
     `no signing key; pass --key FILE or set ${SIGNING_KEY_ENV} to the PEM text of a PKCS#8 private key`,
   );
+}
+
+/**
+ * `--key` (user keys) and `--service-key` (signing-service keys, whose
+ * signatures over service-built provenance can support SLSA Build L3) as
+ * core's TrustedKeys. One of the two lists must name a key.
+ */
+export async function loadTrustedKeys(
+  paths: readonly string[],
+  servicePaths: readonly string[] | undefined,
+  cwd: string,
+): Promise<{ publicKey: KeyObject; keyId: string; service?: boolean }[]> {
+  if (paths.length === 0 && (servicePaths?.length ?? 0) === 0) {
+    throw new ProvenantError("USAGE", "no public key; pass --key PUBFILE or --service-key PUBFILE (repeatable)");
+  }
+  const users = paths.length > 0 ? await loadPublicKeys(paths, cwd) : [];
+  const services = servicePaths && servicePaths.length > 0 ? await loadPublicKeys(servicePaths, cwd) : [];
+  return [
+    ...users.map((publicKey) => ({ publicKey, keyId: keyIdOf(publicKey) })),
+    ...services.map((publicKey) => ({ publicKey, keyId: keyIdOf(publicKey), service: true })),
+  ];
 }
 
 export async function loadPublicKeys(paths: readonly string[], cwd: string): Promise<KeyObject[]> {

@@ -3,6 +3,7 @@ import { parsePayloadJson } from "../bundle/read.js";
 import type { Envelope } from "../schemas/dsse.js";
 import { type EnvelopeVerification, type TrustedKey, verifyEnvelope } from "../dsse/envelope.js";
 import { isProvenantError } from "../error.js";
+import { keyIdOf } from "../keys/algorithms.js";
 import {
   matchBuildInputs,
   matchHostedRunner,
@@ -73,6 +74,13 @@ export interface VerificationReport {
 
 export interface VerifyOptions {
   trustedKeys: readonly TrustedKey[];
+  /**
+   * Signing-service keys (`provenant verify --service-key`): trusted like
+   * `trustedKeys`, and their signatures over service-built provenance are
+   * the only ones that can yield SLSA Build L3. Same as a TrustedKey with
+   * `service: true`.
+   */
+  serviceKeys?: readonly TrustedKey[];
   /** Distinct trusted keys that must have signed (default 1). */
   threshold?: number;
   /** Digests of the artifacts being checked: each must be a subject of the statement. */
@@ -159,6 +167,17 @@ function isNamed(artifact: DigestSet, index: SubjectIndex): boolean {
   return false;
 }
 
+/**
+ * Whether one of the keys that signed is a service key. Matched by key, not
+ * id: verifyEnvelope names a key given twice by its first id, and a key
+ * listed both as a user key and as a service key counts as the service's.
+ */
+function signedByService(signedBy: readonly string[], keys: readonly TrustedKey[]): boolean {
+  const services = keys.filter((k) => k.service === true);
+  if (services.length === 0 || signedBy.length === 0) return false;
+  return keys.some((k) => signedBy.includes(k.keyId ?? keyIdOf(k.publicKey)) && services.some((s) => s.publicKey.equals(k.publicKey)));
+}
+
 function digestText(digest: DigestSet): string {
   return Object.entries(digest)
     .map(([a, h]) => `${a}:${h}`)
@@ -183,7 +202,9 @@ export function verify(document: unknown, options: VerifyOptions): VerificationR
   const report = (extra: Partial<VerificationReport> = {}): VerificationReport & { notes: string[] } => {
     const provenance = extra.provenance;
     const signed = (extra.signedBy?.length ?? 0) > 0;
-    const slsaLevel = slsaLevelOf(provenance, signed && checks.every((c) => c.id !== "provenance" || c.status === "pass"));
+    const slsaLevel = slsaLevelOf(provenance, signed && checks.every((c) => c.id !== "provenance" || c.status === "pass"), {
+      service: signedByService(extra.signedBy ?? [], allKeys),
+    });
     if (options.policy?.minimumLevel !== undefined && provenance) {
       const min = options.policy.minimumLevel;
       if (slsaLevel.level >= min) pass("slsaLevel", `SLSA Build L${slsaLevel.level}: ${slsaLevel.reason}`);
@@ -198,6 +219,8 @@ export function verify(document: unknown, options: VerifyOptions): VerificationR
       notes,
     };
   };
+
+  const allKeys: readonly TrustedKey[] = [...options.trustedKeys, ...(options.serviceKeys ?? []).map((k) => ({ ...k, service: true }))];
 
   let policy: Policy | undefined;
   try {
@@ -237,7 +260,7 @@ export function verify(document: unknown, options: VerifyOptions): VerificationR
   // 2. Signatures: nothing below is trusted until this passes.
   let verification: EnvelopeVerification;
   try {
-    verification = verifyEnvelope(envelope, options.trustedKeys, options.threshold ?? 1);
+    verification = verifyEnvelope(envelope, allKeys, options.threshold ?? 1);
     pass("signature", `signed by trusted key ${verification.signedBy.join(", ")}`);
   } catch (error) {
     if (keyless && isProvenantError(error) && error.code !== "INVALID_BASE64") {

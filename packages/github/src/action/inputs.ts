@@ -18,6 +18,8 @@ export interface AttestActionInputs {
   pushToRegistry: boolean;
   registryUsername: string;
   registryPassword: string;
+  /** A Provenant server whose signing service builds and signs the provenance (no signing-key then). */
+  serverUrl: string;
 }
 
 /** What the verify action was given. */
@@ -80,6 +82,7 @@ export function attestInputsFrom(get: GetInput): AttestActionInputs {
     pushToRegistry: booleanInput(get, "push-to-registry"),
     registryUsername: get("registry-username").trim(),
     registryPassword: get("registry-password"),
+    serverUrl: get("server-url").trim(),
   };
 }
 

@@ -12,6 +12,7 @@ import { checkpointSize, createMetrics } from "./metrics.js";
 import { problem, problemOf, problemResponse } from "./problem.js";
 import { createRateLimiter } from "./rate-limit.js";
 import { renderReferencePage } from "./reference-page.js";
+import { PROVENANCE_PATH, registerProvenanceRoute } from "../signing/provenance-route.js";
 
 export const DEFAULT_LIMITS: AppLimits = {
   maxBodyBytes: 4 * 1024 * 1024,
@@ -115,6 +116,16 @@ export function createApp(deps: AppDeps): ServerApp {
     const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
     c.set("remoteAddress", incoming?.socket?.remoteAddress);
     if (OPEN_PATHS.has(c.req.path)) return next();
+    // The signing service verifies the job's own token against its issuers; rate limited by remote here, per repository there.
+    if (c.req.path === PROVENANCE_PATH) {
+      const verdict = limiter.take(`remote:${c.get("remoteAddress") ?? "unknown"}`);
+      if (!verdict.allowed) {
+        throw Object.assign(new ProvenantError("RATE_LIMITED", `too many requests; retry in ${verdict.retryAfterSeconds} s`), {
+          retryAfterSeconds: verdict.retryAfterSeconds,
+        });
+      }
+      return next();
+    }
     const caller = await authenticate(c.req.header("authorization"), deps, c.get("remoteAddress"));
     c.set("caller", caller);
     const verdict = limiter.take(caller ? `caller:${caller.subject}` : `remote:${c.get("remoteAddress") ?? "unknown"}`);
@@ -143,6 +154,7 @@ export function createApp(deps: AppDeps): ServerApp {
   registerAttestationRoutes(app, ctx);
   registerLogRoutes(app, ctx);
   registerAdminRoutes(app, ctx);
+  registerProvenanceRoute(app, ctx, deps.signing);
 
   app.doc("/openapi.json", OPENAPI_INFO);
   app.get("/docs", (c) => c.html(renderReferencePage(app.getOpenAPIDocument(OPENAPI_INFO) as unknown as Parameters<typeof renderReferencePage>[0])));

@@ -1,3 +1,4 @@
+import type { SigningDeps } from "../signing/sign-provenance.js";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Logger } from "pino";
 import type { CallerIdentity, Vault } from "../vault/types.js";
@@ -17,6 +18,8 @@ export interface AppLimits {
 
 export interface AppDeps {
   vault: Vault;
+  /** The signing service (`POST /v1/provenance`); absent: the route answers NOT_FOUND. */
+  signing?: SigningDeps;
   logger?: Logger;
   /** Reads without a token (writes always need one). */
   publicRead?: boolean;

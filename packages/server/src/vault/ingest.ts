@@ -45,7 +45,8 @@ export function ingest(
   const value = typeof document === "string" ? parseJsonLines(document) : document;
   const parsed = parseSignedDocument(value);
   const candidates = [...keys, ...serviceKeys];
-  const trustedKeys: TrustedKey[] = candidates.map((k) => ({ keyId: k.keyId, publicKey: keyObjectOf(k.publicKeyPem) }));
+  // A service key's flag reaches core so the level stored at upload can be L3 (service-built provenance only).
+  const trustedKeys: TrustedKey[] = candidates.map((k) => ({ keyId: k.keyId, publicKey: keyObjectOf(k.publicKeyPem), service: k.service }));
   // No artifact digest: the vault stores every subject; the subject check's
   // failure is expected and ignored, every other check must pass.
   const report = verify(value, { trustedKeys, artifactDigests: [] });

@@ -9,6 +9,7 @@ import {
   type Subject,
 } from "@provenant/core";
 import { parseDigestOption, replaceFileAtomically, resolveSubjects } from "@provenant/subjects";
+import { requestServiceProvenance } from "@provenant/server-client";
 import {
   formatImageReference,
   type ImageReference,
@@ -18,6 +19,7 @@ import {
   registryClientFromEnvironment,
 } from "@provenant/oci";
 import { adapter } from "../../adapter.js";
+import { canRequestIdToken, requestIdToken } from "../../facts/token.js";
 import { type ActionContext, actionIo } from "../context.js";
 import type { AttestActionInputs } from "../inputs.js";
 import { registryEnvironment } from "../registry.js";
@@ -77,8 +79,9 @@ export async function runAttestAction(inputs: AttestActionInputs, context: Actio
   if (inputs.subjectPaths.length + inputs.subjectChecksums.length + digests.length === 0) {
     throw new ProvenantError("EMPTY_SUBJECTS", "no subjects; give subject-path, subject-checksums, or subject-digest with subject-name");
   }
+  if (inputs.serverUrl) return runServiceAttestAction(inputs, context, digests);
   if (!inputs.signingKey.trim()) {
-    throw new ProvenantError("KEY_UNREADABLE", "the signing-key input is empty; pass the PEM private key from a secret");
+    throw new ProvenantError("KEY_UNREADABLE", "the signing-key input is empty; pass the PEM private key from a secret, or server-url to have a Provenant server sign");
   }
   // The key is read before any hashing, so a wrong password fails in a second, not after minutes.
   const signer = keySigner(privateKeyFromPem(inputs.signingKey, inputs.keyPassword || undefined, "the signing-key input"));
@@ -146,3 +149,48 @@ export async function runAttestAction(inputs: AttestActionInputs, context: Actio
     }),
   };
 }
+
+/**
+ * With server-url: the server's signing service builds the provenance from
+ * this job's OIDC token (requested for token-audience, which must be one the
+ * server accepts) and signs it with a key no step of this job can read. No
+ * signing key is involved and none is fallen back to: an unreachable server
+ * or a refusal fails the step.
+ */
+async function runServiceAttestAction(inputs: AttestActionInputs, context: ActionContext, digests: string[]): Promise<AttestActionResult> {
+  if (inputs.signingKey.trim() || inputs.pushToRegistry) {
+    throw new ProvenantError("USAGE", "server-url: the server signs with its own key; leave out signing-key and push-to-registry");
+  }
+  for (const digest of digests) parseDigestOption(digest);
+  if (!canRequestIdToken(context.env)) {
+    throw new ProvenantError("PLATFORM_FACTS_MISSING", "server-url needs the job's ID token: grant the job `permissions: id-token: write`");
+  }
+  const token = await requestIdToken(context.env, inputs.tokenAudience || "provenant", context.fetch);
+  context.mask?.(token);
+  const subjects = await resolveSubjects(
+    {
+      patterns: inputs.subjectPaths,
+      checksumFiles: inputs.subjectChecksums.map((path) => resolve(context.cwd, path)),
+      digests,
+      ...(inputs.subjectRoot && { subjectRoot: inputs.subjectRoot }),
+    },
+    actionIo(context),
+  );
+  const answer = await requestServiceProvenance({ server: inputs.serverUrl, token, subjects, fetch: context.fetch });
+  const bundle = answer.bundle as { dsseEnvelope?: { payload?: string }; verificationMaterial?: { publicKey?: { hint?: string } } };
+  const statement = JSON.parse(Buffer.from(bundle.dsseEnvelope?.payload ?? "", "base64").toString("utf8")) as { subject: Subject[]; predicate: ProvenanceFieldsOf };
+  const bundlePath = resolve(context.cwd, inputs.bundlePath);
+  await replaceFileAtomically(bundlePath, `${JSON.stringify(answer.bundle, null, 2)}\n`);
+  const keyId = bundle.verificationMaterial?.publicKey?.hint ?? "(server key)";
+  const factsSource = String(statement.predicate.runDetails.metadata?.[FACTS_SOURCE_FIELD] ?? "service-oidc-token");
+  return {
+    bundlePath,
+    subjects: statement.subject,
+    keyId,
+    factsSource,
+    pushed: [],
+    summary: attestSummary({ subjects: statement.subject, bundlePath: inputs.bundlePath, keyId, factsSource, provenance: statement.predicate, pushed: [] }),
+  };
+}
+
+type ProvenanceFieldsOf = Parameters<typeof attestSummary>[0]["provenance"];

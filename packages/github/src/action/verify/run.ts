@@ -106,6 +106,7 @@ function imageResultOf(result: ImageVerification): VerifyActionResult {
         checks: [{ id: "bundle", status: "fail", reason: `no readable attestations are stored for ${result.image}` }],
         signedBy: [],
         slsaLevel: { level: 0, reason: "no attestation" },
+        notes: [],
       },
       { image: result.image },
     );

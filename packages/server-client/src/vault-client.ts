@@ -1,5 +1,5 @@
 import { type ErrorCode, ProvenantError } from "@provenant/core";
-import { printable } from "../output/escape.js";
+import { printable } from "@provenant/core";
 
 /** Where the vault's API is and how to authenticate to it. */
 export interface VaultClientOptions {

@@ -1,0 +1,69 @@
+import { resolve } from "node:path";
+import { ProvenantError } from "@provenant/core";
+import { DEFAULT_TOKEN_VARIABLE as GITLAB_TOKEN_VARIABLE } from "@provenant/gitlab";
+import { canRequestIdToken, requestIdToken } from "@provenant/github";
+import { type Io, replaceFileAtomically } from "../io.js";
+import { resolveSubjects, type SubjectInputs } from "@provenant/subjects";
+import { subjectProgress } from "../output/progress.js";
+import { choosePlatform } from "./attest.js";
+import { vaultBaseUrl } from "@provenant/server-client";
+import { requestServiceProvenance } from "@provenant/server-client";
+
+export interface ServiceAttestInputs extends Omit<SubjectInputs, "progress"> {
+  server: string;
+  platform: string;
+  bundle: string;
+  json: boolean;
+  /** The audience the server expects (default: the server's URL). */
+  tokenAudience?: string;
+  /** GitLab: the `id_tokens` variable holding a token for the server's audience. */
+  tokenVariable?: string;
+}
+
+/**
+ * `provenant attest SUBJECT… --server URL`: the signing service builds and
+ * signs the provenance from this job's OIDC token; this command only sends
+ * the token and the subjects and writes the bundle it gets back (with its
+ * log proof). No key is involved, and nothing falls back to one: without a
+ * reachable server or a token the command fails.
+ */
+export async function runServiceAttest(inputs: ServiceAttestInputs, io: Io): Promise<number> {
+  if (inputs.patterns.length + inputs.checksumFiles.length + inputs.digests.length === 0) {
+    throw new ProvenantError("EMPTY_SUBJECTS", "no subjects; give SUBJECT..., --checksums FILE or --digest NAME=sha256:HEX");
+  }
+  const base = vaultBaseUrl(inputs.server);
+  const audience = inputs.tokenAudience ?? base.origin;
+  const token = await jobToken(choosePlatform(inputs.platform, io.env), audience, inputs.tokenVariable, io);
+  const subjects = await resolveSubjects({ ...inputs, progress: subjectProgress(io, !inputs.json) }, io);
+  const answer = await requestServiceProvenance({ server: inputs.server, token, subjects });
+  const path = resolve(io.cwd, inputs.bundle);
+  await replaceFileAtomically(path, `${JSON.stringify(answer.bundle, null, 2)}\n`);
+  if (inputs.json) io.stdout(`${JSON.stringify({ bundle: path, logIndex: answer.logIndex, subjects: subjects.length })}\n`);
+  io.stderr(`provenance for ${subjects.length} subject(s) signed by the service at ${base.origin}: log index ${answer.logIndex}; wrote ${path}\n`);
+  return 0;
+}
+
+/** This job's OIDC ID token for the server's audience, as each platform hands it out. */
+async function jobToken(platform: string, audience: string, variable: string | undefined, io: Io): Promise<string> {
+  if (platform === "github") {
+    if (!canRequestIdToken(io.env)) {
+      throw new ProvenantError("PLATFORM_FACTS_MISSING", "--server needs the job's ID token: grant the job `permissions: id-token: write`");
+    }
+    return requestIdToken(io.env, audience, globalThis.fetch);
+  }
+  if (platform === "gitlab") {
+    const name = variable ?? GITLAB_TOKEN_VARIABLE;
+    const token = io.env[name];
+    if (!token) {
+      throw new ProvenantError(
+        "PLATFORM_FACTS_MISSING",
+        `--server needs the job's ID token in ${name}: add \`id_tokens: { ${name}: { aud: "${audience}" } }\` to the job`,
+      );
+    }
+    return token;
+  }
+  throw new ProvenantError(
+    "USAGE",
+    `--server: the signing service signs GitHub Actions and GitLab CI tokens; ${platform} is not supported yet (attest with --key there)`,
+  );
+}

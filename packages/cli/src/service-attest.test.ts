@@ -1,0 +1,137 @@
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { startTestIssuer, type TestIssuer } from "@provenant/oidc/testing";
+import { openConfiguredVault, startVaultServer, type VaultServer } from "@provenant/server";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { runCli, scratch } from "./test-support.js";
+
+// End to end: a local issuer signing each platform's documented claim set, the
+// real vault server over HTTP with that issuer trusted, the real CLI asking
+// it for provenance, and `verify --service-key` reporting L3.
+const AUDIENCE = "provenant-e2e";
+const SHA = "0123456789abcdef0123456789abcdef01234567";
+
+let dir: string;
+let cleanup: () => Promise<void>;
+let issuer: TestIssuer;
+let server: VaultServer | undefined;
+beforeEach(async () => {
+  ({ dir, cleanup } = await scratch());
+  await writeFile(join(dir, "app.tgz"), "the artifact");
+});
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+  await issuer?.close();
+  await cleanup();
+});
+
+async function startServer(platform: "github" | "gitlab") {
+  const data = join(dir, "data");
+  await mkdir(data);
+  const trusted = {
+    issuer: issuer.issuer,
+    platform,
+    audiences: [AUDIENCE],
+    repositories: ["acme/*"],
+    ...(platform === "github" ? { serverUrl: "https://github.com" } : {}),
+  };
+  await writeFile(join(data, "server.json"), JSON.stringify({ signing: { trustedIssuers: [trusted] } }));
+  server = await startVaultServer({ data, listen: "127.0.0.1:0" }, {}, dir, { openVault: openConfiguredVault });
+  return server;
+}
+
+describe("provenant attest --server (signing service)", () => {
+  it("GitHub: the service signs provenance from the job token; verify --service-key reports L3", async () => {
+    issuer = await startTestIssuer();
+    issuer.setTokenEndpointClaims({
+      sub: "repo:acme/app:ref:refs/heads/main",
+      ref: "refs/heads/main",
+      sha: SHA,
+      repository: "acme/app",
+      repository_owner: "acme",
+      repository_id: "123",
+      repository_owner_id: "456",
+      event_name: "push",
+      workflow_ref: "acme/app/.github/workflows/release.yml@refs/heads/main",
+      job_workflow_ref: "acme/app/.github/workflows/release.yml@refs/heads/main",
+      job_workflow_sha: SHA,
+      run_id: "7543891234",
+      run_attempt: "1",
+      runner_environment: "github-hosted",
+    });
+    const running = await startServer("github");
+    const env = { GITHUB_ACTIONS: "true", ACTIONS_ID_TOKEN_REQUEST_URL: issuer.tokenUrl, ACTIONS_ID_TOKEN_REQUEST_TOKEN: issuer.requestToken };
+    const attest = await runCli(["attest", "app.tgz", "--server", running.url, "--token-audience", AUDIENCE], { cwd: dir, env });
+    expect(attest.stderr).toContain("signed by the service");
+    expect(attest.code).toBe(0);
+    const bundle = JSON.parse(await readFile(join(dir, "provenance.sigstore.json"), "utf8"));
+    expect(bundle.verificationMaterial.tlogEntries).toHaveLength(1);
+
+    const servicePub = join(running.config.dataDir, "signing.pub");
+    const common = ["verify", "app.tgz", "-b", "provenance.sigstore.json", "--source-uri", "github.com/acme/app", "--slsa-level", "3"];
+    const verified = await runCli([...common, "--service-key", servicePub], { cwd: dir });
+    expect(verified.stdout).toMatch(/SLSA Build L3/);
+    expect(verified.code).toBe(0);
+    // The same key trusted as a user key: never L3.
+    expect((await runCli([...common, "--key", servicePub], { cwd: dir })).code).toBe(1);
+  });
+
+  it("GitLab: the id_tokens variable carries the token; verify --service-key reports L3", async () => {
+    issuer = await startTestIssuer({ jwksPath: "/oauth/discovery/keys" });
+    const host = new URL(issuer.issuer).host;
+    const running = await startServer("gitlab");
+    const token = await issuer.sign(
+      {
+        sub: "project_path:acme/app:ref_type:branch:ref:main",
+        namespace_id: "1",
+        namespace_path: "acme",
+        project_id: "22",
+        project_path: "acme/app",
+        user_login: "jdoe",
+        pipeline_id: "1001",
+        pipeline_source: "push",
+        job_id: "5006",
+        ref: "main",
+        ref_type: "branch",
+        ref_path: "refs/heads/main",
+        ref_protected: "true",
+        runner_id: 12,
+        runner_environment: "gitlab-hosted",
+        sha: SHA,
+        ci_config_ref_uri: `${host}/acme/app//.gitlab-ci.yml@refs/heads/main`,
+        ci_config_sha: SHA,
+      },
+      { audience: AUDIENCE },
+    );
+    const env = { GITLAB_CI: "true", PROVENANT_ID_TOKEN: token };
+    const attest = await runCli(["attest", "app.tgz", "--server", running.url, "--token-audience", AUDIENCE], { cwd: dir, env });
+    expect(attest.code).toBe(0);
+    const verified = await runCli(
+      ["verify", "app.tgz", "-b", "provenance.sigstore.json", "--source-uri", `${host}/acme/app`, "--slsa-level", "3", "--service-key", join(running.config.dataDir, "signing.pub")],
+      { cwd: dir },
+    );
+    expect(verified.stdout).toMatch(/SLSA Build L3/);
+    expect(verified.code).toBe(0);
+    // The token was used once: the same job cannot get a second signature with it.
+    const again = await runCli(["attest", "app.tgz", "--server", running.url, "--token-audience", AUDIENCE, "--bundle", "again.json"], { cwd: dir, env });
+    expect(again.stderr).toContain("TOKEN_REPLAYED");
+    expect(again.code).not.toBe(0);
+  });
+
+  it("fails clearly when the server is unreachable, and writes no bundle", async () => {
+    issuer = await startTestIssuer();
+    const env = { GITLAB_CI: "true", PROVENANT_ID_TOKEN: await issuer.sign({ project_path: "acme/app" }) };
+    const result = await runCli(["attest", "app.tgz", "--server", "http://127.0.0.1:9", "--token-audience", AUDIENCE], { cwd: dir, env });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/cannot reach the vault/);
+    await expect(stat(join(dir, "provenance.sigstore.json"))).rejects.toThrow();
+  });
+
+  it("refuses --key beside --server rather than signing with it", async () => {
+    issuer = await startTestIssuer();
+    const result = await runCli(["attest", "app.tgz", "--server", "http://127.0.0.1:9", "--key", "k.key"], { cwd: dir, env: { GITLAB_CI: "true" } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("leave out --key");
+  });
+});

@@ -1,0 +1,82 @@
+import { describe, expect, it } from "vitest";
+import { BUILD_TYPES } from "../buildtypes.js";
+import { keySigner } from "../dsse/signer.js";
+import { attest } from "../statement/attest.js";
+import { ecKeys, SHA_A, sampleProvenance } from "../test-support.js";
+import { verify, type VerifyOptions } from "./verify.js";
+
+// The service key and a user key; the provenance shapes follow the GitLab adapter's builder ids.
+const service = ecKeys();
+const user = ecKeys();
+const subjects = [{ name: "app.tgz", digest: { sha256: SHA_A } }];
+const HOSTED = "https://gitlab.example.com/-/runners/gitlab-hosted";
+const SELF_MANAGED = "https://gitlab.example.com/-/runners/self-hosted";
+
+function serviceProvenance(builderId = HOSTED, factsSource = "service-oidc-token", buildType: string = BUILD_TYPES.gitlab) {
+  const provenance = sampleProvenance({ factsSource, buildType });
+  provenance.runDetails.builder.id = builderId;
+  return provenance;
+}
+
+async function signedBy(key: ReturnType<typeof ecKeys>, provenance = serviceProvenance()) {
+  return (await attest(subjects, provenance, keySigner(key.privateKey))).bundle;
+}
+
+const artifactDigests = [{ sha256: SHA_A }];
+
+describe("SLSA Build levels: service keys and user keys", () => {
+  it("gives L3 to service-built provenance signed by a trusted service key (--service-key)", async () => {
+    const options: VerifyOptions = { trustedKeys: [], serviceKeys: [{ publicKey: service.publicKey }], artifactDigests, policy: { minimumLevel: 3 } };
+    const report = verify(await signedBy(service), options);
+    expect(report.verified).toBe(true);
+    expect(report.slsaLevel.level).toBe(3);
+    expect(report.slsaLevel.reason).toContain("signing service");
+    // The same as a TrustedKey flagged as a service key (policy files' `service: true`).
+    expect(verify(await signedBy(service), { trustedKeys: [{ publicKey: service.publicKey, service: true }], artifactDigests }).slsaLevel.level).toBe(3);
+  });
+
+  it("never gives L3 to a user key, even when its provenance claims service-oidc-token", async () => {
+    const report = verify(await signedBy(user), {
+      trustedKeys: [{ publicKey: user.publicKey }],
+      serviceKeys: [{ publicKey: service.publicKey }],
+      artifactDigests,
+      policy: { minimumLevel: 3 },
+    });
+    expect(report.slsaLevel.level).toBe(2);
+    expect(report.slsaLevel.reason).toMatch(/signed by a user key, not a trusted service key/);
+    expect(report.checks.find((c) => c.id === "slsaLevel")).toMatchObject({ status: "fail", code: "POLICY_DENIED" });
+  });
+
+  it("does not let the service key's trust leak to a user key listed beside it", async () => {
+    // Same key given as user key: still L3 (a key listed twice counts as the service's).
+    const both = verify(await signedBy(service), {
+      trustedKeys: [{ publicKey: service.publicKey }],
+      serviceKeys: [{ publicKey: service.publicKey }],
+      artifactDigests,
+    });
+    expect(both.slsaLevel.level).toBe(3);
+    const userOnly = verify(await signedBy(service), { trustedKeys: [{ publicKey: service.publicKey }], artifactDigests });
+    expect(userOnly.slsaLevel.level).toBe(2);
+  });
+
+  it("reports user-key OIDC provenance as L2 as claimed by the key holder", async () => {
+    const report = verify(await signedBy(user, sampleProvenance()), { trustedKeys: [{ publicKey: user.publicKey }], artifactDigests });
+    expect(report.slsaLevel.level).toBe(2);
+    expect(report.slsaLevel.reason).toContain("as claimed by the key holder");
+  });
+
+  it("caps service-built provenance from a self-managed runner at L2, and local builds at L1", async () => {
+    const options: VerifyOptions = { trustedKeys: [], serviceKeys: [{ publicKey: service.publicKey }], artifactDigests };
+    const selfManaged = verify(await signedBy(service, serviceProvenance(SELF_MANAGED)), options);
+    expect(selfManaged.slsaLevel).toMatchObject({ level: 2, reason: expect.stringContaining("self-managed GitLab runner") });
+    const local = verify(await signedBy(service, serviceProvenance(HOSTED, "service-oidc-token", BUILD_TYPES.local)), options);
+    expect(local.slsaLevel.level).toBe(1);
+  });
+
+  it("judges what a service key signed without service-oidc-token like a user key's", async () => {
+    const options: VerifyOptions = { trustedKeys: [], serviceKeys: [{ publicKey: service.publicKey }], artifactDigests };
+    const report = verify(await signedBy(service, serviceProvenance(HOSTED, "environment")), options);
+    expect(report.slsaLevel.level).toBe(1);
+    expect(report.slsaLevel.reason).toContain("not provenance the service built");
+  });
+});

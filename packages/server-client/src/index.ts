@@ -1,0 +1,10 @@
+export {
+  attestationsByDigest,
+  uploadDocument,
+  vaultBaseUrl,
+  vaultJson,
+  vaultRequest,
+  type VaultAttestation,
+  type VaultClientOptions,
+} from "./vault-client.js";
+export { requestServiceProvenance } from "./service-client.js";

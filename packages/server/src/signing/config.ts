@@ -1,0 +1,88 @@
+import { ProvenantError } from "@provenant/core";
+import * as z from "zod/mini";
+
+/** The platforms whose tokens the signing service turns into provenance. */
+export const SIGNING_PLATFORMS = ["github", "gitlab"] as const;
+export type SigningPlatform = (typeof SIGNING_PLATFORMS)[number];
+
+const TrustedIssuerSchema = z.strictObject({
+  /** The token's `iss`, compared exactly; discovery and JWKS are fetched under it. */
+  issuer: z.string().check(z.minLength(1), z.maxLength(2048)),
+  platform: z.enum(SIGNING_PLATFORMS),
+  /** Audiences the server accepts from this issuer (the job requests a token for one of them). */
+  audiences: z.array(z.string().check(z.minLength(1), z.maxLength(512))).check(z.minLength(1), z.maxLength(16)),
+  /** The platform's web URL: `https://github.com` for GitHub's issuer; a GitLab instance's URL (default: the issuer). */
+  serverUrl: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
+  /** Skip discovery and read the keys here. */
+  jwksUri: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
+  /**
+   * Repository paths this issuer may sign for: `acme/app`, `acme/*` (one
+   * path segment), `acme/**` (any depth, for GitLab subgroups). Required:
+   * an issuer like github.com's signs for every repository on earth.
+   */
+  repositories: z.array(z.string().check(z.minLength(1), z.maxLength(512))).check(z.minLength(1), z.maxLength(1000)),
+  /**
+   * The builder pin: GitHub `job_workflow_ref` (e.g. a reusable workflow
+   * `acme/builders/.github/workflows/build.yml@refs/tags/v1`, as
+   * slsa-github-generator's trusted builder), GitLab `ci_config_ref_uri`.
+   * Same patterns as `repositories` plus `@`-suffixes compared exactly.
+   * Absent: any workflow / CI config of an allowed repository.
+   */
+  builders: z.optional(z.array(z.string().check(z.minLength(1), z.maxLength(1024))).check(z.maxLength(1000))),
+  /** Pinned builder commits: GitHub `job_workflow_sha`, GitLab `ci_config_sha`. Absent: any. */
+  builderShas: z.optional(z.array(z.string().check(z.regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/))).check(z.maxLength(1000))),
+});
+export type TrustedIssuer = z.infer<typeof TrustedIssuerSchema>;
+
+const LimitsSchema = z.strictObject({
+  /** Subjects one request may name. */
+  maxSubjects: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(100_000))),
+  /** Characters of one subject name. */
+  maxSubjectNameLength: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(4096))),
+  /** Signed provenance requests per issuer and repository per window. */
+  ratePerWindow: z.optional(z.number().check(z.int(), z.minimum(1))),
+  /** The rate-limit window, seconds. */
+  rateWindowSeconds: z.optional(z.number().check(z.int(), z.minimum(1))),
+  /** Allowed skew for exp/nbf/iat, seconds. */
+  clockSkewSeconds: z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(300))),
+});
+
+export const SigningConfigSchema = z.strictObject({
+  trustedIssuers: z.array(TrustedIssuerSchema).check(z.maxLength(100)),
+  limits: z.optional(LimitsSchema),
+});
+export type SigningConfig = z.infer<typeof SigningConfigSchema>;
+
+export const DEFAULT_LIMITS = {
+  maxSubjects: 1000,
+  maxSubjectNameLength: 1024,
+  ratePerWindow: 600,
+  rateWindowSeconds: 60,
+  clockSkewSeconds: 30,
+} as const;
+
+/** Parses the `signing` section of the server's config file; a bad field is named by its path. */
+export function parseSigningConfig(value: unknown): SigningConfig {
+  const parsed = z.safeParse(SigningConfigSchema, value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  throw new ProvenantError("USAGE", `signing config: ${["signing", ...issue.path].join(".")}: ${issue.message}`);
+}
+
+/**
+ * Repository/builder patterns matched segment by segment, never as raw
+ * text: `*` is one segment, `**` (last) any remaining ones. Hand-written
+ * because the rule is these four lines, and a general glob would let `*`
+ * cross `/` or `@` depending on its options.
+ */
+export function matchesPattern(pattern: string, value: string): boolean {
+  const want = pattern.split("/");
+  const got = value.split("/");
+  for (let i = 0; i < want.length; i++) {
+    if (want[i] === "**" && i === want.length - 1) return got.length > i;
+    if (i >= got.length) return false;
+    if (want[i] !== "*" && want[i] !== got[i]) return false;
+    if (want[i] === "*" && (got[i] === "" || got[i]!.includes("@"))) return false;
+  }
+  return want.length === got.length;
+}

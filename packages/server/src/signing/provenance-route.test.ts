@@ -1,0 +1,133 @@
+import { createPublicKey, generateKeyPairSync } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { keySigner, verify } from "@provenant/core";
+import { startTestIssuer, type TestIssuer } from "@provenant/oidc/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApp } from "../http/app.js";
+import { openSqliteStore } from "../store/sqlite/sqlite-store.js";
+import { openVault } from "../vault/open-vault.js";
+import type { Vault } from "../vault/types.js";
+import { signingDepsWithDefaults } from "./sign-provenance.js";
+
+// The real vault on a real SQLite file, the real app, and a local OIDC issuer serving GitLab's key path.
+const NOW = new Date("2026-12-01T12:00:00Z");
+const nowSeconds = NOW.getTime() / 1000;
+const AUDIENCE = "https://vault.example.com";
+const SHA = "0123456789abcdef0123456789abcdef01234567";
+const DIGEST = "c".repeat(64);
+
+let gitlab: TestIssuer;
+let other: TestIssuer;
+let vault: Vault;
+let dir: string;
+let app: ReturnType<typeof createApp>;
+const signingKey = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
+
+function claims(overrides: Record<string, unknown> = {}) {
+  const host = new URL(gitlab.issuer).host;
+  // GitLab's documented id_tokens claim set.
+  return {
+    sub: "project_path:acme/app:ref_type:branch:ref:main",
+    namespace_id: "1",
+    namespace_path: "acme",
+    project_id: "22",
+    project_path: "acme/app",
+    user_id: "9",
+    user_login: "jdoe",
+    pipeline_id: "1001",
+    pipeline_source: "push",
+    job_id: "5006",
+    ref: "main",
+    ref_type: "branch",
+    ref_path: "refs/heads/main",
+    ref_protected: "true",
+    runner_id: 12,
+    runner_environment: "gitlab-hosted",
+    sha: SHA,
+    ci_config_ref_uri: `${host}/acme/app//.gitlab-ci.yml@refs/heads/main`,
+    ci_config_sha: SHA,
+    iat: nowSeconds - 5,
+    nbf: nowSeconds - 5,
+    exp: nowSeconds + 300,
+    ...overrides,
+  };
+}
+
+beforeAll(async () => {
+  [gitlab, other] = await Promise.all([
+    startTestIssuer({ defaultAudience: AUDIENCE, jwksPath: "/oauth/discovery/keys" }),
+    startTestIssuer({ defaultAudience: AUDIENCE }),
+  ]);
+  dir = await mkdtemp(join(tmpdir(), "provenant-signing-"));
+  const store = await openSqliteStore({ path: join(dir, "vault.sqlite") });
+  vault = await openVault({
+    store,
+    logKey: generateKeyPairSync("ed25519").privateKey,
+    origin: "127.0.0.1/provenant-test",
+    signingKey,
+    clock: () => NOW,
+    batchWindowMs: 1,
+  });
+  const signing = signingDepsWithDefaults({
+    config: { trustedIssuers: [{ issuer: gitlab.issuer, platform: "gitlab", audiences: [AUDIENCE], repositories: ["acme/*"] }] },
+    signer: keySigner(signingKey),
+    clock: () => NOW,
+  });
+  app = createApp({ vault, signing, baseUrl: "http://127.0.0.1/provenant-test" });
+});
+afterAll(async () => {
+  await vault.close();
+  await rm(dir, { recursive: true, force: true });
+  await Promise.all([gitlab.close(), other.close()]);
+});
+
+const post = (token: string | undefined, body: unknown) =>
+  app.request("/v1/provenance", {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+const subjects = [{ name: "app.tgz", digest: { sha256: DIGEST } }];
+
+describe("POST /v1/provenance", () => {
+  it("signs, logs and stores provenance from the job token; the bundle carries its log proof and verifies as L3", async () => {
+    const response = await post(await gitlab.sign(claims()), { subjects });
+    expect(response.status).toBe(201);
+    const body = (await response.json()) as { logIndex: number; bundle: { verificationMaterial: { tlogEntries?: unknown[] } } };
+    expect(body.bundle.verificationMaterial.tlogEntries).toHaveLength(1);
+    const report = verify(body.bundle, {
+      trustedKeys: [],
+      serviceKeys: [{ publicKey: createPublicKey(signingKey) }],
+      artifactDigests: [{ sha256: DIGEST }],
+      policy: { sourceUri: `${new URL(gitlab.issuer).host}/acme/app`, minimumLevel: 3 },
+    });
+    expect(report.verified).toBe(true);
+    const stored = await vault.findByDigest({ digest: `sha256:${DIGEST}` });
+    expect(stored.items).toHaveLength(1);
+    expect(stored.items[0]).toMatchObject({ logIndex: body.logIndex, slsaLevel: 3, project: "acme/app" });
+  });
+
+  it("refuses with problem codes and stores nothing", async () => {
+    const digest = "d".repeat(64);
+    const asked = [{ name: "x", digest: { sha256: digest } }];
+    const cases: [string | undefined, number, string][] = [
+      [undefined, 401, "UNAUTHENTICATED"],
+      [await other.sign(claims({ iss: other.issuer })), 401, "TOKEN_UNTRUSTED_ISSUER"],
+      [await gitlab.sign(claims(), { audience: "elsewhere" }), 401, "TOKEN_AUDIENCE"],
+      [await gitlab.sign(claims({ project_path: "evil/app", namespace_path: "evil" })), 403, "REPOSITORY_NOT_ALLOWED"],
+    ];
+    for (const [token, status, code] of cases) {
+      const response = await post(token, { subjects: asked });
+      expect(response.headers.get("content-type")).toContain("application/problem+json");
+      expect(await response.json()).toMatchObject({ status, code });
+    }
+    const once = await gitlab.sign(claims());
+    expect((await post(once, { subjects: asked })).status).toBe(201);
+    const replay = await post(once, { subjects: [{ name: "y", digest: { sha256: "e".repeat(64) } }] });
+    expect(await replay.json()).toMatchObject({ status: 409, code: "TOKEN_REPLAYED" });
+    expect((await vault.findByDigest({ digest: `sha256:${"e".repeat(64)}` })).items).toHaveLength(0);
+    expect((await vault.findByDigest({ digest: `sha256:${digest}` })).items).toHaveLength(1);
+  });
+});

@@ -1,0 +1,133 @@
+import { type Bundle, ProvenantError, type ProvenanceFields, type Signer, attest, parseDigestReference } from "@provenant/core";
+import { DEFAULT_LIMITS, matchesPattern, type SigningConfig, type TrustedIssuer } from "./config.js";
+import { verifyJobToken } from "./job-token.js";
+import { provenanceFromClaims, type ServiceIdentity } from "./provenance-from-claims.js";
+import { type RateLimiter, windowRateLimiter } from "./rate-limit.js";
+import { memoryReplayStore, type ReplayStore } from "./replay.js";
+
+export interface SigningDeps {
+  config: SigningConfig;
+  signer: Signer;
+  clock: () => Date;
+  /** Remembers token ids until they expire; one store for every request (see `signingDepsWithDefaults`). */
+  replay: ReplayStore;
+  rateLimiter: RateLimiter;
+  /** Fetches discovery documents and JWKS (wrap it with `cachingFetch`). */
+  fetch?: typeof globalThis.fetch;
+}
+
+export interface ProvenanceRequest {
+  /** The job's OIDC ID token, requested with this server's audience. */
+  token: string;
+  /** The build's word (as with every SLSA generator): names and sha256 digests. */
+  subjects: unknown;
+}
+
+export interface SignedProvenance {
+  bundle: Bundle;
+  provenance: ProvenanceFields;
+  issuer: string;
+  identity: ServiceIdentity;
+  /** The verified claims (the route records `sub` as who uploaded). */
+  claims: Record<string, unknown>;
+  subjects: { name: string; digest: { sha256: string } }[];
+}
+
+/** Fills in an in-memory replay store and the configured rate limiter; call once, share across requests. */
+export function signingDepsWithDefaults(deps: Omit<SigningDeps, "replay" | "rateLimiter"> & Partial<Pick<SigningDeps, "replay" | "rateLimiter">>): SigningDeps {
+  const limits = { ...DEFAULT_LIMITS, ...deps.config.limits };
+  return {
+    ...deps,
+    replay: deps.replay ?? memoryReplayStore(deps.clock),
+    rateLimiter: deps.rateLimiter ?? windowRateLimiter({ limit: limits.ratePerWindow, windowSeconds: limits.rateWindowSeconds, clock: deps.clock }),
+  };
+}
+
+/**
+ * The signing service's one operation: verify the job's token against the
+ * configured issuers, check which repository and builder it may sign for,
+ * build the provenance from the claims alone, and sign it with the
+ * service's key. Every refusal is a ProvenantError with its own code and
+ * happens before anything is signed; the caller stores only what returns.
+ */
+export async function signProvenance(request: ProvenanceRequest, deps: SigningDeps): Promise<SignedProvenance> {
+  const limits = { ...DEFAULT_LIMITS, ...deps.config.limits };
+  // Cheap checks first: an oversized body costs no token verification.
+  const subjects = parseSubjects(request.subjects, limits);
+  if (typeof request.token !== "string" || request.token === "") {
+    throw new ProvenantError("UNAUTHENTICATED", "no ID token; send the job's OIDC ID token requested with this server's audience");
+  }
+  const { issuer, claims } = await verifyJobToken(request.token, deps.config.trustedIssuers, {
+    now: deps.clock,
+    clockSkewSeconds: limits.clockSkewSeconds,
+    ...(deps.fetch ? { fetch: deps.fetch } : {}),
+  });
+  const built = provenanceFromClaims(issuer, claims);
+  requireAllowed(issuer, built.identity);
+  if (!deps.rateLimiter.take(`${issuer.issuer}\n${built.identity.repository}`)) {
+    throw new ProvenantError("RATE_LIMITED", `too many provenance requests for ${built.identity.repository}; at most ${limits.ratePerWindow} per ${limits.rateWindowSeconds} s`);
+  }
+  // Last, so a refused request does not use up the job's token.
+  if (!(await deps.replay.remember(`${issuer.issuer}\n${claims.jti}`, claims.exp + limits.clockSkewSeconds))) {
+    throw new ProvenantError("TOKEN_REPLAYED", "this ID token (jti) was already used for a provenance request; request a new token for each request");
+  }
+  const { bundle } = await attest(subjects, built.provenance, deps.signer);
+  return { bundle, provenance: built.provenance, issuer: issuer.issuer, identity: built.identity, claims, subjects };
+}
+
+function requireAllowed(issuer: TrustedIssuer, identity: ServiceIdentity): void {
+  if (!issuer.repositories.some((pattern) => matchesPattern(pattern, identity.repository))) {
+    throw new ProvenantError(
+      "REPOSITORY_NOT_ALLOWED",
+      `issuer ${issuer.issuer} may not sign for repository ${identity.repository}; it may for ${issuer.repositories.join(", ")}`,
+    );
+  }
+  if (issuer.builders && !(identity.builder && issuer.builders.some((pattern) => matchesBuilder(pattern, identity.builder!)))) {
+    throw new ProvenantError(
+      "BUILDER_NOT_ALLOWED",
+      `the builder ${identity.builder ?? "(not in the token)"} is not one pinned for ${issuer.issuer}; expected ${issuer.builders.join(", ")}`,
+    );
+  }
+  if (issuer.builderShas && !(identity.builderSha && issuer.builderShas.includes(identity.builderSha))) {
+    throw new ProvenantError(
+      "BUILDER_NOT_ALLOWED",
+      `the builder commit ${identity.builderSha ?? "(not in the token)"} is not one pinned for ${issuer.issuer}`,
+    );
+  }
+}
+
+/** `path@ref`: the path by segment patterns, the ref exactly (a ref pattern would let any branch build). */
+function matchesBuilder(pattern: string, builder: string): boolean {
+  const [wantPath, wantRef] = splitAt(pattern);
+  const [path, ref] = splitAt(builder);
+  return matchesPattern(wantPath, path) && (wantRef === undefined || wantRef === ref);
+}
+
+function splitAt(text: string): [string, string | undefined] {
+  const at = text.indexOf("@");
+  return at < 0 ? [text, undefined] : [text.slice(0, at), text.slice(at + 1)];
+}
+
+function parseSubjects(value: unknown, limits: { maxSubjects: number; maxSubjectNameLength: number }): SignedProvenance["subjects"] {
+  if (!Array.isArray(value) || value.length === 0) {
+    throw new ProvenantError("EMPTY_SUBJECTS", "subjects: expected a non-empty list of { name, digest: { sha256 } }");
+  }
+  if (value.length > limits.maxSubjects) {
+    throw new ProvenantError("TOO_MANY_SUBJECTS", `subjects: ${value.length} given; at most ${limits.maxSubjects} per request`);
+  }
+  return value.map((entry, i) => {
+    const name = (entry as { name?: unknown })?.name;
+    const sha256 = (entry as { digest?: { sha256?: unknown } })?.digest?.sha256;
+    if (typeof name !== "string" || name === "" || name.length > limits.maxSubjectNameLength) {
+      throw new ProvenantError("USAGE", `subjects[${i}].name: expected a non-empty string of at most ${limits.maxSubjectNameLength} characters`);
+    }
+    if (typeof sha256 !== "string" || !parseDigestReference(`sha256:${sha256}`)) {
+      throw new ProvenantError("INVALID_DIGEST", `subjects[${i}].digest.sha256: expected 64 lowercase hex characters`);
+    }
+    const digest = (entry as { digest: Record<string, unknown> }).digest;
+    if (Object.keys(digest).length !== 1) {
+      throw new ProvenantError("INVALID_DIGEST", `subjects[${i}].digest: expected only sha256`);
+    }
+    return { name, digest: { sha256 } };
+  });
+}
