@@ -82,6 +82,8 @@ describe("provenant server with the CLI over a real socket", () => {
 
     const verified = provenant(["verify", "app.tgz", "--allow-any-source", "--server", url, "--key", "signing.pub", "--trusted-root", "data/trusted-root.json"], env);
     expect(verified.stdout).toContain("logged at index 0, checkpoint size 1");
+    // Checked here, so not also noted as unchecked.
+    expect(verified.stdout).not.toContain("transparency log entry; not checked");
     expect(verified.stdout).toContain("VERIFIED");
     expect(verified.code).toBe(0);
 
