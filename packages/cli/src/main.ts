@@ -378,6 +378,8 @@ const EXAMPLES: Record<string, string[]> = {
   "policy test": ["provenant policy test release-policy.yaml --cases policy-cases/"],
   server: ["provenant server", "provenant server --data /var/lib/provenant --listen 0.0.0.0:8080", "provenant server --database postgres://vault@db/provenant"],
   "server token": ["provenant server token create --project acme/app --scope upload"],
+  "server token list": ["provenant server token list --data /var/lib/provenant", "provenant server token list --json"],
+  "server token revoke": ["provenant server token revoke tok_0123456789abcdef --data /var/lib/provenant"],
   "server token create": ["provenant server token create --project acme/app --scope upload", "provenant server token create --project '*' --scope admin"],
   "server key": ["provenant server key add --project acme/app --key release.pub"],
   "server key add": ["provenant server key add --project acme/app --key release.pub"],

@@ -117,6 +117,16 @@ describe("provenant server with the CLI over a real socket", () => {
     expect(anonymous.code).toBe(1);
     expect(anonymous.stderr).toContain("[UNAUTHENTICATED]");
 
+    // The operator lists the tokens (no secret shown) and revokes the upload token: the running server refuses it at once.
+    const tokens = JSON.parse(ok(["server", "token", "list", "--data", "data", "--json"])) as { id: string; scope: string }[];
+    expect(JSON.stringify(tokens)).not.toContain("pvt_");
+    const uploadToken = tokens.find((t) => t.scope === "upload")!;
+    const revoked = provenant(["server", "token", "revoke", uploadToken.id, "--data", "data"]);
+    expect(revoked.code).toBe(0);
+    const refused = provenant(["attestations", "list", "--server", url, "app.tgz"], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("[UNAUTHENTICATED]");
+
     const stopped = new Promise<number | null>((resolve) => server!.once("exit", resolve));
     server!.kill("SIGTERM");
     expect(await stopped).toBe(0);

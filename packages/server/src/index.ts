@@ -3,6 +3,7 @@ export type {
   CallerIdentity,
   InclusionProofResult,
   Page,
+  TokenSummary,
   StoredAttestation,
   UploadResult,
   Vault,

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { parseDigestReference, parsePolicy, type Policy, ProvenantError, type VerificationReport, verify } from "@provenant/core";
+import { parseDigestReference, parsePolicy, type Policy, ProvenantError, terminalJson, type VerificationReport, verify } from "@provenant/core";
 import { type Io, replaceFileAtomically } from "../io.js";
 import { loadTrustedKeys } from "../keys/load.js";
 import { printable } from "../output/escape.js";
@@ -87,6 +87,34 @@ export async function runTokenCreate(inputs: TokenCreateInputs, io: Io): Promise
   } finally {
     await vault.close();
   }
+  return 0;
+}
+
+/** Opens the vault's store directly (operator access on the server's machine) for one operation. */
+async function withLocalVault<T>(inputs: ServerInputs, io: Io, run: (vault: import("@provenant/server").Vault) => Promise<T>): Promise<T> {
+  const server = await import("@provenant/server");
+  const config = await server.resolveServerConfig(inputs, io.env, io.cwd);
+  const keys = await server.ensureServerKeys(config.dataDir);
+  const vault = await server.openConfiguredVault({ config, keys });
+  try {
+    return await run(vault);
+  } finally {
+    await vault.close();
+  }
+}
+
+/** `provenant server token list`: ids, projects, scopes, names; never a secret or its hash. */
+export async function runTokenList(inputs: ServerInputs & { json: boolean }, io: Io): Promise<number> {
+  const tokens = await withLocalVault(inputs, io, (vault) => vault.listTokens("cli"));
+  if (inputs.json) io.stdout(`${terminalJson(tokens)}\n`);
+  else for (const t of tokens) io.stdout(`${printable([t.id, t.project, t.scope, t.createdAt, t.name ?? "-"].join("\t"))}\n`);
+  return 0;
+}
+
+/** `provenant server token revoke ID`: the token stops working at once; the audit table records it. */
+export async function runTokenRevoke(inputs: ServerInputs & { id: string }, io: Io): Promise<number> {
+  await withLocalVault(inputs, io, (vault) => vault.revokeToken(inputs.id, "cli"));
+  io.stderr(`revoked ${printable(inputs.id)}\n`);
   return 0;
 }
 

@@ -46,13 +46,8 @@ export function registerVaultCommands(program: Command, io: Io, setExit: (code: 
       setExit(await runServer({ data: opts.data, database: opts.database, listen: opts.listen, publicRead: opts.publicRead }, io));
     });
 
-  storeOptions(
-    server
-      .command("token")
-      .description("manage the vault's API tokens")
-      .command("create")
-      .description("create an API token for a project and print it once (the vault keeps only its hash)"),
-  )
+  const token = server.command("token").description("manage the vault's API tokens");
+  storeOptions(token.command("create").description("create an API token for a project and print it once (the vault keeps only its hash)"))
     .requiredOption("--project <path>", "project the token acts for, e.g. acme/app (* for all, admin only)")
     .addOption(new Option("--scope <scope>", "what the token may do").choices(["read", "upload", "admin"]).makeOptionMandatory())
     .option("--name <name>", "a label shown in the audit log")
@@ -62,6 +57,21 @@ export function registerVaultCommands(program: Command, io: Io, setExit: (code: 
       const opts = command.optsWithGlobals();
       const { runTokenCreate } = await import("./server.js");
       setExit(await runTokenCreate({ data: opts.data, database: opts.database, project: opts.project, scope: opts.scope, name: opts.name, json: opts.json }, io));
+    });
+
+  storeOptions(token.command("list").description("list the API tokens: id, project, scope, name, created (never a secret)"))
+    .option("--json", "print the tokens as JSON", false)
+    .action(async (_opts, command: Command) => {
+      const opts = command.optsWithGlobals();
+      const { runTokenList } = await import("./server.js");
+      setExit(await runTokenList({ data: opts.data, database: opts.database, json: opts.json }, io));
+    });
+
+  storeOptions(token.command("revoke").description("revoke an API token: it stops working at once").argument("<id>", "the token's id (tok_…), as token list shows it"))
+    .action(async (id: string, _opts, command: Command) => {
+      const opts = command.optsWithGlobals();
+      const { runTokenRevoke } = await import("./server.js");
+      setExit(await runTokenRevoke({ data: opts.data, database: opts.database, id }, io));
     });
 
   storeOptions(

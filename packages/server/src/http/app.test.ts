@@ -275,6 +275,22 @@ describe("administration", () => {
     expect(h.logLines.join("")).not.toContain(token);
     expect(h.logLines.join("")).not.toContain(h.admin);
   });
+
+  it("lists tokens without their secrets and revokes one over the API (admin only); a revoked token is refused at once", async () => {
+    const h = await harness();
+    const created = (await (await h.request("/v1/tokens", post({ project: "acme/app", scope: "read", name: "to revoke" }, h.admin))).json()) as { id: string; token: string };
+    expect((await h.request("/v1/artifacts", { token: created.token })).status).toBe(200);
+    expect(await problemOf(await h.request("/v1/tokens", { token: h.upload }))).toMatchObject({ status: 403, code: "FORBIDDEN" });
+    const listed = await h.request("/v1/tokens", { token: h.admin });
+    expect(listed.status).toBe(200);
+    const body = await listed.text();
+    expect(JSON.parse(body).tokens).toEqual(expect.arrayContaining([expect.objectContaining({ id: created.id, scope: "read", name: "to revoke" })]));
+    expect(body).not.toContain("pvt_");
+    expect(await problemOf(await h.request(`/v1/tokens/${created.id}`, { method: "DELETE", token: h.upload }))).toMatchObject({ status: 403, code: "FORBIDDEN" });
+    expect((await h.request(`/v1/tokens/${created.id}`, { method: "DELETE", token: h.admin })).status).toBe(204);
+    expect(await problemOf(await h.request("/v1/artifacts", { token: created.token }))).toMatchObject({ status: 401 });
+    expect(await problemOf(await h.request(`/v1/tokens/${created.id}`, { method: "DELETE", token: h.admin }))).toMatchObject({ status: 404, code: "NOT_FOUND" });
+  });
 });
 
 describe("CI OIDC tokens", () => {

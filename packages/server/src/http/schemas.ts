@@ -98,6 +98,16 @@ export const TokenResponseSchema = z
   .object({ id: z.string(), token: z.string().openapi({ description: "shown once; the server keeps only its hash" }) })
   .openapi("Token");
 
+export const TokenSummarySchema = z
+  .object({
+    id: z.string(),
+    project: z.string(),
+    scope: z.enum(["read", "upload", "admin"]),
+    name: z.string().optional(),
+    createdAt: z.string(),
+  })
+  .openapi("TokenSummary");
+
 export const DIGEST = /^sha256:[0-9a-f]{64}$/;
 export const HEX_HASH = /^[0-9a-f]{64}$/;
 export const index = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);

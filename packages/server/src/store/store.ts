@@ -148,6 +148,10 @@ export interface Store {
   keysForProjects(projects: readonly string[] | "*"): Promise<KeyRecord[]>;
   putToken(token: TokenRecord, audit: AuditRecord): Promise<void>;
   tokenBySecretHash(secretHash: string): Promise<TokenRecord | undefined>;
+  /** Every token, oldest first (hashes included; the vault leaves them out of what it returns). */
+  listTokens(): Promise<TokenRecord[]>;
+  /** Removes a token (revocation) with its audit row, in one transaction; false when there was none. */
+  deleteToken(id: string, audit: AuditRecord): Promise<boolean>;
   auditLog(query: { afterId?: number; limit: number }): Promise<(AuditRecord & { id: number })[]>;
 
   close(): Promise<void>;

@@ -395,6 +395,21 @@ export async function openVault(options: VaultOptions): Promise<Vault> {
       return { id, token };
     },
 
+    async listTokens(caller) {
+      requireScope(caller, ["admin"], "listing tokens");
+      return (await store.listTokens()).map(({ secretHash: _hash, ...token }) => token);
+    },
+
+    async revokeToken(id, caller) {
+      requireScope(caller, ["admin"], "revoking a token");
+      if (typeof id !== "string" || !/^tok_[0-9a-f]{16}$/.test(id)) {
+        throw new ProvenantError("USAGE", `token id ${String(id).slice(0, 40)}: expected tok_ and 16 hex characters`);
+      }
+      if (!(await store.deleteToken(id, auditOf(caller, "token.revoke", id)))) {
+        throw new ProvenantError("NOT_FOUND", `no token ${id}`);
+      }
+    },
+
     async authenticateToken(secret) {
       if (typeof secret !== "string" || !secret.startsWith("pvt_") || secret.length > 200) return undefined;
       const record = await store.tokenBySecretHash(sha256Hex(secret));

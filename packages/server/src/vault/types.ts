@@ -48,6 +48,15 @@ export interface ArtifactSummary {
   highestSlsaLevel: number;
 }
 
+/** What listing says about a token: never its secret, never its hash. */
+export interface TokenSummary {
+  id: string;
+  project: string;
+  scope: CallerIdentity["scope"];
+  name?: string;
+  createdAt: string;
+}
+
 export interface Page<T> {
   items: T[];
   nextCursor?: string;
@@ -85,6 +94,10 @@ export interface Vault {
   registerKey(input: { project: string; publicKeyPem: string; name?: string; service?: boolean }, caller: CallerIdentity): Promise<{ keyId: string }>;
   createToken(input: { project: string; scope: CallerIdentity["scope"]; name?: string }, caller: CallerIdentity | "cli"): Promise<{ id: string; token: string }>;
   authenticateToken(secret: string): Promise<CallerIdentity | undefined>;
+  /** Every API token without its secret or hash (admin only). */
+  listTokens(caller: CallerIdentity | "cli"): Promise<TokenSummary[]>;
+  /** Revokes a token at once (admin only); NOT_FOUND when there is none with that id. */
+  revokeToken(id: string, caller: CallerIdentity | "cli"): Promise<void>;
 
   /** The log's public key (PEM) and a Sigstore TrustedRoot JSON object verifiers can use offline. */
   logPublicKeyPem(): string;

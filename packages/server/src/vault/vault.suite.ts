@@ -241,6 +241,26 @@ export function vaultSuite(target: VaultTarget): void {
       expect(await codeOf(vault.createToken({ project: "acme/app", scope: "root" as "admin" }, "cli"))).toBe("USAGE");
     });
 
+    it("lists tokens without secrets or hashes, and revokes one so that it stops working at once", async () => {
+      const kept = await vault.createToken({ project: "acme/app", scope: "read", name: "dashboard" }, "cli");
+      const revoked = await vault.createToken({ project: "acme/app", scope: "upload", name: "old ci" }, admin);
+      const listed = await vault.listTokens(admin);
+      expect(listed.map((t) => t.id)).toEqual(expect.arrayContaining([kept.id, revoked.id]));
+      expect(listed.find((t) => t.id === revoked.id)).toMatchObject({ project: "acme/app", scope: "upload", name: "old ci" });
+      expect(JSON.stringify(listed)).not.toMatch(/pvt_|secretHash/);
+      expect(await codeOf(vault.listTokens(uploader))).toBe("FORBIDDEN");
+      expect(await codeOf(vault.revokeToken(revoked.id, uploader))).toBe("FORBIDDEN");
+
+      await vault.revokeToken(revoked.id, admin);
+      expect(await vault.authenticateToken(revoked.token)).toBeUndefined();
+      expect(await vault.authenticateToken(kept.token)).toMatchObject({ subject: kept.id });
+      expect((await vault.listTokens("cli")).map((t) => t.id)).not.toContain(revoked.id);
+      const audit = await store.auditLog({ limit: 1000 });
+      expect(audit.at(-1)).toMatchObject({ actor: admin.subject, action: "token.revoke", target: revoked.id });
+      expect(await codeOf(vault.revokeToken(revoked.id, admin))).toBe("NOT_FOUND");
+      expect(await codeOf(vault.revokeToken("../etc", admin))).toBe("USAGE");
+    });
+
     it("lets two vaults on one database append together, one integrator at a time, into one verifiable log", async () => {
       const second = await openOne(1);
       const bundles = await Promise.all(Array.from({ length: 40 }, (_, i) => signedProvenance(signer, 300 + i)));

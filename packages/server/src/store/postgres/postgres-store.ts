@@ -268,6 +268,16 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       const { rows } = await pool.query("SELECT * FROM api_tokens WHERE secret_hash = $1", [hash]);
       return rows[0] ? tokenFromRow(rows[0]) : undefined;
     },
+    listTokens: async () => {
+      const { rows } = await pool.query("SELECT * FROM api_tokens ORDER BY created_at, id");
+      return rows.map(tokenFromRow);
+    },
+    deleteToken: (id, audit) =>
+      transaction(async (client) => {
+        const { rowCount } = await client.query("DELETE FROM api_tokens WHERE id = $1", [id]);
+        if ((rowCount ?? 0) > 0) await writeAudit(client, [audit]);
+        return (rowCount ?? 0) > 0;
+      }),
     auditLog: async (q) => {
       const { rows } = await pool.query("SELECT * FROM audit WHERE id > $1 ORDER BY id LIMIT $2", [q.afterId ?? 0, q.limit]);
       return rows.map(auditFromRow);

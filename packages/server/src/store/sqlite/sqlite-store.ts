@@ -310,6 +310,15 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
       const row = get<Record<string, string | null>>("SELECT * FROM api_tokens WHERE secret_hash = ?", hash);
       return row ? tokenFromRow(row) : undefined;
     },
+    listTokens: async () => all<Record<string, string | null>>("SELECT * FROM api_tokens ORDER BY created_at, id").map(tokenFromRow),
+    deleteToken: (id: string, audit: AuditRecord) =>
+      serialized(async () =>
+        inTransaction(() => {
+          const removed = Number(stmt("DELETE FROM api_tokens WHERE id = ?").run(id).changes) > 0;
+          if (removed) writeAudit(audit);
+          return removed;
+        }),
+      ),
     auditLog: async (q) =>
       all<Record<string, string | number | null>>(
         "SELECT * FROM audit WHERE id > ? ORDER BY id LIMIT ?",
