@@ -142,6 +142,19 @@ describe("POST /v1/attestations", () => {
     expect(body.results.map((r) => r.logIndex).sort()).toEqual([0, 1]);
   });
 
+  it("takes an .intoto.jsonl body all or none: one line signed by an unregistered key stores none of the lines", async () => {
+    const h = await harness();
+    const stranger = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
+    const good = await signed(h.signer, "3".repeat(64));
+    const bad = await signed(stranger, "4".repeat(64));
+    const lines = `${JSON.stringify(good.bundle.dsseEnvelope)}\n${JSON.stringify(bad.bundle.dsseEnvelope)}\n`;
+    expect(await problemOf(await h.request("/v1/attestations", post(lines, h.upload, "application/x-ndjson")))).toMatchObject({ status: 422, code: "UNTRUSTED_KEY" });
+    const listed = (await (await h.request(`/v1/attestations?digest=${good.digest}`, { token: h.read })).json()) as { items: unknown[] };
+    expect(listed.items).toEqual([]);
+    const checkpoint = (await (await h.request("/v1/log/checkpoint", { token: h.read })).json()) as { treeSize: number };
+    expect(checkpoint.treeSize).toBe(0);
+  });
+
   it("refuses an envelope signed by a key not registered for the caller's project, and stores nothing", async () => {
     const h = await harness();
     const stranger = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;

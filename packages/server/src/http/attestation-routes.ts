@@ -102,19 +102,18 @@ export function registerAttestationRoutes(app: ServerApp, ctx: RouteContext): vo
   app.post("/v1/attestations", async (c) => {
     const caller = requireCaller(c, "upload");
     const documents = parseUploadBody(await c.req.text(), ctx.limits.maxJsonDepth);
-    // All documents of one body go to the vault together, so they share one
+    // All documents of one body go to the vault together: validated all
+    // before any is stored (one refused line stores nothing), and sharing one
     // integration (one commit) instead of waiting for one batch each.
-    const settled = await Promise.allSettled(documents.map((document) => vault.upload(document, { ...caller, from: c.get("remoteAddress") })));
-    for (const outcome of settled) {
-      const result = outcome.status === "fulfilled" ? (outcome.value.created ? "created" : "duplicate") : isProvenantError(outcome.reason) ? outcome.reason.code : "INTERNAL_ERROR";
-      metrics.uploads.inc({ result });
+    let uploaded: Awaited<ReturnType<typeof vault.uploadAll>>;
+    try {
+      uploaded = await vault.uploadAll(documents, { ...caller, from: c.get("remoteAddress") });
+    } catch (error) {
+      metrics.uploads.inc({ result: isProvenantError(error) ? error.code : "INTERNAL_ERROR" }, documents.length);
+      throw error;
     }
-    const failed = settled.find((outcome) => outcome.status === "rejected");
-    if (failed) throw (failed as PromiseRejectedResult).reason;
-    const results = settled.map((outcome) => {
-      const { attestation, created } = (outcome as PromiseFulfilledResult<Awaited<ReturnType<typeof vault.upload>>>).value;
-      return { created, logIndex: attestation.logIndex, bundle: attestation.bundle };
-    });
+    for (const { created } of uploaded) metrics.uploads.inc({ result: created ? "created" : "duplicate" });
+    const results = uploaded.map(({ attestation, created }) => ({ created, logIndex: attestation.logIndex, bundle: attestation.bundle }));
     return c.json({ results }, results.some((r) => r.created) ? 201 : 200);
   });
 

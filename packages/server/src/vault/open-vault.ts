@@ -263,6 +263,30 @@ export async function openVault(options: VaultOptions): Promise<Vault> {
       });
     },
 
+    async uploadAll(documents, caller) {
+      if (closed) throw new ProvenantError("SERVER_UNAVAILABLE", "the vault is closing");
+      const admissions = documents.map((document) => admit(document, caller));
+      for (const admitted of admissions) admitting.add(admitted);
+      let outcomes: PromiseSettledResult<Awaited<(typeof admissions)[number]>>[];
+      try {
+        outcomes = await Promise.allSettled(admissions);
+      } finally {
+        for (const admitted of admissions) admitting.delete(admitted);
+      }
+      // One refused document refuses the whole upload before anything is queued.
+      const refused = outcomes.find((outcome) => outcome.status === "rejected");
+      if (refused) throw (refused as PromiseRejectedResult).reason;
+      const results = outcomes.map((outcome) => {
+        const admitted = (outcome as PromiseFulfilledResult<Awaited<(typeof admissions)[number]>>).value;
+        if ("attestation" in admitted) return Promise.resolve(admitted);
+        return new Promise<UploadResult>((resolve, reject) => {
+          pending.push({ ...admitted, caller, resolve, reject });
+        });
+      });
+      schedule();
+      return Promise.all(results);
+    },
+
     async getByIndex(logIndex) {
       if (!Number.isSafeInteger(logIndex) || logIndex < 0) return undefined;
       const entry = await store.entryByIndex(logIndex);

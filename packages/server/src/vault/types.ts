@@ -79,6 +79,11 @@ export interface UploadResult {
 export interface Vault {
   /** Verifies the signature against keys registered for the caller's projects, stores, appends, and resolves only after commit. */
   upload(document: unknown, caller: CallerIdentity): Promise<UploadResult>;
+  /**
+   * Several documents of one upload (an `.intoto.jsonl` body) all or none:
+   * every one is validated before any is queued, so one refused line stores nothing.
+   */
+  uploadAll(documents: readonly unknown[], caller: CallerIdentity): Promise<UploadResult[]>;
   getByIndex(logIndex: number): Promise<StoredAttestation | undefined>;
   findByDigest(query: { digest: string; predicateType?: string; repository?: string; cursor?: string; limit?: number }): Promise<Page<StoredAttestation>>;
   listArtifacts(query: { repository?: string; name?: string; cursor?: string; limit?: number }): Promise<Page<ArtifactSummary>>;
