@@ -10,12 +10,12 @@ import { openSqliteStore } from "../store/sqlite/sqlite-store.js";
 import { openVault } from "../vault/open-vault.js";
 import type { Vault } from "../vault/types.js";
 import { signingDepsWithDefaults } from "./sign-provenance.js";
+import { gitlabJobClaims } from "../test-support/job-claims.js";
 
 // The real vault on a real SQLite file, the real app, and a local OIDC issuer serving GitLab's key path.
 const NOW = new Date("2026-12-01T12:00:00Z");
 const nowSeconds = NOW.getTime() / 1000;
 const AUDIENCE = "https://vault.example.com";
-const SHA = "0123456789abcdef0123456789abcdef01234567";
 const DIGEST = "c".repeat(64);
 
 let gitlab: TestIssuer;
@@ -26,33 +26,8 @@ let app: ReturnType<typeof createApp>;
 const signingKey = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
 
 function claims(overrides: Record<string, unknown> = {}) {
-  const host = new URL(gitlab.issuer).host;
   // GitLab's documented id_tokens claim set.
-  return {
-    sub: "project_path:acme/app:ref_type:branch:ref:main",
-    namespace_id: "1",
-    namespace_path: "acme",
-    project_id: "22",
-    project_path: "acme/app",
-    user_id: "9",
-    user_login: "jdoe",
-    pipeline_id: "1001",
-    pipeline_source: "push",
-    job_id: "5006",
-    ref: "main",
-    ref_type: "branch",
-    ref_path: "refs/heads/main",
-    ref_protected: "true",
-    runner_id: 12,
-    runner_environment: "gitlab-hosted",
-    sha: SHA,
-    ci_config_ref_uri: `${host}/acme/app//.gitlab-ci.yml@refs/heads/main`,
-    ci_config_sha: SHA,
-    iat: nowSeconds - 5,
-    nbf: nowSeconds - 5,
-    exp: nowSeconds + 300,
-    ...overrides,
-  };
+  return gitlabJobClaims(new URL(gitlab.issuer).host, { iat: nowSeconds - 5, nbf: nowSeconds - 5, exp: nowSeconds + 300, ...overrides });
 }
 
 beforeAll(async () => {

@@ -8,11 +8,12 @@ import { cachingFetch } from "./job-token.js";
 import { windowRateLimiter } from "./rate-limit.js";
 import { memoryReplayStore } from "./replay.js";
 import { type SigningDeps, signingDepsWithDefaults, signProvenance } from "./sign-provenance.js";
+import { JOB_COMMIT, gitlabJobClaims } from "../test-support/job-claims.js";
 
 const NOW = new Date("2026-12-01T12:00:00Z");
 const nowSeconds = NOW.getTime() / 1000;
 const AUDIENCE = "https://vault.example.com";
-const SHA = "0123456789abcdef0123456789abcdef01234567";
+const SHA = JOB_COMMIT;
 const DIGEST = "a".repeat(64);
 const subjects = [{ name: "app.tgz", digest: { sha256: DIGEST } }];
 const times = { iat: nowSeconds - 10, nbf: nowSeconds - 10, exp: nowSeconds + 290 };
@@ -46,33 +47,9 @@ function githubClaims(overrides: Record<string, unknown> = {}) {
   };
 }
 
-// GitLab's documented id_tokens claims (docs: "OpenID Connect (OIDC) Authentication Using ID Tokens").
+// GitLab's documented id_tokens claims, shared with the route test.
 function gitlabClaims(host: string, overrides: Record<string, unknown> = {}) {
-  return {
-    sub: "project_path:acme/app:ref_type:branch:ref:main",
-    namespace_id: "1",
-    namespace_path: "acme",
-    project_id: "22",
-    project_path: "acme/app",
-    user_id: "9",
-    user_login: "jdoe",
-    user_email: "jdoe@example.com",
-    pipeline_id: "1001",
-    pipeline_source: "push",
-    job_id: "5006",
-    ref: "main",
-    ref_type: "branch",
-    ref_path: "refs/heads/main",
-    ref_protected: "true",
-    runner_id: 12,
-    runner_environment: "gitlab-hosted",
-    sha: SHA,
-    project_visibility: "private",
-    ci_config_ref_uri: `${host}/acme/app//.gitlab-ci.yml@refs/heads/main`,
-    ci_config_sha: SHA,
-    ...times,
-    ...overrides,
-  };
+  return gitlabJobClaims(host, { ...times, ...overrides });
 }
 
 let github: TestIssuer;
