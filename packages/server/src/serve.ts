@@ -11,6 +11,7 @@ import { problem, problemResponse } from "./http/problem.js";
 import { keySigner } from "@provenant/core";
 import type { SigningConfig } from "./signing/config.js";
 import { cachingFetch } from "./signing/job-token.js";
+import { databaseReplayStore } from "./signing/replay.js";
 import { type SigningDeps, signingDepsWithDefaults } from "./signing/sign-provenance.js";
 import type { Vault } from "./vault/types.js";
 
@@ -91,7 +92,7 @@ export async function startVaultServer(
     limits: config.limits,
     baseUrl: bound.baseUrl,
     now: deps.now,
-    ...(config.signing ? { signing: signingServiceFor(config.signing, keys.signingKey) } : {}),
+    ...(config.signing ? { signing: signingServiceFor(config.signing, keys.signingKey, vault, deps.logger) } : {}),
   });
   // Verifiers pass this to `provenant verify --service-key`: only its signatures can support SLSA Build L3.
   const serviceKeyPath = join(config.dataDir, "signing.pub");
@@ -115,12 +116,17 @@ export async function startVaultServer(
   };
 }
 
-/** The server's structured log: one JSON object a line on stdout, without pid/hostname noise. */
-/** The signing service's dependencies: the server's key, an in-memory replay store, JWKS cached for 5 minutes. */
-function signingServiceFor(config: SigningConfig, signingKey: KeyObject): SigningDeps {
+/**
+ * The signing service's dependencies: the server's key, the replay store in
+ * the vault's database (shared by replicas), JWKS cached for 5 minutes.
+ */
+function signingServiceFor(config: SigningConfig, signingKey: KeyObject, vault: Vault, logger: Logger | undefined): SigningDeps {
   const clock = () => new Date();
-  return signingDepsWithDefaults({ config, signer: keySigner(signingKey), clock, fetch: cachingFetch(globalThis.fetch, { ttlSeconds: 300, clock }) });
+  const replay = databaseReplayStore(vault, clock, { onPruneError: (err) => logger?.warn({ err }, "pruning expired token ids failed") });
+  return signingDepsWithDefaults({ config, signer: keySigner(signingKey), clock, replay, fetch: cachingFetch(globalThis.fetch, { ttlSeconds: 300, clock }) });
 }
+
+/** The server's structured log: one JSON object a line on stdout, without pid/hostname noise. */
 
 export function jsonLogger(): Logger {
   return pino({ base: undefined, timestamp: pino.stdTimeFunctions.isoTime });

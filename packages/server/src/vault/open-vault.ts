@@ -441,6 +441,13 @@ export async function openVault(options: VaultOptions): Promise<Vault> {
       return { kind: "token", subject: record.id, projects: [record.project], scope: record.scope };
     },
 
+    async recordAudit(entries, caller) {
+      await store.appendAudit(entries.map((e) => auditOf(caller, e.action, e.target)));
+    },
+
+    rememberTokenId: (key, expiresAt, now) => store.rememberTokenId(key, expiresAt, now),
+    pruneTokenIds: (now) => store.pruneTokenIds(now),
+
     logPublicKeyPem: () => logPublicKey.export({ type: "spki", format: "pem" }) as string,
     trustedRoot: (baseUrl) =>
       logTrustedRoot({ baseUrl, origin, publicKey: logPublicKey, validFrom: options.logKeyValidFrom ?? new Date(0).toISOString() }),

@@ -325,6 +325,30 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
         q.afterId ?? 0,
         q.limit,
       ).map(auditFromRow),
+    appendAudit: (audit) =>
+      serialized(async () =>
+        inTransaction(() => {
+          for (const a of audit) writeAudit(a);
+        }),
+      ),
+    // Through the write chain and BEGIN IMMEDIATE like every write: outside
+    // them the insert could land inside an integration's open transaction on
+    // this connection, or fail at once on another process's write lock.
+    rememberTokenId: (key, expiresAt, now) =>
+      serialized(async () =>
+        inTransaction(
+          () =>
+            Number(
+              stmt(
+                "INSERT INTO token_replay (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE token_replay.expires_at < ?",
+              ).run(key, Math.ceil(expiresAt), Math.floor(now)).changes,
+            ) > 0,
+        ),
+      ),
+    pruneTokenIds: (now) =>
+      serialized(async () =>
+        inTransaction(() => Number(stmt("DELETE FROM token_replay WHERE expires_at < ?").run(Math.floor(now)).changes)),
+      ),
     close: () => serialized(async () => db.close()),
   };
 }
