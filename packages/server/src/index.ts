@@ -68,3 +68,14 @@ export {
   type SigningDeps,
   type TrustedIssuer,
 } from "./signing/index.js";
+export { loadServerPolicies, POLICIES_DIR, type ServerPolicy } from "./verify/policies.js";
+export {
+  DEFAULT_VERIFICATION_LIMITS,
+  parseVerifyRequest,
+  verifyArtifacts,
+  type ArtifactVerdict,
+  type VerificationDeps,
+  type VerificationLimits,
+  type VerifyAnswer,
+  type VerifyRequest,
+} from "./verify/verify-artifacts.js";

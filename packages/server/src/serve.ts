@@ -14,6 +14,8 @@ import { cachingFetch } from "./signing/job-token.js";
 import { databaseReplayStore } from "./signing/replay.js";
 import { type SigningDeps, signingDepsWithDefaults } from "./signing/sign-provenance.js";
 import type { Vault } from "./vault/types.js";
+import { loadServerPolicies } from "./verify/policies.js";
+import { VERIFY_PATH } from "./verify/verify-route.js";
 
 export interface RunningServer {
   /** `http://HOST:PORT` as bound (the real port when 0 was asked for). */
@@ -84,8 +86,22 @@ export async function startVaultServer(
     await running.close();
     throw error;
   }
+  let policies: Awaited<ReturnType<typeof loadServerPolicies>>;
+  try {
+    policies = await loadServerPolicies(config.dataDir);
+  } catch (error) {
+    await running.close();
+    await vault.close();
+    throw error;
+  }
   app = createApp({
     vault,
+    verification: {
+      policies,
+      signer: keySigner(keys.signingKey),
+      verifierId: `${bound.baseUrl!.replace(/\/+$/, "")}${VERIFY_PATH}`,
+      ...(deps.now ? { clock: () => new Date(deps.now!()) } : {}),
+    },
     logger: deps.logger,
     publicRead: config.publicRead,
     oidc: config.oidc,
