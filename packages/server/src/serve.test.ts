@@ -24,8 +24,12 @@ describe("startVaultServer", () => {
     expect(running.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(running.url).not.toMatch(/:0$/);
     expect((await stat(join(dir, "data", "log.key"))).mode & 0o777).toBe(0o600);
-    const root = JSON.parse(await readFile(running.trustedRootPath, "utf8")) as { tlogs: { baseUrl: string }[] };
+    const root = JSON.parse(await readFile(running.trustedRootPath, "utf8")) as { tlogs: { baseUrl: string }[]; provenant_serviceKeys: { keyId: string }[] };
     expect(root.tlogs[0]!.baseUrl).toBe(running.url);
+    // The service-key marker names the key published as signing.pub.
+    const { keyIdOf } = await import("@provenant/core");
+    const servicePem = await readFile(join(dir, "data", "signing.pub"), "utf8");
+    expect(root.provenant_serviceKeys.map((k) => k.keyId)).toEqual([keyIdOf((await import("node:crypto")).createPublicKey(servicePem))]);
 
     const signer = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
     const admin = await running.vault.createToken({ project: "*", scope: "admin" }, "cli");
