@@ -23,7 +23,7 @@ const coreEntry = join(root, "packages", "core", "dist", "index.js");
 const quick = process.argv.includes("--quick");
 // --only hashing,verification,cold-start,registry runs a subset, e.g. after changing one path.
 const onlyIndex = process.argv.indexOf("--only");
-const SECTIONS = ["hashing", "verification", "cold-start", "registry", "release-scale", "log", "vault", "policy"];
+const SECTIONS = ["hashing", "verification", "cold-start", "registry", "release-scale", "log", "vault", "policy", "signing"];
 const only = onlyIndex >= 0 ? (process.argv[onlyIndex + 1] ?? "").split(",") : SECTIONS;
 for (const name of only) {
   if (!SECTIONS.includes(name)) fail(`--only ${name}: expected a comma-separated list of ${SECTIONS.join(", ")}`);
@@ -457,6 +457,10 @@ if (only.includes("release-scale")) {
 if (only.includes("policy")) {
   const { benchPolicy } = await import("./policy.mjs");
   await benchPolicy({ root, work, row, log, median });
+}
+if (only.includes("signing")) {
+  const { benchSigning } = await import("./signing.mjs");
+  rows.push(...(await benchSigning({ work, log, quick })));
 }
 if (only.includes("log")) await benchLog();
 if (only.includes("vault")) benchVault();
