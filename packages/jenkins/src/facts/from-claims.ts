@@ -107,7 +107,7 @@ export function jenkinsProvenanceFromClaims(
   if (!/^https?:\/\//.test(sub)) {
     throw new ProvenantError(
       "PLATFORM_FACTS_MISSING",
-      "the Jenkins ID token's sub is not a job URL; keep the OIDC Provider plugin's default sub template ${JOB_URL}",
+      `the Jenkins ID token's sub is not a job URL; keep the OIDC Provider plugin's default sub template \${JOB_URL}`,
     );
   }
   const jobUrl = withTrailingSlash(publicUrl(sub, "the ID token's sub"));
@@ -123,7 +123,7 @@ export function jenkinsProvenanceFromClaims(
   if (buildNumberClaim === undefined) {
     throw new ProvenantError(
       "PLATFORM_FACTS_MISSING",
-      "the Jenkins ID token has no build_number claim; keep the OIDC Provider plugin's default build_number template ${BUILD_NUMBER}",
+      `the Jenkins ID token has no build_number claim; keep the OIDC Provider plugin's default build_number template \${BUILD_NUMBER}`,
     );
   }
   const buildNumber = wholeNumber(buildNumberClaim, "the ID token's build_number");
