@@ -8,7 +8,7 @@ import { type LayoutImage, makeOciLayout, removeLayouts, skopeoCopy, skopeoInspe
 import { startTestIssuer, type TestIssuer } from "@provenant/oidc/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { COMMIT, multibranch } from "../test-fixtures/environments.js";
-import { CLI, requireTools, runStepCases, type StepResult } from "../test-fixtures/groovy-stub.js";
+import { CLI, requireTools, runStepCases, type StepResult, stepCalls } from "../test-fixtures/groovy-stub.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const JENKINSFILE = resolve(here, "../../../../examples/jenkins/Jenkinsfile");
@@ -46,31 +46,6 @@ let registry: TestRegistry;
 let image: LayoutImage;
 let jenkinsEnv: Record<string, string>;
 let jenkinsfileCalls: string[];
-
-/**
- * The text of every `provenantAttest(…)` / `provenantVerify(…)` call in a
- * Jenkinsfile, up to its closing parenthesis (quoted strings skipped).
- */
-function stepCalls(text: string): string[] {
-  const found: string[] = [];
-  for (const match of text.matchAll(/\bprovenant(?:Attest|Verify)\(/g)) {
-    let depth = 0;
-    let quote: string | undefined;
-    for (let i = match.index + match[0].length - 1; i < text.length; i++) {
-      const c = text[i];
-      if (quote) {
-        if (c === "\\") i++;
-        else if (c === quote) quote = undefined;
-      } else if (c === "'" || c === '"') quote = c;
-      else if (c === "(") depth++;
-      else if (c === ")" && --depth === 0) {
-        found.push(text.slice(match.index, i + 1));
-        break;
-      }
-    }
-  }
-  return found;
-}
 
 function result(name: string): StepResult {
   const found = results.get(name);

@@ -2,14 +2,15 @@ import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { FACTS_SOURCE_FIELD, generateKeyPair, PLATFORM_HARDENED_FIELD, parseBundle, parseProvenance, parseStatement, type Provenance } from "@provenant/core";
 import { startTestIssuer, type TestIssuer } from "@provenant/oidc/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CURRENT_RECIPE } from "../test-fixtures/claim-recipes.js";
 import { COMMIT, multibranch } from "../test-fixtures/environments.js";
-import { CLI, requireTools, runStepCases, type StepResult } from "../test-fixtures/groovy-stub.js";
+import { CLI, requireTools, runStepCases, type StepResult, stepCalls } from "../test-fixtures/groovy-stub.js";
 import { expandClaimTemplates } from "../test-fixtures/oidc-provider-plugin.js";
 import { type RunningServer, startProvenantServer } from "../test-fixtures/provenant-server.js";
 
@@ -22,6 +23,7 @@ import { type RunningServer, startProvenantServer } from "../test-fixtures/prove
 // policy file deciding the level.
 
 const SERVICE = "https://provenant.example.com";
+const JENKINSFILE = resolve(dirname(fileURLToPath(import.meta.url)), "../../../../examples/jenkins/Jenkinsfile.signing-service");
 const SIGNING_KEY_ID = "provenant-signing-key";
 /** What only the environment has; left out so both paths see the same facts (from-claims.test.ts shows the rest). */
 const VARIABLES_ONLY = ["BUILD_ID", "BUILD_TAG", "NODE_NAME", "EXECUTOR_NUMBER"];
@@ -33,6 +35,7 @@ let controller: TestIssuer;
 let hardenedController: TestIssuer;
 let server: RunningServer;
 let unreachable: string;
+let jenkinsfileCalls: string[];
 
 function result(name: string): StepResult {
   const found = results.get(name);
@@ -207,6 +210,19 @@ beforeAll(async () => {
       config: { policy: "release-policy.yaml", artifacts: "dist/app-1.0.tgz", bundle: "service.sigstore.json", cliPath: CLI },
     },
   ];
+  // The example's own calls, run as written with the steps, env and findFiles bound.
+  jenkinsfileCalls = stepCalls(await readFile(JENKINSFILE, "utf8"));
+  cases.push(
+    ...jenkinsfileCalls.map((script, i) => ({
+      name: `Jenkinsfile call ${i}`,
+      step: "",
+      script,
+      anyCredentials: true,
+      files: ["dist/app-1.0.0.tgz"],
+      cliStdout: serviceReport,
+      env: { JENKINS_URL: "https://ci.example.com/", BUILD_NUMBER: "42" },
+    })),
+  );
   results = await runStepCases(cases, join(scratch, "cases.json"));
 });
 
@@ -282,6 +298,20 @@ describe("provenantVerify(policy:)", () => {
   it("passes a service key as --service-key in flag mode", () => {
     const variables = calls("verify with a service key", "withEnv")[0]?.variables as string[];
     expect(variables).toEqual(expect.arrayContaining(["PROVENANT_ARG_4=--service-key", "PROVENANT_ARG_5=keys/service.pub"]));
+  });
+});
+
+describe("the example Jenkinsfile.signing-service", () => {
+  const argv = (i: number) => ((calls(`Jenkinsfile call ${i}`, "withEnv")[0]?.variables ?? []) as string[]).map((v) => v.slice(v.indexOf("=") + 1));
+  it("attests through the service and verifies with a policy, with options the steps accept", () => {
+    expect(jenkinsfileCalls.map((call) => call.slice(0, call.indexOf("(")))).toEqual(["provenantAttest", "provenantVerify"]);
+    jenkinsfileCalls.forEach((_, i) => {
+      expect(result(`Jenkinsfile call ${i}`).error, jenkinsfileCalls[i]).toBeUndefined();
+      expect(calls(`Jenkinsfile call ${i}`, "sh")).toHaveLength(1);
+    });
+    expect(argv(0)).toEqual(expect.arrayContaining(["--server", SERVICE]));
+    expect(argv(0).join(" ")).not.toContain("--key");
+    expect(argv(1)).toEqual(expect.arrayContaining(["--policy", "release-policy.yaml", "dist/app-1.0.0.tgz"]));
   });
 });
 

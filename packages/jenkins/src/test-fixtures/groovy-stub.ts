@@ -56,3 +56,28 @@ export async function runStepCases(cases: Record<string, unknown>[], casesFile: 
   });
   return new Map((JSON.parse(stdout) as StepResult[]).map((r) => [r.name, r]));
 }
+
+/**
+ * The text of every `provenantAttest(…)` / `provenantVerify(…)` call in a
+ * Jenkinsfile, up to its closing parenthesis (quoted strings skipped).
+ */
+export function stepCalls(text: string): string[] {
+  const found: string[] = [];
+  for (const match of text.matchAll(/\bprovenant(?:Attest|Verify)\(/g)) {
+    let depth = 0;
+    let quote: string | undefined;
+    for (let i = match.index + match[0].length - 1; i < text.length; i++) {
+      const c = text[i];
+      if (quote) {
+        if (c === "\\") i++;
+        else if (c === quote) quote = undefined;
+      } else if (c === "'" || c === '"') quote = c;
+      else if (c === "(") depth++;
+      else if (c === ")" && --depth === 0) {
+        found.push(text.slice(match.index, i + 1));
+        break;
+      }
+    }
+  }
+  return found;
+}
