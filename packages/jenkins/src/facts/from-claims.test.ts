@@ -87,6 +87,7 @@ describe("jenkinsProvenanceFromClaims: refusals", () => {
 
   it("a job of another controller", () => {
     expect(code({ ...base, sub: "https://other.example.com/job/app/" })).toBe("TOKEN_INVALID");
+    expect(code({ ...base, sub: "https://ci.example.com/job/app/?x=/job/other" })).toBe("TOKEN_INVALID");
   });
 
   it("a sub that is not a job URL, no build number, or no checkout claims", () => {

@@ -111,6 +111,9 @@ export function jenkinsProvenanceFromClaims(
     );
   }
   const jobUrl = withTrailingSlash(publicUrl(sub, "the ID token's sub"));
+  if (/[?#]/.test(jobUrl)) {
+    throw new ProvenantError("TOKEN_INVALID", "the Jenkins ID token's sub has a query or fragment; expected a job URL as JOB_URL spells it");
+  }
   if (!jobUrl.startsWith(controllerUrl)) {
     throw new ProvenantError("TOKEN_INVALID", `the ID token was issued to ${jobUrl}, which is not a job of the controller ${controllerUrl}`);
   }
