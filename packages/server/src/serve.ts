@@ -12,6 +12,8 @@ import { keySigner } from "@provenant/core";
 import type { SigningConfig } from "./signing/config.js";
 import { cachingFetch } from "./signing/job-token.js";
 import { databaseReplayStore } from "./signing/replay.js";
+import { registryImageSubjects } from "./signing/server-hashed-subjects.js";
+import { RegistryClient, registryCredentials } from "@provenant/oci";
 import { type SigningDeps, signingDepsWithDefaults } from "./signing/sign-provenance.js";
 import type { Vault } from "./vault/types.js";
 import { loadServerPolicies } from "./verify/policies.js";
@@ -139,7 +141,19 @@ export async function startVaultServer(
 function signingServiceFor(config: SigningConfig, signingKey: KeyObject, vault: Vault, logger: Logger | undefined): SigningDeps {
   const clock = () => new Date();
   const replay = databaseReplayStore(vault, clock, { onPruneError: (err) => logger?.warn({ err }, "pruning expired token ids failed") });
-  return signingDepsWithDefaults({ config, signer: keySigner(signingKey), clock, replay, fetch: cachingFetch(globalThis.fetch, { ttlSeconds: 300, clock }) });
+  // Registry credentials are the server's own (PROVENANT_REGISTRY_* or its Docker config), never the caller's.
+  const images =
+    config.registries && config.registries.length > 0
+      ? registryImageSubjects({ registries: config.registries, client: new RegistryClient({ credentials: registryCredentials({ env: process.env }) }) })
+      : undefined;
+  return signingDepsWithDefaults({
+    config,
+    signer: keySigner(signingKey),
+    clock,
+    replay,
+    fetch: cachingFetch(globalThis.fetch, { ttlSeconds: 300, clock }),
+    ...(images ? { images } : {}),
+  });
 }
 
 /** The server's structured log: one JSON object a line on stdout, without pid/hostname noise. */
