@@ -247,6 +247,12 @@ rules:
     expect((await auditRows()).length).toBe(before);
   });
 
+  it("is described in the OpenAPI document and the /docs reference", async () => {
+    const doc = (await (await app.request("/openapi.json")).json()) as { paths: Record<string, { post?: { security?: unknown } }> };
+    expect(doc.paths["/v1/verify"]?.post?.security).toEqual([{ bearer: [] }]);
+    expect(await (await app.request("/docs")).text()).toContain("/v1/verify");
+  });
+
   it("is called by @provenant/server-client over HTTP; a refusal arrives as the server's code", async () => {
     const running = await serve(app, { host: "127.0.0.1", port: 0 });
     try {
