@@ -82,6 +82,7 @@ describe("startVaultServer", () => {
       "apiVersion: provenant.dev/v1\ntrust:\n  keys:\n    - name: ci\n      file: keys/ci.pub\nrules:\n  - name: local builds\n    provenance:\n      builderIds: [local://test]\n",
     );
     running = await startVaultServer({ data: "data", listen: "127.0.0.1:0" }, {}, dir, { openVault: openConfiguredVault, logger: pino({ level: "silent" }) });
+    expect(running.policies).toEqual(["local"]);
     const admin = { kind: "token" as const, subject: "cli", projects: ["*"], scope: "admin" as const };
     await running.vault.registerKey({ project: "acme/app", publicKeyPem: pem }, admin);
     const { bundle } = await attest(

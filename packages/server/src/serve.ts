@@ -50,6 +50,8 @@ export interface VaultServer extends RunningServer {
   vault: Vault;
   /** `<data>/trusted-root.json`: a Sigstore TrustedRoot with the log key, for verifying offline. */
   trustedRootPath: string;
+  /** Names of the policies loaded from `<data>/policies` (what `POST /v1/verify` accepts). */
+  policies: string[];
   logPublicKeyPem: string;
 }
 
@@ -130,6 +132,7 @@ export async function startVaultServer(
     keys,
     vault,
     trustedRootPath,
+    policies: [...policies.keys()],
     logPublicKeyPem: vault.logPublicKeyPem(),
   };
 }

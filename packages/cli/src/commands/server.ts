@@ -41,6 +41,7 @@ export async function runServer(inputs: ServerInputs, io: Io, signals: { wait():
       `store: ${store}`,
       `trusted root (for verify --trusted-root): ${running.trustedRootPath}`,
       `signing service key (for verify --service-key): ${resolve(running.config.dataDir, "signing.pub")}`,
+      `policies for POST /v1/verify: ${running.policies.length > 0 ? running.policies.map(printable).join(", ") : `none (put policy files in ${resolve(running.config.dataDir, "policies")})`}`,
       "log public key (for verify --log-key):",
       running.logPublicKeyPem.trim(),
       "",
