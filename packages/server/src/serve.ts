@@ -92,7 +92,8 @@ export async function startVaultServer(
   }
   let policies: Awaited<ReturnType<typeof loadServerPolicies>>;
   try {
-    policies = await loadServerPolicies(config.dataDir);
+    // PROVENANT_OPA names the opa binary for Rego `module:` rules, as for the CLI; default `opa` on PATH.
+    policies = await loadServerPolicies(config.dataDir, env.PROVENANT_OPA ? { opa: env.PROVENANT_OPA } : {});
   } catch (error) {
     await running.close();
     await vault.close();
