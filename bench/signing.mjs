@@ -9,7 +9,7 @@
 // `node bench/signing.mjs --serve DATA` and `--serve-bare` are the child
 // processes' entry points (one file, so the section stays in one place).
 import { spawn } from "node:child_process";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -100,6 +100,9 @@ async function load(url, bodies, tokens) {
 }
 
 export async function benchSigning({ work, log, quick }) {
+  for (const [pkg, file] of [["server", "index.js"], ["oidc", "testing.js"]]) {
+    if (!existsSync(fileURLToPath(dist(pkg, file)))) throw new Error(`packages/${pkg}/dist/${file} is missing: run \`pnpm bench\`, which builds first`);
+  }
   const { startTestIssuer } = await import(dist("oidc", "testing.js"));
   const perClient = quick ? 25 : 100;
   const total = CLIENTS * perClient;
