@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { brotliCompressSync, constants } from "node:zlib";
 import { build, type Plugin } from "esbuild";
@@ -11,17 +11,15 @@ const define = { PROVENANT_VERSION: JSON.stringify(version) };
  * Modules carried compressed and evaluated on first use (see
  * src/platforms/embedded.ts for why): each platform adapter with its SDK
  * (azure-devops-node-api, gitbeaker, octokit), imported by the platform
- * registry, and octokit where @provenant/github imports it for the signing
- * service. Together about 2.2 MB of JavaScript, two thirds of the CLI.
- * `exports` are the names the importers use.
+ * registry; about 1.7 MB of JavaScript, two thirds of the CLI. `exports` are
+ * the names the importers use.
  */
-const PACKED: ReadonlyArray<{ name: RegExp; exports: readonly string[]; importer?: string }> = [
+const PACKED: ReadonlyArray<{ name: RegExp; exports: readonly string[]; importer: string }> = [
   // Only the platform registry's `adapter` imports: the signing service
   // (@provenant/server) and `attest --server` use other exports (pure
   // provenance functions, token requests), bundled as usual inside the
   // modules they load on demand.
   { name: /^@provenant\/(github|gitlab|jenkins|azure-pipelines)$/, exports: ["adapter"], importer: "/src/platforms/" },
-  { name: /^@actions\/github$/, exports: ["context", "getOctokit"] },
 ];
 
 /** The published bin: an entry of a few hundred bytes, commands in chunks loaded when they run. */
@@ -56,7 +54,7 @@ function packModules(mode: "inline" | "file"): Plugin {
       const filter = new RegExp(PACKED.map((p) => p.name.source).join("|"));
       pluginBuild.onResolve({ filter }, (args) => {
         const packed = PACKED.find((p) => p.name.test(args.path));
-        return packed && (!packed.importer || args.importer.includes(packed.importer))
+        return packed && args.importer.includes(packed.importer)
           ? { path: args.path, namespace: "provenant-packed", pluginData: { exports: packed.exports, resolveDir: args.resolveDir } }
           : undefined;
       });
@@ -110,6 +108,29 @@ const lazySqlite: Plugin = {
   },
 };
 
+/**
+ * esbuild writes a chunk for every `import()` it finds, even one inside code
+ * that tree shaking then drops (@provenant/github's import of octokit, half
+ * a megabyte, which only its adapter uses, and the adapter carries its own). Deletes the
+ * chunks no kept file names, from the entry on; a file is kept if its name
+ * appears anywhere in a kept file, so nothing loaded can go missing.
+ */
+function dropUnreferencedChunks(): void {
+  const chunks = join(BIN_DIR, CHUNK_DIR);
+  const names = readdirSync(chunks);
+  const kept = new Set<string>();
+  const queue = [join(BIN_DIR, "provenant.mjs")];
+  while (queue.length > 0) {
+    const text = readFileSync(queue.pop()!, "utf8");
+    for (const name of names) {
+      if (kept.has(name) || !text.includes(name)) continue;
+      kept.add(name);
+      if (name.endsWith(".mjs")) queue.push(join(chunks, name));
+    }
+  }
+  for (const name of names) if (!kept.has(name)) rmSync(join(chunks, name));
+}
+
 /** Both builds: every dependency bundled, so the package has no runtime dependencies. */
 const bundledCli: Options = {
   entry: { provenant: "src/bin.ts" },
@@ -145,6 +166,7 @@ export default defineConfig([
     esbuildOptions(options) {
       options.chunkNames = `${CHUNK_DIR}/[name]-[hash]`;
     },
+    onSuccess: async () => dropUnreferencedChunks(),
   },
   // The single-file CLI, for CI images and the Jenkins/GitLab/Azure shims
   // that copy one file and run `node provenant.mjs ...`. Not published: the

@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { delimiter, dirname, join } from "node:path";
+import { delimiter, dirname, join, posix } from "node:path";
 import { createGunzip } from "node:zlib";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -84,6 +84,12 @@ describe("the published @provenant/cli package", () => {
     }
     // The single-file build is for copying, not for npm.
     expect(names).not.toContain("package/dist/provenant.mjs");
+    // Every file a module names relatively (imports, the compressed adapters) is in the package.
+    const missing = names
+      .filter((n) => n.endsWith(".mjs"))
+      .flatMap((n) => [...files.get(n)!.toString("utf8").matchAll(/(?:from|import\(|import|new URL\()\s*"(\.\.?\/[^"]+)"/g)].map((m) => posix.join(posix.dirname(n), m[1]!)))
+      .filter((target) => !files.has(target));
+    expect(missing).toEqual([]);
   });
 
   it("answers --version from the entry alone, which imports nothing but node:module", () => {
