@@ -110,10 +110,10 @@ const lazySqlite: Plugin = {
 
 /**
  * esbuild writes a chunk for every `import()` it finds, even one inside code
- * that tree shaking then drops (@provenant/github's import of octokit, half
- * a megabyte, which only its adapter uses, and the adapter carries its own). Deletes the
- * chunks no kept file names, from the entry on; a file is kept if its name
- * appears anywhere in a kept file, so nothing loaded can go missing.
+ * that tree shaking then drops (@provenant/github's import of octokit, half a
+ * megabyte, which only its adapter uses, and the adapter carries its own).
+ * Deletes the chunks no kept file names, from the entry on; a file is kept if
+ * its name appears anywhere in a kept file, so nothing loaded can go missing.
  */
 function dropUnreferencedChunks(): void {
   const chunks = join(BIN_DIR, CHUNK_DIR);
