@@ -1,5 +1,8 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { type ErrorCode, isProvenantError, ProvenantError, printableMessage } from "@provenant/core";
+// Only what registering the commands needs is imported here: each action
+// imports its command's module when it runs, so one command never loads
+// another's dependencies (they are separate chunks of the published bin).
 import { registerOciCommands } from "./commands/oci-commands.js";
 import { registryFlags, registryOptionsOf } from "./commands/registry-flags.js";
 import { logTrustOptions, registerVaultCommands } from "./commands/vault-commands.js";
