@@ -52,8 +52,8 @@ export interface LoadOptions {
   readFile?: (path: string) => Promise<Uint8Array>;
   /** The opa binary for `module:` rules (default `opa` on PATH). */
   opa?: string;
-  /** Cache of Rego modules compiled to wasm. */
-  cacheDir: string;
+  /** Cache of Rego modules compiled to wasm (needed by `module:` rules only). */
+  cacheDir?: string;
   fetch?: typeof fetch;
   /**
    * The vault's log key given outside the file (the CLI's --log-key or
@@ -219,6 +219,7 @@ async function regoEvaluator(
   if (rego.url) return opaServerEvaluator(rego.url, rego.entrypoint, options.fetch ? { fetch: options.fetch } : {});
   if (rego.wasm) return wasmEvaluator(await read(rego.wasm), rego.entrypoint, `${where} ${rego.wasm}`);
   const module = Buffer.from(await read(rego.module!)).toString("utf8");
+  if (!options.cacheDir) throw new ProvenantError("USAGE", `${where}: compiling ${rego.module} needs a cache directory (LoadOptions.cacheDir)`);
   return opaModuleEvaluator(module, rego.entrypoint, `${where} ${rego.module}`, {
     cacheDir: options.cacheDir,
     ...(options.opa ? { opa: options.opa } : {}),
