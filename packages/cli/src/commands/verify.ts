@@ -8,7 +8,7 @@ import {
   terminalJson,
   type VerificationReport,
 } from "@provenant/core";
-import { type ArtifactUnderTest, compilePolicy, evaluatePolicy, type FlagKey, policyFromFlags } from "@provenant/policy";
+import { type ArtifactUnderTest, compilePolicy, evaluatePolicy, type FlagKey, type LoadOptions, policyFromFlags } from "@provenant/policy";
 import { DEFAULT_MAX_BUNDLE_BYTES, readBoundedText } from "../input/bounded-read.js";
 import type { Io } from "../io.js";
 import { loadTrustedKeys } from "../keys/load.js";
@@ -86,8 +86,10 @@ export async function flagKeys(keys: readonly string[], serviceKeys: readonly st
 
 /**
  * Today's flags as an in-memory policy (one rule, every artifact), evaluated
- * by @provenant/policy like any policy file; the rule's per-document reports
- * are core's reports with the flags' checks, rendered as they always were.
+ * by @provenant/policy like any policy file. `reports` holds one report per
+ * document, in order: core's checks with the flags' checks, rendered as they
+ * always were. `log` (from --log-key/--trusted-root) adds each document's
+ * log proof as a required check.
  */
 export async function evaluateFlags(
   rules: Policy,
@@ -95,10 +97,11 @@ export async function evaluateFlags(
   threshold: number,
   artifacts: readonly ArtifactUnderTest[],
   documents: readonly unknown[],
+  log?: LoadOptions["log"],
 ): Promise<{ allowed: boolean; reports: VerificationReport[] }> {
-  const policy = await compilePolicy(policyFromFlags(rules, keys, threshold), { source: "command-line flags" });
+  const policy = await compilePolicy(policyFromFlags(rules, keys, threshold), { source: "command-line flags", ...(log && { log }) });
   const [first, ...rest] = artifacts;
-  const decision = await evaluatePolicy(policy, first!, documents, { now: new Date(), alsoNamed: rest });
+  const decision = await evaluatePolicy(policy, first!, documents, { now: new Date(), alsoNamed: rest, everyDocument: true });
   return { allowed: decision.allowed, reports: decision.rules[0]?.reports ?? [] };
 }
 

@@ -69,6 +69,12 @@ export interface EvaluateOptions {
    * release, as slsa-verifier checks it). Rules match on `artifact`.
    */
   alsoNamed?: readonly ArtifactUnderTest[];
+  /**
+   * Every document is a candidate of every provenance rule, whatever its
+   * predicate type, so `RuleOutcome.reports` holds one report per document,
+   * in order (the CLI's flag mode, which reports on every envelope given).
+   */
+  everyDocument?: boolean;
 }
 
 const glob = (patterns: readonly string[]) => picomatch([...patterns], { dot: true, noextglob: true });
@@ -401,12 +407,9 @@ export async function evaluatePolicy(
     // Candidates: documents of the wanted predicate type, and those that could not be read or verified
     // (unless, under the policy's other keys, they are evidence of another type). With none, every
     // document is one, so that the explanation says what was given instead.
-    let indices = base
-      .map((report, index) => ({ report, index }))
-      .filter(({ report, index }) =>
-        report.statement ? report.statement.predicateType === wanted : (examine()[index]?.predicateType ?? wanted) === wanted,
-      )
-      .map(({ index }) => index);
+    const ofWantedType = (report: VerificationReport, index: number) =>
+      report.statement ? report.statement.predicateType === wanted : (examine()[index]?.predicateType ?? wanted) === wanted;
+    let indices = options.everyDocument ? [] : base.flatMap((report, index) => (ofWantedType(report, index) ? [index] : []));
     if (indices.length === 0) indices = documents.map((_, index) => index);
     const candidates = indices.map((index) => candidateOf(index, documents[index], base[index]!, rule.provenance, wanted, logOf(index), options.now));
     const reports = candidates.map((c) => c.report);
