@@ -117,6 +117,8 @@ describe("verify --policy --server (the vault's attestations are the evidence, t
 
   it("allows the artifact when the vault's attestation verifies against the policy's log key, and shows the log check", async () => {
     await writePolicy("vault-policy.json", rule, { key: "vault-log.pub" });
+    const checked = await cli(["policy", "check", "vault-policy.json"]);
+    expect(checked.stdout).toContain("vault log key vault-log.pub: inclusion proof required");
     const allowed = await cli(["verify", "app.tgz", "--policy", "vault-policy.json", "--server", url], env);
     expect(allowed.stderr).toBe("");
     expect(allowed.stdout).toMatch(/pass {2}transparencyLog +logged at index 0, checkpoint size 1/);

@@ -62,6 +62,7 @@ export async function runPolicyCheck(inputs: { file: string; json: boolean }, io
     policy: inputs.file,
     sha256: policy.digest.sha256,
     keys: policy.keys.map((k) => ({ name: k.name, keyId: k.keyId, service: k.service })),
+    ...(policy.log && { log: { key: policy.log.source, inclusionProof: policy.log.required ? "required" : "checked when present" } }),
     rules: policy.rules.map((r) => ({ name: r.rule.name, cel: r.cel.length, rego: r.rego.map((e) => e.description), evidence: r.evidence.length })),
   };
   if (inputs.json) {
@@ -69,6 +70,7 @@ export async function runPolicyCheck(inputs: { file: string; json: boolean }, io
   } else {
     io.stdout(`policy ${printable(inputs.file)} (sha256:${policy.digest.sha256}) is valid\n`);
     for (const key of summary.keys) io.stdout(`  key ${printable(key.name)} ${key.keyId}${key.service ? " (service)" : ""}\n`);
+    if (summary.log) io.stdout(`  vault log key ${printable(summary.log.key)}: inclusion proof ${summary.log.inclusionProof}\n`);
     for (const rule of summary.rules) {
       io.stdout(`  rule ${printable(rule.name)}: ${rule.evidence} evidence requirement(s), ${rule.cel} CEL, ${rule.rego.length} Rego\n`);
     }
