@@ -180,6 +180,8 @@ interface Candidate {
   document: unknown;
   /** Core's report with the rule's checks merged in. */
   report: VerificationReport;
+  /** Core's report alone: what CEL and Rego read as `report` (the same for every rule). */
+  base: VerificationReport;
   /** Signature, statement, subjects (and the log proof, when the policy names a log) all hold. */
   ok: boolean;
   /** Why not, when not ok. */
@@ -228,7 +230,7 @@ function candidateOf(
   };
   const baseFailure = base.checks.find((c) => c.status === "fail");
   const problem = baseFailure ? baseFailure.reason : log && !log.pass ? log.reason : undefined;
-  return { index, document, report, ok: problem === undefined, checks: ruleChecks, ...(problem !== undefined ? { problem } : {}) };
+  return { index, document, report, base, ok: problem === undefined, checks: ruleChecks, ...(problem !== undefined ? { problem } : {}) };
 }
 
 /** The document CEL expressions and Rego modules read; the same in every mode (documented in the README). */
@@ -447,7 +449,7 @@ export async function evaluatePolicy(
         ...(log ? [{ name: "transparencyLog", pass: true, reason: log.reason }] : []),
         ...candidate.checks,
         ...evidenceResults,
-        ...(loaded.cel.length > 0 || loaded.rego.length > 0 ? await customChecks(loaded, inputFor(artifact, candidate.report, evidence())) : []),
+        ...(loaded.cel.length > 0 || loaded.rego.length > 0 ? await customChecks(loaded, inputFor(artifact, candidate.base, evidence())) : []),
       ];
       const failing = checks.filter((c) => !c.pass).length;
       if (!best || failing < best.checks.filter((c) => !c.pass).length) best = { checks, candidate };
