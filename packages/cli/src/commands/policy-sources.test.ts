@@ -58,9 +58,13 @@ describe("verify --policy --image (the registry's stored attestations are the ev
     expect(allowed.stdout).toContain("ALLOWED");
     expect(allowed.code).toBe(0);
 
-    const json = JSON.parse((await cli(["verify", "--policy", "image-policy.json", "--image", reference, "--json"])).stdout);
+    const json = JSON.parse((await cli(["verify", "--policy", "image-policy.json", "--image", reference, "--json", "--vsa", "image.vsa.jsonl", "--vsa-key", "signing.key"])).stdout);
     expect(json.allowed).toBe(true);
     expect(json.artifacts[0].artifact.digest.sha256).toBe(image.digest.slice("sha256:".length));
+    // The VSA names the image by its digest, for an admission gate to find.
+    const vsa = JSON.parse(Buffer.from(JSON.parse(await readFile(join(dir, "image.vsa.jsonl"), "utf8")).dsseEnvelope.payload, "base64").toString());
+    expect(vsa.subject[0]).toEqual({ name: `${registry.host}/acme/app:${image.tag}@${image.digest}`, digest: { sha256: image.digest.slice("sha256:".length) } });
+    expect(vsa.predicate.verificationResult).toBe("PASSED");
 
     // L2 needs a hosted platform: the local build's attestation fails the rule with the level's reason.
     await writePolicy("image-l2.json", { match: { images: [`${registry.host}/acme/*`] }, provenance: { minimumLevel: 2 } });
