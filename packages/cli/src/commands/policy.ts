@@ -164,6 +164,9 @@ export async function runVerifyWithPolicy(inputs: VerifyPolicyInputs, io: Io): P
     artifacts.push(...subjects.map((s, i) => ({ name: s.name ?? inputs.artifacts[i] ?? "artifact", digest: s.digest })));
   }
   if (artifacts.length === 0 && !inputs.image) throw new ProvenantError("USAGE", "nothing to verify; give ARTIFACT... or --digest sha256:HEX");
+  if (inputs.logOrigin && !inputs.logKey && !inputs.trustedRoot) {
+    throw new ProvenantError("USAGE", "--log-origin goes with --log-key or --trusted-root; with a policy, pin it as trust.log.origin");
+  }
   const logFlag = inputs.logKey || inputs.trustedRoot ? await loadLogTrust(inputs, io) : undefined;
   const policy = await openPolicy(
     inputs.policy,
