@@ -148,3 +148,16 @@ describe("trust.keys[].service: the signing service's key", () => {
     expect(decision.rules[0]!.reason).toContain("signed by a service key, but not provenance the service built");
   });
 });
+
+describe("loading rules core matches", () => {
+  it("refuses a source pattern or semver range core's matcher would never match, naming the rule", async () => {
+    await expect(policy("", `\n  - name: bad source\n    provenance: { sourceUris: ["https://user@github.com/acme/app"] }\n`)).rejects.toMatchObject({
+      code: "INVALID_POLICY",
+      message: expect.stringContaining("rules[0] (bad source)"),
+    });
+    await expect(policy("", `\n  - name: bad range\n    provenance: { versionedTag: banana }\n`)).rejects.toMatchObject({
+      code: "INVALID_POLICY",
+      message: expect.stringContaining("expected a semver range"),
+    });
+  });
+});

@@ -143,9 +143,10 @@ export async function compilePolicy(
 }
 
 /**
- * Source patterns, semver ranges and commits are checked with core's own
- * policy schema when the policy loads, so a bad one is an INVALID_POLICY
- * naming the rule, not a failed check on every artifact later.
+ * Source patterns and semver ranges are checked with core's own policy
+ * schema when the policy loads (commits by the file's schema), so a bad one
+ * is an INVALID_POLICY naming the rule, not a failed check on every artifact
+ * later.
  */
 function checkProvenanceRules(rule: PolicyRule, where: string): void {
   const p = rule.provenance;
