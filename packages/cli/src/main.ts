@@ -237,15 +237,12 @@ function buildProgram(io: Io, setExit: (code: number) => void, reportError: (cod
   registryFlags(verifyCommand.option("--image <image>", "verify the attestations stored beside this image in its registry instead of a bundle file"))
     .action(async (artifacts: string[], opts) => {
       if (opts.policy) {
-        const { runVerifyWithPolicy } = await import("./commands/policy.js");
-        const flags = ["key", "serviceKey", "builderId", "buildType", "sourceUri", "sourceBranch", "sourceTag", "sourceVersionedTag", "slsaLevel", "image"];
-        const mixed = flags.filter((f) => opts[f] !== undefined && !(Array.isArray(opts[f]) && opts[f].length === 0));
-        if (mixed.length > 0) {
-          throw new ProvenantError("USAGE", `--policy carries its own keys and rules; leave out ${mixed.map((f) => `--${f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(", ")}`);
-        }
+        const { POLICY_EXCLUSIVE_FLAGS, refuseFlagsBesidePolicy, runVerifyWithPolicy } = await import("./commands/policy.js");
+        refuseFlagsBesidePolicy(POLICY_EXCLUSIVE_FLAGS.filter((f) => opts[f] !== undefined && opts[f] !== false && !(Array.isArray(opts[f]) && opts[f].length === 0)), opts.threshold);
+        const sources = { image: opts.image, registry: registryOptionsOf(opts), server: opts.server, logKey: opts.logKey, trustedRoot: opts.trustedRoot, logOrigin: opts.logOrigin };
         setExit(
           await runVerifyWithPolicy(
-            { artifacts, digests: opts.digest, bundle: opts.bundle, evidence: opts.evidence, policy: opts.policy, json: opts.json, vsa: opts.vsa, vsaKey: opts.vsaKey },
+            { artifacts, digests: opts.digest, bundle: opts.bundle, evidence: opts.evidence, policy: opts.policy, json: opts.json, vsa: opts.vsa, vsaKey: opts.vsaKey, ...sources },
             io,
           ),
         );

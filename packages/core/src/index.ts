@@ -88,7 +88,10 @@ export { normalizeRepository, refKind, refSeparatorIndex, sourceDependency, sour
 export {
   PolicySchema,
   matchBranch,
+  matchBuildInputs,
   matchBuilderId,
+  matchHostedRunner,
+  matchSourceCommit,
   matchSourceUri,
   matchTag,
   matchVersionedTag,

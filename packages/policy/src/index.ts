@@ -11,7 +11,18 @@ export {
   type Signers,
 } from "./schema/policy-file.js";
 export { MAX_POLICY_BYTES, parsePolicyFile } from "./load/parse.js";
-export { compilePolicy, loadPolicy, type LoadedPolicy, type LoadedRule, type LoadOptions, type PolicyKey } from "./load/load.js";
+export {
+  compilePolicy,
+  loadPolicy,
+  logKeyOfTrustedRoot,
+  type LoadedPolicy,
+  type LoadedRule,
+  type LoadOptions,
+  type PolicyKey,
+  type PolicyLog,
+} from "./load/load.js";
+export { FLAG_RULE_NAME, policyFromFlags, type FlagKey } from "./flags/flag-policy.js";
+export { checkLogProof, type LogProofResult } from "./evaluate/log-proof.js";
 export { compileCel, type CompiledCel } from "./cel/cel.js";
 export { decisionOf, type RegoDecision, type RegoEvaluator } from "./rego/evaluator.js";
 export { wasmEvaluator, wasmFromBundle } from "./rego/wasm.js";

@@ -8,15 +8,15 @@ import {
   pushBundle,
   pushAfterAttest as pushBesideImages,
   type PushResult,
+  imageDigestSet,
   resolveImage,
   signerKeyIds,
-  verifyStoredAttestations,
 } from "@provenant/oci";
 import { type Io, parseJson, readTextFile } from "../io.js";
-import { loadTrustedKeys } from "../keys/load.js";
 import { printable, terminalJson } from "../output/escape.js";
 import { renderReport } from "../output/report.js";
 import { createRegistryClient, type RegistryOptions } from "@provenant/subjects";
+import { evaluateFlags, flagKeys } from "./verify.js";
 
 export { registryFlags, registryOptionsOf } from "./registry-flags.js";
 
@@ -134,13 +134,22 @@ export interface VerifyImageInputs extends RegistryOptions {
 export async function runVerifyImage(inputs: VerifyImageInputs, io: Io): Promise<number> {
   const named = registryImageArgument(inputs.image, "verify --image");
   const policy = parsePolicy(inputs.policy);
-  const trustedKeys = await loadTrustedKeys(inputs.keys, inputs.serviceKeys, io.cwd);
-  const result = await verifyStoredAttestations(createRegistryClient(io, inputs), named, {
-    trustedKeys,
-    threshold: inputs.threshold,
-    policy,
-    ...(inputs.imagePlatform && { platform: inputs.imagePlatform }),
+  const keys = await flagKeys(inputs.keys, inputs.serviceKeys, io.cwd);
+  const client = createRegistryClient(io, inputs);
+  const { reference, descriptor } = await resolveImage(client, named, { ...(inputs.imagePlatform && { platform: inputs.imagePlatform }) });
+  const image = formatImageReference(reference);
+  const pulled = await pullAttestations(client, reference, descriptor.digest);
+  const readableDocuments = pulled.filter((p) => p.problem === undefined && p.document !== undefined);
+  // The flags as an in-memory policy (one evaluation path with policy files): one report per readable attestation.
+  const { reports } = await evaluateFlags(policy, keys, inputs.threshold, [{ digest: imageDigestSet(descriptor.digest, image) }], readableDocuments.map((p) => p.document));
+  let next = 0;
+  const attestations = pulled.map((p) => {
+    const attestation = p.layerDigest ?? p.manifestDigest;
+    if (p.problem !== undefined || p.document === undefined) return { attestation, source: p.source, keyIds: [], problem: p.problem ?? "no document" };
+    return { attestation, source: p.source, keyIds: signerKeyIds(p.document), report: reports[next++]! };
   });
+  const chosenIndex = attestations.findIndex((a) => a.report?.verified);
+  const result = { image, verified: chosenIndex >= 0, chosen: chosenIndex >= 0 ? chosenIndex : undefined, attestations };
   const readable = result.attestations.filter((a) => a.report !== undefined);
   for (const a of result.attestations) {
     if (a.problem !== undefined) io.stderr(`provenant: warning: skipping attestation ${a.attestation}: ${printable(a.problem)}\n`);

@@ -89,10 +89,16 @@ describe("provenant verify --policy", () => {
     expect(json.artifacts[0].rules[0].reason).toContain("the scan found a critical vulnerability");
   });
 
-  it("refuses --policy mixed with --key or rule flags (exit 2)", async () => {
+  it("refuses --policy mixed with --key or rule flags (exit 2), every rule flag, none silently ignored", async () => {
     const result = await cli(["verify", "--digest", `sha256:${SHA}`, "--policy", "policy.yaml", "--bundle", "x", "--source-uri", "a/b"]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("leave out --source-uri");
+    const more = await cli([
+      "verify", "--digest", `sha256:${SHA}`, "--policy", "policy.yaml", "--bundle", "x",
+      "--deny-self-hosted", "--build-input", "a=b", "--source-commit", "f".repeat(40), "--predicate-type", "x", "--threshold", "2", "--allow-any-source",
+    ]);
+    expect(more.code).toBe(2);
+    expect(more.stderr).toContain("leave out --source-commit, --predicate-type, --build-input, --deny-self-hosted, --allow-any-source, --threshold");
   });
 
   it("writes a signed VSA that a later gate accepts as evidence under its own policy", async () => {

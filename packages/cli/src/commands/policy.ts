@@ -14,6 +14,7 @@ import {
   explainDecision,
   evaluatePolicy,
   type LoadedPolicy,
+  type LoadOptions,
   loadPolicy,
   parsePolicyCase,
   policyJsonSchema,
@@ -24,8 +25,9 @@ import {
 import { type Io, readTextFile, replaceFileAtomically } from "../io.js";
 import { loadSigningKey } from "../keys/load.js";
 import { printable } from "../output/escape.js";
-import { resolveSubjects } from "@provenant/subjects";
+import { type RegistryOptions, resolveSubjects } from "@provenant/subjects";
 import { subjectProgress } from "../output/progress.js";
+import { loadLogTrust } from "./log-trust.js";
 import { readSignedDocuments } from "./verify.js";
 
 /** Where Rego modules compiled by the opa binary are cached (by content hash). */
@@ -34,10 +36,10 @@ function regoCacheDir(io: Io): string {
   return join(base, "provenant", "rego");
 }
 
-async function openPolicy(file: string, io: Io): Promise<LoadedPolicy> {
+async function openPolicy(file: string, io: Io, log?: LoadOptions["log"]): Promise<LoadedPolicy> {
   // PROVENANT_OPA names the opa binary for `module:` Rego rules; default: `opa` on PATH.
   const opa = io.env.PROVENANT_OPA;
-  return loadPolicy(resolve(io.cwd, file), { cacheDir: regoCacheDir(io), ...(opa ? { opa } : {}) });
+  return loadPolicy(resolve(io.cwd, file), { cacheDir: regoCacheDir(io), ...(opa ? { opa } : {}), ...(log ? { log } : {}) });
 }
 
 async function readDocuments(paths: readonly string[], io: Io): Promise<unknown[]> {
@@ -60,6 +62,7 @@ export async function runPolicyCheck(inputs: { file: string; json: boolean }, io
     policy: inputs.file,
     sha256: policy.digest.sha256,
     keys: policy.keys.map((k) => ({ name: k.name, keyId: k.keyId, service: k.service })),
+    ...(policy.log && { log: { key: policy.log.source, inclusionProof: policy.log.required ? "required" : "checked when present" } }),
     rules: policy.rules.map((r) => ({ name: r.rule.name, cel: r.cel.length, rego: r.rego.map((e) => e.description), evidence: r.evidence.length })),
   };
   if (inputs.json) {
@@ -67,6 +70,7 @@ export async function runPolicyCheck(inputs: { file: string; json: boolean }, io
   } else {
     io.stdout(`policy ${printable(inputs.file)} (sha256:${policy.digest.sha256}) is valid\n`);
     for (const key of summary.keys) io.stdout(`  key ${printable(key.name)} ${key.keyId}${key.service ? " (service)" : ""}\n`);
+    if (summary.log) io.stdout(`  vault log key ${printable(summary.log.key)}: inclusion proof ${summary.log.inclusionProof}\n`);
     for (const rule of summary.rules) {
       io.stdout(`  rule ${printable(rule.name)}: ${rule.evidence} evidence requirement(s), ${rule.cel} CEL, ${rule.rego.length} Rego\n`);
     }
@@ -122,17 +126,32 @@ export interface VerifyPolicyInputs {
   json: boolean;
   vsa?: string;
   vsaKey?: string;
+  /** Evidence: the attestations stored beside this image in its registry (the image is the artifact). */
+  image?: string;
+  registry?: RegistryOptions;
+  /** Evidence: the attestations this vault holds for each artifact's digest. */
+  server?: string;
+  /** The vault's log key, for a policy whose trust.log names none. */
+  logKey?: string;
+  trustedRoot?: string;
+  logOrigin?: string;
 }
 
 /**
  * `verify ARTIFACT… --policy FILE`: every artifact with all the evidence
- * given, checked against the file; `--vsa` writes a signed SLSA
- * Verification Summary for a later gate.
+ * given (files, the image's registry, the vault), checked against the file;
+ * `--vsa` writes a signed SLSA Verification Summary for a later gate.
  */
 export async function runVerifyWithPolicy(inputs: VerifyPolicyInputs, io: Io): Promise<number> {
   const files = [...(inputs.bundle ? [inputs.bundle] : []), ...inputs.evidence];
-  if (files.length === 0) throw new ProvenantError("USAGE", "no evidence; give --bundle FILE and/or --evidence FILE (repeatable)");
-  const artifacts: { name: string; digest: DigestSet }[] = inputs.digests.map((text) => {
+  if (inputs.image && inputs.server) throw new ProvenantError("USAGE", "--policy: give --image or --server, not both");
+  if (files.length === 0 && !inputs.image && !inputs.server) {
+    throw new ProvenantError("USAGE", "no evidence; give --bundle FILE and/or --evidence FILE (repeatable), --image IMAGE or --server URL");
+  }
+  if (inputs.image && (inputs.artifacts.length > 0 || inputs.digests.length > 0)) {
+    throw new ProvenantError("USAGE", "--image: the image is the artifact; give it without ARTIFACT or --digest");
+  }
+  const artifacts: { name: string; digest: DigestSet; image?: string }[] = inputs.digests.map((text) => {
     const digest = parseDigestReference(text);
     if (!digest) throw new ProvenantError("INVALID_DIGEST", `--digest ${text}: expected sha256:<64 lowercase hex characters>`);
     return { name: text, digest: { [digest.algorithm]: digest.hex } };
@@ -144,19 +163,47 @@ export async function runVerifyWithPolicy(inputs: VerifyPolicyInputs, io: Io): P
     );
     artifacts.push(...subjects.map((s, i) => ({ name: s.name ?? inputs.artifacts[i] ?? "artifact", digest: s.digest })));
   }
-  if (artifacts.length === 0) throw new ProvenantError("USAGE", "nothing to verify; give ARTIFACT... or --digest sha256:HEX");
-  const policy = await openPolicy(inputs.policy, io);
-  const documents = await readDocuments(files, io);
+  if (artifacts.length === 0 && !inputs.image) throw new ProvenantError("USAGE", "nothing to verify; give ARTIFACT... or --digest sha256:HEX");
+  if (inputs.logOrigin && !inputs.logKey && !inputs.trustedRoot) {
+    throw new ProvenantError("USAGE", "--log-origin goes with --log-key or --trusted-root; with a policy, pin it as trust.log.origin");
+  }
+  const logFlag = inputs.logKey || inputs.trustedRoot ? await loadLogTrust(inputs, io) : undefined;
+  const policy = await openPolicy(
+    inputs.policy,
+    io,
+    logFlag && { publicKey: logFlag.publicKey, source: inputs.logKey ?? inputs.trustedRoot!, ...(logFlag.origin ? { origin: logFlag.origin } : {}) },
+  );
+  if (inputs.server && !policy.log) {
+    throw new ProvenantError(
+      "USAGE",
+      "--server: the vault's attestations are checked against its log; name its key in the policy (trust.log: trustedRoot, key or pem) or give --log-key FILE or --trusted-root FILE",
+    );
+  }
+  const shared = await readDocuments(files, io);
+  const gathered: { artifact: (typeof artifacts)[number]; documents: unknown[] }[] = [];
+  if (inputs.image) {
+    const { imageEvidence } = await import("./policy-evidence.js");
+    const found = await imageEvidence(inputs.image, inputs.registry ?? { insecureRegistries: [] }, io);
+    gathered.push({ artifact: found.artifact, documents: [...found.documents, ...shared] });
+  } else if (inputs.server) {
+    const { vaultEvidence } = await import("./policy-evidence.js");
+    for (const artifact of artifacts) gathered.push({ artifact, documents: [...(await vaultEvidence(inputs.server, artifact.digest, io)), ...shared] });
+  } else {
+    for (const artifact of artifacts) gathered.push({ artifact, documents: shared });
+  }
   const now = new Date();
   const decisions: { artifact: (typeof artifacts)[number]; decision: PolicyDecision }[] = [];
-  for (const artifact of artifacts) {
+  for (const { artifact, documents } of gathered) {
+    if (documents.length === 0 && !inputs.json) io.stderr(`provenant: no attestation found for ${printable(artifact.name)}\n`);
     decisions.push({ artifact, decision: await evaluatePolicy(policy, artifact, documents, { now }) });
   }
   const allowed = decisions.every((d) => d.decision.allowed);
   if (inputs.json) {
     const shown = decisions.map(({ artifact, decision }) => {
-      const { report, inputAttestations: _i, ...rest } = decision;
-      return { artifact, ...rest, ...(report ? { slsaLevel: report.slsaLevel } : {}) };
+      const { report, inputAttestations: _i, rules, ...rest } = decision;
+      // Per-document reports stay out of the policy's JSON: each rule's checks explain it.
+      const shownRules = rules.map(({ reports: _r, ...rule }) => rule);
+      return { artifact, ...rest, rules: shownRules, ...(report ? { slsaLevel: report.slsaLevel } : {}) };
     });
     io.stdout(`${JSON.stringify({ policy: inputs.policy, allowed, artifacts: shown }, null, 2)}\n`);
   } else {
@@ -187,4 +234,33 @@ export async function runVerifyWithPolicy(inputs: VerifyPolicyInputs, io: Io): P
     if (!inputs.json) io.stdout(`wrote ${statements.length} verification summary attestation(s) to ${printable(inputs.vsa)}\n`);
   }
   return allowed ? 0 : 1;
+}
+
+/**
+ * The rule and key flags `verify --policy` refuses. A policy file is the
+ * whole, reviewed decision: a flag silently added to it would make the
+ * policy digest a VSA records differ from what was evaluated, so the two
+ * are not mixed; put the rule in the file instead.
+ */
+export const POLICY_EXCLUSIVE_FLAGS = [
+  "key",
+  "serviceKey",
+  "builderId",
+  "buildType",
+  "sourceUri",
+  "sourceBranch",
+  "sourceTag",
+  "sourceVersionedTag",
+  "sourceCommit",
+  "slsaLevel",
+  "predicateType",
+  "buildInput",
+  "denySelfHosted",
+  "allowAnySource",
+] as const;
+
+export function refuseFlagsBesidePolicy(mixed: readonly string[], threshold: number): void {
+  const named = mixed.map((f) => `--${f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+  if (threshold !== 1) named.push("--threshold");
+  if (named.length > 0) throw new ProvenantError("USAGE", `--policy carries its own keys and rules; leave out ${named.join(", ")}`);
 }

@@ -1,13 +1,13 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { keyIdOf, parseDigestReference, parsePolicy, type Policy, ProvenantError, terminalJson, type VerificationReport, verify } from "@provenant/core";
+import { parseDigestReference, parsePolicy, type Policy, ProvenantError, terminalJson, type VerificationReport } from "@provenant/core";
 import { type Io, replaceFileAtomically } from "../io.js";
-import { loadTrustedKeys } from "../keys/load.js";
 import { printable } from "../output/escape.js";
 import { renderReport } from "../output/report.js";
 import { resolveSubjects } from "@provenant/subjects";
 import { subjectProgress } from "../output/progress.js";
-import { loadLogTrust, originFor } from "./log-trust.js";
+import { loadLogTrust } from "./log-trust.js";
+import { evaluateFlags, flagKeys } from "./verify.js";
 import { attestationsByDigest, uploadDocument, type VaultAttestation, type VaultClientOptions } from "@provenant/server-client";
 
 export const TOKEN_ENV = "PROVENANT_TOKEN";
@@ -235,35 +235,30 @@ export async function runVerifyFromServer(inputs: VerifyFromServerInputs, io: Io
   const trust = await loadLogTrust(inputs, io);
   const policy = parsePolicy(inputs.policy);
   // The server's trusted root marks its signing service key: given that file, no --service-key is needed.
-  const fromRoot = trust.serviceKeys.map((publicKey) => ({ publicKey, keyId: keyIdOf(publicKey), service: true }));
+  const fromRoot = trust.serviceKeys.map((publicKey) => ({
+    name: `the signing service key of ${inputs.trustedRoot ?? "the trusted root"}`,
+    pem: publicKey.export({ type: "spki", format: "pem" }).toString(),
+    service: true as const,
+  }));
   const given = inputs.keys.length > 0 || (inputs.serviceKeys?.length ?? 0) > 0 || fromRoot.length === 0;
-  const trustedKeys = [...(given ? await loadTrustedKeys(inputs.keys, inputs.serviceKeys, io.cwd) : []), ...fromRoot];
+  const keys = [...(given ? await flagKeys(inputs.keys, inputs.serviceKeys, io.cwd) : []), ...fromRoot];
   const digests = await digestsOf(targets, io, !inputs.json);
-  const artifactDigests = digests.map((d) => ({ sha256: d.slice("sha256:".length) }));
-  const log = await import("@provenant/log");
   const options = clientOptions(inputs.server, io);
 
-  const reports: VerificationReport[] = [];
+  const documents: unknown[] = [];
   const seen = new Set<number>();
   for (const digest of digests) {
     for (const attestation of await attestationsByDigest(options, digest)) {
       if (seen.has(attestation.logIndex)) continue;
       seen.add(attestation.logIndex);
-      const report = verify(attestation.bundle, { trustedKeys, threshold: inputs.threshold, artifactDigests, policy });
-      try {
-        const note = checkpointNoteOf(attestation.bundle);
-        const entry = log.verifyTlogEntries(attestation.bundle, { origin: originFor(trust, note), publicKey: trust.publicKey });
-        report.checks.push({ id: "transparencyLog", status: "pass", reason: `logged at index ${entry.logIndex}, checkpoint size ${entry.treeSize}` });
-        // Core's verify notes tlog entries as unchecked; here they were checked.
-        report.notes = report.notes?.filter((note) => !note.includes("transparency log entr"));
-      } catch (error) {
-        const code = error instanceof ProvenantError ? error.code : "INCLUSION_PROOF_INVALID";
-        report.checks.push({ id: "transparencyLog", status: "fail", reason: (error as Error).message, code });
-        report.verified = false;
-      }
-      reports.push(report);
+      documents.push(attestation.bundle);
     }
   }
+  // The flags as an in-memory policy whose log is the vault's (one evaluation path with policy files):
+  // each report carries the bundle's log check (inclusion proof, checkpoint signature) against the pinned key.
+  const artifacts = digests.map((d) => ({ digest: { sha256: d.slice("sha256:".length) } }));
+  const log = { publicKey: trust.publicKey, source: inputs.logKey ?? inputs.trustedRoot ?? "the vault's log key", ...(trust.origin ? { origin: trust.origin } : {}) };
+  const { reports } = documents.length > 0 ? await evaluateFlags(policy, keys, inputs.threshold, artifacts, documents, log) : { reports: [] as VerificationReport[] };
   if (reports.length === 0) {
     io.stderr(`provenant: the vault holds no attestation for ${digests.join(", ")}\n`);
     return 1;
@@ -280,17 +275,6 @@ export async function runVerifyFromServer(inputs: VerifyFromServerInputs, io: Io
     });
   }
   return chosen ? 0 : 1;
-}
-
-/** The checkpoint note inside a bundle's first tlog entry (protobuf-specs JSON field names). */
-function checkpointNoteOf(bundle: unknown): string {
-  const entries = (bundle as { verificationMaterial?: { tlogEntries?: { inclusionProof?: { checkpoint?: { envelope?: unknown } } }[] } })
-    ?.verificationMaterial?.tlogEntries;
-  const note = entries?.[0]?.inclusionProof?.checkpoint?.envelope;
-  if (typeof note !== "string") {
-    throw new ProvenantError("MALFORMED_BUNDLE", "the bundle has no verificationMaterial.tlogEntries[0].inclusionProof.checkpoint; expected a bundle returned by the vault");
-  }
-  return note;
 }
 
 /** `provenant server key add`: registers a public key for a project, with operator access to the store (audited as `cli`). */

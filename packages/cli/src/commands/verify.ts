@@ -7,8 +7,8 @@ import {
   readSignedDocumentsText,
   terminalJson,
   type VerificationReport,
-  verify,
 } from "@provenant/core";
+import { type ArtifactUnderTest, compilePolicy, evaluatePolicy, type FlagKey, type LoadOptions, policyFromFlags } from "@provenant/policy";
 import { DEFAULT_MAX_BUNDLE_BYTES, readBoundedText } from "../input/bounded-read.js";
 import type { Io } from "../io.js";
 import { loadTrustedKeys } from "../keys/load.js";
@@ -69,6 +69,42 @@ export async function readBundleFile(path: string, cwd: string, maxBytes = DEFAU
   return readSignedDocumentsText(await readBoundedText(resolve(cwd, path), "bundle", maxBytes), path);
 }
 
+/**
+ * `--key` and `--service-key` files as a flag policy's trusted keys, named by
+ * the flag that gave them. Loaded by loadTrustedKeys, so unreadable keys fail
+ * with the same KEY_UNREADABLE errors as ever.
+ */
+export async function flagKeys(keys: readonly string[], serviceKeys: readonly string[] | undefined, cwd: string): Promise<FlagKey[]> {
+  const loaded = await loadTrustedKeys(keys, serviceKeys, cwd);
+  const names = [...keys.map((k) => `--key ${k}`), ...(serviceKeys ?? []).map((k) => `--service-key ${k}`)];
+  return loaded.map((key, i) => ({
+    name: names[i]!,
+    pem: key.publicKey.export({ type: "spki", format: "pem" }).toString(),
+    ...(key.service && { service: true }),
+  }));
+}
+
+/**
+ * Today's flags as an in-memory policy (one rule, every artifact), evaluated
+ * by @provenant/policy like any policy file. `reports` holds one report per
+ * document, in order: core's checks with the flags' checks, rendered as they
+ * always were. `log` (from --log-key/--trusted-root) adds each document's
+ * log proof as a required check.
+ */
+export async function evaluateFlags(
+  rules: Policy,
+  keys: readonly FlagKey[],
+  threshold: number,
+  artifacts: readonly ArtifactUnderTest[],
+  documents: readonly unknown[],
+  log?: LoadOptions["log"],
+): Promise<{ allowed: boolean; reports: VerificationReport[] }> {
+  const policy = await compilePolicy(policyFromFlags(rules, keys, threshold), { source: "command-line flags", ...(log && { log }) });
+  const [first, ...rest] = artifacts;
+  const decision = await evaluatePolicy(policy, first!, documents, { now: new Date(), alsoNamed: rest, everyDocument: true });
+  return { allowed: decision.allowed, reports: decision.rules[0]?.reports ?? [] };
+}
+
 export async function runVerify(inputs: VerifyInputs, io: Io): Promise<number> {
   if (!inputs.bundle) throw new ProvenantError("USAGE", "no --bundle FILE; give one, or --image IMAGE to verify what its registry stores");
   if (inputs.artifacts.length === 0 && inputs.digests.length === 0) {
@@ -76,28 +112,21 @@ export async function runVerify(inputs: VerifyInputs, io: Io): Promise<number> {
   }
   const policy = parsePolicy(inputs.policy);
   requireIdentity(policy, inputs.allowAnySource);
-  const trustedKeys = await loadTrustedKeys(inputs.keys, inputs.serviceKeys, io.cwd);
-  const artifactNames: (string | undefined)[] = [];
-  const artifactDigests = inputs.digests.map((text) => {
+  const keys = await flagKeys(inputs.keys, inputs.serviceKeys, io.cwd);
+  const artifacts: ArtifactUnderTest[] = inputs.digests.map((text) => {
     const digest = parseDigestReference(text);
     if (!digest) throw new ProvenantError("INVALID_DIGEST", `--digest ${text}: expected sha256:<64 lowercase hex characters>`);
-    artifactNames.push(undefined);
-    return { [digest.algorithm]: digest.hex };
+    return { digest: { [digest.algorithm]: digest.hex } };
   });
   if (inputs.artifacts.length > 0) {
     const subjects = await resolveSubjects(
       { patterns: inputs.artifacts, checksumFiles: [], digests: [], progress: subjectProgress(io, !inputs.json), refuseSkipped: true },
       io,
     );
-    for (const subject of subjects) {
-      artifactDigests.push(subject.digest);
-      artifactNames.push(subject.name);
-    }
+    for (const subject of subjects) artifacts.push({ digest: subject.digest, ...(subject.name !== undefined && { name: subject.name }) });
   }
   const documents = await readBundleFile(inputs.bundle, io.cwd, inputs.maxBundleBytes);
-  const reports: VerificationReport[] = documents.map((document) =>
-    verify(document, { trustedKeys, threshold: inputs.threshold, artifactDigests, artifactNames, policy }),
-  );
+  const { allowed, reports } = await evaluateFlags(policy, keys, inputs.threshold, artifacts, documents);
   // A collection verifies when one of its envelopes does (slsa-verifier's rule for .intoto.jsonl).
   const chosen = reports.find((r) => r.verified);
   const shown = chosen ? [chosen] : reports;
@@ -110,7 +139,7 @@ export async function runVerify(inputs: VerifyInputs, io: Io): Promise<number> {
       io.stdout(renderReport(report, io));
     });
   }
-  if (chosen) return 0;
+  if (allowed && chosen) return 0;
   // Not a bundle or envelope at all (its first check, "bundle", failed): that
   // is unreadable input, exit 2, as for inspect; a document that could be read
   // and did not verify is a failed verification, exit 1.

@@ -58,6 +58,19 @@ const ProvenanceRulesSchema = z.strictObject({
   tags: Globs.optional(),
   versionedTag: NonEmpty.optional().describe("semver range the source tag must satisfy, e.g. ^1.2.0"),
   minimumLevel: z.int().min(0).max(3).optional(),
+  sourceCommit: z
+    .string()
+    .regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/, "expected a full lowercase hex commit (40 or 64 characters)")
+    .optional()
+    .describe("The full git commit the source must be at"),
+  buildInputs: z
+    .record(NonEmpty, z.string())
+    .optional()
+    .describe("Build inputs (e.g. workflow_dispatch inputs) that must have been given these values"),
+  denySelfHosted: z.boolean().optional().describe("Refuse provenance from self-hosted runners (GitHub and GitLab provenance record which)"),
+  predicateType: NonEmpty.optional().describe(
+    "The predicate type of the attestation this rule verifies (default SLSA provenance v1); for another type only signers and subjects can be checked",
+  ),
   maxAge: z
     .string()
     .regex(/^\d+(s|m|h|d)$/, "expected a duration such as 90m, 72h or 30d")
@@ -89,8 +102,19 @@ export const PolicyFileSchema = z.strictObject({
     keys: z.array(KeySchema).min(1),
     log: z
       .strictObject({
-        trustedRoot: NonEmpty.optional().describe("trusted-root.json of a Provenant vault"),
-        requireInclusionProof: z.boolean().optional(),
+        trustedRoot: NonEmpty.optional().describe("trusted-root.json of a Provenant vault (its tlogs[].publicKey), relative to the policy file"),
+        key: NonEmpty.optional().describe("PEM file of the vault's log public key (printed by provenant server), relative to the policy file"),
+        pem: NonEmpty.optional().describe("The vault's log public key, inline PEM"),
+        origin: NonEmpty.optional().describe("The log's checkpoint origin, when pinned (default: the one each checkpoint names, bound to the key by its signature)"),
+        requireInclusionProof: z
+          .boolean()
+          .optional()
+          .describe(
+            "Every attestation must carry an inclusion proof in this log (default true when a log key is named; false: proofs are checked when present)",
+          ),
+      })
+      .refine((l) => [l.trustedRoot, l.key, l.pem].filter((x) => x !== undefined).length <= 1, {
+        message: "expected at most one of trustedRoot, key or pem",
       })
       .optional(),
   }),

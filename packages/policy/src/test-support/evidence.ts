@@ -72,3 +72,31 @@ export async function signedProvenance(privateKey: KeyObject, shape: ProvenanceS
 
 export const TEST_RESULT_V01 = "https://in-toto.io/attestation/test-result/v0.1";
 export const VULNS_V02 = "https://in-toto.io/attestation/vulns/v0.2";
+
+/**
+ * Puts a bundle into a small vault log (the real @provenant/log tree,
+ * checkpoint and tlog entry code) and returns the bundle carrying its entry,
+ * as the vault hands it back after an upload.
+ */
+export async function loggedBundle(
+  bundle: ReturnType<typeof toBundle>,
+  signerPem: string,
+  logKey: KeyObject,
+  origin = "127.0.0.1:8443/log",
+): Promise<ReturnType<typeof toBundle>> {
+  const { dsseEntryBody, integrate, inclusionProof, leafHash, signCheckpoint, tlogEntry } = await import("@provenant/log");
+  const { MemoryTileStore } = await import("@provenant/log/testing");
+  const body = dsseEntryBody(bundle.dsseEnvelope!, signerPem);
+  const store = new MemoryTileStore();
+  const others = Array.from({ length: 3 }, (_, i) => leafHash(Uint8Array.of(9, i)));
+  const state = await integrate(0, [...others, leafHash(body)], store);
+  store.write(state.tiles);
+  const key = { origin, privateKey: logKey };
+  const checkpoint = signCheckpoint({ origin, size: state.size, rootHash: state.rootHash }, key);
+  const proof = await inclusionProof(3, state.size, store);
+  // The integrated time is fixed by the test, not read from a clock.
+  const entry = tlogEntry({ logIndex: 3, body, integratedTime: 1_764_806_400, treeSize: state.size, rootHash: state.rootHash, proof, checkpoint, key });
+  const copy = JSON.parse(JSON.stringify(bundle)) as ReturnType<typeof toBundle>;
+  copy.verificationMaterial.tlogEntries = [entry as never];
+  return copy;
+}
