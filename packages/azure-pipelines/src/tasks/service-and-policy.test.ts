@@ -199,6 +199,8 @@ describe("ProvenantAttest@1 with serverUrl: the signing service signs", () => {
     }
 
     serviceBundle = await readFile(bundlePath, "utf8");
+    // The vault's log proof comes back with it, written as the server sent it.
+    expect(JSON.parse(serviceBundle).verificationMaterial.tlogEntries).toHaveLength(1);
     const statement = statementOf(serviceBundle);
     expect(statement.predicate.runDetails.metadata[FACTS_SOURCE_FIELD]).toBe("service-oidc-token");
 

@@ -2,7 +2,7 @@ import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { attest, type Bundle, type Environment, keySigner, parseBundle, privateKeyFromPem, ProvenantError, type Signer, type Subject } from "@provenant/core";
 import { formatImageReference, imageName, parseImageArgument, pushAttestation, type RegistryClient, type ResolvedImage, resolveImage } from "@provenant/oci";
-import { requestServiceProvenance } from "@provenant/server-client";
+import { requestServiceProvenance, vaultBaseUrl } from "@provenant/server-client";
 import { adapter } from "../../adapter.js";
 import { checkServiceAudience, requestServiceToken } from "../../facts/service-token.js";
 import { type RegistryConnection, taskRegistryClient } from "../registry.js";
@@ -109,7 +109,14 @@ export async function runAttestTask(inputs: AttestTaskInputs, io: TaskIo): Promi
   }
   // The key first: a bad key should fail before hashing.
   const signer = inputs.serverUrl ? undefined : await localSigner(inputs);
-  if (inputs.serverUrl) checkServiceAudience(inputs.tokenAudience);
+  if (inputs.serverUrl) {
+    // A bad URL or audience fails here, before any hashing or token request.
+    const server = vaultBaseUrl(inputs.serverUrl);
+    checkServiceAudience(inputs.tokenAudience);
+    if (server.protocol === "http:" && !["127.0.0.1", "localhost", "[::1]"].includes(server.hostname)) {
+      io.warn(`serverUrl ${server.origin} is plain http: the job's OIDC token and the bundle travel unencrypted; use https`);
+    }
+  }
   const client = imageLines.length > 0 ? taskRegistryClient(inputs.environment, inputs.registryConnection, io.warn) : undefined;
   const images = client ? await resolveImages(client, imageLines) : [];
   const subjects = [
