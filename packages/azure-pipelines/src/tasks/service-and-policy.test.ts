@@ -118,7 +118,11 @@ afterAll(async () => {
  * host the task sends the job access token to) the Oidctoken - Create request
  * goes to `tokenUrl`, inside the task process only (services-route.cjs).
  */
-async function runTask(task: string, setup: { inputs: Record<string, string>; env?: Record<string, string>; tokenUrl?: string }): Promise<MockTestRunner> {
+async function runTask(
+  task: string,
+  setup: { inputs: Record<string, string>; env?: Record<string, string>; tokenUrl?: string },
+  nodeMajor?: 20 | 24,
+): Promise<MockTestRunner> {
   const script = join(work, `${task}-${Math.random().toString(36).slice(2)}.run.cjs`);
   await writeFile(
     script,
@@ -135,7 +139,7 @@ async function runTask(task: string, setup: { inputs: Record<string, string>; en
   );
   const runner = new runnerModule.MockTestRunner();
   await runner.LoadAsync(script, join(taskFolder(task), "task.json"));
-  await runner.runAsync();
+  await runner.runAsync(nodeMajor);
   return runner;
 }
 
@@ -284,26 +288,30 @@ describe("ProvenantVerify@1 with a policy file", () => {
     cel: [{ expr: 'report.source.ref == "refs/heads/main"', message: "built from main" }],
   });
 
-  it("allows what the policy allows, explaining each rule in the log and the summary tab", async () => {
-    await serviceBundleFile();
-    const policy = await writePolicy("allow", provenanceRule({ minimumLevel: 2 }));
-    const verify = await runTask("ProvenantVerify", {
-      inputs: { artifacts: "app.tar.gz", bundlePath: join(work, "policy-service.sigstore.json"), policy, workingDirectory: work },
-    });
-    expect(verify.errorIssues).toEqual([]);
-    expect(verify.succeeded).toBe(true);
-    expect(outputVariable(verify, "verified")).toBe("true");
-    expect(outputVariable(verify, "slsaLevel")).toBe("2");
-    expect(verify.stdout).toMatch(/PASS {2}rule release \| \[tarballs\]\(https:\/\/evil\.example\) <b>:/);
-    expect(verify.stdout).toContain("ALLOWED by policy");
-    const summary = await summaryOf(verify);
-    expect(summary).toMatch(/^## Provenant policy: allowed$/m);
-    expect(summary).toMatch(/^### app\\\.tar\\\.gz: ALLOWED$/m);
-    // The rule name is shown, inert: no link, no HTML, no extra table cell.
-    expect(summary).toContain("| PASS | release \\| \\[tarballs\\]\\(https\\://evil\\.example\\) &lt;b&gt; |");
-    expect(summary).not.toContain("<b>");
-    expect(summary).toMatch(/\| pass \| slsaLevel \| SLSA Build L2/);
-  }, 180_000);
+  for (const nodeMajor of [24, 20] as const) {
+    it(`allows what the policy allows, explaining each rule in the log and the summary tab (Node ${nodeMajor} handler)`, async () => {
+      await serviceBundleFile();
+      const policy = await writePolicy("allow", provenanceRule({ minimumLevel: 2 }));
+      const verify = await runTask(
+        "ProvenantVerify",
+        { inputs: { artifacts: "app.tar.gz", bundlePath: join(work, "policy-service.sigstore.json"), policy, workingDirectory: work } },
+        nodeMajor,
+      );
+      expect(verify.errorIssues).toEqual([]);
+      expect(verify.succeeded).toBe(true);
+      expect(outputVariable(verify, "verified")).toBe("true");
+      expect(outputVariable(verify, "slsaLevel")).toBe("2");
+      expect(verify.stdout).toMatch(/PASS {2}rule release \| \[tarballs\]\(https:\/\/evil\.example\) <b>:/);
+      expect(verify.stdout).toContain("ALLOWED by policy");
+      const summary = await summaryOf(verify);
+      expect(summary).toMatch(/^## Provenant policy: allowed$/m);
+      expect(summary).toMatch(/^### app\\\.tar\\\.gz: ALLOWED$/m);
+      // The rule name is shown, inert: no link, no HTML, no extra table cell.
+      expect(summary).toContain("| PASS | release \\| \\[tarballs\\]\\(https\\://evil\\.example\\) &lt;b&gt; |");
+      expect(summary).not.toContain("<b>");
+      expect(summary).toMatch(/\| pass \| slsaLevel \| SLSA Build L2/);
+    }, 180_000);
+  }
 
   it("fails the task on deny, with the failing rule and its reason in the log and the summary", async () => {
     await serviceBundleFile();
