@@ -4,6 +4,7 @@ import { factsFromToken, gitlabProvenance, parseGitLabClaims } from "@provenant/
 import * as z from "zod/mini";
 import type { TrustedIssuer } from "./config.js";
 import { fromAzure } from "./from-azure.js";
+import { fromJenkins } from "./from-jenkins.js";
 
 /** What the service read from a verified token: the identity it pins and signs for. */
 export interface ServiceIdentity {
@@ -28,7 +29,13 @@ export interface ServiceProvenance {
  */
 export function provenanceFromClaims(issuer: TrustedIssuer, claims: Record<string, unknown>): ServiceProvenance {
   const fields =
-    issuer.platform === "github" ? fromGitHub(issuer, claims) : issuer.platform === "azure-pipelines" ? fromAzure(issuer, claims) : fromGitLab(issuer, claims);
+    issuer.platform === "jenkins"
+      ? fromJenkins(issuer, claims)
+      : issuer.platform === "azure-pipelines"
+        ? fromAzure(issuer, claims)
+        : issuer.platform === "github"
+          ? fromGitHub(issuer, claims)
+          : fromGitLab(issuer, claims);
   const metadata = { ...fields.provenance.runDetails.metadata, [FACTS_SOURCE_FIELD]: "service-oidc-token" };
   return { identity: fields.identity, provenance: { ...fields.provenance, runDetails: { ...fields.provenance.runDetails, metadata } } };
 }
