@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parsePolicyFile } from "@provenant/policy";
 import { parse } from "yaml";
 
 // Azure Pipelines rejects a run whose task step passes an input the task's
@@ -42,12 +43,17 @@ async function manifests(): Promise<Map<string, TaskManifest>> {
 /** The example pipeline's steps, and the YAML step lists in the README's code blocks. */
 async function pipelines(): Promise<{ where: string; steps: Step[] }[]> {
   const example = parse(await readFile(resolve(repositoryRoot, "examples/azure/azure-pipelines.yml"), "utf8")) as { steps: Step[] };
+  const service = parse(await readFile(resolve(repositoryRoot, "examples/azure/azure-pipelines-service.yml"), "utf8")) as { steps: Step[] };
   const readme = await readFile(resolve(packageRoot, "README.md"), "utf8");
   const blocks = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((match, i) => ({
     where: `README.md yaml block ${i + 1}`,
     steps: parse(match[1]!) as Step[],
   }));
-  return [{ where: "examples/azure/azure-pipelines.yml", steps: example.steps }, ...blocks];
+  return [
+    { where: "examples/azure/azure-pipelines.yml", steps: example.steps },
+    { where: "examples/azure/azure-pipelines-service.yml", steps: service.steps },
+    ...blocks,
+  ];
 }
 
 describe("the example pipeline and the README snippets", () => {
@@ -116,5 +122,17 @@ describe("the example pipeline and the README snippets", () => {
     }
     const example = await readFile(resolve(repositoryRoot, "examples/azure/azure-pipelines.yml"), "utf8");
     expect(example).toMatch(/IMAGE: \$\(verifyImage\.imageDigest\)/);
+  });
+
+  it("sign through the service with no key beside it, and gate on a policy file that parses and trusts the service key", async () => {
+    const { steps } = parse(await readFile(resolve(repositoryRoot, "examples/azure/azure-pipelines-service.yml"), "utf8")) as { steps: Step[] };
+    const attest = steps.find((s) => s.task === "ProvenantAttest@1");
+    expect(attest?.inputs).toHaveProperty("serverUrl");
+    expect(Object.keys(attest?.inputs ?? {}).filter((name) => name.startsWith("signingKey"))).toEqual([]);
+    const gate = steps.find((s) => s.task === "ProvenantVerify@1");
+    expect(gate?.inputs?.policy).toBe("policies/release.yaml");
+    const text = await readFile(resolve(repositoryRoot, "examples/azure/policies/release.yaml"), "utf8");
+    const policy = parsePolicyFile(text, "examples/azure/policies/release.yaml");
+    expect(policy.trust?.keys).toEqual([expect.objectContaining({ name: "provenant-service", service: true })]);
   });
 });

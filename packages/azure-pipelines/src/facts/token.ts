@@ -26,6 +26,19 @@ const PipelineClaimsSchema = z.looseObject({
 });
 export type PipelineClaims = z.infer<typeof PipelineClaimsSchema>;
 
+/** Reads already-verified claims as a pipeline token's; a missing or malformed claim is named. */
+export function parsePipelineClaims(claims: Record<string, unknown>): PipelineClaims {
+  const parsed = PipelineClaimsSchema.safeParse(claims);
+  if (!parsed.success) {
+    const field = parsed.error.issues[0]?.path.join(".") ?? "?";
+    throw new ProvenantError(
+      "PLATFORM_FACTS_MISSING",
+      `the pipeline's OIDC token claim ${field} is missing or malformed; expected Azure DevOps' claim set (org_id, prj_id, def_id, rpo_uri, rpo_ref, rpo_ver, run_id)`,
+    );
+  }
+  return parsed.data;
+}
+
 const REQUIRED_CLAIMS = ["org_id", "prj_id", "def_id", "rpo_uri", "rpo_ref", "rpo_ver", "run_id"];
 
 // Response body of Oidctoken - Create: `TaskHubOidcToken { oidcToken: string }`.

@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import { ProvenantError } from "@provenant/core";
+import { checkServiceAudience, requestServiceToken } from "@provenant/azure-pipelines";
 import { DEFAULT_TOKEN_VARIABLE as GITLAB_TOKEN_VARIABLE } from "@provenant/gitlab";
 import { canRequestIdToken, requestIdToken } from "@provenant/github";
 import { serviceIdToken as jenkinsIdToken } from "@provenant/jenkins";
@@ -34,7 +35,7 @@ export async function runServiceAttest(inputs: ServiceAttestInputs, io: Io): Pro
   }
   const base = vaultBaseUrl(inputs.server);
   const audience = inputs.tokenAudience ?? base.origin;
-  const token = await jobToken(choosePlatform(inputs.platform, io.env), audience, inputs.tokenVariable, io);
+  const token = await jobToken(choosePlatform(inputs.platform, io.env), audience, inputs.tokenVariable, io, inputs.tokenAudience);
   const subjects = await resolveSubjects({ ...inputs, progress: subjectProgress(io, !inputs.json) }, io);
   const answer = await requestServiceProvenance({ server: inputs.server, token, subjects });
   const path = resolve(io.cwd, inputs.bundle);
@@ -45,7 +46,7 @@ export async function runServiceAttest(inputs: ServiceAttestInputs, io: Io): Pro
 }
 
 /** This job's OIDC ID token for the server's audience, as each platform hands it out. */
-async function jobToken(platform: string, audience: string, variable: string | undefined, io: Io): Promise<string> {
+async function jobToken(platform: string, audience: string, variable: string | undefined, io: Io, requestedAudience?: string): Promise<string> {
   if (platform === "github") {
     if (!canRequestIdToken(io.env)) {
       throw new ProvenantError("PLATFORM_FACTS_MISSING", "--server needs the job's ID token: grant the job `permissions: id-token: write`");
@@ -65,8 +66,13 @@ async function jobToken(platform: string, audience: string, variable: string | u
   }
   // The oidc-provider credential bound by withCredentials: the token, or the path of its file.
   if (platform === "jenkins") return jenkinsIdToken(io.env, io.cwd, variable, audience);
+  if (platform === "azure-pipelines") {
+    // Azure's token always carries api://AzureADTokenExchange: the server's trusted issuer lists that audience.
+    checkServiceAudience(requestedAudience);
+    return requestServiceToken(io.env, globalThis.fetch);
+  }
   throw new ProvenantError(
     "USAGE",
-    `--server: the signing service signs GitHub Actions, GitLab CI and Jenkins tokens; ${platform} is not supported yet (attest with --key there)`,
+    `--server: the signing service signs GitHub Actions, GitLab CI, Jenkins and Azure Pipelines tokens; ${platform} is not supported yet (attest with --key there)`,
   );
 }

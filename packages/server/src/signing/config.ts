@@ -2,7 +2,7 @@ import { ProvenantError } from "@provenant/core";
 import * as z from "zod/mini";
 
 /** The platforms whose tokens the signing service turns into provenance. */
-export const SIGNING_PLATFORMS = ["github", "gitlab", "jenkins"] as const;
+export const SIGNING_PLATFORMS = ["github", "gitlab", "jenkins", "azure-pipelines"] as const;
 export type SigningPlatform = (typeof SIGNING_PLATFORMS)[number];
 
 const TrustedIssuerSchema = z.strictObject({
@@ -11,7 +11,11 @@ const TrustedIssuerSchema = z.strictObject({
   platform: z.enum(SIGNING_PLATFORMS),
   /** Audiences the server accepts from this issuer (the job requests a token for one of them). */
   audiences: z.array(z.string().check(z.minLength(1), z.maxLength(512))).check(z.minLength(1), z.maxLength(16)),
-  /** The platform's web URL: `https://github.com` for GitHub's issuer; a GitLab instance's URL (default: the issuer); a Jenkins controller's URL (default: read from the issuer `<JENKINS_URL>oidc…`). */
+  /**
+   * The platform's web URL: `https://github.com` for GitHub's issuer; a GitLab instance's URL (default: the issuer);
+   * a Jenkins controller's URL (default: read from the issuer `<JENKINS_URL>oidc…`);
+   * Azure Pipelines: the organization's collection URI (default `https://dev.azure.com/<organization of the token's sub>/`).
+   */
   serverUrl: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
   /** Skip discovery and read the keys here. */
   jwksUri: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),

@@ -1,4 +1,4 @@
-import { isProvenantError } from "@provenant/core";
+import { isProvenantError, ProvenantError } from "@provenant/core";
 import * as tl from "azure-pipelines-task-lib/task";
 import { filePathInput, lineInputs, maskSecret, optionalInput, readSecret, registryConnectionInput } from "../task-lib.js";
 import { runAttestTask, SIGNING_KEY_VARIABLE } from "./run.js";
@@ -17,6 +17,10 @@ async function main() {
     maskSecret(process.env[SIGNING_KEY_VARIABLE]);
     maskSecret(process.env.PROVENANT_REGISTRY_PASSWORD);
     const registryConnection = registryConnectionInput("dockerRegistryServiceConnection");
+    const serverUrl = optionalInput("serverUrl");
+    if (serverUrl && (signingKey || filePathInput("signingKeyFile"))) {
+      throw new ProvenantError("USAGE", "serverUrl is set together with a signing key; expected one of them (the signing service signs with its own key)");
+    }
     const result = await runAttestTask(
       {
         subjectPatterns: lineInputs("subjects"),
@@ -30,6 +34,7 @@ async function main() {
         keyPassword,
         bundlePath: tl.getInput("bundlePath", true)!,
         tokenAudience: optionalInput("tokenAudience"),
+        ...(serverUrl ? { serverUrl } : {}),
         environment: {
           ...process.env,
           SYSTEM_ACCESSTOKEN: accessToken,

@@ -1,8 +1,10 @@
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { attest, type Environment, keySigner, privateKeyFromPem, ProvenantError, type Subject } from "@provenant/core";
+import { attest, type Bundle, type Environment, keySigner, parseBundle, privateKeyFromPem, ProvenantError, type Signer, type Subject } from "@provenant/core";
 import { formatImageReference, imageName, parseImageArgument, pushAttestation, type RegistryClient, type ResolvedImage, resolveImage } from "@provenant/oci";
+import { requestServiceProvenance, vaultBaseUrl } from "@provenant/server-client";
 import { adapter } from "../../adapter.js";
+import { checkServiceAudience, requestServiceToken } from "../../facts/service-token.js";
 import { type RegistryConnection, taskRegistryClient } from "../registry.js";
 import { subjectsOf } from "../subjects.js";
 import type { TaskIo } from "../task-io.js";
@@ -30,6 +32,11 @@ export interface AttestTaskInputs {
   keyPassword?: string;
   bundlePath: string;
   tokenAudience?: string;
+  /**
+   * A Provenant signing service: it builds and signs the provenance from the
+   * job's OIDC token, so no key is read and nothing falls back to one.
+   */
+  serverUrl?: string;
   /** The job's variables, with SYSTEM_ACCESSTOKEN and SYSTEM_OIDCREQUESTURI filled in. */
   environment: Environment;
 }
@@ -101,8 +108,15 @@ export async function runAttestTask(inputs: AttestTaskInputs, io: TaskIo): Promi
     throw new ProvenantError("USAGE", "pushToRegistry is set but no image is given; expected image references in images (pushing stores the bundle beside an image)");
   }
   // The key first: a bad key should fail before hashing.
-  const key = await signingKeyPem(inputs);
-  const signer = keySigner(privateKeyFromPem(key.pem, inputs.keyPassword, key.source));
+  const signer = inputs.serverUrl ? undefined : await localSigner(inputs);
+  if (inputs.serverUrl) {
+    // A bad URL or audience fails here, before any hashing or token request.
+    const server = vaultBaseUrl(inputs.serverUrl);
+    checkServiceAudience(inputs.tokenAudience);
+    if (server.protocol === "http:" && !["127.0.0.1", "localhost", "[::1]"].includes(server.hostname)) {
+      io.warn(`serverUrl ${server.origin} is plain http: the job's OIDC token and the bundle travel unencrypted; use https`);
+    }
+  }
   const client = imageLines.length > 0 ? taskRegistryClient(inputs.environment, inputs.registryConnection, io.warn) : undefined;
   const images = client ? await resolveImages(client, imageLines) : [];
   const subjects = [
@@ -114,17 +128,8 @@ export async function runAttestTask(inputs: AttestTaskInputs, io: TaskIo): Promi
         }) : []),
     ...images.map(({ reference, descriptor }) => ({ name: imageName(reference), digest: { sha256: descriptor.digest.slice("sha256:".length) } })),
   ];
-  const provenance = await adapter.collect({
-    env: inputs.environment,
-    cwd: inputs.workingDirectory,
-    fetch: io.fetch,
-    warn: io.warn,
-    now: io.now,
-    options: { tokenAudience: inputs.tokenAudience },
-    // The pipeline's ID token goes to the agent's secret masking, as the access token does.
-    ...(io.mask && { mask: io.mask }),
-  });
-  const { bundle, statement } = await attest(subjects, provenance, signer);
+  const signed = signer ? await signLocally(inputs, subjects, signer, io) : await signByService(inputs.serverUrl!, inputs.environment, subjects, io);
+  const { bundle, statement, factsSource, keyId } = signed;
   const bundlePath = resolve(inputs.workingDirectory, inputs.bundlePath);
   await mkdir(dirname(bundlePath), { recursive: true });
   const bundleText = `${JSON.stringify(bundle, null, 2)}\n`;
@@ -132,8 +137,7 @@ export async function runAttestTask(inputs: AttestTaskInputs, io: TaskIo): Promi
   const temporary = `${bundlePath}.${process.pid}.tmp`;
   await writeFile(temporary, bundleText);
   await rename(temporary, bundlePath);
-  const factsSource = String(provenance.runDetails.metadata?.provenant_factsSource ?? "environment");
-  io.log(`attested ${subjects.length} subject(s), facts from ${factsSource}, signed by key ${signer.keyId}`);
+  io.log(`attested ${subjects.length} subject(s), facts from ${factsSource}, signed by key ${keyId}${inputs.serverUrl ? ` of the signing service at ${new URL(inputs.serverUrl).origin}` : ""}`);
   for (const subject of subjects) io.log(`  ${subject.name}  sha256:${subject.digest.sha256}`);
   const pushed: PushedAttestation[] = [];
   if (inputs.pushToRegistry && client) {
@@ -151,5 +155,59 @@ export async function runAttestTask(inputs: AttestTaskInputs, io: TaskIo): Promi
     }
   }
   const imageDigests = images.map(({ reference, descriptor }) => `${imageName(reference)}@${descriptor.digest}`);
-  return { bundlePath, keyId: signer.keyId, subjects, imageDigests, factsSource, pushed };
+  return { bundlePath, keyId, subjects, imageDigests, factsSource, pushed };
+}
+
+interface Signed {
+  bundle: Bundle;
+  statement: { predicateType: string };
+  factsSource: string;
+  keyId: string;
+}
+
+async function localSigner(inputs: AttestTaskInputs): Promise<Signer> {
+  const key = await signingKeyPem(inputs);
+  return keySigner(privateKeyFromPem(key.pem, inputs.keyPassword, key.source));
+}
+
+async function signLocally(inputs: AttestTaskInputs, subjects: Subject[], signer: Signer, io: TaskIo): Promise<Signed> {
+  const provenance = await adapter.collect({
+    env: inputs.environment,
+    cwd: inputs.workingDirectory,
+    fetch: io.fetch,
+    warn: io.warn,
+    now: io.now,
+    options: { tokenAudience: inputs.tokenAudience },
+    // The pipeline's ID token goes to the agent's secret masking, as the access token does.
+    ...(io.mask && { mask: io.mask }),
+  });
+  const { bundle, statement } = await attest(subjects, provenance, signer);
+  return { bundle, statement, factsSource: String(provenance.runDetails.metadata?.provenant_factsSource ?? "environment"), keyId: signer.keyId };
+}
+
+/**
+ * The job's OIDC token (masked as soon as it exists) and the subjects go to
+ * the signing service; what comes back is checked to be a bundle of
+ * provenance for exactly these subjects before it is written.
+ */
+async function signByService(serverUrl: string, environment: Environment, subjects: Subject[], io: TaskIo): Promise<Signed> {
+  const token = await requestServiceToken(environment, io.fetch);
+  io.mask?.(token);
+  const answer = await requestServiceProvenance({ server: serverUrl, token, subjects, fetch: io.fetch });
+  const bundle = parseBundle(answer.bundle);
+  const envelope = bundle.dsseEnvelope;
+  let statement: { predicateType?: unknown; subject?: unknown; predicate?: { runDetails?: { metadata?: Record<string, unknown> } } };
+  try {
+    statement = JSON.parse(Buffer.from(envelope?.payload ?? "", "base64").toString("utf8"));
+  } catch (cause) {
+    throw new ProvenantError("MALFORMED_BUNDLE", `the signing service at ${new URL(serverUrl).origin} answered a bundle without a JSON statement`, { cause });
+  }
+  const named = new Set((Array.isArray(statement.subject) ? statement.subject : []).map((s: { digest?: { sha256?: string } }) => s?.digest?.sha256));
+  const missing = subjects.filter((s) => !named.has(s.digest.sha256));
+  if (typeof statement.predicateType !== "string" || missing.length > 0) {
+    throw new ProvenantError("SUBJECT_MISMATCH", `the signing service's bundle does not name ${missing.map((s) => s.name).join(", ") || "a predicate type"}; expected provenance for the subjects sent`);
+  }
+  const keyId = bundle.verificationMaterial?.publicKey?.hint ?? envelope?.signatures[0]?.keyid ?? "";
+  const factsSource = String(statement.predicate?.runDetails?.metadata?.provenant_factsSource ?? "");
+  return { bundle, statement: { predicateType: statement.predicateType }, factsSource, keyId };
 }

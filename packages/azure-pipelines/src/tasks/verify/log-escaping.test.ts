@@ -42,7 +42,11 @@ describe("ProvenantVerify@1 log lines", () => {
     );
     expect(result.report.verified).toBe(false);
     const log = lines.join("\n");
-    expect(log).toContain("\\u000a##vso[task.setvariable");
-    for (const line of log.split("\n")) expect(line.startsWith("##"), line).toBe(false);
+    expect(log).toContain("\\u000a#\\u0023vso[task.setvariable");
+    // Not at the start of a line, and not inside one either.
+    for (const line of log.split("\n")) {
+      expect(line.startsWith("##"), line).toBe(false);
+      expect(line.includes("##vso[") || line.includes("##["), line).toBe(false);
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { type Environment, keyIdOf, type Policy, ProvenantError, parsePolicy, printable, publicKeyFromPem, type VerificationReport, verify } from "@provenant/core";
+import { type Environment, keyIdOf, type Policy, ProvenantError, parsePolicy, publicKeyFromPem, type VerificationReport, verify } from "@provenant/core";
+import { logText as printable } from "./escape.js";
 import { imageName, parseImageArgument, verifyStoredAttestations } from "@provenant/oci";
 import { type RegistryConnection, taskRegistryClient } from "../registry.js";
 import { subjectsOf } from "../subjects.js";
