@@ -192,7 +192,7 @@ beforeAll(async () => {
       // What the CLI would read as docker's config: where, with which modes, and what.
       'if [ -n "$DOCKER_CONFIG" ]; then printf "docker_config %s %s %s\\n" "$DOCKER_CONFIG" "$(stat -c %a "$DOCKER_CONFIG")" "$(stat -c %a "$DOCKER_CONFIG/config.json")"; printf "docker_config_json %s\\n" "$(cat "$DOCKER_CONFIG/config.json")"; fi',
       // Whether a signing key reached the CLI at all (never its value).
-      'if [ -n "${PROVENANT_SIGNING_KEY+set}" ]; then echo "signing key in the environment"; fi',
+      "env | grep -q '^PROVENANT_SIGNING_KEY=' && echo 'signing key in the environment' || true",
       'if [ -n "$STAND_IN_EXIT" ]; then exit "$STAND_IN_EXIT"; fi',
     ].join("\n"),
   );
