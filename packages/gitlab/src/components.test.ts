@@ -522,6 +522,14 @@ describe("CI/CD components under gitlab-ci-local", () => {
       expect((await provenant(pipeline.dir, ...common, "--key", "service.pub")).code).toBe(1);
     });
 
+    it("the signing-service example's policy file loads: schema, key and CEL (provenant policy check)", async () => {
+      const example = resolve(here, "../../../examples/gitlab/signing-service");
+      const checked = await provenant(example, "policy", "check", ".provenant/release.yaml");
+      expect(checked.output).toMatch(/is valid/);
+      expect(checked.output).toMatch(/key signing-service [0-9a-f]{64} \(service\)/);
+      expect(checked.code).toBe(0);
+    });
+
     it("without a reachable server the attest job fails and signs nothing with the key it could read", async () => {
       const pipeline = await repository("signing-service-down", {
         // Port 9 (discard) on loopback: nothing listens there.

@@ -32,8 +32,11 @@ async function component(name: "attest" | "verify") {
   return { text, inputs: header.spec.inputs, jobs };
 }
 
-async function exampleIncludes() {
-  const text = await readFile(resolve(root, "examples/gitlab/.gitlab-ci.yml"), "utf8");
+/** The example pipelines: keys and images, and the signing service with a policy file. */
+const EXAMPLES = ["examples/gitlab/.gitlab-ci.yml", "examples/gitlab/signing-service/.gitlab-ci.yml"] as const;
+
+async function exampleIncludes(example: string = EXAMPLES[0]) {
+  const text = await readFile(resolve(root, example), "utf8");
   const pipeline = parseAllDocuments(text)[0]!.toJS() as { include: { component: string; inputs: Record<string, unknown> }[] };
   return pipeline.include;
 }
@@ -120,10 +123,10 @@ describe("CI/CD component templates", () => {
     expect(Object.keys(parseAllDocuments(interpolated)[1]!.toJS() as object)).toEqual(["gate-image"]);
   });
 
-  it("the example verifies everything it attests, each gate its own job, and deploys after all of them", async () => {
-    const text = await readFile(resolve(root, "examples/gitlab/.gitlab-ci.yml"), "utf8");
+  it.each(EXAMPLES)("the example %s verifies everything it attests, each gate its own job, and deploys after all of them", async (example) => {
+    const text = await readFile(resolve(root, example), "utf8");
     const pipeline = parse(text) as Record<string, { needs?: string[]; script?: string[] }>;
-    const includes = await exampleIncludes();
+    const includes = await exampleIncludes(example);
     const attested = includes.filter((i) => i.component.includes("/attest@")).flatMap((i) => String(i.inputs.subjects).split(/\s+/));
     const verifies = includes.filter((i) => i.component.includes("/verify@"));
     const verified = verifies.flatMap((i) => [...String(i.inputs.artifacts ?? "").split(/\s+/), String(i.inputs.registry_image ?? "")]).filter(Boolean);
@@ -138,8 +141,8 @@ describe("CI/CD component templates", () => {
     expect(pipeline.deploy!.needs!.sort()).toEqual([...jobNames].sort());
   });
 
-  it("the example pipeline passes only declared inputs and every required one", async () => {
-    for (const include of await exampleIncludes()) {
+  it.each(EXAMPLES)("the example %s passes only declared inputs and every required one", async (example) => {
+    for (const include of await exampleIncludes(example)) {
       const name = /\/(attest|verify)@/.exec(include.component)?.[1] as "attest" | "verify";
       expect(name, include.component).toBeDefined();
       const { inputs } = await component(name);
@@ -149,6 +152,15 @@ describe("CI/CD component templates", () => {
       }
       expect(includeErrors(inputs, include.inputs as Record<string, string | boolean>), `GitLab accepts the example's ${name} include`).toEqual([]);
     }
+  });
+
+  it("the signing-service example attests through the server and gates with the policy file it holds", async () => {
+    const includes = await exampleIncludes(EXAMPLES[1]);
+    const attest = includes.find((i) => i.component.includes("/attest@"))!;
+    expect(attest.inputs.signing_server_url).toMatch(/^https:\/\//);
+    expect(attest.inputs.push).toBeUndefined();
+    const verify = includes.find((i) => i.component.includes("/verify@"))!;
+    expect(existsSync(resolve(root, "examples/gitlab/signing-service", String(verify.inputs.policy)))).toBe(true);
   });
 });
 
