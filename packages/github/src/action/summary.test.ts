@@ -44,6 +44,15 @@ describe("job summary", () => {
     expect(summary).toContain("source is \\[login\\]\\(https://evil.example\\) \\<b\\>");
   });
 
+  it("says who signed: the signing service's provenance is verified with its service key, for L3", () => {
+    const summary = attestSummary({ subjects: [{ name: "app.tgz", digest }], bundlePath: "p.json", keyId: "k", factsSource: "service-oidc-token", provenance: fields });
+    expect(summary).toContain("Built and signed by the signing service");
+    expect(summary).not.toContain("environment variables");
+    expect(summary).toContain("provenant verify app.tgz --bundle p.json --service-key signing.pub --slsa-level 3 --builder-id");
+    const keyed = attestSummary({ subjects: [{ name: "app.tgz", digest }], bundlePath: "p.json", keyId: "k", factsSource: "oidc-token", provenance: fields });
+    expect(keyed).toContain("--key provenant.pub");
+  });
+
   it("quotes a subject name for the shell in the verify command", () => {
     const command = verifyCommandFor([{ name: "my app's.tgz", digest }], "out dir/p.json", fields);
     expect(command).toBe(

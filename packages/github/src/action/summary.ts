@@ -20,7 +20,13 @@ function shellQuote(value: string): string {
 }
 
 /** The command that checks the bundle file, or with `image` the copy stored beside that image. */
-export function verifyCommandFor(subjects: readonly Subject[], bundlePath: string, provenance: ProvenanceFields, image?: string): string {
+export function verifyCommandFor(
+  subjects: readonly Subject[],
+  bundlePath: string,
+  provenance: ProvenanceFields,
+  image?: string,
+  key: readonly string[] = ["--key", "provenant.pub"],
+): string {
   const source = sourceOf(parseProvenance(provenance));
   // Split where verify's --builder-id matching does: a changesets tag
   // (`…@refs/tags/@scope/pkg@1.0.0`) holds "@" itself.
@@ -32,8 +38,7 @@ export function verifyCommandFor(subjects: readonly Subject[], bundlePath: strin
     "provenant",
     "verify",
     ...(image ? ["--image", image] : [artifact, "--bundle", bundlePath]),
-    "--key",
-    "provenant.pub",
+    ...key,
     "--builder-id",
     builderName,
     ...(source ? ["--source-uri", source.repository] : []),
@@ -55,10 +60,14 @@ export function attestSummary(facts: {
     .slice(0, SUBJECT_ROWS)
     .map((s) => `| ${text(s.name ?? "")} | ${code(Object.entries(s.digest).map(([a, h]) => `${a}:${h}`).join(" "))} |`);
   const more = subjects.length > SUBJECT_ROWS ? [`| … and ${subjects.length - SUBJECT_ROWS} more | |`] : [];
-  const trust =
-    facts.factsSource === "oidc-token"
+  const service = facts.factsSource === "service-oidc-token";
+  const trust = service
+    ? "Built and signed by the signing service from the job's verified OIDC token, with a key no step can read (SLSA Build L3 on GitHub-hosted runners when verified with `--service-key`)."
+    : facts.factsSource === "oidc-token"
       ? "Source and builder come from the job's verified OIDC token (SLSA Build L2 when verified with this key)."
       : "Source and builder come from environment variables (no `id-token: write`), so verification grants SLSA Build L1 only.";
+  // The service's public key is its signing.pub; a user key is the project's provenant.pub.
+  const key = service ? ["--service-key", "signing.pub", "--slsa-level", "3"] : ["--key", "provenant.pub"];
   return [
     "## Provenance attested",
     "",
@@ -73,8 +82,8 @@ export function attestSummary(facts: {
     "Verify it:",
     "",
     ...markdownCodeBlock("sh", [
-      verifyCommandFor(subjects, facts.bundlePath, facts.provenance),
-      ...pushed.map((p) => verifyCommandFor(subjects, facts.bundlePath, facts.provenance, p.image)),
+      verifyCommandFor(subjects, facts.bundlePath, facts.provenance, undefined, key),
+      ...pushed.map((p) => verifyCommandFor(subjects, facts.bundlePath, facts.provenance, p.image, key)),
     ]),
     "",
     ...pushed.map((p) => `Pushed attestation ${code(p.attestation)} beside ${code(p.image)} (${text(p.via)}).`),
