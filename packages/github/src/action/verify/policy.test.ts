@@ -75,7 +75,7 @@ describe("verify action with policy", () => {
     expect(result.verified).toBe(true);
     expect(result.failures).toEqual([]);
     expect(result.slsaLevel).toBe(1);
-    expect(result.explanation[0]).toBe("app.tar.gz");
+    expect(result.explanation[0]).toBe("artifact app.tar.gz");
     expect(result.explanation).toContainEqual(expect.stringMatching(/^ {2}PASS {2}rule release archive: /));
     expect(result.explanation).toContainEqual(expect.stringMatching(/^ {2}N\/A {3}rule docs only: /));
     expect(result.explanation.at(-1)).toMatch(/^ {2}ALLOWED: /);
@@ -117,6 +117,14 @@ describe("verify action with policy", () => {
     expect(result.summary).not.toContain("](https://evil.example");
     expect(result.summary).not.toMatch(/(^|[^\\])<img/m);
     for (const line of [...result.explanation, ...result.failures]) expect(line).not.toMatch(/\n/);
+    expect(result.explanation.some((line) => line.startsWith("::"))).toBe(false);
+  });
+
+  it("starts no log line with the artifact's name, which could be a workflow command", async () => {
+    const name = "::error::forged.tar.gz";
+    await writeFile(join(context.cwd, name), "release archive");
+    const result = await gate(policy(), { "subject-path": name });
+    expect(result.explanation[0]).toBe(`artifact ${name}`);
     expect(result.explanation.some((line) => line.startsWith("::"))).toBe(false);
   });
 

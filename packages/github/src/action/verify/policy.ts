@@ -86,7 +86,12 @@ export async function runPolicyVerifyAction(inputs: VerifyActionInputs, context:
   const decisions: ArtifactDecision[] = [];
   for (const artifact of artifacts) decisions.push({ artifact, decision: await evaluatePolicy(policy, artifact, documents, { now }) });
 
-  const explanation = decisions.flatMap(({ artifact, decision }) => [printable(artifact.name), ...explainDecision(decision).map((line) => `  ${printable(line)}`)]);
+  // Every log line starts with text of ours: the runner reads a line starting
+  // with `::` as a workflow command, and a file can be named `::error::…`.
+  const explanation = decisions.flatMap(({ artifact, decision }) => [
+    `artifact ${printable(artifact.name)}`,
+    ...explainDecision(decision).map((line) => `  ${printable(line)}`),
+  ]);
   const failures = decisions
     .filter(({ decision }) => !decision.allowed)
     .flatMap(({ artifact, decision }) => [
