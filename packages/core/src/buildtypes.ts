@@ -26,6 +26,17 @@ export const BUILD_TYPES = {
 export const FACTS_SOURCE_FIELD = "provenant_factsSource";
 
 /**
+ * Extension field in `runDetails.metadata`, `true` when the signing service
+ * built the provenance for a build platform its operator declared hardened
+ * in the service's configuration (`hardened: true` on a trusted Jenkins
+ * issuer). A self-managed platform's token cannot say whether runs are
+ * isolated from each other and from the platform's signing key; the operator
+ * of the service can. Means something only beside `service-oidc-token` under
+ * a trusted service key's signature, like that value.
+ */
+export const PLATFORM_HARDENED_FIELD = "provenant_platformHardened";
+
+/**
  * Extension field in `runDetails.metadata` listing CI variables that
  * contradicted the verified token: `{ variable, claim, variableValue,
  * claimValue }[]`. The token's value is the one recorded; this says so.

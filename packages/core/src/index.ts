@@ -110,6 +110,7 @@ export { slsaLevelOf, type SlsaLevel } from "./verify/level.js";
 export {
   BUILD_TYPES,
   FACTS_SOURCE_FIELD,
+  PLATFORM_HARDENED_FIELD,
   HOSTED_BUILD_TYPES,
   VARIABLE_DISAGREEMENTS_FIELD,
   variableDisagreementsOf,

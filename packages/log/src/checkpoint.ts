@@ -50,6 +50,25 @@ function keyKind(key: KeyObject): "ed25519" | "ecdsa-p256" {
  * the name not hashed in.
  */
 export function noteKeyId(origin: string, publicKey: KeyObject): Uint8Array {
+  // Every entry and checkpoint signed or verified asks for the id of the same
+  // key: exporting and hashing it once per key and origin, not per entry.
+  let byOrigin = keyIdCache.get(publicKey);
+  if (!byOrigin) {
+    byOrigin = new Map();
+    keyIdCache.set(publicKey, byOrigin);
+  }
+  let id = byOrigin.get(origin);
+  if (!id) {
+    id = computeNoteKeyId(origin, publicKey);
+    byOrigin.set(origin, id);
+  }
+  // A copy: callers may slice or keep it, never change the cached one.
+  return id.slice();
+}
+
+const keyIdCache = new WeakMap<KeyObject, Map<string, Uint8Array>>();
+
+function computeNoteKeyId(origin: string, publicKey: KeyObject): Uint8Array {
   const pub = publicKey.type === "private" ? createPublicKey(publicKey) : publicKey;
   if (keyKind(pub) === "ed25519") {
     const der = pub.export({ type: "spki", format: "der" });

@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { ProvenantError } from "@provenant/core";
 import { DEFAULT_TOKEN_VARIABLE as GITLAB_TOKEN_VARIABLE } from "@provenant/gitlab";
 import { canRequestIdToken, requestIdToken } from "@provenant/github";
+import { serviceIdToken as jenkinsIdToken } from "@provenant/jenkins";
 import { type Io, replaceFileAtomically } from "../io.js";
 import { resolveSubjects, type SubjectInputs } from "@provenant/subjects";
 import { subjectProgress } from "../output/progress.js";
@@ -16,7 +17,7 @@ export interface ServiceAttestInputs extends Omit<SubjectInputs, "progress"> {
   json: boolean;
   /** The audience the server expects (default: the server's URL). */
   tokenAudience?: string;
-  /** GitLab: the `id_tokens` variable holding a token for the server's audience. */
+  /** GitLab: the `id_tokens` variable holding a token for the server's audience; Jenkins: the variable the id token credential is bound to. */
   tokenVariable?: string;
 }
 
@@ -62,8 +63,10 @@ async function jobToken(platform: string, audience: string, variable: string | u
     }
     return token;
   }
+  // The oidc-provider credential bound by withCredentials: the token, or the path of its file.
+  if (platform === "jenkins") return jenkinsIdToken(io.env, io.cwd, variable, audience);
   throw new ProvenantError(
     "USAGE",
-    `--server: the signing service signs GitHub Actions and GitLab CI tokens; ${platform} is not supported yet (attest with --key there)`,
+    `--server: the signing service signs GitHub Actions, GitLab CI and Jenkins tokens; ${platform} is not supported yet (attest with --key there)`,
   );
 }

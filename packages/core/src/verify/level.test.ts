@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BUILD_TYPES } from "../buildtypes.js";
+import { BUILD_TYPES, PLATFORM_HARDENED_FIELD } from "../buildtypes.js";
 import { keySigner } from "../dsse/signer.js";
 import { attest } from "../statement/attest.js";
 import { ecKeys, SHA_A, sampleProvenance } from "../test-support.js";
@@ -78,5 +78,37 @@ describe("SLSA Build levels: service keys and user keys", () => {
     const report = verify(await signedBy(service, serviceProvenance(HOSTED, "environment")), options);
     expect(report.slsaLevel.level).toBe(1);
     expect(report.slsaLevel.reason).toContain("not provenance the service built");
+  });
+});
+
+describe("SLSA Build levels: Jenkins, a self-managed controller", () => {
+  const CONTROLLER = "https://ci.example.com/";
+  function jenkins(metadata: Record<string, unknown>, factsSource = "service-oidc-token") {
+    const provenance = serviceProvenance(CONTROLLER, factsSource, BUILD_TYPES.jenkins);
+    provenance.runDetails.metadata = { ...provenance.runDetails.metadata, ...metadata };
+    return provenance;
+  }
+  const asService: VerifyOptions = { trustedKeys: [], serviceKeys: [{ publicKey: service.publicKey }], artifactDigests };
+
+  it("is L2 when the service built it but its operator did not declare the controller hardened", async () => {
+    const report = verify(await signedBy(service, jenkins({})), asService);
+    expect(report.slsaLevel.level).toBe(2);
+    expect(report.slsaLevel.reason).toContain("did not declare it hardened");
+  });
+
+  it("is L3 when the service recorded its operator's declaration, under the service key only", async () => {
+    const hardened = jenkins({ [PLATFORM_HARDENED_FIELD]: true });
+    const report = verify(await signedBy(service, hardened), asService);
+    expect(report.slsaLevel.level).toBe(3);
+    expect(report.slsaLevel.reason).toContain("declared hardened");
+    // A user key can write the same field: it is never L3.
+    const byUser = verify(await signedBy(user, hardened), { trustedKeys: [{ publicKey: user.publicKey }], artifactDigests });
+    expect(byUser.slsaLevel.level).toBe(2);
+    expect(byUser.slsaLevel.reason).toContain("as claimed by the key holder");
+    // Only provenance the service built counts, whatever else its key signed.
+    const notServiceBuilt = verify(await signedBy(service, jenkins({ [PLATFORM_HARDENED_FIELD]: true }, "oidc-token")), asService);
+    expect(notServiceBuilt.slsaLevel.level).toBe(2);
+    // The field must be the boolean true the service writes, not any truthy text.
+    expect(verify(await signedBy(service, jenkins({ [PLATFORM_HARDENED_FIELD]: "yes" })), asService).slsaLevel.level).toBe(2);
   });
 });

@@ -1,4 +1,4 @@
-import { BUILD_TYPES, FACTS_SOURCE_FIELD, HOSTED_BUILD_TYPES, variableDisagreementsOf } from "../buildtypes.js";
+import { BUILD_TYPES, FACTS_SOURCE_FIELD, HOSTED_BUILD_TYPES, PLATFORM_HARDENED_FIELD, variableDisagreementsOf } from "../buildtypes.js";
 import type { Provenance } from "../schemas/provenance.js";
 
 export interface SlsaLevel {
@@ -64,6 +64,7 @@ export function slsaLevelOf(provenance: Provenance | undefined, signed: boolean,
         reason: `built by the signing service from a verified OIDC token and signed with its key, but on a ${selfHosted}: isolation between runs is the runner operator's, not the platform's, so L2`,
       };
     }
+    if (buildType === BUILD_TYPES.jenkins) return jenkinsServiceLevel(provenance);
     return {
       level: 3,
       reason:
@@ -121,6 +122,30 @@ function selfHostedRunnerOf(provenance: Provenance): string | undefined {
   }
   if (buildType === BUILD_TYPES.gitlab) return builderId.endsWith("/-/runners/gitlab-hosted") ? undefined : "self-managed GitLab runner";
   if (buildType === BUILD_TYPES.azurePipelines) return builderId.endsWith("_agents/microsoft-hosted") ? undefined : "self-hosted Azure Pipelines agent";
-  // Jenkins: the controller is the build platform the organization runs; its agents are its own.
   return undefined;
+}
+
+/**
+ * Jenkins is self-managed: the controller is the build platform, run by the
+ * organization, with agents only its administrators configure. Whether runs
+ * are isolated from one another and from the key the controller signs ID
+ * tokens with (SLSA v1.0 Build L3, "hardened build platform") is how the
+ * controller is set up — builds on the controller itself, or unsandboxed
+ * Pipeline code, can reach that key and mint a token for any job — and the
+ * token cannot show it. So L3 needs the service's operator to have declared
+ * the controller hardened, which the service records; otherwise L2.
+ */
+function jenkinsServiceLevel(provenance: Provenance): SlsaLevel {
+  if (provenance.runDetails.metadata?.[PLATFORM_HARDENED_FIELD] === true) {
+    return {
+      level: 3,
+      reason:
+        "Jenkins controller its signing service's operator declared hardened (no builds on the controller, isolated agents, sandboxed Pipelines); provenance built by the service from the job's verified OIDC token and signed with a service key no build step can reach, so L3",
+    };
+  }
+  return {
+    level: 2,
+    reason:
+      "built by the signing service from the Jenkins controller's verified OIDC token and signed with its key, but whether that self-managed controller isolates runs from each other and from its token signing key is its own configuration, which the token does not show, and the service's operator did not declare it hardened, so L2",
+  };
 }

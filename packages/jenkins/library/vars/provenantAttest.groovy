@@ -1,8 +1,10 @@
 import dev.provenant.jenkins.CommandLine
 
 // provenantAttest: SLSA v1.0 provenance for this build's artifacts or images,
-// signed with a key from Jenkins credentials, written as a Sigstore bundle,
-// archived and, with push, stored beside each image in its registry.
+// signed with a key from Jenkins credentials — or, with server, built and
+// signed by Provenant's signing service from the job's OpenID Connect id
+// token — written as a Sigstore bundle, archived and, with push, stored
+// beside each image in its registry.
 // Options and defaults: provenantAttest.txt.
 //
 // Every value from the Jenkinsfile, the job or the checkout (subjects, image
@@ -11,6 +13,13 @@ import dev.provenant.jenkins.CommandLine
 // ("$PROVENANT_ARG_3"), never as script text.
 
 def call(Map config = [:]) {
+    if (config.containsKey('server')) {
+        return signedByService(config)
+    }
+    if (config.containsKey('credentialsId')) {
+        error('provenantAttest: credentialsId (the OpenID Connect id token for the signing service) goes with server; ' +
+                'to sign with a key of your own, give keyCredentialsId')
+    }
     List known = ['subjects', 'keyCredentialsId', 'keyPasswordCredentialsId', 'bundle', 'cli', 'cliPath',
                   'idTokenCredentialsId', 'idTokenFileCredentialsId', 'tokenAudience', 'issuer', 'apiTokenCredentialsId',
                   'scmVars', 'archive', 'push', 'registryCredentialsId', 'insecureRegistry']
@@ -112,6 +121,77 @@ def call(Map config = [:]) {
     }
     echo(CommandLine.attestSummary(result))
     if (flags.archive) {
+        archiveArtifacts(artifacts: bundle, fingerprint: true)
+    }
+    return result
+}
+
+/**
+ * provenantAttest(server: URL, credentialsId: ID): the signing service at
+ * server builds the provenance from the job's OpenID Connect id token (the
+ * OIDC Provider plugin's credential, bound here with withCredentials and
+ * handed to the CLI as a variable, never as script text) and signs it with a
+ * key no build step can reach. Nothing here holds a key: when the service
+ * cannot be reached or refuses, the step fails; it never signs otherwise.
+ */
+def signedByService(Map config) {
+    List known = ['subjects', 'server', 'credentialsId', 'bundle', 'archive', 'cli', 'cliPath']
+    List unknown = CommandLine.unknownOptions(config, known)
+    if (unknown) {
+        error("provenantAttest: with server, the service signs from the job's id token alone; " +
+                "unknown or unusable option(s) ${unknown.join(', ')}; expected some of ${known.join(', ')}")
+    }
+    Boolean archive = CommandLine.flag(config.archive, true)
+    if (archive == null) {
+        error("provenantAttest: archive is '${config.archive}'; expected true or false")
+    }
+    if (!isUnix()) {
+        error('provenantAttest: runs on Unix agents (it calls sh); use a Linux or macOS node')
+    }
+    String server = config.server ? config.server.toString() : ''
+    if (!(server ==~ /https?:\/\/[^\s]+/)) {
+        error("provenantAttest: server is '${server}'; expected the signing service's URL, e.g. server: 'https://provenant.example.com'")
+    }
+    if (!config.credentialsId) {
+        error("provenantAttest: server needs credentialsId: the id of an OpenID Connect id token credential (OIDC Provider plugin) " +
+                'whose audience the service accepts')
+    }
+    List subjects = CommandLine.listOf(config.subjects)
+    if (subjects.isEmpty()) {
+        error("provenantAttest: subjects is required: files or globs to attest, e.g. subjects: 'dist/*.tgz'")
+    }
+    if (config.cli && config.cliPath) {
+        error('provenantAttest: give cli or cliPath, not both')
+    }
+    String bundle = config.bundle ?: 'provenance.sigstore.json'
+    List args = CommandLine.cli(config)
+    args.addAll(['attest', '--platform', 'jenkins', '--server', server, '--token-variable', 'PROVENANT_ID_TOKEN',
+                 '--bundle', bundle, '--json'])
+    List credentials = [string(credentialsId: config.credentialsId, variable: 'PROVENANT_ID_TOKEN')]
+    String resultFile = pwd(tmp: true) + '/' + CommandLine.resultFileName('provenant-attest-', bundle)
+    List environment = CommandLine.variables('PROVENANT_ARG_', args) +
+            CommandLine.variables('PROVENANT_SUBJECT_', subjects) +
+            ['PROVENANT_RESULT_FILE=' + resultFile]
+    String script = CommandLine.quoted('PROVENANT_ARG_', args.size()) + ' -- ' +
+            CommandLine.quoted('PROVENANT_SUBJECT_', subjects.size()) + ' > "$PROVENANT_RESULT_FILE"'
+
+    int status = 0
+    withEnv(environment) {
+        withCredentials(credentials) {
+            status = sh(label: 'provenant attest --server', script: script, returnStatus: true)
+        }
+    }
+    if (status != 0) {
+        error("provenantAttest: the signing service at ${server} did not sign (provenant attest --server exit code ${status}; " +
+                'see its message above); nothing was signed with any other key')
+    }
+    Map result = CommandLine.serviceAttestResult(bundle, server, readFile(file: resultFile))
+    if (result == null) {
+        error('provenantAttest: provenant attest --server succeeded but printed no JSON report; expected the output of provenant attest --server --json')
+    }
+    echo("provenantAttest: the signing service at ${server} signed provenance for ${result.subjectCount} subject(s) " +
+            "into ${bundle} (log index ${result.logIndex})")
+    if (archive) {
         archiveArtifacts(artifacts: bundle, fingerprint: true)
     }
     return result

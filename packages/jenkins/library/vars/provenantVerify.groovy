@@ -3,13 +3,17 @@ import dev.provenant.jenkins.CommandLine
 // provenantVerify: checks provenance against trusted public keys and a policy
 // (builder, source, branch or tag, SLSA level) — a Sigstore bundle for
 // artifacts, or the attestations stored beside an image in its registry —
-// and fails the build when it does not verify. Options: provenantVerify.txt.
+// or, with policy, against a policy file (provenant verify --policy), and
+// fails the build when it does not verify. Options: provenantVerify.txt.
 //
 // Like provenantAttest, values reach the shell only through environment
 // variables that the fixed script quotes.
 
 def call(Map config = [:]) {
-    List known = ['artifacts', 'bundle', 'image', 'publicKey', 'publicKeyCredentialsId', 'builderId', 'buildType',
+    if (config.containsKey('policy')) {
+        return verifiedByPolicy(config)
+    }
+    List known = ['serviceKey', 'artifacts', 'bundle', 'image', 'publicKey', 'publicKeyCredentialsId', 'builderId', 'buildType',
                   'sourceUri', 'sourceBranch', 'sourceTag', 'sourceVersionedTag', 'slsaLevel', 'registryCredentialsId',
                   'insecureRegistry', 'cli', 'cliPath', 'allowAnySource']
     List unknown = CommandLine.unknownOptions(config, known)
@@ -28,8 +32,9 @@ def call(Map config = [:]) {
         error("provenantVerify: artifacts or image is required: the files whose provenance to check, e.g. artifacts: 'dist/app.tgz', " +
                 "or an image in a registry, e.g. image: 'registry.example.com/acme/app@sha256:…'")
     }
-    if (!config.publicKey && !config.publicKeyCredentialsId) {
-        error('provenantVerify: give publicKey (a PEM file in the workspace) or publicKeyCredentialsId (a Secret file credential)')
+    if (!config.publicKey && !config.publicKeyCredentialsId && !config.serviceKey) {
+        error('provenantVerify: give publicKey (a PEM file in the workspace), publicKeyCredentialsId (a Secret file credential), ' +
+                "serviceKey (the signing service's public key) or policy (a policy file)")
     }
     if (config.cli && config.cliPath) {
         error('provenantVerify: give cli or cliPath, not both')
@@ -41,6 +46,10 @@ def call(Map config = [:]) {
     args.addAll(CommandLine.insecureRegistryArguments(config.insecureRegistry))
     if (config.publicKey) {
         args.addAll(['--key', config.publicKey.toString()])
+    }
+    if (config.serviceKey) {
+        // Only the signing service's signatures can support SLSA Build L3.
+        args.addAll(['--service-key', config.serviceKey.toString()])
     }
     Map flags = [builderId: '--builder-id', buildType: '--build-type', sourceUri: '--source-uri',
                  sourceBranch: '--source-branch', sourceTag: '--source-tag',
@@ -90,6 +99,56 @@ def call(Map config = [:]) {
     }
     if (status != 0) {
         error("provenantVerify: provenant verify could not run (exit code ${status}; see its message above)")
+    }
+    return true
+}
+
+/**
+ * provenantVerify(policy: FILE, artifacts: …): the policy file carries the
+ * trusted keys and every rule, so no key or rule option goes with it. The
+ * CLI prints each rule's decision (pass, fail or not applicable, with the
+ * reason) to the console, and exits 1 when the policy denies.
+ */
+def verifiedByPolicy(Map config) {
+    List known = ['policy', 'artifacts', 'bundle', 'evidence', 'cli', 'cliPath']
+    List unknown = CommandLine.unknownOptions(config, known)
+    if (unknown) {
+        error("provenantVerify: with policy, the policy file names the trusted keys and the rules; " +
+                "unknown or unusable option(s) ${unknown.join(', ')}; expected some of ${known.join(', ')}")
+    }
+    if (!isUnix()) {
+        error('provenantVerify: runs on Unix agents (it calls sh); use a Linux or macOS node')
+    }
+    String policy = config.policy ? config.policy.toString() : ''
+    if (!policy) {
+        error("provenantVerify: policy is empty; expected a policy file in the workspace, e.g. policy: 'policies/release.yaml'")
+    }
+    List artifacts = CommandLine.listOf(config.artifacts)
+    if (artifacts.isEmpty()) {
+        error("provenantVerify: policy needs artifacts: the files whose provenance to check, e.g. artifacts: 'dist/app.tgz'")
+    }
+    if (config.cli && config.cliPath) {
+        error('provenantVerify: give cli or cliPath, not both')
+    }
+    String bundle = config.bundle ?: 'provenance.sigstore.json'
+    List args = CommandLine.cli(config)
+    args.addAll(['verify', '--policy', policy, '--bundle', bundle])
+    List evidence = CommandLine.listOf(config.evidence)
+    for (int i = 0; i < evidence.size(); i++) {
+        args.addAll(['--evidence', evidence[i]])
+    }
+    List environment = CommandLine.variables('PROVENANT_ARG_', args) +
+            CommandLine.variables('PROVENANT_ARTIFACT_', artifacts)
+    String script = CommandLine.quoted('PROVENANT_ARG_', args.size()) + ' -- ' + CommandLine.quoted('PROVENANT_ARTIFACT_', artifacts.size())
+    int status = 0
+    withEnv(environment) {
+        status = sh(label: 'provenant verify --policy', script: script, returnStatus: true)
+    }
+    if (status == 1) {
+        error("provenantVerify: ${artifacts.join(', ')} denied by policy ${policy} (see each rule's decision above)")
+    }
+    if (status != 0) {
+        error("provenantVerify: provenant verify --policy could not run (exit code ${status}; see its message above)")
     }
     return true
 }

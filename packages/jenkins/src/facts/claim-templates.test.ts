@@ -4,28 +4,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jenkinsProvenance } from "../provenance/provenance.js";
 import { collectContext } from "../test-fixtures/context.js";
 import { COMMIT, freestyle, multibranch, pullRequest, tag } from "../test-fixtures/environments.js";
+import { CHECKOUT, CURRENT_RECIPE, DEFAULTS, REF_NAMES, refTemplates } from "../test-fixtures/claim-recipes.js";
 import { type ClaimTemplate, expandClaimTemplates, type PluginRules, replaceMacro, TokenCreationFailed } from "../test-fixtures/oidc-provider-plugin.js";
-import { jenkinsFacts, REF_CLAIMS_MARKER } from "./collect.js";
+import { jenkinsFacts } from "./collect.js";
+import { REF_CLAIMS_MARKER } from "./from-claims.js";
 
 // The recipes of docs/buildtypes/jenkins-v1.md ("Claim templates"), run
 // through the plugin's own template rules (test-fixtures/oidc-provider-plugin.ts)
 // for each kind of build, then through the adapter and `verify`.
 
-/** The plugin's default build claim templates (IdTokenConfiguration). */
-const DEFAULTS: ClaimTemplate[] = [
-  { name: "sub", format: `\${JOB_URL}` },
-  { name: "build_number", format: `\${BUILD_NUMBER}`, type: "integer" },
-];
-const CHECKOUT: ClaimTemplate[] = [
-  { name: "git_url", format: `\${GIT_URL}` },
-  { name: "git_commit", format: `\${GIT_COMMIT}` },
-];
-const REF_NAMES = ["tag_name", "change_id", "branch_name", "git_branch"] as const;
-const refTemplates = (optional: boolean): ClaimTemplate[] =>
-  [...REF_NAMES, "change_url", "change_target", "change_branch"].map((name) => ({ name, format: `\${${name.toUpperCase()}}`, optional }));
-
-/** oidc-provider 170.x and later, with the Optional checkbox: the recipe this package documents. */
-const CURRENT_RECIPE = [...DEFAULTS, ...CHECKOUT, ...refTemplates(true), { name: REF_CLAIMS_MARKER, format: REF_NAMES.join(" ") }];
 /** The recipe for plugins before 170.x: every template required, unset ones arrive unexpanded. */
 const BEFORE_170_RECIPE = [...DEFAULTS, ...CHECKOUT, ...refTemplates(false)];
 /** On 170.x releases without the Optional checkbox only templates every build fills are safe. */

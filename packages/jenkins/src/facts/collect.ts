@@ -1,7 +1,7 @@
 import type { CollectContext } from "@provenant/core";
 import { ProvenantError } from "@provenant/core";
-import type { TokenClaims } from "@provenant/oidc";
 import { API_TOKEN_VARIABLE, API_USER_VARIABLE, fetchBuildDetails } from "./build-api.js";
+import { claimsHaveCheckout, REF_CLAIMS_MARKER, scmFromClaims } from "./from-claims.js";
 import { configuredIssuer, DEFAULT_AUDIENCE, issuerFor, readIdToken, verifyJenkinsToken } from "./token.js";
 import { isRefParameter, resolveSourceRef } from "../provenance/ref.js";
 import { type JenkinsBuildDetails, type JenkinsFacts, type JenkinsScm, REF_VARIABLES } from "./types.js";
@@ -11,7 +11,6 @@ import {
   publicUrl,
   readScm,
   requireVariable,
-  SCM_VARIABLES,
   wholeNumber,
   withTrailingSlash,
 } from "./variables.js";
@@ -75,24 +74,6 @@ interface TokenIdentity {
   scm?: JenkinsScm;
 }
 
-/**
- * A fixed-text claim template naming the ref claims configured as
- * *Optional*. Since oidc-provider 170.x a template whose variable the build
- * lacks aborts token creation, unless the template is marked Optional, which
- * omits the claim instead (the plugin's ClaimTemplate help-optional.html).
- * An omitted claim and one never configured look alike in the token; this
- * claim tells them apart: a ref claim it names that is missing means the
- * build has no such variable. Fixed text, so it never aborts.
- */
-export const REF_CLAIMS_MARKER = "provenant_ref_claims";
-
-/** The ref claims a token's marker says are configured (as Optional). */
-function markedRefClaims(claims: TokenClaims): Set<string> {
-  const marker = claims[REF_CLAIMS_MARKER];
-  if (typeof marker !== "string") return new Set();
-  return new Set(marker.split(/[\s,]+/).filter((name) => name !== ""));
-}
-
 const CLAIM_TEMPLATES_HINT =
   `add build claim templates git_url=\${GIT_URL} and git_commit=\${GIT_COMMIT} ` +
   `(and, for the ref, tag_name=\${TAG_NAME}, change_id=\${CHANGE_ID}, branch_name=\${BRANCH_NAME}, git_branch=\${GIT_BRANCH} marked Optional, ` +
@@ -152,18 +133,11 @@ async function tokenIdentity(
     return { issuer, external: choice.external };
   }
   const identity: TokenIdentity = { issuer, external: choice.external, jobUrl: subjectJobUrl };
-  if (present(claims.git_url) === undefined || present(claims.git_commit) === undefined) {
+  if (!claimsHaveCheckout(claims)) {
     context.warn(`the ID token has no git_url/git_commit claims, so the source comes from environment variables (SLSA Build L1); ${CLAIM_TEMPLATES_HINT}`);
     return identity;
   }
-  const scm = readScm(claimLookup(claims), "ID token");
-  // Before 170.x the plugin sends every configured template, unexpanded when
-  // the build lacks the variable. Since then such a template aborts, or, when
-  // Optional, is left out; the marker says which were configured so. Any other
-  // missing claim was never configured, and its absence says nothing.
-  const marked = markedRefClaims(claims);
-  const unclaimed = REF_VARIABLES.filter((name) => !Object.hasOwn(claims, name.toLowerCase()) && !marked.has(name.toLowerCase()));
-  identity.scm = unclaimed.length > 0 ? { ...scm, unclaimed } : scm;
+  identity.scm = scmFromClaims(claims);
   const envCommit = context.env.GIT_COMMIT?.trim().toLowerCase();
   if (envCommit && envCommit !== identity.scm.commit) {
     context.warn(`GIT_COMMIT (${envCommit}) differs from the ID token's git_commit (${identity.scm.commit}); recording the token's`);
@@ -171,12 +145,6 @@ async function tokenIdentity(
   return identity;
 }
 
-
-/** Claims named after the variables, lower case: `git_url` for `GIT_URL`. */
-function claimLookup(claims: TokenClaims) {
-  const known = new Set<string>(SCM_VARIABLES);
-  return (name: string) => (known.has(name) || name === "GIT_URL_1" ? present(claims[name.toLowerCase()]) : undefined);
-}
 
 async function buildDetails(context: CollectContext, controllerUrl: string, buildUrl: string): Promise<JenkinsBuildDetails | undefined> {
   const user = context.env[API_USER_VARIABLE]?.trim();

@@ -8,7 +8,7 @@ import { jenkinsProvenance } from "../provenance/provenance.js";
 import { collectContext } from "../test-fixtures/context.js";
 import { COMMIT, multibranch } from "../test-fixtures/environments.js";
 import { jenkinsFacts } from "./collect.js";
-import { ISSUER_VARIABLE, issuerFor } from "./token.js";
+import { ISSUER_VARIABLE, issuerFor, serviceIdToken } from "./token.js";
 
 // A real issuer on 127.0.0.1 serving discovery and JWKS under `/oidc`, where
 // the OIDC Provider plugin serves them for credentials at the root.
@@ -409,5 +409,26 @@ describe("which issuers count as the controller's own", () => {
     ["not a URL", "issuer.example.com"],
   ])("refuses an external issuer with %s (USAGE), without repeating credentials", (_, value) => {
     expect(() => choose(value)).toThrow(expect.objectContaining({ code: "USAGE", message: expect.not.stringContaining("pw@") }));
+  });
+});
+
+describe("serviceIdToken: the token provenant attest --server sends", () => {
+  it("is the bound token, or the one in the file the variable names", async () => {
+    const token = await issuer.sign({ sub: jobUrl });
+    expect(await serviceIdToken({ PROVENANT_ID_TOKEN: token }, process.cwd(), undefined, "https://vault.example.com")).toBe(token);
+    const dir = await mkdtemp(join(tmpdir(), "provenant-service-token-"));
+    try {
+      await writeFile(join(dir, "token"), `${token}\n`);
+      expect(await serviceIdToken({ OIDC_FILE: "token" }, dir, "OIDC_FILE", "https://vault.example.com")).toBe(token);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("fails naming the credential to bind when there is none; never hands back nothing", async () => {
+    await expect(serviceIdToken({}, process.cwd(), undefined, "https://vault.example.com")).rejects.toMatchObject({
+      code: "PLATFORM_FACTS_MISSING",
+      message: expect.stringMatching(/PROVENANT_ID_TOKEN: bind an OpenID Connect id token credential .*https:\/\/vault\.example\.com/),
+    });
   });
 });

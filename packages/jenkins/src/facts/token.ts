@@ -51,6 +51,24 @@ export async function readIdToken(
 }
 
 /**
+ * The job's ID token for the signing service (`provenant attest --server`):
+ * the OpenID Connect id token credential bound to `requestedVariable` (or
+ * DEFAULT_TOKEN_VARIABLE). Jenkins cannot ask for an audience at run time:
+ * the credential's own audience must be one the server accepts, which the
+ * server checks. Without the variable this fails, naming what to bind; it
+ * never falls back to a key.
+ */
+export async function serviceIdToken(env: Environment, cwd: string, requestedVariable: string | undefined, audience: string): Promise<string> {
+  const token = await readIdToken(env, cwd, requestedVariable);
+  if (token !== undefined) return token;
+  throw new ProvenantError(
+    "PLATFORM_FACTS_MISSING",
+    `--server needs the job's ID token in ${DEFAULT_TOKEN_VARIABLE}: bind an OpenID Connect id token credential (OIDC Provider plugin) ` +
+      `whose audience the server accepts (e.g. ${audience}) with withCredentials, as provenantAttest(server: …, credentialsId: …) does`,
+  );
+}
+
+/**
  * Which issuer to verify the ID token against, and whether the controller
  * itself serves it. Only the controller's own issuers can make the facts
  * `oidc-token` (L2); any other is `external`, and its facts, verified all the

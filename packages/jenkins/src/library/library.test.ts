@@ -1,53 +1,17 @@
-import { execFile, execFileSync } from "node:child_process";
-import { existsSync, realpathSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { generateKeyPair, parseBundle, parseProvenance, parseStatement, sourceOf } from "@provenant/core";
 import { type LayoutImage, makeOciLayout, removeLayouts, skopeoCopy, skopeoInspectRaw, startRegistry, type TestRegistry } from "@provenant/oci/testing";
 import { startTestIssuer, type TestIssuer } from "@provenant/oidc/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { COMMIT, multibranch } from "../test-fixtures/environments.js";
+import { CLI, requireTools, runStepCases, type StepResult, stepCalls } from "../test-fixtures/groovy-stub.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const LIBRARY = resolve(here, "../../library");
-const STUB = join(here, "pipeline-stub.groovy");
-const CLI = resolve(here, "../../../cli/dist/provenant.mjs");
 const JENKINSFILE = resolve(here, "../../../../examples/jenkins/Jenkinsfile");
-
-interface Call {
-  step: string;
-  [field: string]: unknown;
-}
-interface StepResult {
-  name: string;
-  calls: Call[];
-  returned?: unknown;
-  error?: string;
-}
-
-/** JAVA_HOME for Debian's groovy launcher, which insists on one that exists. */
-function javaHome(): string {
-  const configured = process.env.JAVA_HOME;
-  if (configured && existsSync(join(configured, "bin", "java"))) return configured;
-  const java = execFileSync("sh", ["-c", "command -v java"], { encoding: "utf8" }).trim();
-  return dirname(dirname(realpathSync(java)));
-}
-
-function requireTools() {
-  try {
-    execFileSync("groovy", ["--version"], { env: { ...process.env, JAVA_HOME: javaHome() }, stdio: "pipe" });
-  } catch (cause) {
-    throw new Error("groovy is needed to run the shared library's tests: install Debian's `groovy` package (scripts/test does)", {
-      cause,
-    });
-  }
-  if (!existsSync(CLI)) {
-    throw new Error(`the built CLI is missing at ${CLI}: run \`pnpm --filter @provenant/cli build\` (turbo does it before this test)`);
-  }
-}
 
 // Prints what the CLI would receive, so the tests see argv exactly as sh passed it.
 const ARGV_PRINTER = ["node", "-e", "console.log(JSON.stringify({ argv: process.argv.slice(1), GIT_BRANCH: process.env.GIT_BRANCH }))"];
@@ -82,31 +46,6 @@ let registry: TestRegistry;
 let image: LayoutImage;
 let jenkinsEnv: Record<string, string>;
 let jenkinsfileCalls: string[];
-
-/**
- * The text of every `provenantAttest(…)` / `provenantVerify(…)` call in a
- * Jenkinsfile, up to its closing parenthesis (quoted strings skipped).
- */
-function stepCalls(text: string): string[] {
-  const found: string[] = [];
-  for (const match of text.matchAll(/\bprovenant(?:Attest|Verify)\(/g)) {
-    let depth = 0;
-    let quote: string | undefined;
-    for (let i = match.index + match[0].length - 1; i < text.length; i++) {
-      const c = text[i];
-      if (quote) {
-        if (c === "\\") i++;
-        else if (c === quote) quote = undefined;
-      } else if (c === "'" || c === '"') quote = c;
-      else if (c === "(") depth++;
-      else if (c === ")" && --depth === 0) {
-        found.push(text.slice(match.index, i + 1));
-        break;
-      }
-    }
-  }
-  return found;
-}
 
 function result(name: string): StepResult {
   const found = results.get(name);
@@ -465,14 +404,7 @@ beforeAll(async () => {
       },
     })),
   );
-  const casesFile = join(scratch, "cases.json");
-  await writeFile(casesFile, JSON.stringify(cases));
-  const { stdout } = await promisify(execFile)("groovy", [STUB, LIBRARY, casesFile], {
-    env: { ...process.env, JAVA_HOME: javaHome() },
-    maxBuffer: 16 * 1024 * 1024,
-    timeout: 110_000,
-  });
-  results = new Map((JSON.parse(stdout) as StepResult[]).map((r) => [r.name, r]));
+  results = await runStepCases(cases, join(scratch, "cases.json"));
 });
 
 afterAll(async () => {

@@ -2,7 +2,7 @@ import { ProvenantError } from "@provenant/core";
 import * as z from "zod/mini";
 
 /** The platforms whose tokens the signing service turns into provenance. */
-export const SIGNING_PLATFORMS = ["github", "gitlab"] as const;
+export const SIGNING_PLATFORMS = ["github", "gitlab", "jenkins"] as const;
 export type SigningPlatform = (typeof SIGNING_PLATFORMS)[number];
 
 const TrustedIssuerSchema = z.strictObject({
@@ -11,27 +11,38 @@ const TrustedIssuerSchema = z.strictObject({
   platform: z.enum(SIGNING_PLATFORMS),
   /** Audiences the server accepts from this issuer (the job requests a token for one of them). */
   audiences: z.array(z.string().check(z.minLength(1), z.maxLength(512))).check(z.minLength(1), z.maxLength(16)),
-  /** The platform's web URL: `https://github.com` for GitHub's issuer; a GitLab instance's URL (default: the issuer). */
+  /** The platform's web URL: `https://github.com` for GitHub's issuer; a GitLab instance's URL (default: the issuer); a Jenkins controller's URL (default: read from the issuer `<JENKINS_URL>oidc…`). */
   serverUrl: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
   /** Skip discovery and read the keys here. */
   jwksUri: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
   /**
    * Repository paths this issuer may sign for: `acme/app`, `acme/*` (one
-   * path segment), `acme/**` (any depth, for GitLab subgroups). Required:
+   * path segment), `acme/**` (any depth, for GitLab subgroups). For Jenkins,
+   * the job's full name (`acme/app/main`: folders, then the job). Required:
    * an issuer like github.com's signs for every repository on earth.
    */
   repositories: z.array(z.string().check(z.minLength(1), z.maxLength(512))).check(z.minLength(1), z.maxLength(1000)),
   /**
    * The builder pin: GitHub `job_workflow_ref` (e.g. a reusable workflow
    * `acme/builders/.github/workflows/build.yml@refs/tags/v1`, as
-   * slsa-github-generator's trusted builder), GitLab `ci_config_ref_uri`.
+   * slsa-github-generator's trusted builder), GitLab `ci_config_ref_uri`,
+   * Jenkins the controller's URL (`https://ci.example.com/`).
    * Same patterns as `repositories` plus `@`-suffixes compared exactly.
    * Absent: any workflow / CI config of an allowed repository.
    */
   builders: z.optional(z.array(z.string().check(z.minLength(1), z.maxLength(1024))).check(z.maxLength(1000))),
   /** Pinned builder commits: GitHub `job_workflow_sha`, GitLab `ci_config_sha`. Absent: any. */
   builderShas: z.optional(z.array(z.string().check(z.regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/))).check(z.maxLength(1000))),
-});
+  /**
+   * Jenkins only: the operator declares the controller hardened (no builds
+   * on the controller, single-use agents, sandboxed Pipelines; README), which
+   * the provenance records and verifiers need for L3. Refused for other
+   * platforms, whose tokens say where the job ran.
+   */
+  hardened: z.optional(z.boolean()),
+}).check(
+  z.refine((issuer) => !issuer.hardened || issuer.platform === "jenkins", { message: "hardened applies to Jenkins issuers only", path: ["hardened"] }),
+);
 export type TrustedIssuer = z.infer<typeof TrustedIssuerSchema>;
 
 const LimitsSchema = z.strictObject({

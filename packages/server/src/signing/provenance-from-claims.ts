@@ -3,6 +3,7 @@ import { GitHubClaimsSchema, provenance as githubProvenance } from "@provenant/g
 import { factsFromToken, gitlabProvenance, parseGitLabClaims } from "@provenant/gitlab";
 import * as z from "zod/mini";
 import type { TrustedIssuer } from "./config.js";
+import { fromJenkins } from "./from-jenkins.js";
 
 /** What the service read from a verified token: the identity it pins and signs for. */
 export interface ServiceIdentity {
@@ -26,7 +27,7 @@ export interface ServiceProvenance {
  * caller-supplied facts; then records `service-oidc-token` as the source.
  */
 export function provenanceFromClaims(issuer: TrustedIssuer, claims: Record<string, unknown>): ServiceProvenance {
-  const fields = issuer.platform === "github" ? fromGitHub(issuer, claims) : fromGitLab(issuer, claims);
+  const fields = issuer.platform === "jenkins" ? fromJenkins(issuer, claims) : issuer.platform === "github" ? fromGitHub(issuer, claims) : fromGitLab(issuer, claims);
   const metadata = { ...fields.provenance.runDetails.metadata, [FACTS_SOURCE_FIELD]: "service-oidc-token" };
   return { identity: fields.identity, provenance: { ...fields.provenance, runDetails: { ...fields.provenance.runDetails, metadata } } };
 }

@@ -163,6 +163,25 @@ class CommandLine implements Serializable {
                 pushed  : report.pushed instanceof List ? report.pushed : []]
     }
 
+    /**
+     * What provenantAttest(server: …) returns, from `provenant attest --server
+     * --json`: the bundle as given, the service's URL, the bundle's index in
+     * the service's log and how many subjects it signed for. Null when the
+     * text is not such a report.
+     */
+    static Map serviceAttestResult(String bundle, String server, String text) {
+        Object report
+        try {
+            report = new JsonSlurperClassic().parseText(text ?: '')
+        } catch (Exception ignored) {
+            return null
+        }
+        if (!(report instanceof Map) || !(report.logIndex instanceof Number)) {
+            return null
+        }
+        return [bundle: bundle, server: server, logIndex: report.logIndex, subjectCount: report.subjects]
+    }
+
     /** The log line for an attest report: the CLI's own summary goes to the report file. */
     static String attestSummary(Map result) {
         List lines = ["provenantAttest: attested ${result.subjects.size()} subject(s) into ${result.bundle}, signed by key ${result.keyId}".toString()]
