@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `pnpm bench` (issue 2, section 7): hashing, verification and cold start,
+// `pnpm bench` (issue 2, section 7): hashing, verification, install and cold start,
 // each measured against its baseline in the same run and printed as ratios
 // with the target and whether it is met. `pnpm bench` builds first; run
 // `node bench/run.mjs --quick` for small inputs while working on it.
@@ -21,9 +21,9 @@ const work = join(root, "bench", ".work");
 const cli = join(root, "packages", "cli", "dist", "provenant.mjs");
 const coreEntry = join(root, "packages", "core", "dist", "index.js");
 const quick = process.argv.includes("--quick");
-// --only hashing,verification,cold-start,registry runs a subset, e.g. after changing one path.
+// --only hashing,verification,install,registry runs a subset, e.g. after changing one path.
 const onlyIndex = process.argv.indexOf("--only");
-const SECTIONS = ["hashing", "verification", "cold-start", "registry", "release-scale", "log", "vault", "policy"];
+const SECTIONS = ["hashing", "verification", "install", "registry", "release-scale", "log", "vault", "policy", "signing"];
 const only = onlyIndex >= 0 ? (process.argv[onlyIndex + 1] ?? "").split(",") : SECTIONS;
 for (const name of only) {
   if (!SECTIONS.includes(name)) fail(`--only ${name}: expected a comma-separated list of ${SECTIONS.join(", ")}`);
@@ -36,7 +36,7 @@ const SMALL_FILE_BYTES = 4096;
 const MEMORY_LIMIT_MIB = 200;
 
 // Only what the chosen sections run must be built (the log section needs neither).
-const needsCli = only.includes("hashing") || only.includes("cold-start");
+const needsCli = only.includes("hashing") || only.includes("install");
 const needsCore = needsCli || only.includes("verification");
 for (const [path, what] of [
   ...(needsCli ? [[cli, "the bundled CLI"]] : []),
@@ -364,48 +364,6 @@ async function benchLog() {
   );
 }
 
-function benchColdStart() {
-  log("cold start");
-  const node = process.execPath;
-  const hyperfine = spawnSync("hyperfine", ["--version"]);
-  let ours;
-  let theirs;
-  let how;
-  if (!hyperfine.error && hyperfine.status === 0) {
-    // hyperfine -N splits its command strings shell-style: quote the paths,
-    // which may hold spaces.
-    const quote = (path) => `'${path.replaceAll("'", "'\\''")}'`;
-    const out = join(work, "cold-start.json");
-    const result = spawnSync(
-      "hyperfine",
-      ["-N", "--warmup", "3", "--min-runs", "30", "--export-json", out, `${quote(node)} ${quote(cli)} --version`, `${quote(node)} -e 0`],
-      { stdio: ["ignore", "ignore", "pipe"] },
-    );
-    if (result.status !== 0) throw new Error(`hyperfine failed: ${result.stderr}`);
-    const [a, b] = JSON.parse(readFileSync(out, "utf8")).results;
-    ours = a.median;
-    theirs = b.median;
-    how = "hyperfine";
-  } else {
-    [ours, theirs] = race(
-      [
-        { command: node, args: [cli, "--version"], cwd: work },
-        { command: node, args: ["-e", "0"], cwd: work },
-      ],
-      30,
-    );
-    how = "median of 30 (hyperfine not installed)";
-  }
-  row(
-    "cold start `provenant --version`",
-    `${(ours * 1000).toFixed(0)} ms`,
-    `node -e 0 ${(theirs * 1000).toFixed(0)} ms (${how})`,
-    ours / theirs,
-    "<= 3.0x node -e 0",
-    ours / theirs <= 3,
-  );
-}
-
 // ------------------------------------------------------------------ vault
 
 /**
@@ -449,7 +407,10 @@ if (only.includes("verification")) {
   await benchVerification("P-256");
   await benchVerification("Ed25519");
 }
-if (only.includes("cold-start")) benchColdStart();
+if (only.includes("install")) {
+  const { benchInstall } = await import("./install.mjs");
+  for (const r of await benchInstall({ root, work, log, median, quick })) row(r.name, r.provenant, r.baseline, r.ratio, r.target, r.met);
+}
 if (only.includes("release-scale")) {
   const { benchReleaseScale } = await import("./release-scale.mjs");
   await benchReleaseScale({ root, row, log, median, quick });
@@ -457,6 +418,10 @@ if (only.includes("release-scale")) {
 if (only.includes("policy")) {
   const { benchPolicy } = await import("./policy.mjs");
   await benchPolicy({ root, work, row, log, median });
+}
+if (only.includes("signing")) {
+  const { benchSigning } = await import("./signing.mjs");
+  rows.push(...(await benchSigning({ work, log, quick })));
 }
 if (only.includes("log")) await benchLog();
 if (only.includes("vault")) benchVault();

@@ -1,12 +1,10 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { type ErrorCode, isProvenantError, ProvenantError, printableMessage } from "@provenant/core";
-import { keysGenerate } from "./commands/keys.js";
-import { listSubjects } from "./commands/subjects.js";
-import { runAttest } from "./commands/attest.js";
-import { parseBuildInputs, requireIdentity, runVerify } from "./commands/verify.js";
-import { runInspect } from "./commands/inspect.js";
-import { runPolicyCheck, runPolicySchema, runPolicyTest, runVerifyWithPolicy } from "./commands/policy.js";
-import { registerOciCommands, registryFlags, registryOptionsOf, runVerifyImage } from "./commands/oci.js";
+// Only what registering the commands needs is imported here: each action
+// imports its command's module when it runs, so one command never loads
+// another's dependencies (they are separate chunks of the published bin).
+import { registerOciCommands } from "./commands/oci-commands.js";
+import { registryFlags, registryOptionsOf } from "./commands/registry-flags.js";
 import { logTrustOptions, registerVaultCommands } from "./commands/vault-commands.js";
 import type { Io } from "./io.js";
 import { CLI_VERSION } from "./platforms/registry.js";
@@ -90,6 +88,7 @@ function buildProgram(io: Io, setExit: (code: number) => void, reportError: (cod
     .option("--password-env <var>", "encrypt the private key with the password in this environment variable")
     .option("-f, --force", "overwrite existing files", false)
     .action(async (opts) => {
+      const { keysGenerate } = await import("./commands/keys.js");
       setExit(await keysGenerate(opts, io));
     });
 
@@ -112,6 +111,7 @@ function buildProgram(io: Io, setExit: (code: number) => void, reportError: (cod
   )
     .option("--json", "print the subjects as JSON", false)
     .action(async (paths: string[], opts) => {
+      const { listSubjects } = await import("./commands/subjects.js");
       setExit(
         await listSubjects(
           {
@@ -175,6 +175,7 @@ function buildProgram(io: Io, setExit: (code: number) => void, reportError: (cod
         );
         return;
       }
+      const { runAttest } = await import("./commands/attest.js");
       setExit(
         await runAttest(
           {
@@ -236,6 +237,7 @@ function buildProgram(io: Io, setExit: (code: number) => void, reportError: (cod
   registryFlags(verifyCommand.option("--image <image>", "verify the attestations stored beside this image in its registry instead of a bundle file"))
     .action(async (artifacts: string[], opts) => {
       if (opts.policy) {
+        const { runVerifyWithPolicy } = await import("./commands/policy.js");
         const flags = ["key", "serviceKey", "builderId", "buildType", "sourceUri", "sourceBranch", "sourceTag", "sourceVersionedTag", "slsaLevel", "image"];
         const mixed = flags.filter((f) => opts[f] !== undefined && !(Array.isArray(opts[f]) && opts[f].length === 0));
         if (mixed.length > 0) {
@@ -252,6 +254,7 @@ function buildProgram(io: Io, setExit: (code: number) => void, reportError: (cod
       if (opts.evidence.length > 0 || opts.vsa) {
         throw new ProvenantError("USAGE", "--evidence and --vsa go with --policy FILE");
       }
+      const { parseBuildInputs, requireIdentity, runVerify } = await import("./commands/verify.js");
       const policy = Object.fromEntries(
         Object.entries({
           builderId: opts.builderId,
@@ -283,6 +286,7 @@ function buildProgram(io: Io, setExit: (code: number) => void, reportError: (cod
         if (opts.bundle || artifacts.length > 0 || opts.digest.length > 0) {
           throw new ProvenantError("USAGE", "--image verifies what the registry stores for that image; give it without --bundle, ARTIFACT or --digest");
         }
+        const { runVerifyImage } = await import("./commands/oci.js");
         const inputs = { image: opts.image, keys: opts.key, serviceKeys: opts.serviceKey, threshold: opts.threshold, policy, json: opts.json, verbose: opts.verbose };
         setExit(await runVerifyImage({ ...inputs, ...registryOptionsOf(opts) }, io));
         return;
@@ -313,6 +317,7 @@ function buildProgram(io: Io, setExit: (code: number) => void, reportError: (cod
     .option("--max-bundle-bytes <n>", "refuse a FILE larger than this many bytes (default 64 MiB)", wholeNumber(1))
     .option("--json", "print as JSON", false)
     .action(async (file: string, opts) => {
+      const { runInspect } = await import("./commands/inspect.js");
       setExit(await runInspect({ file, json: opts.json, maxBundleBytes: opts.maxBundleBytes }, io));
     });
 
@@ -323,7 +328,8 @@ function buildProgram(io: Io, setExit: (code: number) => void, reportError: (cod
   policy
     .command("schema")
     .description("print the JSON Schema of policy files (apiVersion provenant.dev/v1)")
-    .action(() => {
+    .action(async () => {
+      const { runPolicySchema } = await import("./commands/policy.js");
       setExit(runPolicySchema(io));
     });
   policy
@@ -332,6 +338,7 @@ function buildProgram(io: Io, setExit: (code: number) => void, reportError: (cod
     .argument("<file>", "policy file (YAML or JSON)")
     .option("--json", "print as JSON", false)
     .action(async (file: string, opts) => {
+      const { runPolicyCheck } = await import("./commands/policy.js");
       setExit(await runPolicyCheck({ file, json: opts.json }, io));
     });
   policy
@@ -341,6 +348,7 @@ function buildProgram(io: Io, setExit: (code: number) => void, reportError: (cod
     .requiredOption("--cases <dir>", "directory of case files (.yaml, .yml, .json)")
     .option("--json", "print as JSON", false)
     .action(async (file: string, opts) => {
+      const { runPolicyTest } = await import("./commands/policy.js");
       setExit(await runPolicyTest({ file, cases: opts.cases, json: opts.json }, io));
     });
 

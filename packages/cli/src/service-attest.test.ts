@@ -75,6 +75,14 @@ describe("provenant attest --server (signing service)", () => {
     expect(verified.code).toBe(0);
     // The same key trusted as a user key: never L3.
     expect((await runCli([...common, "--key", servicePub], { cwd: dir })).code).toBe(1);
+    // The server's trusted root marks its service key: given that file alone, verify --server reports L3.
+    const read = await running.vault.createToken({ project: "acme/app", scope: "read" }, "cli");
+    const fromServer = await runCli(
+      ["verify", "app.tgz", "--server", running.url, "--trusted-root", running.trustedRootPath, "--source-uri", "github.com/acme/app", "--slsa-level", "3"],
+      { cwd: dir, env: { PROVENANT_TOKEN: read.token } },
+    );
+    expect(fromServer.stdout).toMatch(/SLSA Build L3/);
+    expect(fromServer.code).toBe(0);
   });
 
   it("GitLab: the id_tokens variable carries the token; verify --service-key reports L3", async () => {

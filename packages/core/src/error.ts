@@ -27,6 +27,8 @@ export type ErrorCode =
   | "UNVERIFIABLE_ARTIFACT"
   | "POLICY_DENIED"
   | "INVALID_POLICY"
+  // a policy name the server does not hold (POST /v1/verify)
+  | "POLICY_NOT_FOUND"
   // a policy engine (an OPA server) that could not be asked
   | "POLICY_UNAVAILABLE"
   // keys

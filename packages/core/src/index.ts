@@ -72,6 +72,12 @@ export {
   type GeneratedKeyPair,
 } from "./keys/pem.js";
 export { MIN_PASSWORD_LENGTH, SCRYPT_PARAMETERS, checkPasswordStrength, encryptPrivateKey } from "./keys/encrypt.js";
+export {
+  TRUSTED_ROOT_SERVICE_KEYS,
+  serviceKeysOfTrustedRoot,
+  trustedRootServiceKey,
+  type TrustedRootServiceKey,
+} from "./keys/trusted-root.js";
 
 export { parseBundle, parseSignedDocument, toBundle, type SignedDocument } from "./bundle/bundle.js";
 export { readSignedDocuments } from "./bundle/signed-documents.js";

@@ -8,3 +8,4 @@ export {
   type VaultClientOptions,
 } from "./vault-client.js";
 export { requestServiceProvenance } from "./service-client.js";
+export { verifyWithServerPolicy, type ServerRuleOutcome, type ServerVerifyAnswer } from "./verify-client.js";

@@ -11,8 +11,13 @@ import { problem, problemResponse } from "./http/problem.js";
 import { keySigner } from "@provenant/core";
 import type { SigningConfig } from "./signing/config.js";
 import { cachingFetch } from "./signing/job-token.js";
+import { databaseReplayStore } from "./signing/replay.js";
+import { registryImageSubjects } from "./signing/server-hashed-subjects.js";
+import { RegistryClient, registryCredentials } from "@provenant/oci";
 import { type SigningDeps, signingDepsWithDefaults } from "./signing/sign-provenance.js";
 import type { Vault } from "./vault/types.js";
+import { loadServerPolicies } from "./verify/policies.js";
+import { VERIFY_PATH } from "./verify/verify-route.js";
 
 export interface RunningServer {
   /** `http://HOST:PORT` as bound (the real port when 0 was asked for). */
@@ -45,6 +50,8 @@ export interface VaultServer extends RunningServer {
   vault: Vault;
   /** `<data>/trusted-root.json`: a Sigstore TrustedRoot with the log key, for verifying offline. */
   trustedRootPath: string;
+  /** Names of the policies loaded from `<data>/policies` (what `POST /v1/verify` accepts). */
+  policies: string[];
   logPublicKeyPem: string;
 }
 
@@ -83,15 +90,30 @@ export async function startVaultServer(
     await running.close();
     throw error;
   }
+  let policies: Awaited<ReturnType<typeof loadServerPolicies>>;
+  try {
+    // PROVENANT_OPA names the opa binary for Rego `module:` rules, as for the CLI; default `opa` on PATH.
+    policies = await loadServerPolicies(config.dataDir, env.PROVENANT_OPA ? { opa: env.PROVENANT_OPA } : {});
+  } catch (error) {
+    await running.close();
+    await vault.close();
+    throw error;
+  }
   app = createApp({
     vault,
+    verification: {
+      policies,
+      signer: keySigner(keys.signingKey),
+      verifierId: `${bound.baseUrl!.replace(/\/+$/, "")}${VERIFY_PATH}`,
+      ...(deps.now ? { clock: () => new Date(deps.now!()) } : {}),
+    },
     logger: deps.logger,
     publicRead: config.publicRead,
     oidc: config.oidc,
     limits: config.limits,
     baseUrl: bound.baseUrl,
     now: deps.now,
-    ...(config.signing ? { signing: signingServiceFor(config.signing, keys.signingKey) } : {}),
+    ...(config.signing ? { signing: signingServiceFor(config.signing, keys.signingKey, vault, deps.logger) } : {}),
   });
   // Verifiers pass this to `provenant verify --service-key`: only its signatures can support SLSA Build L3.
   const serviceKeyPath = join(config.dataDir, "signing.pub");
@@ -111,16 +133,34 @@ export async function startVaultServer(
     keys,
     vault,
     trustedRootPath,
+    policies: [...policies.keys()],
     logPublicKeyPem: vault.logPublicKeyPem(),
   };
 }
 
-/** The server's structured log: one JSON object a line on stdout, without pid/hostname noise. */
-/** The signing service's dependencies: the server's key, an in-memory replay store, JWKS cached for 5 minutes. */
-function signingServiceFor(config: SigningConfig, signingKey: KeyObject): SigningDeps {
+/**
+ * The signing service's dependencies: the server's key, the replay store in
+ * the vault's database (shared by replicas), JWKS cached for 5 minutes.
+ */
+function signingServiceFor(config: SigningConfig, signingKey: KeyObject, vault: Vault, logger: Logger | undefined): SigningDeps {
   const clock = () => new Date();
-  return signingDepsWithDefaults({ config, signer: keySigner(signingKey), clock, fetch: cachingFetch(globalThis.fetch, { ttlSeconds: 300, clock }) });
+  const replay = databaseReplayStore(vault, clock, { onPruneError: (err) => logger?.warn({ err }, "pruning expired token ids failed") });
+  // Registry credentials are the server's own (PROVENANT_REGISTRY_* or its Docker config), never the caller's.
+  const images =
+    config.registries && config.registries.length > 0
+      ? registryImageSubjects({ registries: config.registries, client: new RegistryClient({ credentials: registryCredentials({ env: process.env }) }) })
+      : undefined;
+  return signingDepsWithDefaults({
+    config,
+    signer: keySigner(signingKey),
+    clock,
+    replay,
+    fetch: cachingFetch(globalThis.fetch, { ttlSeconds: 300, clock }),
+    ...(images ? { images } : {}),
+  });
 }
+
+/** The server's structured log: one JSON object a line on stdout, without pid/hostname noise. */
 
 export function jsonLogger(): Logger {
   return pino({ base: undefined, timestamp: pino.stdTimeFunctions.isoTime });

@@ -1,6 +1,6 @@
 import { createPublicKey, type KeyObject } from "node:crypto";
 import { resolve } from "node:path";
-import { ProvenantError } from "@provenant/core";
+import { ProvenantError, serviceKeysOfTrustedRoot } from "@provenant/core";
 import { type Io, parseJson, readTextFile } from "../io.js";
 
 /** The log key a verifier trusts, and the origin its checkpoints must name (when pinned). */
@@ -8,6 +8,8 @@ export interface LogTrust {
   publicKey: KeyObject;
   /** From --log-origin; otherwise read from the checkpoint being checked. */
   origin?: string;
+  /** The signing service keys a --trusted-root file marks (its `provenant_serviceKeys`); none from --log-key. */
+  serviceKeys: KeyObject[];
 }
 
 /** Reads `--log-key PEM` or `--trusted-root FILE` (a Sigstore TrustedRoot whose tlogs hold the vault's key). */
@@ -16,7 +18,7 @@ export async function loadLogTrust(inputs: { logKey?: string; trustedRoot?: stri
   if (inputs.logKey) {
     const pem = await readTextFile(resolve(io.cwd, inputs.logKey), "log key");
     try {
-      return { publicKey: createPublicKey(pem), origin: inputs.logOrigin };
+      return { publicKey: createPublicKey(pem), origin: inputs.logOrigin, serviceKeys: [] };
     } catch (cause) {
       throw new ProvenantError("KEY_UNREADABLE", `${inputs.logKey} is not a PEM public key; expected the vault's log key (printed by provenant server)`, { cause });
     }
@@ -27,12 +29,13 @@ export async function loadLogTrust(inputs: { logKey?: string; trustedRoot?: stri
     };
     const tlog = root.tlogs?.find((t) => typeof t.publicKey?.rawBytes === "string");
     if (!tlog) throw new ProvenantError("KEY_UNREADABLE", `${inputs.trustedRoot} has no tlogs[].publicKey.rawBytes; expected a Sigstore TrustedRoot written by provenant server`);
+    let publicKey: KeyObject;
     try {
-      const publicKey = createPublicKey({ key: Buffer.from(tlog.publicKey!.rawBytes!, "base64"), format: "der", type: "spki" });
-      return { publicKey, origin: inputs.logOrigin };
+      publicKey = createPublicKey({ key: Buffer.from(tlog.publicKey!.rawBytes!, "base64"), format: "der", type: "spki" });
     } catch (cause) {
       throw new ProvenantError("KEY_UNREADABLE", `${inputs.trustedRoot}: the tlog public key is not DER SubjectPublicKeyInfo`, { cause });
     }
+    return { publicKey, origin: inputs.logOrigin, serviceKeys: serviceKeysOfTrustedRoot(root, inputs.trustedRoot) };
   }
   throw new ProvenantError("USAGE", "checking the log needs the vault's log key: give --log-key FILE or --trusted-root FILE (printed by provenant server)");
 }

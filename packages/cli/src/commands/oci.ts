@@ -12,29 +12,13 @@ import {
   signerKeyIds,
   verifyStoredAttestations,
 } from "@provenant/oci";
-import type { Command } from "commander";
 import { type Io, parseJson, readTextFile } from "../io.js";
 import { loadTrustedKeys } from "../keys/load.js";
 import { printable, terminalJson } from "../output/escape.js";
 import { renderReport } from "../output/report.js";
 import { createRegistryClient, type RegistryOptions } from "@provenant/subjects";
-import { runVaultAttestationsList, vaultListOptions } from "./vault-commands.js";
 
-const collect = (value: string, previous: string[]) => [...previous, value];
-
-function registryOptions(opts: { insecureRegistry?: string[]; imagePlatform?: string }): RegistryOptions {
-  return { insecureRegistries: opts.insecureRegistry ?? [], ...(opts.imagePlatform && { imagePlatform: opts.imagePlatform }) };
-}
-
-/** Adds `--insecure-registry` and `--image-platform` to a command that talks to registries. */
-export function registryFlags(command: Command): Command {
-  return command
-    .option("--insecure-registry <host>", "allow plain HTTP to this registry host (repeatable; loopback always may)", collect, [])
-    .option("--image-platform <os/arch>", "for a multi-arch image, use this platform's manifest instead of the index");
-}
-
-/** Reads `--insecure-registry` / `--image-platform` from parsed commander options. */
-export const registryOptionsOf = registryOptions;
+export { registryFlags, registryOptionsOf } from "./registry-flags.js";
 
 const LOCAL_IMAGE_PREFIXES = ["oci-layout:", "docker-archive:"] as const;
 
@@ -188,38 +172,4 @@ export async function runVerifyImage(inputs: VerifyImageInputs, io: Io): Promise
     }
   }
   return result.verified ? 0 : 1;
-}
-
-/** The `push` and `attestations` commands. */
-export function registerOciCommands(program: Command, io: Io, setExit: (code: number) => void): void {
-  registryFlags(
-    program
-      .command("push")
-      .description("push an existing Sigstore bundle beside an image in its registry (an OCI 1.1 referrer; the sha256-<hex> tag index on registries without the referrers API)")
-      .argument("<image>", "oci://REGISTRY/REPO[:TAG|@DIGEST] (oci:// optional)")
-      .requiredOption("-b, --bundle <file>", "the Sigstore bundle; it must attest the image's digest"),
-  )
-    .option("--json", "print the result as JSON", false)
-    .action(async (image: string, opts) => {
-      setExit(await runPush({ image, bundle: opts.bundle, json: opts.json, ...registryOptions(opts) }, io));
-    });
-
-  const attestations = program.command("attestations").description("attestations stored in registries or in an evidence vault");
-  vaultListOptions(
-    registryFlags(
-      attestations
-        .command("list")
-        .description("list the attestations stored for an image: referrers API, the sha256-<hex> tag index, and cosign's .att tag; with --server, what the vault holds for an artifact or digest")
-        .argument("[image]", "oci://REGISTRY/REPO[:TAG|@DIGEST] (oci:// optional); with --server, an ARTIFACT file"),
-    ),
-  )
-    .option("--json", "print as JSON", false)
-    .action(async (image: string | undefined, opts) => {
-      if (opts.server) {
-        setExit(await runVaultAttestationsList(image, opts, io));
-        return;
-      }
-      if (!image) throw new ProvenantError("USAGE", "attestations list needs an IMAGE, or --server URL with --digest sha256:HEX or an ARTIFACT");
-      setExit(await runAttestationsList({ image, json: opts.json, ...registryOptions(opts) }, io));
-    });
 }

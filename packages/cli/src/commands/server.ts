@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { parseDigestReference, parsePolicy, type Policy, ProvenantError, terminalJson, type VerificationReport, verify } from "@provenant/core";
+import { keyIdOf, parseDigestReference, parsePolicy, type Policy, ProvenantError, terminalJson, type VerificationReport, verify } from "@provenant/core";
 import { type Io, replaceFileAtomically } from "../io.js";
 import { loadTrustedKeys } from "../keys/load.js";
 import { printable } from "../output/escape.js";
@@ -41,6 +41,7 @@ export async function runServer(inputs: ServerInputs, io: Io, signals: { wait():
       `store: ${store}`,
       `trusted root (for verify --trusted-root): ${running.trustedRootPath}`,
       `signing service key (for verify --service-key): ${resolve(running.config.dataDir, "signing.pub")}`,
+      `policies for POST /v1/verify: ${running.policies.length > 0 ? running.policies.map(printable).join(", ") : `none (put policy files in ${resolve(running.config.dataDir, "policies")})`}`,
       "log public key (for verify --log-key):",
       running.logPublicKeyPem.trim(),
       "",
@@ -233,7 +234,10 @@ export async function runVerifyFromServer(inputs: VerifyFromServerInputs, io: Io
   if (targets.length === 0) throw new ProvenantError("USAGE", "nothing to verify against; give ARTIFACT... or --digest sha256:HEX");
   const trust = await loadLogTrust(inputs, io);
   const policy = parsePolicy(inputs.policy);
-  const trustedKeys = await loadTrustedKeys(inputs.keys, inputs.serviceKeys, io.cwd);
+  // The server's trusted root marks its signing service key: given that file, no --service-key is needed.
+  const fromRoot = trust.serviceKeys.map((publicKey) => ({ publicKey, keyId: keyIdOf(publicKey), service: true }));
+  const given = inputs.keys.length > 0 || (inputs.serviceKeys?.length ?? 0) > 0 || fromRoot.length === 0;
+  const trustedKeys = [...(given ? await loadTrustedKeys(inputs.keys, inputs.serviceKeys, io.cwd) : []), ...fromRoot];
   const digests = await digestsOf(targets, io, !inputs.json);
   const artifactDigests = digests.map((d) => ({ sha256: d.slice("sha256:".length) }));
   const log = await import("@provenant/log");

@@ -7,7 +7,7 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 export function logTrustOptions(command: Command): Command {
   return command
     .option("--log-key <pem>", "the vault's log public key (printed by provenant server)")
-    .option("--trusted-root <file>", "a Sigstore trusted-root.json holding the vault's log key (written by provenant server)")
+    .option("--trusted-root <file>", "a Sigstore trusted-root.json holding the vault's log key and marking its signing service key (written by provenant server)")
     .option("--log-origin <origin>", "the checkpoint origin to require (default: the trusted root's, or the checkpoint's own)");
 }
 

@@ -13,6 +13,7 @@ import { problem, problemOf, problemResponse } from "./problem.js";
 import { createRateLimiter } from "./rate-limit.js";
 import { renderReferencePage } from "./reference-page.js";
 import { PROVENANCE_PATH, registerProvenanceRoute } from "../signing/provenance-route.js";
+import { registerVerifyRoute } from "../verify/verify-route.js";
 
 export const DEFAULT_LIMITS: AppLimits = {
   maxBodyBytes: 4 * 1024 * 1024,
@@ -155,6 +156,7 @@ export function createApp(deps: AppDeps): ServerApp {
   registerLogRoutes(app, ctx);
   registerAdminRoutes(app, ctx);
   registerProvenanceRoute(app, ctx, deps.signing);
+  registerVerifyRoute(app, ctx, deps.verification);
 
   app.doc("/openapi.json", OPENAPI_INFO);
   app.get("/docs", (c) => c.html(renderReferencePage(app.getOpenAPIDocument(OPENAPI_INFO) as unknown as Parameters<typeof renderReferencePage>[0])));

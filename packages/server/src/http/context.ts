@@ -1,4 +1,5 @@
 import type { SigningDeps } from "../signing/sign-provenance.js";
+import type { VerificationDeps } from "../verify/verify-artifacts.js";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Logger } from "pino";
 import type { CallerIdentity, Vault } from "../vault/types.js";
@@ -20,6 +21,8 @@ export interface AppDeps {
   vault: Vault;
   /** The signing service (`POST /v1/provenance`); absent: the route answers NOT_FOUND. */
   signing?: SigningDeps;
+  /** The server gate (`POST /v1/verify`): stored policies and the VSA signer; absent: no policies. */
+  verification?: VerificationDeps;
   logger?: Logger;
   /** Reads without a token (writes always need one). */
   publicRead?: boolean;

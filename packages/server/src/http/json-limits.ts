@@ -18,15 +18,17 @@ function depthExceeds(value: unknown, limit: number): boolean {
   return false;
 }
 
-function parseOne(text: string, where: string, maxDepth: number): unknown {
+const UPLOAD = "a Sigstore bundle, a DSSE envelope or .intoto.jsonl lines";
+
+function parseOne(text: string, where: string, maxDepth: number, expected = UPLOAD): unknown {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (cause) {
-    throw new ProvenantError("MALFORMED_JSON", `${where} is not valid JSON (${(cause as Error).message}); expected a Sigstore bundle, a DSSE envelope or .intoto.jsonl lines`, { cause });
+    throw new ProvenantError("MALFORMED_JSON", `${where} is not valid JSON (${(cause as Error).message}); expected ${expected}`, { cause });
   }
   if (depthExceeds(value, maxDepth)) {
-    throw new ProvenantError("MALFORMED_JSON", `${where} nests deeper than ${maxDepth} levels; expected a Sigstore bundle or DSSE envelope`);
+    throw new ProvenantError("MALFORMED_JSON", `${where} nests deeper than ${maxDepth} levels; expected ${expected}`);
   }
   return value;
 }
@@ -48,6 +50,7 @@ export function parseUploadBody(text: string, maxDepth: number): unknown[] {
   }
 }
 
-export function parseJsonBody(text: string, maxDepth: number): unknown {
-  return parseOne(text, "the request body", maxDepth);
+/** One JSON document; `expected` names what the route takes, for the error message. */
+export function parseJsonBody(text: string, maxDepth: number, expected?: string): unknown {
+  return parseOne(text, "the request body", maxDepth, expected);
 }

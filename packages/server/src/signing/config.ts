@@ -61,6 +61,8 @@ const LimitsSchema = z.strictObject({
 export const SigningConfigSchema = z.strictObject({
   trustedIssuers: z.array(TrustedIssuerSchema).check(z.maxLength(100)),
   limits: z.optional(LimitsSchema),
+  /** Registries (`host` or `host:port`) the server fetches images from to hash subjects itself (`images` in a request). */
+  registries: z.optional(z.array(z.string().check(z.minLength(1), z.maxLength(256))).check(z.maxLength(100))),
 });
 export type SigningConfig = z.infer<typeof SigningConfigSchema>;
 

@@ -16,7 +16,22 @@ const provenanceRoute = createRoute({
   description:
     "Authorization: Bearer <the job's OIDC ID token, requested with this server's audience>. The server verifies the token against its trusted issuers, builds buildDefinition and runDetails from the token's claims alone (provenant_factsSource: service-oidc-token), signs with its own key, logs and stores the bundle, and returns it with its log proof. Subjects are the build's word. A token is accepted once.",
   security: [{ bearer: [] }],
-  request: { body: { required: true, content: { "application/json": { schema: z.object({ subjects: z.array(SubjectSchema) }) } } } },
+  request: {
+    body: {
+      required: true,
+      content: {
+        "application/json": {
+          schema: z.object({
+            subjects: z.array(SubjectSchema).optional(),
+            images: z
+              .array(z.string())
+              .optional()
+              .openapi({ description: "REGISTRY/REPOSITORY@sha256:HEX from the server's configured registries: fetched and hashed by the server itself (listed under runDetails.metadata.provenant_subjectsHashedByService)" }),
+          }),
+        },
+      },
+    },
+  },
   responses: {
     201: {
       description: "signed, logged and stored",
@@ -42,10 +57,10 @@ export function registerProvenanceRoute(app: ServerApp, ctx: RouteContext, signi
     if (!match) {
       throw new ProvenantError("UNAUTHENTICATED", "no job token: send `Authorization: Bearer <the job's OIDC ID token for this server's audience>`");
     }
-    const body = parseJsonBody(await c.req.text(), ctx.limits.maxJsonDepth) as { subjects?: unknown } | null;
+    const body = parseJsonBody(await c.req.text(), ctx.limits.maxJsonDepth) as { subjects?: unknown; images?: unknown } | null;
     let signed: Awaited<ReturnType<typeof signProvenance>>;
     try {
-      signed = await signProvenance({ token: match[1]!, subjects: body?.subjects }, signing);
+      signed = await signProvenance({ token: match[1]!, subjects: body?.subjects, images: body?.images }, signing);
     } catch (error) {
       ctx.metrics.uploads.inc({ result: isProvenantError(error) ? `provenance:${error.code}` : "provenance:INTERNAL_ERROR" });
       throw error;

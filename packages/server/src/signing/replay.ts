@@ -1,7 +1,11 @@
+import { createHash } from "node:crypto";
+
 /**
  * Remembers token ids (`jti`) until the token expires, so one token signs
- * one provenance request. The vault's store can implement this for several
- * replicas; the in-memory one serves a single server (and tests).
+ * one provenance request. `provenant server` keeps them in the vault's
+ * database (`databaseReplayStore`), so replicas sharing a PostgreSQL
+ * database refuse a token any of them accepted; the in-memory one serves
+ * library users with a single process (and tests).
  */
 export interface ReplayStore {
   /** Records `key` until `expiresAt` (Unix seconds); false when it was already recorded and not expired. */
@@ -23,6 +27,40 @@ export function memoryReplayStore(clock: () => Date, maxEntries = 1_000_000): Re
       if (seen.size >= maxEntries) return false;
       seen.set(key, expiresAt);
       return true;
+    },
+  };
+}
+
+/** What the database replay store needs of the vault (its `token_replay` table). */
+export interface TokenIdTable {
+  rememberTokenId(key: string, expiresAt: number, now: number): Promise<boolean>;
+  pruneTokenIds(now: number): Promise<number>;
+}
+
+/**
+ * The replay store in the vault's database (SQLite or PostgreSQL). Each id
+ * is stored as the SHA-256 of `issuer \n jti` (fixed length, whatever the
+ * issuer URL); the insert-if-absent is one statement, so two replicas
+ * racing on one token accept it exactly once. Expired rows are deleted at
+ * most once per `pruneEverySeconds` of the injected clock, after an insert,
+ * without holding up the request.
+ */
+export function databaseReplayStore(
+  table: TokenIdTable,
+  clock: () => Date,
+  options: { pruneEverySeconds?: number; onPruneError?: (error: unknown) => void } = {},
+): ReplayStore {
+  const every = options.pruneEverySeconds ?? 60;
+  let lastPrune = Number.NEGATIVE_INFINITY;
+  return {
+    async remember(key, expiresAt) {
+      const now = clock().getTime() / 1000;
+      const accepted = await table.rememberTokenId(createHash("sha256").update(key).digest("hex"), expiresAt, now);
+      if (now - lastPrune >= every) {
+        lastPrune = now;
+        table.pruneTokenIds(now).catch((error: unknown) => options.onPruneError?.(error));
+      }
+      return accepted;
     },
   };
 }

@@ -4,6 +4,7 @@ import { verifyJobToken } from "./job-token.js";
 import { provenanceFromClaims, type ServiceIdentity } from "./provenance-from-claims.js";
 import { type RateLimiter, windowRateLimiter } from "./rate-limit.js";
 import { memoryReplayStore, type ReplayStore } from "./replay.js";
+import { type ImageSubjectFetcher, SERVICE_HASHED_SUBJECTS_FIELD, type ServerHashedSubject } from "./server-hashed-subjects.js";
 
 export interface SigningDeps {
   config: SigningConfig;
@@ -14,6 +15,8 @@ export interface SigningDeps {
   rateLimiter: RateLimiter;
   /** Fetches discovery documents and JWKS (wrap it with `cachingFetch`). */
   fetch?: typeof globalThis.fetch;
+  /** Hashes images by digest from the configured registries (`registryImageSubjects`); absent: `images` are refused. */
+  images?: ImageSubjectFetcher;
 }
 
 export interface ProvenanceRequest {
@@ -21,6 +24,12 @@ export interface ProvenanceRequest {
   token: string;
   /** The build's word (as with every SLSA generator): names and sha256 digests. */
   subjects: unknown;
+  /**
+   * Images by digest (`registry/repository@sha256:…`) the server fetches from
+   * its configured registries and hashes itself; they become subjects, and
+   * the provenance lists them under `provenant_subjectsHashedByService`.
+   */
+  images?: unknown;
 }
 
 export interface SignedProvenance {
@@ -53,7 +62,8 @@ export function signingDepsWithDefaults(deps: Omit<SigningDeps, "replay" | "rate
 export async function signProvenance(request: ProvenanceRequest, deps: SigningDeps): Promise<SignedProvenance> {
   const limits = { ...DEFAULT_LIMITS, ...deps.config.limits };
   // Cheap checks first: an oversized body costs no token verification.
-  const subjects = parseSubjects(request.subjects, limits);
+  const images = parseImages(request.images, limits.maxSubjects);
+  const subjects = parseSubjects(request.subjects, limits, images.length > 0, images.length);
   if (typeof request.token !== "string" || request.token === "") {
     throw new ProvenantError("UNAUTHENTICATED", "no ID token; send the job's OIDC ID token requested with this server's audience");
   }
@@ -67,12 +77,23 @@ export async function signProvenance(request: ProvenanceRequest, deps: SigningDe
   if (!deps.rateLimiter.take(`${issuer.issuer}\n${built.identity.repository}`)) {
     throw new ProvenantError("RATE_LIMITED", `too many provenance requests for ${built.identity.repository}; at most ${limits.ratePerWindow} per ${limits.rateWindowSeconds} s`);
   }
+  // After the token is verified (no anonymous caller makes the server fetch), before the replay check
+  // (a registry that fails does not use up the token).
+  const hashed: ServerHashedSubject[] = [];
+  if (images.length > 0) {
+    const fetchImage = deps.images;
+    if (!fetchImage) throw new ProvenantError("USAGE", "images: this server hashes no images (no signing.registries configured); send them as subjects");
+    hashed.push(...(await Promise.all(images.map((image) => fetchImage(image)))));
+    const metadata = { ...built.provenance.runDetails.metadata, [SERVICE_HASHED_SUBJECTS_FIELD]: hashed };
+    built.provenance = { ...built.provenance, runDetails: { ...built.provenance.runDetails, metadata } };
+  }
   // Last, so a refused request does not use up the job's token.
   if (!(await deps.replay.remember(`${issuer.issuer}\n${claims.jti}`, claims.exp + limits.clockSkewSeconds))) {
     throw new ProvenantError("TOKEN_REPLAYED", "this ID token (jti) was already used for a provenance request; request a new token for each request");
   }
-  const { bundle } = await attest(subjects, built.provenance, deps.signer);
-  return { bundle, provenance: built.provenance, issuer: issuer.issuer, identity: built.identity, claims, subjects };
+  const all = [...subjects, ...hashed.map((h) => ({ name: h.name, digest: { sha256: h.digest.sha256 } }))];
+  const { bundle } = await attest(all, built.provenance, deps.signer);
+  return { bundle, provenance: built.provenance, issuer: issuer.issuer, identity: built.identity, claims, subjects: all };
 }
 
 function requireAllowed(issuer: TrustedIssuer, identity: ServiceIdentity): void {
@@ -108,12 +129,34 @@ function splitAt(text: string): [string, string | undefined] {
   return at < 0 ? [text, undefined] : [text.slice(0, at), text.slice(at + 1)];
 }
 
-function parseSubjects(value: unknown, limits: { maxSubjects: number; maxSubjectNameLength: number }): SignedProvenance["subjects"] {
+/** At most this many images a request: each is a registry round trip made while the job waits. */
+const MAX_IMAGES = 16;
+
+function parseImages(value: unknown, maxSubjects: number): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new ProvenantError("USAGE", "images: expected a list of REGISTRY/REPOSITORY@sha256:HEX");
+  const max = Math.min(MAX_IMAGES, maxSubjects);
+  if (value.length > max) throw new ProvenantError("TOO_MANY_SUBJECTS", `images: ${value.length} given; at most ${max} per request`);
+  return value.map((image, i) => {
+    if (typeof image !== "string" || image === "" || image.length > 512) {
+      throw new ProvenantError("USAGE", `images[${i}]: expected REGISTRY/REPOSITORY@sha256:HEX of at most 512 characters`);
+    }
+    return image;
+  });
+}
+
+function parseSubjects(
+  value: unknown,
+  limits: { maxSubjects: number; maxSubjectNameLength: number },
+  mayBeEmpty = false,
+  alsoCounted = 0,
+): SignedProvenance["subjects"] {
+  if (mayBeEmpty && (value === undefined || (Array.isArray(value) && value.length === 0))) return [];
   if (!Array.isArray(value) || value.length === 0) {
-    throw new ProvenantError("EMPTY_SUBJECTS", "subjects: expected a non-empty list of { name, digest: { sha256 } }");
+    throw new ProvenantError("EMPTY_SUBJECTS", "subjects: expected a non-empty list of { name, digest: { sha256 } } (or images to hash)");
   }
-  if (value.length > limits.maxSubjects) {
-    throw new ProvenantError("TOO_MANY_SUBJECTS", `subjects: ${value.length} given; at most ${limits.maxSubjects} per request`);
+  if (value.length + alsoCounted > limits.maxSubjects) {
+    throw new ProvenantError("TOO_MANY_SUBJECTS", `subjects: ${value.length + alsoCounted} given; at most ${limits.maxSubjects} per request`);
   }
   return value.map((entry, i) => {
     const name = (entry as { name?: unknown })?.name;

@@ -89,6 +89,17 @@ CREATE TABLE audit (
 );
 `,
   },
+  {
+    version: 2,
+    description: "signing service replay store: token ids until they expire",
+    sql: `
+CREATE TABLE token_replay (
+  key TEXT PRIMARY KEY,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX token_replay_expires_at ON token_replay (expires_at);
+`,
+  },
 ];
 
 export const POSTGRES_MIGRATIONS: readonly Migration[] = [
@@ -162,6 +173,17 @@ CREATE TABLE audit (
   target TEXT NOT NULL,
   from_addr TEXT
 );
+`,
+  },
+  {
+    version: 2,
+    description: "signing service replay store: token ids until they expire",
+    sql: `
+CREATE TABLE token_replay (
+  key TEXT COLLATE "C" PRIMARY KEY,
+  expires_at BIGINT NOT NULL
+);
+CREATE INDEX token_replay_expires_at ON token_replay (expires_at);
 `,
   },
 ];

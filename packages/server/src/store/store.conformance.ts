@@ -280,6 +280,38 @@ export function storeConformance(target: ConformanceTarget): void {
       expect((await store.auditLog({ afterId: log[1]!.id, limit: 10 })).map((a) => a.target)).toEqual(["t1"]);
     });
 
+    it("remembers a token id once until it expires, across two stores racing on one database, and prunes expired ids", async () => {
+      const second = await reopen();
+      const key = hex("issuer\njti-1");
+      // Many racers on both stores at once: exactly one records the id.
+      const racers = await Promise.all(Array.from({ length: 16 }, (_, i) => (i % 2 === 0 ? store : second).rememberTokenId(key, 1_000, 500)));
+      expect(racers.filter(Boolean)).toHaveLength(1);
+      expect(await store.rememberTokenId(key, 1_000, 999)).toBe(false);
+      // Expired at `now`: the id may be used again (a new token with a reused jti), once.
+      expect(await second.rememberTokenId(key, 2_000, 1_001)).toBe(true);
+      expect(await store.rememberTokenId(key, 2_000, 1_002)).toBe(false);
+      expect(await store.rememberTokenId(hex("other"), 1_500, 1_002)).toBe(true);
+      expect(await store.pruneTokenIds(1_600)).toBe(1);
+      expect(await store.pruneTokenIds(1_600)).toBe(0);
+      expect(await second.rememberTokenId(key, 3_000, 1_700)).toBe(false);
+      // Replay rows are not audit rows and not log entries.
+      expect(await store.auditLog({ limit: 10 })).toEqual([]);
+      expect((await store.treeState()).size).toBe(0);
+    });
+
+    it("appends audit rows that go with no other write", async () => {
+      await store.appendAudit([
+        { ...audit("release sha256:aa sha256:bb allowed"), action: "policy.verify" },
+        { ...audit("release sha256:aa sha256:cc denied"), action: "policy.verify", from: undefined },
+      ]);
+      await store.appendAudit([]);
+      const log = await store.auditLog({ limit: 10 });
+      expect(log.map((a) => [a.action, a.target, a.from])).toEqual([
+        ["policy.verify", "release sha256:aa sha256:bb allowed", "127.0.0.1"],
+        ["policy.verify", "release sha256:aa sha256:cc denied", undefined],
+      ]);
+    });
+
     it("serializes concurrent integrations, also from a second store on the same database", async () => {
       const second = await reopen();
       const runs = Array.from({ length: 24 }, (_, i) => append(i % 2 === 0 ? store : second, (size) => [entry(size, {

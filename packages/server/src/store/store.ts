@@ -153,6 +153,19 @@ export interface Store {
   /** Removes a token (revocation) with its audit row, in one transaction; false when there was none. */
   deleteToken(id: string, audit: AuditRecord): Promise<boolean>;
   auditLog(query: { afterId?: number; limit: number }): Promise<(AuditRecord & { id: number })[]>;
+  /** Adds audit rows that go with no other write (a policy verification), in one transaction. */
+  appendAudit(audit: readonly AuditRecord[]): Promise<void>;
+
+  /**
+   * The signing service's replay store, shared by every replica: records
+   * `key` (a token's issuer and `jti`, hashed) until `expiresAt` (Unix
+   * seconds) unless it is recorded and not yet expired at `now`. Insert-if-
+   * absent in one statement, so of two replicas racing on one token exactly
+   * one gets true.
+   */
+  rememberTokenId(key: string, expiresAt: number, now: number): Promise<boolean>;
+  /** Deletes token ids that expired before `now`; returns how many. */
+  pruneTokenIds(now: number): Promise<number>;
 
   close(): Promise<void>;
 }

@@ -104,6 +104,17 @@ export interface Vault {
   /** Revokes a token at once (admin only); NOT_FOUND when there is none with that id. */
   revokeToken(id: string, caller: CallerIdentity | "cli"): Promise<void>;
 
+  /** Adds audit rows for something that wrote nothing else (a policy verification): who (the caller), what, when, from where. */
+  recordAudit(entries: readonly { action: string; target: string }[], caller: CallerIdentity): Promise<void>;
+  /**
+   * The signing service's replay store in the vault's database, shared by
+   * every replica: false when `key` is recorded and not expired at `now`
+   * (Unix seconds); otherwise records it until `expiresAt` and returns true.
+   */
+  rememberTokenId(key: string, expiresAt: number, now: number): Promise<boolean>;
+  /** Forgets token ids that expired before `now` (Unix seconds). */
+  pruneTokenIds(now: number): Promise<number>;
+
   /** The log's public key (PEM) and a Sigstore TrustedRoot JSON object verifiers can use offline. */
   logPublicKeyPem(): string;
   trustedRoot(baseUrl: string): unknown;

@@ -282,6 +282,27 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       const { rows } = await pool.query("SELECT * FROM audit WHERE id > $1 ORDER BY id LIMIT $2", [q.afterId ?? 0, q.limit]);
       return rows.map(auditFromRow);
     },
+    appendAudit: (audit) => transaction((client) => writeAudit(client, audit).then(() => undefined)),
+    // One statement: PostgreSQL makes a racing insert of the same key wait for
+    // the first to commit, then take the conflict branch, whose WHERE only
+    // lets an expired row be replaced. So exactly one replica gets a row count of 1.
+    // Committed without waiting for its WAL flush (synchronous_commit off, this
+    // transaction only): the commit that acknowledges the provenance comes
+    // later in the same WAL and flushes this row with it; a crash before that
+    // loses only a row whose request was never answered.
+    rememberTokenId: (key, expiresAt, now) =>
+      transaction(async (client) => {
+        await client.query("SET LOCAL synchronous_commit = off");
+        const { rowCount } = await client.query(
+          "INSERT INTO token_replay (key, expires_at) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE token_replay.expires_at < $3",
+          [key, String(Math.ceil(expiresAt)), String(Math.floor(now))],
+        );
+        return (rowCount ?? 0) > 0;
+      }),
+    pruneTokenIds: async (now) => {
+      const { rowCount } = await pool.query("DELETE FROM token_replay WHERE expires_at < $1", [String(Math.floor(now))]);
+      return rowCount ?? 0;
+    },
     close: () => pool.end(),
   };
 }

@@ -325,6 +325,41 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
         q.afterId ?? 0,
         q.limit,
       ).map(auditFromRow),
+    appendAudit: (audit) =>
+      serialized(async () =>
+        inTransaction(() => {
+          for (const a of audit) writeAudit(a);
+        }),
+      ),
+    // Through the write chain and BEGIN IMMEDIATE like every write: outside
+    // them the insert could land inside an integration's open transaction on
+    // this connection, or fail at once on another process's write lock.
+    //
+    // Committed without its own fsync (synchronous=NORMAL for this one
+    // transaction): the WAL is written in order, so the FULL commit that
+    // acknowledges the provenance this token is for syncs this row with it.
+    // Power lost before that commit loses only a row whose request was never
+    // answered. One fsync per request instead of two.
+    rememberTokenId: (key, expiresAt, now) =>
+      serialized(async () => {
+        db.exec("PRAGMA synchronous = NORMAL");
+        try {
+          return await inTransaction(
+            () =>
+              Number(
+                stmt(
+                  "INSERT INTO token_replay (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE token_replay.expires_at < ?",
+                ).run(key, Math.ceil(expiresAt), Math.floor(now)).changes,
+              ) > 0,
+          );
+        } finally {
+          db.exec("PRAGMA synchronous = FULL");
+        }
+      }),
+    pruneTokenIds: (now) =>
+      serialized(async () =>
+        inTransaction(() => Number(stmt("DELETE FROM token_replay WHERE expires_at < ?").run(Math.floor(now)).changes)),
+      ),
     close: () => serialized(async () => db.close()),
   };
 }
