@@ -16,6 +16,9 @@ import { gheCom, pushTag, type Scenario } from "./test-support/scenarios.js";
 // checked here instead.
 const packageDir = resolve(import.meta.dirname, "..");
 const EXAMPLE = resolve(packageDir, "../../examples/github/release.yml");
+/** The variant: provenance from the signing service (server-url), a policy file for the gate. */
+const SERVICE_EXAMPLE = resolve(packageDir, "../../examples/github/release-signing-service.yml");
+const SERVICE_POLICY = resolve(packageDir, "../../examples/github/.github/provenant/release.yaml");
 
 interface ActionYml {
   inputs: Record<string, { required?: boolean; default?: string }>;
@@ -33,12 +36,12 @@ interface Workflow {
 }
 
 const actionYml = async (name: string) => parse(await readFile(resolve(packageDir, name, "action.yml"), "utf8")) as ActionYml;
-const workflow = async () => parse(await readFile(EXAMPLE, "utf8")) as Workflow;
+const workflow = async (file = EXAMPLE) => parse(await readFile(file, "utf8")) as Workflow;
 
 /** The steps of the example that use one of this package's actions, with which. */
-async function ourSteps() {
+async function ourSteps(file = EXAMPLE) {
   const steps: { job: string; action: "attest" | "verify"; step: Step }[] = [];
-  for (const [job, { steps: jobSteps }] of Object.entries((await workflow()).jobs)) {
+  for (const [job, { steps: jobSteps }] of Object.entries((await workflow(file)).jobs)) {
     for (const step of jobSteps) {
       const action = /\/packages\/github\/(attest|verify)@/.exec(step.uses ?? "")?.[1] as "attest" | "verify" | undefined;
       if (action) steps.push({ job, action, step });
@@ -48,9 +51,12 @@ async function ourSteps() {
 }
 
 describe("examples/github/release.yml", () => {
-  it("passes only inputs the actions declare, and every required one", async () => {
-    const steps = await ourSteps();
-    expect(steps.map((s) => s.action).sort()).toEqual(["attest", "attest", "verify", "verify"]);
+  it.each([
+    [EXAMPLE, ["attest", "attest", "verify", "verify"]],
+    [SERVICE_EXAMPLE, ["attest", "verify"]],
+  ])("%s passes only inputs the actions declare, and every required one", async (file, actions) => {
+    const steps = await ourSteps(file);
+    expect(steps.map((s) => s.action).sort()).toEqual(actions);
     for (const { job, action, step } of steps) {
       const { inputs } = await actionYml(action);
       const given = Object.keys(step.with ?? {});
@@ -153,5 +159,63 @@ describe("examples/github/release.yml", () => {
       expect(report.checks.filter((c) => c.status === "fail")).toEqual([]);
       expect(report.verified).toBe(true);
     }
+  });
+});
+
+describe("examples/github/release-signing-service.yml and its policy", () => {
+  /** A v1.2.0 tag release of acme/app's release workflow, as GitHub's token says it. */
+  function releaseClaims(runnerEnvironment = "github-hosted") {
+    const ref = "refs/tags/v1.2.0";
+    const workflowRef = `acme/app/.github/workflows/release.yml@${ref}`;
+    return {
+      ...pushTag().claims,
+      sub: `repo:acme/app:ref:${ref}`,
+      repository: "acme/app",
+      repository_owner: "acme",
+      ref,
+      ref_type: "tag",
+      workflow_ref: workflowRef,
+      job_workflow_ref: workflowRef,
+      runner_environment: runnerEnvironment,
+    };
+  }
+
+  it("attests through the server with no signing key, and gates with the policy file it ships", async () => {
+    const steps = await ourSteps(SERVICE_EXAMPLE);
+    const attest = steps.find((s) => s.action === "attest")!.step.with!;
+    expect(attest["server-url"]).toMatch(/^\$\{\{ vars\.PROVENANT_SERVER_URL \}\}$/);
+    expect(attest["signing-key"]).toBeUndefined();
+    const gate = steps.find((s) => s.action === "verify")!.step.with!;
+    expect(resolve(packageDir, "../../examples/github", String(gate.policy))).toBe(SERVICE_POLICY);
+    expect(gate["public-key"]).toBeUndefined();
+  });
+
+  it("the policy allows the service's provenance of a release and denies a key-signed or self-hosted one", async () => {
+    const { evaluatePolicy, loadPolicy } = await import("@provenant/policy");
+    const service = generateKeyPair("ecdsa-p256");
+    // The example's placeholder key replaced by this test's, as a user replaces it with the server's signing.pub.
+    const policy = await loadPolicy(SERVICE_POLICY, {
+      cacheDir: join(tmpdir(), "provenant-rego"),
+      readFile: async (path) => {
+        if (path !== "keys/signing-service.pub") throw new Error(`the example policy reads ${path}`);
+        return Buffer.from(service.publicKeyPem);
+      },
+    });
+    const digest = { sha256: "e".repeat(64) };
+    const signed = async (factsSource: string, runnerEnvironment?: string) => {
+      const fields = provenance({ serverUrl: "https://github.com", claims: releaseClaims(runnerEnvironment), factsSource: factsSource as "oidc-token", issuer: "https://token.actions.githubusercontent.com" });
+      return (await attest([{ name: "dist/app-1.2.0.tgz", digest }], fields, keySigner(privateKeyFromPem(service.privateKeyPem)))).bundle;
+    };
+    const decide = async (bundle: unknown) => evaluatePolicy(policy, { name: "dist/app-1.2.0.tgz", digest }, [bundle], { now: new Date("2026-12-01T00:00:00Z") });
+
+    const allowed = await decide(await signed("service-oidc-token"));
+    expect(allowed.rules.flatMap((r) => r.checks).filter((c) => !c.pass)).toEqual([]);
+    expect(allowed.allowed).toBe(true);
+    // The same key signing what a job built itself (a key a step could hold): denied by the facts-source rule.
+    const keySigned = await decide(await signed("oidc-token"));
+    expect(keySigned.allowed).toBe(false);
+    expect(keySigned.rules[0]!.reason).toMatch(/not built by the signing service/);
+    const selfHosted = await decide(await signed("service-oidc-token", "self-hosted"));
+    expect(selfHosted.allowed).toBe(false);
   });
 });

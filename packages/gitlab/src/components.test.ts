@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
@@ -84,6 +84,8 @@ interface Components {
   buildScript?: string[];
   /** Lines of a dotenv report the build job publishes (`artifacts: reports: dotenv:`). */
   buildDotenv?: string[];
+  /** Files committed to the repository (a policy and its keys), by path. */
+  files?: Record<string, string>;
 }
 
 /**
@@ -133,7 +135,11 @@ async function repository(
     JSON.stringify({ PROVENANT_SIGNING_KEY: variable(keys.privateKeyPem), PROVENANT_PUBLIC_KEY: variable(keys.publicKeyPem) }),
   );
   await writeFile(join(dir, ".gitignore"), ".gitlab-ci-local*\nhome/\n");
-  await git("add", ".gitlab-ci.yml", ".gitignore", "ci");
+  for (const [path, content] of Object.entries(inputs.files ?? {})) {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), content);
+  }
+  await git("add", ".gitlab-ci.yml", ".gitignore", "ci", ...Object.keys(inputs.files ?? {}));
   await git("-c", "user.name=Test", "-c", "user.email=test@example.com", "commit", "-q", "-m", "pipeline");
   const { stdout } = await git("rev-parse", "HEAD");
   return { dir, commit: stdout.trim() };
@@ -395,6 +401,163 @@ describe("CI/CD components under gitlab-ci-local", () => {
       const result = await gitlabCi(pipeline, registryLogin());
       expect(result.output).toMatch(/PASS\s+provenant-attest/);
       expect(result.output).toMatch(/FAIL\s+source branch/);
+      expect(result.output).toMatch(/FAIL\s+provenant-verify/);
+      expect(result.code).not.toBe(0);
+    });
+  });
+
+  describe("with the signing service and a policy file", () => {
+    const AUDIENCE = "provenant-signing";
+    let server: ChildProcess | undefined;
+    let serverUrl: string;
+    let servicePub: string;
+
+    // The real `provenant server` (the built CLI) on 127.0.0.1, trusting the
+    // local issuer as a GitLab instance for acme/*, as an operator configures it.
+    beforeAll(async () => {
+      const data = join(work, "signing-server");
+      await mkdir(data);
+      const trusted = { issuer: issuer.issuer, platform: "gitlab", audiences: [AUDIENCE], repositories: ["acme/*"] };
+      await writeFile(join(data, "server.json"), JSON.stringify({ signing: { trustedIssuers: [trusted] } }));
+      const child = spawn(node, [cli, "server", "--data", data, "--listen", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "pipe"] });
+      server = child;
+      serverUrl = await new Promise<string>((done, fail) => {
+        let out = "";
+        child.stdout!.on("data", (chunk) => {
+          out += String(chunk);
+          const match = /listening on (\S+)/.exec(out);
+          if (match) done(match[1]!);
+        });
+        child.once("exit", (code) => fail(new Error(`provenant server exited with ${code} before listening`)));
+      });
+      servicePub = await readFile(join(data, "signing.pub"), "utf8");
+    }, 60_000);
+    afterAll(() => {
+      if (server?.pid) process.kill(server.pid, "SIGTERM");
+    });
+
+    /** A GitLab-hosted job's ID-token claims (GitLab's documented id_tokens claim set) for acme/app at `commit`. */
+    function hostedJobClaims(commit: string) {
+      const host = new URL(issuer.issuer).host;
+      return {
+        sub: "project_path:acme/app:ref_type:branch:ref:main",
+        namespace_id: "1",
+        namespace_path: "acme",
+        project_id: "1217",
+        project_path: "acme/app",
+        user_id: "9",
+        user_login: "maintainers",
+        pipeline_id: "1000",
+        pipeline_source: "push",
+        job_id: "4243",
+        ref: "main",
+        ref_type: "branch",
+        ref_path: "refs/heads/main",
+        ref_protected: "true",
+        runner_id: 12,
+        runner_environment: "gitlab-hosted",
+        sha: commit,
+        ci_config_ref_uri: `${host}/acme/app//.gitlab-ci.yml@refs/heads/main`,
+        ci_config_sha: commit,
+      };
+    }
+
+    /** A policy trusting `keyName`'s key (at keys/<keyName>.pub beside it) for acme/app's main branch. */
+    function policyFile(keyName: string, options: { service: boolean; minimumLevel: number; branch: string }) {
+      return [
+        "apiVersion: provenant.dev/v1",
+        "kind: Policy",
+        "trust:",
+        "  keys:",
+        `    - name: ${keyName}`,
+        `      file: keys/${keyName}.pub`,
+        ...(options.service ? ["      service: true"] : []),
+        "rules:",
+        "  - name: app from acme",
+        "    match:",
+        '      artifacts: ["dist/*.txt"]',
+        "    provenance:",
+        `      signers: { keys: [${keyName}] }`,
+        '      sourceUris: ["127.0.0.1:*/acme/app"]',
+        `      branches: ["${options.branch}"]`,
+        `      minimumLevel: ${options.minimumLevel}`,
+        "    cel:",
+        "      - expr: predicate.runDetails.metadata.provenant_factsSource == \"service-oidc-token\"",
+        "        message: the provenance was not built by the signing service",
+        "",
+      ].join("\n");
+    }
+
+    it("attest through the signing server, verify with the policy; verify --service-key reports L3", async () => {
+      const pipeline = await repository("signing-service", {
+        attest: { signing_server_url: serverUrl, signing_audience: AUDIENCE },
+        verify: { policy: ".provenant/release.yaml" },
+        files: {
+          ".provenant/release.yaml": policyFile("signing-service", { service: true, minimumLevel: 2, branch: "main" }),
+          ".provenant/keys/signing-service.pub": servicePub,
+        },
+      });
+      // gitlab-ci-local has no id_tokens: the token comes in as the variable GitLab would set.
+      const token = await issuer.sign(hostedJobClaims(pipeline.commit), { audience: AUDIENCE });
+      const result = await gitlabCi(pipeline, ["--variable", `PROVENANT_SIGNING_TOKEN=${token}`]);
+      expect(result.output).toMatch(/signed by the service at http:\/\/127\.0\.0\.1:\d+: log index \d+/);
+      // The job log carries the policy's explanation, rule by rule.
+      expect(result.output).toMatch(/PASS\s+rule app from acme/);
+      expect(result.output).toMatch(/ALLOWED/);
+      expect(result.output).toMatch(/PASS\s+provenant-verify/);
+      expect(result.output).not.toContain(token);
+      expect(result.code).toBe(0);
+
+      const predicate = await provenanceIn(pipeline.dir);
+      expect(predicate.runDetails.metadata[FACTS_SOURCE_FIELD]).toBe("service-oidc-token");
+      expect(predicate.runDetails.builder.id).toBe(`${issuer.issuer}/-/runners/gitlab-hosted`);
+      expect(predicate.buildDefinition.resolvedDependencies[0].digest).toEqual({ gitCommit: pipeline.commit });
+
+      await writeFile(join(pipeline.dir, "service.pub"), servicePub);
+      const common = ["verify", "dist/app.txt", "--bundle", "provenance.sigstore.json", "--source-uri", "127.0.0.1:*/acme/app", "--slsa-level", "3"];
+      const verified = await provenant(pipeline.dir, ...common, "--service-key", "service.pub");
+      expect(verified.output).toMatch(/SLSA Build L3/);
+      expect(verified.code).toBe(0);
+      // The same key trusted as a user key never supports L3.
+      expect((await provenant(pipeline.dir, ...common, "--key", "service.pub")).code).toBe(1);
+    });
+
+    it("the signing-service example's policy file loads: schema, key and CEL (provenant policy check)", async () => {
+      const example = resolve(here, "../../../examples/gitlab/signing-service");
+      const checked = await provenant(example, "policy", "check", ".provenant/release.yaml");
+      expect(checked.output).toMatch(/is valid/);
+      expect(checked.output).toMatch(/key signing-service [0-9a-f]{64} \(service\)/);
+      expect(checked.code).toBe(0);
+    });
+
+    it("without a reachable server the attest job fails and signs nothing with the key it could read", async () => {
+      const pipeline = await repository("signing-service-down", {
+        // Port 9 (discard) on loopback: nothing listens there.
+        attest: { signing_server_url: "http://127.0.0.1:9", signing_audience: AUDIENCE },
+        verify: { source_branch: "main", allow_any_source: true },
+      });
+      const token = await issuer.sign(hostedJobClaims(pipeline.commit), { audience: AUDIENCE });
+      const result = await gitlabCi(pipeline, ["--variable", `PROVENANT_SIGNING_TOKEN=${token}`]);
+      expect(result.output).toMatch(/FAIL\s+provenant-attest/);
+      expect(result.output).toMatch(/provenant: error \[[A-Z_]+\]: .*127\.0\.0\.1:9/);
+      expect(result.code).not.toBe(0);
+      // No bundle was written, by the server's key or the project's.
+      expect(existsSync(join(pipeline.dir, "provenance.sigstore.json"))).toBe(false);
+    });
+
+    it("the verify job fails on a policy the provenance does not meet, naming the rule in the job log", async () => {
+      const pipeline = await repository("policy-denied", {
+        verify: { policy: ".provenant/release.yaml" },
+        files: {
+          ".provenant/release.yaml": policyFile("release-key", { service: false, minimumLevel: 1, branch: "release/*" }),
+          ".provenant/keys/release-key.pub": keys.publicKeyPem,
+        },
+      });
+      const result = await gitlabCi(pipeline);
+      expect(result.output).toMatch(/PASS\s+provenant-attest/);
+      expect(result.output).toMatch(/FAIL\s+rule app from acme/);
+      expect(result.output).toMatch(/the provenance was not built by the signing service/);
+      expect(result.output).toMatch(/DENIED/);
       expect(result.output).toMatch(/FAIL\s+provenant-verify/);
       expect(result.code).not.toBe(0);
     });

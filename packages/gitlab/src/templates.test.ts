@@ -32,8 +32,11 @@ async function component(name: "attest" | "verify") {
   return { text, inputs: header.spec.inputs, jobs };
 }
 
-async function exampleIncludes() {
-  const text = await readFile(resolve(root, "examples/gitlab/.gitlab-ci.yml"), "utf8");
+/** The example pipelines: keys and images, and the signing service with a policy file. */
+const EXAMPLES = ["examples/gitlab/.gitlab-ci.yml", "examples/gitlab/signing-service/.gitlab-ci.yml"] as const;
+
+async function exampleIncludes(example: string = EXAMPLES[0]) {
+  const text = await readFile(resolve(root, example), "utf8");
   const pipeline = parseAllDocuments(text)[0]!.toJS() as { include: { component: string; inputs: Record<string, unknown> }[] };
   return pipeline.include;
 }
@@ -53,7 +56,10 @@ describe("CI/CD component templates", () => {
   it("the attest job requests the ID token the adapter reads and keeps the bundle", async () => {
     const { jobs } = await component("attest");
     const job = jobs["provenant-attest"]!;
-    expect(job.id_tokens).toEqual({ "$[[ inputs.token_variable ]]": { aud: "$[[ inputs.token_audience ]]" } });
+    expect(job.id_tokens).toEqual({
+      "$[[ inputs.token_variable ]]": { aud: "$[[ inputs.token_audience ]]" },
+      PROVENANT_SIGNING_TOKEN: { aud: "$[[ inputs.signing_audience ]]" },
+    });
     expect(job.artifacts).toMatchObject({ paths: ["$[[ inputs.bundle ]]"] });
     expect(String(job.script)).toContain("--platform gitlab");
   });
@@ -117,10 +123,10 @@ describe("CI/CD component templates", () => {
     expect(Object.keys(parseAllDocuments(interpolated)[1]!.toJS() as object)).toEqual(["gate-image"]);
   });
 
-  it("the example verifies everything it attests, each gate its own job, and deploys after all of them", async () => {
-    const text = await readFile(resolve(root, "examples/gitlab/.gitlab-ci.yml"), "utf8");
+  it.each(EXAMPLES)("the example %s verifies everything it attests, each gate its own job, and deploys after all of them", async (example) => {
+    const text = await readFile(resolve(root, example), "utf8");
     const pipeline = parse(text) as Record<string, { needs?: string[]; script?: string[] }>;
-    const includes = await exampleIncludes();
+    const includes = await exampleIncludes(example);
     const attested = includes.filter((i) => i.component.includes("/attest@")).flatMap((i) => String(i.inputs.subjects).split(/\s+/));
     const verifies = includes.filter((i) => i.component.includes("/verify@"));
     const verified = verifies.flatMap((i) => [...String(i.inputs.artifacts ?? "").split(/\s+/), String(i.inputs.registry_image ?? "")]).filter(Boolean);
@@ -135,8 +141,8 @@ describe("CI/CD component templates", () => {
     expect(pipeline.deploy!.needs!.sort()).toEqual([...jobNames].sort());
   });
 
-  it("the example pipeline passes only declared inputs and every required one", async () => {
-    for (const include of await exampleIncludes()) {
+  it.each(EXAMPLES)("the example %s passes only declared inputs and every required one", async (example) => {
+    for (const include of await exampleIncludes(example)) {
       const name = /\/(attest|verify)@/.exec(include.component)?.[1] as "attest" | "verify";
       expect(name, include.component).toBeDefined();
       const { inputs } = await component(name);
@@ -146,6 +152,15 @@ describe("CI/CD component templates", () => {
       }
       expect(includeErrors(inputs, include.inputs as Record<string, string | boolean>), `GitLab accepts the example's ${name} include`).toEqual([]);
     }
+  });
+
+  it("the signing-service example attests through the server and gates with the policy file it holds", async () => {
+    const includes = await exampleIncludes(EXAMPLES[1]);
+    const attest = includes.find((i) => i.component.includes("/attest@"))!;
+    expect(attest.inputs.signing_server_url).toMatch(/^https:\/\//);
+    expect(attest.inputs.push).toBeUndefined();
+    const verify = includes.find((i) => i.component.includes("/verify@"))!;
+    expect(existsSync(resolve(root, "examples/gitlab/signing-service", String(verify.inputs.policy)))).toBe(true);
   });
 });
 
@@ -188,6 +203,8 @@ beforeAll(async () => {
       'node -e "" || exit 9',
       // What the CLI would read as docker's config: where, with which modes, and what.
       'if [ -n "$DOCKER_CONFIG" ]; then printf "docker_config %s %s %s\\n" "$DOCKER_CONFIG" "$(stat -c %a "$DOCKER_CONFIG")" "$(stat -c %a "$DOCKER_CONFIG/config.json")"; printf "docker_config_json %s\\n" "$(cat "$DOCKER_CONFIG/config.json")"; fi',
+      // Whether a signing key reached the CLI at all (never its value).
+      "env | grep -q '^PROVENANT_SIGNING_KEY=' && echo 'signing key in the environment' || true",
       'if [ -n "$STAND_IN_EXIT" ]; then exit "$STAND_IN_EXIT"; fi',
     ].join("\n"),
   );
@@ -433,6 +450,7 @@ describe("attest job script and the ID token", () => {
     const interpolated = text.replaceAll("$[[ inputs.token_variable ]]", "GITLAB_OIDC_TOKEN");
     expect(Object.keys((parseAllDocuments(interpolated)[1]!.toJS() as Record<string, { id_tokens: object }>)["provenant-attest"]!.id_tokens)).toEqual([
       "GITLAB_OIDC_TOKEN",
+      "PROVENANT_SIGNING_TOKEN",
     ]);
     const { args } = await runScript("attest", { ...oneSubject, token_variable: "GITLAB_OIDC_TOKEN" }, { ...signingKey, GITLAB_OIDC_TOKEN: "eyJ.token" });
     expect(args).toContain("GITLAB_OIDC_TOKEN");
@@ -490,6 +508,85 @@ describe("verify job script", () => {
     const neither = await runScript("verify", {}, publicKey);
     expect(neither.code).toBe(2);
     expect(neither.stderr).toMatch(/needs the input artifacts .* or registry_image/);
+  });
+});
+
+describe("attest with a signing server (signing_server_url)", () => {
+  const server = { subjects: "dist/app.txt", signing_server_url: "https://provenant.example.com" };
+  const keyFile = { PROVENANT_SIGNING_KEY: "-----BEGIN PRIVATE KEY-----\nsecret\n-----END PRIVATE KEY-----", PROVENANT_SIGNING_TOKEN: "eyJ.signing" };
+
+  it("sends the signing token to the server, with no key in the CLI's arguments or environment", async () => {
+    // Without the server, the same key variable reaches the CLI: the check below can fail.
+    expect((await runScript("attest", { subjects: "dist/app.txt" }, keyFile)).stdout).toContain("signing key in the environment");
+    const { args, stdout, code } = await runScript("attest", server, keyFile);
+    expect(code).toBe(0);
+    expect(args.slice(0, args.indexOf("--"))).toEqual([
+      "attest", "--platform", "gitlab", "--server", "https://provenant.example.com", "--bundle", "provenance.sigstore.json",
+      "--token-audience", "provenant-signing", "--token-variable", "PROVENANT_SIGNING_TOKEN",
+    ]);
+    expect(args.slice(args.indexOf("--"))).toEqual(["--", "dist/app.txt"]);
+    expect(stdout).not.toContain("signing key in the environment");
+    expect(args.join(" ")).not.toContain("eyJ.signing");
+  });
+
+  it("needs no signing key, and takes the server's audience from signing_audience", async () => {
+    const { args, code, stderr } = await runScript("attest", { ...server, signing_audience: "https://provenant.example.com" }, {});
+    expect(code).toBe(0);
+    expect(stderr).not.toContain("KEY_UNREADABLE");
+    expect(args.slice(args.indexOf("--token-audience"), args.indexOf("--token-audience") + 2)).toEqual(["--token-audience", "https://provenant.example.com"]);
+  });
+
+  it("fails with the CLI's code when the server cannot sign, and never runs the CLI again with the key", async () => {
+    const { code, stdout } = await runScript("attest", server, { ...keyFile, STAND_IN_EXIT: "1" });
+    expect(code).toBe(1);
+    expect(stdout.match(/^arg attest$/gm)).toHaveLength(1);
+    expect(stdout).not.toMatch(/^arg --key$/m);
+  });
+
+  it("refuses push, and a server URL naming a CI/CD variable, before the CLI", async () => {
+    const push = await runScript("attest", { ...server, push: true }, keyFile);
+    expect(push.code).toBe(2);
+    expect(push.stderr).toMatch(/push does not go with signing_server_url/);
+    expect(push.args).toEqual([]);
+    const variable = await runScript("attest", { ...server, signing_server_url: "$PROVENANT_SERVER" }, { ...keyFile, PROVENANT_SERVER: "https://evil.example" });
+    expect(variable.code).toBe(2);
+    expect(variable.stderr).toContain('the input signing_server_url is "$PROVENANT_SERVER"');
+    expect(variable.args).toEqual([]);
+    const { inputs } = await component("attest");
+    expect(includeErrors(inputs, { subjects: "dist/app.txt", signing_audience: "$CI_SERVER_URL" })).toEqual([
+      "`signing_audience` input: provided value does not match required RegEx pattern",
+    ]);
+  });
+});
+
+describe("verify with a policy file (policy)", () => {
+  it("runs verify --policy with the evidence files and the bundle, no key and no single-rule flags", async () => {
+    const { args, code } = await runScript("verify", { artifacts: "dist/app.txt", policy: ".provenant/release.yaml", evidence: "tests.sigstore.json scan.sigstore.json" }, {});
+    expect(code).toBe(0);
+    expect(args).toEqual([
+      "verify", "--policy", ".provenant/release.yaml", "--evidence", "tests.sigstore.json", "--evidence", "scan.sigstore.json",
+      "--bundle", "provenance.sigstore.json", "--", "dist/app.txt",
+    ]);
+  });
+
+  it("refuses single-rule inputs beside it, naming them, and registry_image", async () => {
+    const mixed = await runScript("verify", { artifacts: "dist/app.txt", policy: "p.yaml", source_branch: "main", slsa_level: "2", allow_any_source: true }, {});
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toContain("leave out the inputs source_branch slsa_level allow_any_source");
+    expect(mixed.args).toEqual([]);
+    const image = await runScript("verify", { registry_image: "oci://r.example/a:1", policy: "p.yaml" }, {});
+    expect(image.code).toBe(2);
+    expect(image.stderr).toMatch(/policy with registry_image is not supported yet/);
+  });
+
+  it("refuses evidence without a policy, and a policy path naming a CI/CD variable", async () => {
+    const publicKey = { PROVENANT_PUBLIC_KEY: "-----BEGIN PUBLIC KEY-----\n...\n-----END PUBLIC KEY-----" };
+    const evidence = await runScript("verify", { artifacts: "dist/app.txt", evidence: "tests.json", allow_any_source: true }, publicKey);
+    expect(evidence.code).toBe(2);
+    expect(evidence.stderr).toMatch(/evidence goes with the input policy/);
+    const variable = await runScript("verify", { artifacts: "dist/app.txt", policy: "$POLICY" }, { POLICY: "/tmp/allow-all.yaml" });
+    expect(variable.code).toBe(2);
+    expect(variable.stderr).toContain('the input policy is "$POLICY"');
   });
 });
 

@@ -175,6 +175,34 @@ describe("the verify bundle as the runner starts it", () => {
     expect(stdout).toMatch(/^::error::provenance did not verify:%0A.*source branch/m);
     expect(outputs).toMatch(/^verified<<.*\nfalse\n/m);
   });
+
+  it("with a policy file (CEL rule included), logs each rule, writes the table and fails on a denial", async () => {
+    const policy = (tag: string) =>
+      [
+        "apiVersion: provenant.dev/v1",
+        "trust: { keys: [{ name: ci, file: provenant.pub }] }",
+        "rules:",
+        "  - name: tagged releases",
+        '    provenance: { sourceUris: ["github.com/Codertocat/*"], minimumLevel: 2 }',
+        "    cel:",
+        `      - expr: report.source.tag == "${tag}"`,
+        "        message: not built from the release tag",
+        "",
+      ].join("\n");
+    await writeFile(join(cwd, "allow.yaml"), policy("simple-tag"));
+    await writeFile(join(cwd, "deny.yaml"), policy("v9.9.9"));
+    const inputs = { "bundle-path": "app.sigstore.json", "subject-path": "app.tgz" };
+    const allowed = await runAction("verify", { ...inputs, policy: "allow.yaml" }, runnerEnvironment(pushTag()), cwd);
+    expect(allowed.code, allowed.stdout).toBe(0);
+    expect(allowed.stdout).toMatch(/^ {2}PASS {2}rule tagged releases: /m);
+    expect(allowed.stdout).toMatch(/^ {8}pass {2}cel +holds: /m);
+    expect(allowed.outputs).toMatch(/^slsa-level<<.*\n2\n/m);
+    expect(allowed.summary).toContain("| ✅ | tagged releases | |");
+    const denied = await runAction("verify", { ...inputs, policy: "deny.yaml" }, runnerEnvironment(pushTag()), cwd);
+    expect(denied.code).toBe(1);
+    expect(denied.stdout).toMatch(/^::error::the policy denied:%0A.*not built from the release tag/m);
+    expect(denied.summary).toMatch(/\| ❌ \| \| cel \| not built from the release tag/);
+  });
 });
 
 describe("push-to-registry and verify by image, as the runner starts the bundles", () => {

@@ -1,3 +1,6 @@
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { attestInputsFrom, secretLinesOf, splitList, verifyInputsFrom } from "./inputs.js";
 
@@ -18,5 +21,18 @@ describe("action inputs", () => {
 
   it("requires a bundle to verify", () => {
     expect(() => verifyInputsFrom(() => "")).toThrow(/bundle-path/);
+  });
+
+  it.each([
+    ["attest", attestInputsFrom],
+    ["verify", verifyInputsFrom],
+  ] as const)("the %s action reads exactly the inputs its action.yml declares", async (action, read) => {
+    const declared = Object.keys((parse(await readFile(resolve(import.meta.dirname, `../../${action}/action.yml`), "utf8")) as { inputs: object }).inputs);
+    const asked = new Set<string>();
+    read((name) => {
+      asked.add(name);
+      return name === "bundle-path" ? "b.json" : "";
+    });
+    expect([...asked].sort()).toEqual(declared.sort());
   });
 });

@@ -39,6 +39,10 @@ export interface VerifyActionInputs {
   sourceTag: string;
   sourceVersionedTag: string;
   slsaLevel: string;
+  /** A policy file (apiVersion provenant.dev/v1) whose keys and rules replace public-key and the single-rule inputs. */
+  policy: string;
+  /** With policy: further attestation files (tests, scans, SBOMs, VSAs) for its evidence rules. */
+  evidence: string[];
 }
 
 /**
@@ -110,6 +114,8 @@ export function verifyInputsFrom(get: GetInput): VerifyActionInputs {
     sourceTag: get("source-tag").trim(),
     sourceVersionedTag: get("source-versioned-tag").trim(),
     slsaLevel: get("slsa-level").trim(),
+    policy: get("policy").trim(),
+    evidence: splitList(get("evidence")),
   };
 }
 

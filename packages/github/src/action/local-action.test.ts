@@ -142,4 +142,41 @@ describe("actions under @github/local-action", () => {
     expect(gate.stdout).toContain("::set-output name=verified::false");
     expect(gate.stdout).toMatch(/::error::provenance did not verify:.*source repository/s);
   }, 120_000);
+
+  // Gates the same bundle with a policy file, as `provenant verify --policy` would.
+  it("the verify action with a policy explains every rule in the log and the summary, and fails on a denial", async () => {
+    const policyFile = (branch: string) =>
+      [
+        "apiVersion: provenant.dev/v1",
+        "trust:",
+        "  keys:",
+        "    - { name: release, file: provenant.pub }",
+        "rules:",
+        '  - name: "octo-org [releases](https://evil.example)"',
+        "    provenance:",
+        '      sourceUris: ["github.com/octo-org/*"]',
+        `      branches: ["${branch}"]`,
+        "      minimumLevel: 2",
+        "",
+      ].join("\n");
+    await writeFile(join(workspace, "allow.yaml"), policyFile("main"));
+    await writeFile(join(workspace, "deny.yaml"), policyFile("release/*"));
+    const inputs = { "INPUT_BUNDLE-PATH": "app.sigstore.json", "INPUT_SUBJECT-PATH": "app.tar.gz" };
+
+    const allowed = await localAction("verify", { ...inputs, INPUT_POLICY: "allow.yaml" });
+    expect(allowed.stdout).not.toContain("::error::");
+    expect(allowed.stdout).toMatch(/PASS {2}rule octo-org \[releases\]\(https:\/\/evil\.example\): /);
+    expect(allowed.stdout).toMatch(/ALLOWED: /);
+    expect(allowed.stdout).toContain("::set-output name=verified::true");
+    expect(allowed.stdout).toContain("::set-output name=slsa-level::2");
+    expect(allowed.summary).toMatch(/^## Policy allowed/);
+    expect(allowed.summary).toContain("| ✅ | octo-org \\[releases\\]\\(https://evil.example\\) | |");
+
+    const denied = await localAction("verify", { ...inputs, INPUT_POLICY: "deny.yaml" });
+    expect(denied.stdout).toContain("::set-output name=verified::false");
+    expect(denied.stdout).toMatch(/FAIL {2}rule octo-org/);
+    expect(denied.stdout).toMatch(/::error::the policy denied:.*app\.tar\.gz: rule octo-org/s);
+    expect(denied.summary).toMatch(/^## Policy DENIED/);
+    expect(denied.summary).toMatch(/\| ❌ \| \| sourceBranch \| /);
+  }, 120_000);
 });

@@ -8,14 +8,11 @@ import {
   type Subject,
   type VerificationReport,
 } from "@provenant/core";
+import type { PolicyDecision } from "@provenant/policy";
+import { markdownCode as code, markdownCodeBlock, markdownText as text } from "./markdown.js";
 
 // A job summary holds at most 1 MiB; thousands of subjects would not fit.
 const SUBJECT_ROWS = 50;
-
-/** Text inside a table cell: no column breaks, no HTML. */
-function cell(text: string): string {
-  return text.replace(/[|\\`<>]/g, (c) => `\\${c}`).replace(/\r?\n/g, " ");
-}
 
 /** Quotes an argument for a POSIX shell, for a command the reader copies. */
 function shellQuote(value: string): string {
@@ -23,7 +20,13 @@ function shellQuote(value: string): string {
 }
 
 /** The command that checks the bundle file, or with `image` the copy stored beside that image. */
-export function verifyCommandFor(subjects: readonly Subject[], bundlePath: string, provenance: ProvenanceFields, image?: string): string {
+export function verifyCommandFor(
+  subjects: readonly Subject[],
+  bundlePath: string,
+  provenance: ProvenanceFields,
+  image?: string,
+  key: readonly string[] = ["--key", "provenant.pub"],
+): string {
   const source = sourceOf(parseProvenance(provenance));
   // Split where verify's --builder-id matching does: a changesets tag
   // (`…@refs/tags/@scope/pkg@1.0.0`) holds "@" itself.
@@ -35,8 +38,7 @@ export function verifyCommandFor(subjects: readonly Subject[], bundlePath: strin
     "provenant",
     "verify",
     ...(image ? ["--image", image] : [artifact, "--bundle", bundlePath]),
-    "--key",
-    "provenant.pub",
+    ...key,
     "--builder-id",
     builderName,
     ...(source ? ["--source-uri", source.repository] : []),
@@ -56,16 +58,20 @@ export function attestSummary(facts: {
   const { subjects, pushed = [] } = facts;
   const rows = subjects
     .slice(0, SUBJECT_ROWS)
-    .map((s) => `| ${cell(s.name ?? "")} | \`${cell(Object.entries(s.digest).map(([a, h]) => `${a}:${h}`).join(" "))}\` |`);
+    .map((s) => `| ${text(s.name ?? "")} | ${code(Object.entries(s.digest).map(([a, h]) => `${a}:${h}`).join(" "))} |`);
   const more = subjects.length > SUBJECT_ROWS ? [`| … and ${subjects.length - SUBJECT_ROWS} more | |`] : [];
-  const trust =
-    facts.factsSource === "oidc-token"
+  const service = facts.factsSource === "service-oidc-token";
+  const trust = service
+    ? "Built and signed by the signing service from the job's verified OIDC token, with a key no step can read (SLSA Build L3 on GitHub-hosted runners when verified with `--service-key`)."
+    : facts.factsSource === "oidc-token"
       ? "Source and builder come from the job's verified OIDC token (SLSA Build L2 when verified with this key)."
       : "Source and builder come from environment variables (no `id-token: write`), so verification grants SLSA Build L1 only.";
+  // The service's public key is its signing.pub; a user key is the project's provenant.pub.
+  const key = service ? ["--service-key", "signing.pub", "--slsa-level", "3"] : ["--key", "provenant.pub"];
   return [
     "## Provenance attested",
     "",
-    `Signed ${subjects.length} subject(s) with key \`${facts.keyId}\` into \`${cell(facts.bundlePath)}\`.`,
+    `Signed ${subjects.length} subject(s) with key ${code(facts.keyId)} into ${code(facts.bundlePath)}.`,
     trust,
     "",
     "| Subject | Digest |",
@@ -75,12 +81,12 @@ export function attestSummary(facts: {
     "",
     "Verify it:",
     "",
-    "```sh",
-    verifyCommandFor(subjects, facts.bundlePath, facts.provenance),
-    ...pushed.map((p) => verifyCommandFor(subjects, facts.bundlePath, facts.provenance, p.image)),
-    "```",
+    ...markdownCodeBlock("sh", [
+      verifyCommandFor(subjects, facts.bundlePath, facts.provenance, undefined, key),
+      ...pushed.map((p) => verifyCommandFor(subjects, facts.bundlePath, facts.provenance, p.image, key)),
+    ]),
     "",
-    ...pushed.map((p) => `Pushed attestation \`${p.attestation}\` beside \`${cell(p.image)}\` (${cell(p.via)}).`),
+    ...pushed.map((p) => `Pushed attestation ${code(p.attestation)} beside ${code(p.image)} (${text(p.via)}).`),
     ...(pushed.length > 0 ? [""] : []),
   ].join("\n");
 }
@@ -101,14 +107,14 @@ export function verifySummary(
   report: VerificationReport,
   checked: { bundlePath: string } | { image: string; attestation?: string; failed?: readonly FailedAttestation[] },
 ): string {
-  const where = "image" in checked ? `Attestations of image \`${cell(checked.image)}\`` : `Bundle \`${cell(checked.bundlePath)}\``;
-  const rows = report.checks.map((check) => `| ${check.status === "pass" ? "✅" : "❌"} | ${checkTitle(check.id)} | ${cell(check.reason)} |`);
+  const where = "image" in checked ? `Attestations of image ${code(checked.image)}` : `Bundle ${code(checked.bundlePath)}`;
+  const rows = report.checks.map((check) => `| ${check.status === "pass" ? "✅" : "❌"} | ${text(checkTitle(check.id))} | ${text(check.reason)} |`);
   const failed = "image" in checked ? (checked.failed ?? []) : [];
-  const shown = "image" in checked && checked.attestation ? [`Checks of the closest attestation, \`${cell(checked.attestation)}\`:`, ""] : [];
+  const shown = "image" in checked && checked.attestation ? [`Checks of the closest attestation, ${code(checked.attestation)}:`, ""] : [];
   return [
     `## Provenance ${report.verified ? "verified" : "NOT verified"}`,
     "",
-    `${where}: SLSA Build L${report.slsaLevel.level} (${cell(report.slsaLevel.reason)}).`,
+    `${where}: SLSA Build L${report.slsaLevel.level} (${text(report.slsaLevel.reason)}).`,
     "",
     ...shown,
     "| | Check | Result |",
@@ -121,9 +127,50 @@ export function verifySummary(
           "",
           "| Attestation | Failed checks |",
           "| --- | --- |",
-          ...failed.map((a) => `| \`${cell(a.attestation)}\` | ${a.failures.map((reason) => cell(reason)).join("<br>")} |`),
+          ...failed.map((a) => `| ${code(a.attestation)} | ${a.failures.map((reason) => text(reason)).join("<br>")} |`),
           "",
         ]
       : []),
+  ].join("\n");
+}
+
+/** One artifact's decision, as the policy summary shows it (the shape `runPolicyVerifyAction` returns). */
+export interface SummarizedDecision {
+  artifact: { name: string };
+  decision: PolicyDecision;
+}
+
+const RULE_MARK = { pass: "✅", fail: "❌", "not-applicable": "➖" } as const;
+
+/**
+ * The job summary of a policy gate: per artifact the decision, then a table
+ * of every rule and its checks with their reasons. Rule names and messages
+ * come from the policy and the evidence, artifact names from the workspace:
+ * all of it is escaped (markdown.ts).
+ */
+export function policySummary(facts: { policyPath: string; policyDigest: string; decisions: readonly SummarizedDecision[]; verified: boolean }): string {
+  // Denied artifacts first: they are what the reader came for when the summary is cut.
+  const ordered = [...facts.decisions].sort((a, b) => Number(a.decision.allowed) - Number(b.decision.allowed));
+  const more = ordered.length > SUBJECT_ROWS ? [`… and ${ordered.length - SUBJECT_ROWS} more artifact(s); the job log lists every one.`, ""] : [];
+  const sections = ordered.slice(0, SUBJECT_ROWS).flatMap(({ artifact, decision }) => [
+    `### ${decision.allowed ? "✅" : "❌"} ${code(artifact.name)}: ${decision.allowed ? "allowed" : "DENIED"}`,
+    "",
+    `${text(decision.reason)}${decision.report ? ` SLSA Build L${decision.report.slsaLevel.level} (${text(decision.report.slsaLevel.reason)}).` : ""}`,
+    "",
+    "| | Rule | Check | Result |",
+    "| --- | --- | --- | --- |",
+    ...decision.rules.flatMap((rule) => [
+      `| ${RULE_MARK[rule.status]} | ${text(rule.rule)} | | ${rule.status === "not-applicable" ? "not applicable: " : ""}${text(rule.reason)} |`,
+      ...rule.checks.map((check) => `| ${check.pass ? "✅" : "❌"} | | ${text(check.name)} | ${text(check.reason)} |`),
+    ]),
+    "",
+  ]);
+  return [
+    `## Policy ${facts.verified ? "allowed" : "DENIED"}`,
+    "",
+    `Policy ${code(facts.policyPath)} (${code(`sha256:${facts.policyDigest}`)}), ${facts.decisions.length} artifact(s).`,
+    "",
+    ...sections,
+    ...more,
   ].join("\n");
 }

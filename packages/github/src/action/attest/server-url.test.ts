@@ -56,6 +56,9 @@ describe("attest action with server-url", () => {
     );
     const result = await runAttestAction(inputs, tokenJobContext(issuer, pushTag(), workspace));
     expect(result.factsSource).toBe("service-oidc-token");
+    // The job summary says who signed and how to verify it: with the service key.
+    expect(result.summary).toContain("Built and signed by the signing service");
+    expect(result.summary).toContain("--service-key signing.pub --slsa-level 3");
     const bundle = JSON.parse(await readFile(join(workspace, "app.sigstore.json"), "utf8"));
     expect(bundle.verificationMaterial.tlogEntries).toHaveLength(1);
     const { stdout } = await run(

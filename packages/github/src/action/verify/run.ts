@@ -28,7 +28,7 @@ export interface VerifyActionResult {
   summary: string;
 }
 
-async function readText(path: string, what: string): Promise<string> {
+export async function readText(path: string, what: string): Promise<string> {
   try {
     return await readFile(path, "utf8");
   } catch (cause) {
@@ -154,6 +154,7 @@ async function verifyImage(inputs: VerifyActionInputs, policy: Policy, context: 
  * inputs throw. With `image`, the attestations come from the registry.
  */
 export async function runVerifyAction(inputs: VerifyActionInputs, context: ActionContext): Promise<VerifyActionResult> {
+  if (inputs.evidence.length > 0) throw new ProvenantError("USAGE", "evidence goes with policy: its evidence rules read those attestations");
   const policy = policyOf(inputs);
   if (inputs.image) return verifyImage(inputs, policy, context);
   if (inputs.subjectPaths.length + inputs.subjectDigests.length === 0) {
