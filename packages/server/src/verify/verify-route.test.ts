@@ -162,7 +162,7 @@ describe.each(backends)("POST /v1/verify over %s", (_backend, openStore) => {
     expect(branch!.allowed).toBe(false);
     expect(branch!.rules[0]!.reason).toContain("releases are built from main");
     expect(untrusted!.allowed).toBe(false);
-    expect(untrusted!.rules[0]!.reason).toMatch(/no provenance verifies/);
+    expect(untrusted!.rules[0]!.reason).toMatch(/no SLSA provenance verifies: no signature from a trusted key/);
     const audit = (await auditRows()).slice(before);
     expect(audit.map((a) => a.target.split(" ").slice(2))).toEqual([
       [artifact(2).digest, "denied"],
