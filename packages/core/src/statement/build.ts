@@ -1,5 +1,6 @@
 import { ProvenantError } from "../error.js";
 import { parseProvenance } from "../provenance/validate.js";
+import { fastStatementShell } from "../schemas/fast.js";
 import { parseWith } from "../schemas/parse.js";
 import type { BuildDefinition, Provenance, RunDetails } from "../schemas/provenance.js";
 import { SLSA_PROVENANCE_V1 } from "../schemas/provenance.js";
@@ -59,7 +60,7 @@ export function parseStatement(value: unknown): Statement {
   }
   // Subjects are checked by hand when they are all well formed (large
   // releases); any problem goes through the schema for its precise message.
-  const shell = parseWith(StatementShellSchema, value, "MALFORMED_STATEMENT", "statement");
+  const shell = (fastStatementShell(value) as Statement | undefined) ?? parseWith(StatementShellSchema, value, "MALFORMED_STATEMENT", "statement");
   if (subjectsAreWellFormed(shell.subject)) return shell as Statement;
   return parseWith(StatementSchema, value, "MALFORMED_STATEMENT", "statement");
 }
