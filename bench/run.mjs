@@ -23,7 +23,7 @@ const coreEntry = join(root, "packages", "core", "dist", "index.js");
 const quick = process.argv.includes("--quick");
 // --only hashing,verification,cold-start,registry runs a subset, e.g. after changing one path.
 const onlyIndex = process.argv.indexOf("--only");
-const SECTIONS = ["hashing", "verification", "cold-start", "registry", "release-scale", "log", "vault", "policy"];
+const SECTIONS = ["hashing", "verification", "cold-start", "registry", "release-scale", "memory", "log", "vault", "policy"];
 const only = onlyIndex >= 0 ? (process.argv[onlyIndex + 1] ?? "").split(",") : SECTIONS;
 for (const name of only) {
   if (!SECTIONS.includes(name)) fail(`--only ${name}: expected a comma-separated list of ${SECTIONS.join(", ")}`);
@@ -453,6 +453,10 @@ if (only.includes("cold-start")) benchColdStart();
 if (only.includes("release-scale")) {
   const { benchReleaseScale } = await import("./release-scale.mjs");
   await benchReleaseScale({ root, row, log, median, quick });
+}
+if (only.includes("memory")) {
+  const { benchMemory } = await import("./memory.mjs");
+  await benchMemory({ root, work, row, log, median, quick });
 }
 if (only.includes("policy")) {
   const { benchPolicy } = await import("./policy.mjs");
