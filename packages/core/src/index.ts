@@ -73,7 +73,7 @@ export {
 } from "./keys/pem.js";
 export { MIN_PASSWORD_LENGTH, SCRYPT_PARAMETERS, checkPasswordStrength, encryptPrivateKey } from "./keys/encrypt.js";
 
-export { parseBundle, parseSignedDocument, toBundle, type SignedDocument } from "./bundle/bundle.js";
+export { bundleTextPieces, parseBundle, parseSignedDocument, toBundle, type SignedDocument } from "./bundle/bundle.js";
 export { readSignedDocuments } from "./bundle/signed-documents.js";
 export { normalizeGitUrl } from "./source/git-url.js";
 export { hasCredentials, redactCredentials, stripUrlCredentials, withoutCredentials } from "./source/url-credentials.js";
