@@ -128,6 +128,8 @@ export function matchBuilderId(expected: string, actual: string): RuleResult {
  * that holds userinfo, a query, a fragment, a backslash, a %-escape, a `.`/`..`
  * segment or a non-ASCII character never matches, whatever the pattern.
  */
+const sourceAnswers = new Map<string, boolean>();
+
 export function matchSourceUri(expected: string, source: Source | undefined): RuleResult {
   if (!source) return { pass: false, reason: `the provenance records no git source; expected ${expected}` };
   let pattern: ReturnType<typeof sourcePatternOf>;
@@ -140,7 +142,14 @@ export function matchSourceUri(expected: string, source: Source | undefined): Ru
   if (!parsed.ok) {
     return { pass: false, reason: `source ${source.uri} cannot be matched: ${parsed.why}; expected ${expected}` };
   }
-  const pass = sourceMatches(pattern, parsed.location);
+  // The answer for one pattern and one source never changes; a gate asks it again and again.
+  const key = `${expected}\u0000${source.uri}`;
+  let pass = sourceAnswers.get(key);
+  if (pass === undefined) {
+    pass = sourceMatches(pattern, parsed.location);
+    if (sourceAnswers.size >= 256) sourceAnswers.clear();
+    sourceAnswers.set(key, pass);
+  }
   return {
     pass,
     reason: pass

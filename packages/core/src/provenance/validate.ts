@@ -41,8 +41,8 @@ function camelCase(name: string): string {
 function checkCase(value: unknown, kind: string, where: string): void {
   if (value === null || typeof value !== "object" || Array.isArray(value)) return;
   const known = KNOWN_FIELDS[kind]!;
-  for (const key of Object.keys(value)) {
-    if (!key.includes("_")) continue;
+  for (const key in value) {
+    if (!Object.hasOwn(value, key) || !key.includes("_")) continue;
     const camel = camelCase(key);
     if (camel !== key && known.includes(camel)) {
       throw new ProvenantError(
