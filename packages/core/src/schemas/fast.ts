@@ -38,12 +38,21 @@ const isNonEmptyString = (value: unknown): value is string => typeof value === "
  */
 function rebuild(input: Json, shape: readonly string[], loose: boolean, values?: Json): Json {
   const out: Json = {};
-  for (const key of shape) {
-    if (Object.hasOwn(input, key)) out[key] = values && Object.hasOwn(values, key) ? values[key] : input[key];
+  let copied = 0;
+  for (let i = 0; i < shape.length; i++) {
+    const key = shape[i]!;
+    if (!Object.hasOwn(input, key)) continue;
+    out[key] = values !== undefined && Object.hasOwn(values, key) ? values[key] : input[key];
+    copied++;
   }
   if (loose) {
-    for (const key in input) {
-      if (Object.hasOwn(input, key) && !shape.includes(key)) out[key] = input[key];
+    let own = 0;
+    for (const key in input) if (Object.hasOwn(input, key)) own++;
+    // Only when the input holds keys beyond the shape's (extension fields).
+    if (own > copied) {
+      for (const key in input) {
+        if (Object.hasOwn(input, key) && !shape.includes(key)) out[key] = input[key];
+      }
     }
   }
   return out;
