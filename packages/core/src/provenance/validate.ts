@@ -38,7 +38,7 @@ function camelCase(name: string): string {
   return camel;
 }
 
-function checkCase(value: unknown, kind: string, where: string): void {
+function checkCase(value: unknown, kind: string, where: string | (() => string)): void {
   if (value === null || typeof value !== "object" || Array.isArray(value)) return;
   const known = KNOWN_FIELDS[kind]!;
   for (const key in value) {
@@ -47,7 +47,7 @@ function checkCase(value: unknown, kind: string, where: string): void {
     if (camel !== key && known.includes(camel)) {
       throw new ProvenantError(
         "PROVENANCE_FIELD_CASE",
-        `provenance: ${where}${where ? "." : ""}${key}: SLSA v1.0 field names are camelCase; expected "${camel}"`,
+        `provenance: ${typeof where === "string" ? where : where()}${where ? "." : ""}${key}: SLSA v1.0 field names are camelCase; expected "${camel}"`,
       );
     }
   }
@@ -55,7 +55,8 @@ function checkCase(value: unknown, kind: string, where: string): void {
 
 function checkDescriptors(list: unknown, where: string): void {
   if (!Array.isArray(list)) return;
-  for (const [i, rd] of list.entries()) checkCase(rd, "resourceDescriptor", `${where}[${i}]`);
+  // The path is built only for an error: this runs on every verification.
+  for (let i = 0; i < list.length; i++) checkCase(list[i], "resourceDescriptor", () => `${where}[${i}]`);
 }
 
 /**

@@ -37,6 +37,16 @@ const isNonEmptyString = (value: unknown): value is string => typeof value === "
  * other own key in input order.
  */
 function rebuild(input: Json, shape: readonly string[], loose: boolean, values?: Json): Json {
+  // Usually the input's keys are in that order already (documents written
+  // by zod-checked producers): then a spread copies them as they are, which
+  // is several times faster than adding them one by one.
+  if (inOrder(input, shape, loose)) {
+    const out: Json = { ...input };
+    if (values !== undefined) {
+      for (const key in values) if (Object.hasOwn(values, key) && Object.hasOwn(input, key)) out[key] = values[key];
+    }
+    return out;
+  }
   const out: Json = {};
   let copied = 0;
   for (let i = 0; i < shape.length; i++) {
@@ -56,6 +66,25 @@ function rebuild(input: Json, shape: readonly string[], loose: boolean, values?:
     }
   }
   return out;
+}
+
+/** Whether the input's own keys are the shape's, in its order, then (loose only) any others; and no symbol keys. */
+function inOrder(input: Json, shape: readonly string[], loose: boolean): boolean {
+  let next = 0;
+  let extra = false;
+  for (const key in input) {
+    if (!Object.hasOwn(input, key)) return false;
+    const at = shape.indexOf(key, next);
+    if (at >= 0) {
+      if (extra) return false;
+      next = at + 1;
+    } else {
+      // Before `next` (out of order) or not in the shape at all.
+      if (!loose || shape.includes(key)) return false;
+      extra = true;
+    }
+  }
+  return Object.getOwnPropertySymbols(input).length === 0;
 }
 
 /** A record of anything (`z.record(z.string(), z.unknown())`). */
