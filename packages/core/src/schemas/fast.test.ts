@@ -47,13 +47,25 @@ function withAt(value: Json, path: Path, replace: (old: Json) => Json | undefine
   return copy;
 }
 
-/** The document with one field deleted, replaced by each odd value, or given an extra key. */
+/** The same document with every object's keys in reverse order (zod's output puts them back in the schema's). */
+function reversedKeys(value: Json): Json {
+  if (Array.isArray(value)) return value.map(reversedKeys);
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(Object.entries(value).reverse().map(([k, v]) => [k, reversedKeys(v)]));
+}
+
+/** The document with one field deleted, replaced by each odd value, or given an extra key, first or last; and all that with keys reversed. */
 function mutationsOf(document: Json): Json[] {
+  return [...mutationsInOrder(document), ...mutationsInOrder(reversedKeys(document))];
+}
+
+function mutationsInOrder(document: Json): Json[] {
   const out: Json[] = [document];
   for (const path of pathsOf(document)) {
     if (path.length > 0) out.push(withAt(document, path, () => undefined));
     for (const replacement of REPLACEMENTS) out.push(withAt(document, path, () => replacement));
     out.push(withAt(document, path, (old) => (old !== null && typeof old === "object" && !Array.isArray(old) ? { ...old, extra_field: "e" } : old)));
+    out.push(withAt(document, path, (old) => (old !== null && typeof old === "object" && !Array.isArray(old) ? { extra_first: "e", ...old } : old)));
   }
   return out;
 }
