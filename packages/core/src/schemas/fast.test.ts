@@ -10,7 +10,7 @@ import { COMMIT, SHA_A, sampleProvenance } from "../test-support.js";
 import { BUNDLE_V03_MEDIA_TYPE, BundleSchema } from "./bundle.js";
 import { EnvelopeSchema } from "./dsse.js";
 import { fastBundle, fastEnvelope, fastProvenance, fastStatementShell } from "./fast.js";
-import { jsonTextDepth, valueDepthExceeds } from "./parse.js";
+import { jsonTextDepth, jsonTextTooDeep, valueDepthExceeds } from "./parse.js";
 import { isTimestamp, ProvenanceSchema } from "./provenance.js";
 import { STATEMENT_TYPE, StatementShellSchema } from "./statement.js";
 
@@ -231,6 +231,19 @@ describe("JSON depth", () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it("calls text too deep exactly when its depth passes the limit, brackets in strings counted or not", () => {
+    const alphabet = fc.constantFrom('"', "\\", "[", "]", "{", "}", "a", ",");
+    fc.assert(
+      fc.property(fc.array(alphabet, { maxLength: 40 }), fc.integer({ min: 0, max: 6 }), (chars, limit) => {
+        const text = chars.join("");
+        expect(jsonTextTooDeep(text, limit)).toBe(referenceDepth(text) > limit);
+      }),
+      { numRuns: 3000 },
+    );
+    expect(jsonTextTooDeep(`${"[".repeat(65)}${"]".repeat(65)}`)).toBe(true);
+    expect(jsonTextTooDeep(`["${"[".repeat(100)}"]`)).toBe(false);
   });
 
   it("refuses values one level deeper than the limit, and only those", () => {

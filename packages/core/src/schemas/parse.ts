@@ -46,6 +46,28 @@ export const MAX_JSON_DEPTH = 64;
  * the string unless an odd number of backslashes precede it.
  */
 export function jsonTextDepth(text: string, limit = Number.POSITIVE_INFINITY): number {
+  return scanDepth(text, limit);
+}
+
+/**
+ * Whether the text nests deeper than `limit`. Nesting cannot be deeper than
+ * the number of opening brackets anywhere in the text (strings included);
+ * counting them with indexOf is much cheaper than the scan, and settles a
+ * statement of a few subjects, checked on every verification.
+ */
+export function jsonTextTooDeep(text: string, limit = MAX_JSON_DEPTH): boolean {
+  return !openingBracketsAtMost(text, limit) && scanDepth(text, limit) > limit;
+}
+
+function openingBracketsAtMost(text: string, limit: number): boolean {
+  let count = 0;
+  for (const bracket of ["{", "["]) {
+    for (let i = text.indexOf(bracket); i >= 0; i = text.indexOf(bracket, i + 1)) if (++count > limit) return false;
+  }
+  return true;
+}
+
+function scanDepth(text: string, limit: number): number {
   let depth = 0;
   let deepest = 0;
   for (let i = 0; i < text.length; i++) {
@@ -111,7 +133,7 @@ function deeperThan(value: unknown, remaining: number): boolean {
  * the bytes around it, which may hold terminal escapes.
  */
 export function parseJsonText(text: string, what: string, maxDepth = MAX_JSON_DEPTH): unknown {
-  if (jsonTextDepth(text, maxDepth) > maxDepth) {
+  if (jsonTextTooDeep(text, maxDepth)) {
     throw new ProvenantError("JSON_TOO_DEEP", `${what} nests arrays or objects more than ${maxDepth} deep; expected a Sigstore bundle or DSSE envelope`);
   }
   try {

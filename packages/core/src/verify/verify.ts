@@ -220,7 +220,10 @@ export function verify(document: unknown, options: VerifyOptions): VerificationR
     };
   };
 
-  const allKeys: readonly TrustedKey[] = [...options.trustedKeys, ...(options.serviceKeys ?? []).map((k) => ({ ...k, service: true }))];
+  const allKeys: readonly TrustedKey[] =
+    options.serviceKeys && options.serviceKeys.length > 0
+      ? [...options.trustedKeys, ...options.serviceKeys.map((k) => ({ ...k, service: true }))]
+      : options.trustedKeys;
 
   let policy: Policy | undefined;
   try {
