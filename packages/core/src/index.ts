@@ -79,7 +79,7 @@ export {
   type TrustedRootServiceKey,
 } from "./keys/trusted-root.js";
 
-export { parseBundle, parseSignedDocument, toBundle, type SignedDocument } from "./bundle/bundle.js";
+export { bundleTextPieces, parseBundle, parseSignedDocument, toBundle, type SignedDocument } from "./bundle/bundle.js";
 export { readSignedDocuments } from "./bundle/signed-documents.js";
 export { normalizeGitUrl } from "./source/git-url.js";
 export { hasCredentials, redactCredentials, stripUrlCredentials, withoutCredentials } from "./source/url-credentials.js";

@@ -144,13 +144,17 @@ export async function collectFiles(
     const prefix = dir.endsWith(sep) ? dir : dir + sep;
     const realPrefix = realDir.endsWith(sep) ? realDir : realDir + sep;
     const namePrefix = subjectNamePrefix(root, dir);
+    // Most directories are their own real path: a file's path then is its
+    // real path, one string rather than two equal ones per file (a release of
+    // 100,000 files kept both alive to the end).
+    const realIsPath = realPrefix === prefix;
     for (const entry of entries) {
       const path = prefix + entry.name;
       if (entry.isDirectory()) {
         visit(path, "directory", rootReal, visited, match);
       } else if (entry.isFile()) {
         // Not a link, in a directory whose real path is known: so is its own.
-        const real = realPrefix + entry.name;
+        const real = realIsPath ? path : realPrefix + entry.name;
         if (match === undefined || match(path)) addFile(path, real, wantSizes ? statSync(real).size : -1, namePrefix + entry.name);
       } else if (entry.isSymbolicLink()) {
         visit(path, "link", rootReal, visited, match);

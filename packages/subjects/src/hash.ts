@@ -180,7 +180,13 @@ export class HashPool {
   private onProgress: ((progress: HashProgress) => void) | undefined;
 
   constructor(count = availableParallelism()) {
-    this.workers = Array.from({ length: Math.max(1, count) }, () => new Worker(WORKER_SOURCE, { eval: true }));
+    // A worker holds one batch of paths and a 1 MiB buffer: a small young
+    // generation is plenty, and the default one (sized for a main thread)
+    // was a measurable share of attest's peak memory per worker.
+    this.workers = Array.from(
+      { length: Math.max(1, count) },
+      () => new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 4 } }),
+    );
     this.inFlight = this.workers.map(() => 0);
     for (const [index, worker] of this.workers.entries()) {
       worker.on("message", (message: WorkerMessage) => this.received(index, message));
@@ -258,6 +264,8 @@ export class HashPool {
       return;
     }
     const batch = this.batches[message.id]!;
+    // Answered: a release's 100,000 jobs need not stay alive to the end.
+    this.batches[message.id] = [];
     const deferred = message.deferred ?? [];
     const handedBack = new Set<number>();
     for (let k = 0; k < deferred.length; k += 2) {

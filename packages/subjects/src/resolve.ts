@@ -64,12 +64,37 @@ export async function resolveSubjects(inputs: SubjectInputs, io: SubjectsIo): Pr
   }
   for (const digest of inputs.digests) subjects.push(parseDigestOption(digest));
 
-  const unique = new Map<string, Subject>();
+  return withoutDuplicates(subjects);
+}
+
+/**
+ * Subjects with the same name and digest once, in first-seen order. By name
+ * first, then digests compared: a key string per subject (name and digest
+ * JSON) was 100,000 strings of garbage for a release.
+ */
+function withoutDuplicates(subjects: readonly Subject[]): Subject[] {
+  const byName = new Map<string, Subject | Subject[]>();
+  const unique: Subject[] = [];
   for (const s of subjects) {
-    const key = `${s.name ?? ""}\u0000${JSON.stringify(s.digest)}`;
-    if (!unique.has(key)) unique.set(key, s);
+    const name = s.name ?? "";
+    const seen = byName.get(name);
+    if (seen === undefined) byName.set(name, s);
+    else {
+      const list = Array.isArray(seen) ? seen : [seen];
+      if (list.some((other) => sameDigest(other.digest, s.digest))) continue;
+      list.push(s);
+      if (!Array.isArray(seen)) byName.set(name, list);
+    }
+    unique.push(s);
   }
-  return [...unique.values()];
+  return unique;
+}
+
+/** Same algorithms with the same values, in the same order (as the JSON text compared before). */
+function sameDigest(a: Subject["digest"], b: Subject["digest"]): boolean {
+  const keysA = Object.keys(a);
+  const keysB = Object.keys(b);
+  return keysA.length === keysB.length && keysA.every((k, i) => k === keysB[i] && a[k] === b[k]);
 }
 
 /**

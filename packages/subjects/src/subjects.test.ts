@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdir, open, symlink, writeFile } from "node:fs/promises";
+import { mkdir, open, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isProvenantError } from "@provenant/core";
@@ -8,6 +8,7 @@ import { parseChecksums, parseDigestOption } from "./checksums.js";
 import { collectFiles } from "./collect.js";
 import { type HashJob, HashPool, hashFiles, worthWorkers } from "./hash.js";
 import { resolveSubjects } from "./resolve.js";
+import { replaceFileAtomically } from "./files.js";
 
 /** Two hash workers for one job, closed after it. */
 async function withPool<T>(run: (pool: HashPool) => Promise<T>): Promise<T> {
@@ -211,6 +212,23 @@ describe("checksums and --digest", () => {
     ]);
   });
 
+  it("keeps one subject per name and digest, and a name given two different digests twice", async () => {
+    await writeFile(join(dir, "a.tgz"), "a");
+    const subjects = await resolveSubjects(
+      {
+        patterns: ["a.tgz", join(dir, "a.tgz"), "*.tgz"],
+        checksumFiles: [],
+        digests: [`img=sha256:${sha("i")}`, `img=sha256:${sha("i")}`, `img=sha256:${sha("j")}`, `a.tgz=sha256:${sha("a")}`],
+      },
+      io(),
+    );
+    expect(subjects).toEqual([
+      { name: "a.tgz", digest: { sha256: sha("a") } },
+      { name: "img", digest: { sha256: sha("i") } },
+      { name: "img", digest: { sha256: sha("j") } },
+    ]);
+  });
+
   it("reports progress while one large file is still being hashed", async () => {
     const big = join(dir, "disk.img");
     const size = 200 * 1048576;
@@ -296,5 +314,16 @@ describe("resolveSubjects of a few large files in a directory", () => {
       { name: "release/a.tar", digest: { sha256: createHash("sha256").update(contents[0]!).digest("hex") } },
       { name: "release/b.tar", digest: { sha256: createHash("sha256").update(contents[1]!).digest("hex") } },
     ]);
+  });
+});
+
+describe("replaceFileAtomically", () => {
+  it("writes pieces one after the other, a long text split without breaking a character", async () => {
+    const path = join(dir, "bundle.json");
+    // A surrogate pair (an emoji) straddles the 1 MiB slice boundary of the long piece.
+    const long = `${"a".repeat((1 << 20) - 1)}\u{1F600}${"b".repeat(100)}`;
+    await replaceFileAtomically(path, ["{\"head\": \"", long, "\"}\n", new Uint8Array([0x78])]);
+    const written = await readFile(path, "utf8");
+    expect(written).toBe(`{"head": "${long}"}\nx`);
   });
 });

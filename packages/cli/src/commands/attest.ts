@@ -2,6 +2,7 @@ import { access, readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import {
   attest,
+  bundleTextPieces,
   terminalJson,
   detectPlatform,
   keySigner,
@@ -63,7 +64,7 @@ export async function runAttest(inputs: AttestInputs, io: Io): Promise<number> {
   const { bundle, envelope, statement } = await attest(subjects, provenance, signer);
 
   const bundlePath = resolve(io.cwd, inputs.bundle);
-  await replaceFileAtomically(bundlePath, `${JSON.stringify(bundle, null, 2)}\n`);
+  await replaceFileAtomically(bundlePath, bundleTextPieces(bundle));
   let jsonlPath: string | undefined;
   if (inputs.intotoJsonl) {
     jsonlPath = resolve(io.cwd, inputs.intotoJsonl);

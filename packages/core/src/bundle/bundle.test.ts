@@ -4,7 +4,7 @@ import { isProvenantError } from "../error.js";
 import { attest } from "../statement/attest.js";
 import { inspect } from "../statement/inspect.js";
 import { ecKeys, SHA_A, sampleProvenance } from "../test-support.js";
-import { parseBundle, toBundle } from "./bundle.js";
+import { bundleTextPieces, parseBundle, toBundle } from "./bundle.js";
 
 const keys = ecKeys();
 
@@ -44,5 +44,28 @@ describe("Sigstore bundle v0.3", () => {
   it("holds exactly one signature", async () => {
     const { envelope } = await attest([{ name: "a", digest: { sha256: SHA_A } }], sampleProvenance(), keySigner(keys.privateKey));
     expect(() => toBundle({ ...envelope, signatures: [...envelope.signatures, ...envelope.signatures] })).toThrow(/one signature/);
+  });
+});
+
+describe("bundleTextPieces", () => {
+  const text = (bundle: unknown) => `${JSON.stringify(bundle, null, 2)}\n`;
+
+  it("joins to exactly the indented bundle text, the payload of a large release a piece of its own", async () => {
+    const subjects = Array.from({ length: 200 }, (_, i) => ({ name: `dist/file-${i}.bin`, digest: { sha256: SHA_A } }));
+    const { bundle } = await attest(subjects, sampleProvenance(), keySigner(keys.privateKey));
+    const pieces = bundleTextPieces(bundle);
+    expect(pieces.join("")).toBe(text(bundle));
+    expect(pieces).toContain(bundle.dsseEnvelope!.payload);
+  });
+
+  it("joins to the same text when another field is also a payload, or the payload is not base64 or small", async () => {
+    const { bundle } = await attest([{ name: "a", digest: { sha256: SHA_A } }], sampleProvenance(), keySigner(keys.privateKey));
+    const long = "QUJD".repeat(2000);
+    const twice = { ...bundle, verificationMaterial: { ...bundle.verificationMaterial, tlogEntries: [{ payload: "" }] }, dsseEnvelope: { ...bundle.dsseEnvelope!, payload: long } };
+    const quoted = { ...bundle, dsseEnvelope: { ...bundle.dsseEnvelope!, payload: `"payload": ""${"x".repeat(5000)}` } };
+    for (const odd of [bundle, twice, quoted]) {
+      expect(bundleTextPieces(odd).join("")).toBe(text(odd));
+    }
+    expect(bundleTextPieces(twice)).toHaveLength(1);
   });
 });

@@ -1,5 +1,5 @@
 import { ProvenantError } from "../error.js";
-import { jsonTextDepth, MAX_JSON_DEPTH, parseJsonText } from "../schemas/parse.js";
+import { jsonTextTooDeep, MAX_JSON_DEPTH, parseJsonText } from "../schemas/parse.js";
 
 /**
  * Envelopes one `.intoto.jsonl` collection may hold. A collection verifies
@@ -27,7 +27,7 @@ export function readSignedDocumentsText(text: string, what: string, limits: Read
   }
   // One document first (a pretty-printed bundle spans many lines); only when
   // the whole text is not one JSON value is it read as JSON Lines.
-  if (jsonTextDepth(text, maxDepth) <= maxDepth) {
+  if (!jsonTextTooDeep(text, maxDepth)) {
     try {
       return [JSON.parse(text)];
     } catch {
@@ -48,7 +48,7 @@ export function readSignedDocumentsText(text: string, what: string, limits: Read
 /** The envelope's payload as JSON, depth-capped before anything walks it. */
 export function parsePayloadJson(payload: Buffer): unknown {
   const text = payload.toString("utf8");
-  if (jsonTextDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+  if (jsonTextTooDeep(text, MAX_JSON_DEPTH)) {
     throw new ProvenantError("JSON_TOO_DEEP", `statement: the payload nests arrays or objects more than ${MAX_JSON_DEPTH} deep`);
   }
   try {

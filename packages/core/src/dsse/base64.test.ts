@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decodeBase64 } from "./base64.js";
+import { decodeBase64, encodeBase64 } from "./base64.js";
 
 const code = (text: string) => {
   try {
@@ -42,6 +42,22 @@ describe("decodeBase64", () => {
         expect(code(text) === "ok").toBe(reference);
       }),
       { numRuns: 5000 },
+    );
+  });
+});
+
+describe("encodeBase64", () => {
+  it("encodes exactly the bytes of a view into a larger buffer, and of a plain Uint8Array", () => {
+    const whole = Buffer.from("0123456789");
+    expect(encodeBase64(whole.subarray(2, 5))).toBe(Buffer.from("234").toString("base64"));
+    expect(encodeBase64(new Uint8Array([0xff, 0x00, 0x10]))).toBe("/wAQ");
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), fc.nat(8), (bytes, skip) => {
+        const padded = new Uint8Array(bytes.length + skip * 2);
+        padded.set(bytes, skip);
+        const view = padded.subarray(skip, skip + bytes.length);
+        expect(decodeBase64(encodeBase64(view), "payload")).toEqual(Buffer.from(bytes));
+      }),
     );
   });
 });

@@ -2,6 +2,7 @@ import type { KeyObject } from "node:crypto";
 import { ProvenantError } from "../error.js";
 import { keyIdOf, verifyBytes } from "../keys/algorithms.js";
 import { type Envelope, EnvelopeSchema, IN_TOTO_PAYLOAD_TYPE } from "../schemas/dsse.js";
+import { fastEnvelope } from "../schemas/fast.js";
 import { parseWith } from "../schemas/parse.js";
 import { decodeBase64, encodeBase64 } from "./base64.js";
 import { preAuthEncoding } from "./pae.js";
@@ -23,7 +24,7 @@ export async function signEnvelope(
 }
 
 export function parseEnvelope(value: unknown): Envelope {
-  return parseWith(EnvelopeSchema, value, "MALFORMED_ENVELOPE", "DSSE envelope");
+  return (fastEnvelope(value) as Envelope | undefined) ?? parseWith(EnvelopeSchema, value, "MALFORMED_ENVELOPE", "DSSE envelope");
 }
 
 export interface TrustedKey {

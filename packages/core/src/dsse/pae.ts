@@ -4,7 +4,11 @@
  * byte counts. Signatures cover this, never the bare payload.
  */
 export function preAuthEncoding(payloadType: string, payload: Uint8Array): Buffer {
-  const type = Buffer.from(payloadType, "utf8");
-  const prefix = Buffer.from(`DSSEv1 ${type.length} ${payloadType} ${payload.length} `, "utf8");
-  return Buffer.concat([prefix, payload]);
+  const prefix = `DSSEv1 ${Buffer.byteLength(payloadType, "utf8")} ${payloadType} ${payload.length} `;
+  // One buffer, written in place: this runs on every verification.
+  const prefixLength = Buffer.byteLength(prefix, "utf8");
+  const pae = Buffer.allocUnsafe(prefixLength + payload.length);
+  pae.write(prefix, 0, "utf8");
+  pae.set(payload, prefixLength);
+  return pae;
 }

@@ -10,13 +10,35 @@ import { ProvenantError } from "../error.js";
 export type KeyAlgorithm = "ecdsa-p256" | "ecdsa-p384" | "ed25519" | "rsa";
 export type RsaPadding = "pkcs1" | "pss";
 
+// A KeyObject never changes, so what is read from it is read once: a gate
+// verifies bundle after bundle with the same keys, and the key id (a DER
+// export and a hash) and the key details (a call into OpenSSL) cost a
+// measurable share of one verification. Weak, so keys can still be freed.
+const keyIds = new WeakMap<KeyObject, string>();
+const algorithms = new WeakMap<KeyObject, KeyAlgorithm>();
+
 /** Lowercase hex SHA-256 of the DER SubjectPublicKeyInfo (DESIGN: key id). */
 export function keyIdOf(publicKey: KeyObject): string {
-  const der = publicKey.export({ type: "spki", format: "der" });
-  return createHash("sha256").update(der).digest("hex");
+  let keyId = keyIds.get(publicKey);
+  if (keyId === undefined) {
+    const der = publicKey.export({ type: "spki", format: "der" });
+    keyId = createHash("sha256").update(der).digest("hex");
+    keyIds.set(publicKey, keyId);
+  }
+  return keyId;
 }
 
+/** The key's signature algorithm; throws KEY_UNSUPPORTED for a key Provenant does not sign or verify with. */
 export function algorithmOf(key: KeyObject): KeyAlgorithm {
+  let algorithm = algorithms.get(key);
+  if (algorithm === undefined) {
+    algorithm = readAlgorithm(key);
+    algorithms.set(key, algorithm);
+  }
+  return algorithm;
+}
+
+function readAlgorithm(key: KeyObject): KeyAlgorithm {
   switch (key.asymmetricKeyType) {
     case "ec": {
       const curve = key.asymmetricKeyDetails?.namedCurve;

@@ -5,7 +5,8 @@ import { parseWith } from "../schemas/parse.js";
 import { BUILD_TYPES } from "../buildtypes.js";
 import type { Provenance } from "../schemas/provenance.js";
 import { refSeparatorIndex, type Source } from "../source/source.js";
-import { parseSourceLocation, parseSourcePattern, sourceMatches, strictSemverOf } from "./source-match.js";
+import { isPlainRecord } from "../schemas/fast.js";
+import { isSourcePattern, sharedSourceLocation, sourceMatches, sourcePatternOf, strictSemverOf } from "./source-match.js";
 
 /**
  * What a deploy gate requires of provenance, in the habits of slsa-verifier
@@ -20,14 +21,7 @@ export const PolicySchema = z.strictObject({
   sourceUri: z.optional(
     NonEmpty.check(
       z.refine(
-        (pattern) => {
-          try {
-            parseSourcePattern(pattern);
-            return true;
-          } catch {
-            return false;
-          }
-        },
+        (pattern) => isSourcePattern(pattern),
         { message: "expected host/path such as github.com/acme/* (no userinfo, query, fragment, backslash, %-escape, . or .. segment, non-ASCII character)" },
       ),
     ),
@@ -56,7 +50,41 @@ export const PolicySchema = z.strictObject({
 export type Policy = z.infer<typeof PolicySchema>;
 
 export function parsePolicy(value: unknown): Policy {
-  return parseWith(PolicySchema, value, "INVALID_POLICY", "policy");
+  return fastPolicy(value) ?? parseWith(PolicySchema, value, "INVALID_POLICY", "policy");
+}
+
+const POLICY_TEXT_FIELDS = ["builderId", "buildType", "sourceBranch", "sourceTag", "predicateType"] as const;
+const POLICY_FIELDS: readonly string[] = Object.keys(PolicySchema.def.shape);
+const COMMIT = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
+/**
+ * PolicySchema written by hand (see schemas/fast.ts for the rule): core's
+ * `verify` parses the policy it is given on every call, and a gate verifies
+ * many bundles. `undefined` whenever it is not sure; zod then decides and
+ * words the error. The source pattern and semver range are checked by the
+ * same functions the schema's refinements call.
+ */
+function fastPolicy(value: unknown): Policy | undefined {
+  if (!isPlainRecord(value)) return undefined;
+  for (const key in value) if (!POLICY_FIELDS.includes(key)) return undefined;
+  const text = (v: unknown) => v === undefined || (typeof v === "string" && v.length > 0);
+  for (const field of POLICY_TEXT_FIELDS) if (!text(value[field])) return undefined;
+  const { sourceUri, sourceVersionedTag, minimumLevel, sourceCommit, buildInputs, denySelfHosted } = value;
+  if (sourceUri !== undefined && !(typeof sourceUri === "string" && sourceUri.length > 0 && isSourcePattern(sourceUri))) return undefined;
+  if (sourceVersionedTag !== undefined && !(typeof sourceVersionedTag === "string" && semver.validRange(sourceVersionedTag) !== null)) return undefined;
+  if (minimumLevel !== undefined && !(Number.isSafeInteger(minimumLevel) && (minimumLevel as number) >= 0 && (minimumLevel as number) <= 3)) return undefined;
+  if (sourceCommit !== undefined && !(typeof sourceCommit === "string" && COMMIT.test(sourceCommit))) return undefined;
+  if (denySelfHosted !== undefined && typeof denySelfHosted !== "boolean") return undefined;
+  let inputs: Record<string, string> | undefined;
+  if (buildInputs !== undefined) {
+    if (!isPlainRecord(buildInputs)) return undefined;
+    for (const key in buildInputs) if (key === "" || typeof buildInputs[key] !== "string") return undefined;
+    inputs = { ...(buildInputs as Record<string, string>) };
+  }
+  // zod's output: the schema's keys, in its order, for those present.
+  const out: Record<string, unknown> = {};
+  for (const key of POLICY_FIELDS) if (Object.hasOwn(value, key)) out[key] = key === "buildInputs" ? inputs : value[key];
+  return out as Policy;
 }
 
 export interface RuleResult {
@@ -100,19 +128,28 @@ export function matchBuilderId(expected: string, actual: string): RuleResult {
  * that holds userinfo, a query, a fragment, a backslash, a %-escape, a `.`/`..`
  * segment or a non-ASCII character never matches, whatever the pattern.
  */
+const sourceAnswers = new Map<string, boolean>();
+
 export function matchSourceUri(expected: string, source: Source | undefined): RuleResult {
   if (!source) return { pass: false, reason: `the provenance records no git source; expected ${expected}` };
-  let pattern: ReturnType<typeof parseSourcePattern>;
+  let pattern: ReturnType<typeof sourcePatternOf>;
   try {
-    pattern = parseSourcePattern(expected);
+    pattern = sourcePatternOf(expected);
   } catch (error) {
     return { pass: false, reason: (error as Error).message };
   }
-  const parsed = parseSourceLocation(source.uri);
+  const parsed = sharedSourceLocation(source.uri);
   if (!parsed.ok) {
     return { pass: false, reason: `source ${source.uri} cannot be matched: ${parsed.why}; expected ${expected}` };
   }
-  const pass = sourceMatches(pattern, parsed.location);
+  // The answer for one pattern and one source never changes; a gate asks it again and again.
+  const key = `${expected}\u0000${source.uri}`;
+  let pass = sourceAnswers.get(key);
+  if (pass === undefined) {
+    pass = sourceMatches(pattern, parsed.location);
+    if (sourceAnswers.size >= 256) sourceAnswers.clear();
+    sourceAnswers.set(key, pass);
+  }
   return {
     pass,
     reason: pass

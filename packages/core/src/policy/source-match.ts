@@ -83,19 +83,71 @@ export function parseSourceLocation(text: string): ParsedSource {
   return parse(text, false);
 }
 
+// A gate sees the same repository in bundle after bundle (see parsedPatterns).
+const parsedLocations = new Map<string, ParsedSource>();
+
+/** parseSourceLocation, cached; the result is shared and must not be changed. */
+export function sharedSourceLocation(text: string): ParsedSource {
+  let parsed = parsedLocations.get(text);
+  if (parsed === undefined) {
+    parsed = parse(text, false);
+    if (parsedLocations.size >= 256) parsedLocations.clear();
+    parsedLocations.set(text, parsed);
+  }
+  return parsed;
+}
+
+// A gate checks the same pattern on every verification; parsing it each time
+// was a measurable share of one. Bounded, so hostile input cannot grow it.
+// Cached results are shared: nothing here or in sourceMatches changes them.
+const parsedPatterns = new Map<string, ParsedSource>();
+
+function parsePatternCached(text: string): ParsedSource {
+  let parsed = parsedPatterns.get(text);
+  if (parsed === undefined) {
+    parsed = parse(text, true);
+    if (parsedPatterns.size >= 256) parsedPatterns.clear();
+    parsedPatterns.set(text, parsed);
+  }
+  return parsed;
+}
+
 /** Parses a `--source-uri` or policy pattern; throws INVALID_POLICY naming what is wrong. */
 export function parseSourcePattern(text: string, where = "source pattern"): SourceLocation {
-  const parsed = parse(text, true);
+  const parsed = parsePatternCached(text);
   if (!parsed.ok) throw new ProvenantError("INVALID_POLICY", `${where} ${text}: ${parsed.why}; expected host/path such as github.com/acme/*`);
-  return parsed.location;
+  // A copy: the caller may change what it is given; the cache must not change.
+  return { host: parsed.location.host, segments: [...parsed.location.segments] };
+}
+
+/** Whether `text` is a pattern parseSourcePattern accepts (without building a copy). */
+export function isSourcePattern(text: string): boolean {
+  return parsePatternCached(text).ok;
+}
+
+/** The parsed pattern, shared from the cache (read-only), or the error parseSourcePattern would throw. */
+export function sourcePatternOf(text: string, where = "source pattern"): SourceLocation {
+  const parsed = parsePatternCached(text);
+  return parsed.ok ? parsed.location : parseSourcePattern(text, where);
 }
 
 // Hand-written rather than picomatch: the glob applies to one host label or
 // one path segment at a time, after parsing, so `*` can never cross a `/` or
 // a `.` of the host whatever the value holds.
-function globPart(pattern: string): RegExp {
-  const body = pattern.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join("[^/]*");
-  return new RegExp(`^${body}$`);
+// A part without `*` is compared as text (what its anchored, escaped regex
+// would match); compiled ones are kept, bounded, as for parsed patterns.
+const compiledParts = new Map<string, RegExp>();
+
+function globMatches(pattern: string, value: string): boolean {
+  if (!pattern.includes("*")) return value === pattern;
+  let regex = compiledParts.get(pattern);
+  if (regex === undefined) {
+    const body = pattern.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join("[^/]*");
+    regex = new RegExp(`^${body}$`);
+    if (compiledParts.size >= 256) compiledParts.clear();
+    compiledParts.set(pattern, regex);
+  }
+  return regex.test(value);
 }
 
 function matchSegments(pattern: readonly string[], value: readonly string[]): boolean {
@@ -103,7 +155,7 @@ function matchSegments(pattern: readonly string[], value: readonly string[]): bo
   const [head, ...tail] = pattern;
   // `**` spans any number of whole segments, as in shell globs.
   if (head === "**") return value.some((_, i) => matchSegments(tail, value.slice(i))) || matchSegments(tail, []);
-  return value.length > 0 && globPart(head!).test(value[0]!) && matchSegments(tail, value.slice(1));
+  return value.length > 0 && globMatches(head!, value[0]!) && matchSegments(tail, value.slice(1));
 }
 
 function matchHost(pattern: string, host: string): boolean {
@@ -114,7 +166,7 @@ function matchHost(pattern: string, host: string): boolean {
   const want = patternName.split(".");
   const have = hostName.split(".");
   // `*` in a host is one label (`*.example.com` matches `a.example.com`, not `a.b.example.com`).
-  return want.length === have.length && want.every((label, i) => globPart(label).test(have[i]!));
+  return want.length === have.length && want.every((label, i) => globMatches(label, have[i]!));
 }
 
 /** True when the parsed source lies under the parsed pattern. */

@@ -67,6 +67,14 @@ describe("buildStatement", () => {
     );
   });
 
+  it("names the first bad subject of a long list by its index and name", () => {
+    const subjects = Array.from({ length: 1000 }, (_, i) => ({ name: `f${i}`, digest: { sha256: SHA_A } }));
+    subjects[637] = { name: "f637", digest: { sha256: "abc" } };
+    const error = codeOf(() => buildStatement(subjects, sampleProvenance()));
+    expect(error?.code).toBe("INVALID_DIGEST");
+    expect(error?.message).toContain("subject[637] f637");
+  });
+
   it("produces a Statement v1 with the SLSA predicate type", () => {
     const s = buildStatement([{ name: "x", digest: { sha256: SHA_A } }], sampleProvenance());
     expect(s._type).toBe("https://in-toto.io/Statement/v1");

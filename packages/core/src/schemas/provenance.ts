@@ -45,3 +45,8 @@ export type BuildMetadata = z.infer<typeof BuildMetadataSchema>;
 export type BuildDefinition = z.infer<typeof BuildDefinitionSchema>;
 export type RunDetails = z.infer<typeof RunDetailsSchema>;
 export type Provenance = z.infer<typeof ProvenanceSchema>;
+
+/** Timestamp's rule as a predicate (the hand-written provenance check borrows it). */
+export function isTimestamp(value: string): boolean {
+  return z.safeParse(Timestamp, value).success;
+}

@@ -16,6 +16,19 @@ export interface Source {
 
 /** `https://github.com/acme/app.git` → `github.com/acme/app`: the form policies match against. */
 export function normalizeRepository(uri: string): string {
+  let repository = repositories.get(uri);
+  if (repository === undefined) {
+    repository = normalize(uri);
+    // Bounded: a gate sees a few repositories again and again, hostile input many.
+    if (repositories.size >= 256) repositories.clear();
+    repositories.set(uri, repository);
+  }
+  return repository;
+}
+
+const repositories = new Map<string, string>();
+
+function normalize(uri: string): string {
   return uri
     .replace(/^git\+/, "")
     .replace(/^[a-z][a-z0-9+.-]*:\/\//i, "")

@@ -36,6 +36,21 @@ describe("verify", () => {
     expect(report.slsaLevel.level).toBe(2);
   });
 
+  it("matches artifacts to subjects alike for a few subjects and for a release's many", async () => {
+    const sha512 = (c: string) => c.repeat(128);
+    const many = Array.from({ length: 100 }, (_, i) => ({ name: `f${i}`, digest: { sha256: i.toString(16).padStart(64, "0") } }));
+    for (const list of [[{ name: "a", digest: { sha256: SHA_A, sha512: sha512("1") } }], [...many, { name: "a", digest: { sha256: SHA_A, sha512: sha512("1") } }]]) {
+      const bundle = (await attest(list, sampleProvenance(), keySigner(keys.privateKey))).bundle;
+      const check = (artifactDigests: VerifyOptions["artifactDigests"]) => failed(verify(bundle, { ...base, artifactDigests }));
+      expect(check([{ sha256: SHA_A }])).toEqual([]);
+      // An algorithm the subject does not carry is not compared; one it carries must agree.
+      expect(check([{ sha256: SHA_A, sha384: "2".repeat(96) }])).toEqual([]);
+      expect(check([{ sha256: SHA_A, sha512: sha512("3") }])).toEqual(["subject:SUBJECT_MISMATCH"]);
+      expect(check([{ sha384: "2".repeat(96) }])).toEqual(["subject:SUBJECT_MISMATCH"]);
+      expect(check([{ sha512: sha512("1") }, { sha256: SHA_B }])).toEqual(["subject:SUBJECT_MISMATCH"]);
+    }
+  });
+
   it("reports a subject digest mismatch", async () => {
     const report = verify(await bundleFor(), { ...base, artifactDigests: [{ sha256: SHA_B }] });
     expect(report.verified).toBe(false);

@@ -220,7 +220,10 @@ export function verify(document: unknown, options: VerifyOptions): VerificationR
     };
   };
 
-  const allKeys: readonly TrustedKey[] = [...options.trustedKeys, ...(options.serviceKeys ?? []).map((k) => ({ ...k, service: true }))];
+  const allKeys: readonly TrustedKey[] =
+    options.serviceKeys && options.serviceKeys.length > 0
+      ? [...options.trustedKeys, ...options.serviceKeys.map((k) => ({ ...k, service: true }))]
+      : options.trustedKeys;
 
   let policy: Policy | undefined;
   try {
@@ -292,10 +295,14 @@ export function verify(document: unknown, options: VerifyOptions): VerificationR
       fail("subject", "USAGE", "no artifact digest was given to compare with the statement's subjects");
       return;
     }
-    const index = subjectIndex(statement.subject);
+    // A few artifacts against a few subjects: compared directly, without
+    // building an index (two Maps per verification of a single bundle).
+    const subjects = statement.subject;
+    const direct = subjects.length * options.artifactDigests.length <= 64;
+    const index = direct ? undefined : subjectIndex(subjects);
     const missing: { name?: string; digest: string }[] = [];
     options.artifactDigests.forEach((artifact, i) => {
-      if (isNamed(artifact, index)) return;
+      if (index ? isNamed(artifact, index) : subjects.some((subject) => digestMatches(artifact, subject.digest))) return;
       const name = options.artifactNames?.[i];
       missing.push({ ...(name !== undefined ? { name } : {}), digest: digestText(artifact) });
     });
