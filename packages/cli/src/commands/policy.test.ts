@@ -89,6 +89,14 @@ describe("provenant verify --policy", () => {
     expect(json.artifacts[0].rules[0].reason).toContain("the scan found a critical vulnerability");
   });
 
+  it("starts each artifact's line with its own word, so a file named like a CI log command cannot forge one", async () => {
+    await cp(join(dir, "app-1.4.0.tgz"), join(dir, "::error::forged.tgz"));
+    const result = await cli(["verify", "::error::forged.tgz", "--policy", "policy.yaml", "--bundle", "cases/evidence/provenance-tag.sigstore.json"]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain("artifact ::error::forged.tgz\n");
+    expect(result.stdout.split("\n").filter((line) => line.startsWith("::") || line.startsWith("##"))).toEqual([]);
+  });
+
   it("refuses --policy mixed with --key or rule flags (exit 2), every rule flag, none silently ignored", async () => {
     const result = await cli(["verify", "--digest", `sha256:${SHA}`, "--policy", "policy.yaml", "--bundle", "x", "--source-uri", "a/b"]);
     expect(result.code).toBe(2);

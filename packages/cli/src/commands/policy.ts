@@ -208,7 +208,8 @@ export async function runVerifyWithPolicy(inputs: VerifyPolicyInputs, io: Io): P
     io.stdout(`${JSON.stringify({ policy: inputs.policy, allowed, artifacts: shown }, null, 2)}\n`);
   } else {
     for (const { artifact, decision } of decisions) {
-      io.stdout(`${printable(artifact.name)}\n`);
+      // A line of its own text first: a file named "::error::…" or "##vso[…" must not read as a CI log command.
+      io.stdout(`artifact ${printable(artifact.name)}\n`);
       for (const line of explainDecision(decision)) io.stdout(`  ${printable(line)}\n`);
     }
   }
