@@ -92,6 +92,15 @@ describe("the published @provenant/cli package", () => {
     expect(missing).toEqual([]);
   });
 
+  it("carries the platform SDKs only in the compressed adapters, never in the chunks every command may load", () => {
+    // The signing service and `attest --server` import the adapters' `/service`
+    // entries; importing their main entries pulled azure-devops-node-api (a
+    // megabyte) into the server's chunk.
+    const sdkMarkers = /azure-devops-node-api|typed-rest-client|@gitbeaker\/|@octokit\//;
+    const carrying = [...files.keys()].filter((n) => n.endsWith(".mjs") && sdkMarkers.test(files.get(n)!.toString("utf8")));
+    expect(carrying).toEqual([]);
+  });
+
   it("answers --version from the entry alone, which imports nothing but node:module", () => {
     const entry = files.get("package/dist/bin/provenant.mjs")!.toString("utf8");
     const staticImports = [...entry.matchAll(/\bimport\s*(?:[\w*{}\s,$]+\s*from\s*)?["']([^"']+)["']/g)].map((m) => m[1]);

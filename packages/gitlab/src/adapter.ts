@@ -1,3 +1,4 @@
+import { DEFAULT_TOKEN_VARIABLE } from "./token-variable.js";
 import { type CollectContext, type PlatformAdapter, ProvenantError } from "@provenant/core";
 import { verifyIdToken } from "@provenant/oidc";
 import { parseGitLabClaims, REQUIRED_CLAIMS } from "./claims.js";
@@ -6,7 +7,6 @@ import { factsFromToken, factsFromVariables, type GitLabFacts, serverUrlOf } fro
 import { DISAGREEMENTS_FIELD, gitlabProvenance } from "./provenance.js";
 
 /** The variable the job's `id_tokens:` entry fills, unless `--token-variable` names another. */
-export const DEFAULT_TOKEN_VARIABLE = "PROVENANT_ID_TOKEN";
 /** The `aud` the job's `id_tokens:` entry requests, unless `--token-audience` names another. */
 export const DEFAULT_TOKEN_AUDIENCE = "provenant";
 
@@ -92,3 +92,5 @@ export const adapter: PlatformAdapter = {
     return gitlabProvenance(await collectGitLabFacts(context));
   },
 };
+
+export { DEFAULT_TOKEN_VARIABLE };

@@ -1,9 +1,9 @@
 import { resolve } from "node:path";
 import { ProvenantError } from "@provenant/core";
-import { checkServiceAudience, requestServiceToken } from "@provenant/azure-pipelines";
-import { DEFAULT_TOKEN_VARIABLE as GITLAB_TOKEN_VARIABLE } from "@provenant/gitlab";
-import { canRequestIdToken, requestIdToken } from "@provenant/github";
-import { serviceIdToken as jenkinsIdToken } from "@provenant/jenkins";
+import { checkServiceAudience, requestServiceToken } from "@provenant/azure-pipelines/service";
+import { DEFAULT_TOKEN_VARIABLE as GITLAB_TOKEN_VARIABLE } from "@provenant/gitlab/service";
+import { canRequestIdToken, requestIdToken } from "@provenant/github/service";
+import { serviceIdToken as jenkinsIdToken } from "@provenant/jenkins/service";
 import { type Io, replaceFileAtomically } from "../io.js";
 import { resolveSubjects, type SubjectInputs } from "@provenant/subjects";
 import { subjectProgress } from "../output/progress.js";

@@ -1,5 +1,5 @@
 import { ProvenantError } from "@provenant/core";
-import { azurePipelinesProvenance, factsFromPipelineClaims, pipelineSubjectOf } from "@provenant/azure-pipelines";
+import { azurePipelinesProvenance, factsFromPipelineClaims, pipelineSubjectOf } from "@provenant/azure-pipelines/service";
 import type { TrustedIssuer } from "./config.js";
 import type { ServiceProvenance } from "./provenance-from-claims.js";
 

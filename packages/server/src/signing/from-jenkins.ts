@@ -1,5 +1,5 @@
 import { PLATFORM_HARDENED_FIELD } from "@provenant/core";
-import { jenkinsProvenanceFromClaims } from "@provenant/jenkins";
+import { jenkinsProvenanceFromClaims } from "@provenant/jenkins/service";
 import type { TrustedIssuer } from "./config.js";
 import type { ServiceProvenance } from "./provenance-from-claims.js";
 

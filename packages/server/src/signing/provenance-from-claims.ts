@@ -1,6 +1,6 @@
 import { FACTS_SOURCE_FIELD, type ProvenanceFields, ProvenantError } from "@provenant/core";
-import { GitHubClaimsSchema, provenance as githubProvenance } from "@provenant/github";
-import { factsFromToken, gitlabProvenance, parseGitLabClaims } from "@provenant/gitlab";
+import { GitHubClaimsSchema, provenance as githubProvenance } from "@provenant/github/service";
+import { factsFromToken, gitlabProvenance, parseGitLabClaims } from "@provenant/gitlab/service";
 import * as z from "zod/mini";
 import type { TrustedIssuer } from "./config.js";
 import { fromAzure } from "./from-azure.js";
