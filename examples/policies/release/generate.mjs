@@ -2,7 +2,10 @@
 // Regenerates every public key and every signed evidence file of this example
 // policy repository. Run from the repository root after `pnpm turbo run build`:
 //
-//   node examples/policies/release/generate.mjs
+//   node examples/policies/release/generate.mjs [OUT_DIR]
+//
+// OUT_DIR (default: this directory) receives keys/ and cases/evidence/; the
+// tests regenerate into a copy of the example and run its cases.
 //
 // The release provenance is built the way the signing service builds it: from
 // a GitLab job's ID-token claims through the server's own `provenanceFromClaims`
@@ -20,6 +23,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
+const OUT = process.argv[2] ?? HERE;
 const ROOT = join(HERE, "../../..");
 const dist = (pkg) => join(ROOT, "packages", pkg, "dist/index.js");
 const core = await import(dist("core")).catch(() => fail("packages/core"));
@@ -150,7 +154,7 @@ const files = {
 };
 
 for (const [name, content] of Object.entries(files)) {
-  const path = join(HERE, name);
+  const path = join(OUT, name);
   await mkdir(dirname(path), { recursive: true });
   // Temp file + rename: an interrupted run leaves the old file, never half a new one.
   await writeFile(`${path}.tmp`, typeof content === "string" ? content : `${JSON.stringify(content, null, 2)}\n`);

@@ -1,5 +1,7 @@
-import { cp, readFile, writeFile } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { cp, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { fileURLToPath } from "node:url";
 import { opaBinary } from "@provenant/policy/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -50,6 +52,20 @@ describe("provenant policy", () => {
   });
 
   it("test runs every case of the example policy repository and they all hold", async () => {
+    const result = await cli(["policy", "test", "policy.yaml", "--cases", "cases"]);
+    expect(result.stdout).toContain("8 of 8 case(s) passed");
+    expect(result.code).toBe(0);
+  });
+
+  it("the example's generate.mjs regenerates new keys and evidence (public keys only) and every case still holds", async () => {
+    const before = await readFile(join(dir, "keys/release-service.pub"), "utf8");
+    const { stdout } = await promisify(execFile)(process.execPath, [join(EXAMPLE, "generate.mjs"), dir]);
+    expect(stdout).toContain("wrote cases/evidence/provenance-release.sigstore.json");
+    const after = await readFile(join(dir, "keys/release-service.pub"), "utf8");
+    expect(after).toContain("-----BEGIN PUBLIC KEY-----");
+    expect(after).not.toBe(before);
+    const written = (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
+    for (const file of written) expect(await readFile(join(file.parentPath, file.name), "utf8")).not.toContain("PRIVATE KEY");
     const result = await cli(["policy", "test", "policy.yaml", "--cases", "cases"]);
     expect(result.stdout).toContain("8 of 8 case(s) passed");
     expect(result.code).toBe(0);
