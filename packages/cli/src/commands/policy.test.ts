@@ -1,5 +1,7 @@
-import { cp, readFile, writeFile } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { cp, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { fileURLToPath } from "node:url";
 import { opaBinary } from "@provenant/policy/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -51,7 +53,21 @@ describe("provenant policy", () => {
 
   it("test runs every case of the example policy repository and they all hold", async () => {
     const result = await cli(["policy", "test", "policy.yaml", "--cases", "cases"]);
-    expect(result.stdout).toContain("7 of 7 case(s) passed");
+    expect(result.stdout).toContain("8 of 8 case(s) passed");
+    expect(result.code).toBe(0);
+  });
+
+  it("the example's generate.mjs regenerates new keys and evidence (public keys only) and every case still holds", async () => {
+    const before = await readFile(join(dir, "keys/release-service.pub"), "utf8");
+    const { stdout } = await promisify(execFile)(process.execPath, [join(EXAMPLE, "generate.mjs"), dir]);
+    expect(stdout).toContain("wrote cases/evidence/provenance-release.sigstore.json");
+    const after = await readFile(join(dir, "keys/release-service.pub"), "utf8");
+    expect(after).toContain("-----BEGIN PUBLIC KEY-----");
+    expect(after).not.toBe(before);
+    const written = (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
+    for (const file of written) expect(await readFile(join(file.parentPath, file.name), "utf8")).not.toContain("PRIVATE KEY");
+    const result = await cli(["policy", "test", "policy.yaml", "--cases", "cases"]);
+    expect(result.stdout).toContain("8 of 8 case(s) passed");
     expect(result.code).toBe(0);
   });
 
@@ -68,7 +84,7 @@ describe("provenant verify --policy", () => {
   it("denies an artifact given only by digest: it has no name, so the name-matched rule does not apply", async () => {
     const result = await cli([
       "verify", "--digest", `sha256:${SHA}`, "--policy", "policy.yaml",
-      "--bundle", "cases/evidence/provenance-tag.sigstore.json", ...evidence("tests-passed", "scan-clean"),
+      "--bundle", "cases/evidence/provenance-release.sigstore.json", ...evidence("tests-passed", "scan-clean"),
     ]);
     expect(result.code).toBe(1);
     expect(result.stdout).toContain("no rule of the policy applies");
@@ -77,21 +93,40 @@ describe("provenant verify --policy", () => {
   it("verifies a named artifact file: allowed with clean evidence, denied (exit 1) with a critical finding", async () => {
     const named = ["dist/app-1.4.0.tgz"];
     await cp(join(dir, "app-1.4.0.tgz"), join(dir, named[0]!));
-    const ok = await cli(["verify", ...named, "--policy", "policy.yaml", "--bundle", "cases/evidence/provenance-tag.sigstore.json", ...evidence("tests-passed", "scan-clean")]);
+    const ok = await cli(["verify", ...named, "--policy", "policy.yaml", "--bundle", "cases/evidence/provenance-release.sigstore.json", ...evidence("tests-passed", "scan-clean")]);
     expect(ok.stderr).toBe("");
     expect(ok.stdout).toContain("PASS  rule release tarballs");
     expect(ok.stdout).toContain("ALLOWED");
     expect(ok.code).toBe(0);
-    const bad = await cli(["verify", ...named, "--policy", "policy.yaml", "--bundle", "cases/evidence/provenance-tag.sigstore.json", ...evidence("tests-passed", "scan-critical"), "--json"]);
+    const bad = await cli(["verify", ...named, "--policy", "policy.yaml", "--bundle", "cases/evidence/provenance-release.sigstore.json", ...evidence("tests-passed", "scan-critical"), "--json"]);
     expect(bad.code).toBe(1);
     const json = JSON.parse(bad.stdout);
     expect(json.allowed).toBe(false);
     expect(json.artifacts[0].rules[0].reason).toContain("the scan found a critical vulnerability");
   });
 
+  it("denies the example's negative provenance for its own reason: unprotected tag by CEL and Rego alike, user key, branch, fork", async () => {
+    await cp(join(dir, "app-1.4.0.tgz"), join(dir, "dist/app-1.4.0.tgz"));
+    const checks = async (provenance: string) => {
+      const result = await cli([
+        "verify", "dist/app-1.4.0.tgz", "--policy", "policy.yaml", "--bundle", `cases/evidence/provenance-${provenance}.sigstore.json`,
+        ...evidence("tests-passed", "scan-clean"), "--json",
+      ]);
+      expect(result.code).toBe(1);
+      const rule = JSON.parse(result.stdout).artifacts[0].rules[0];
+      return { reason: rule.reason as string, failed: (rule.checks as { name: string; pass: boolean }[]).filter((c) => !c.pass).map((c) => c.name) };
+    };
+    const unprotected = await checks("unprotected-tag");
+    expect(unprotected.failed).toEqual(["cel", "rego"]);
+    expect(unprotected.reason).toContain("releases are built from a protected tag (GitLab ref_protected)");
+    expect((await checks("user-key")).reason).toContain("no signature from a trusted key");
+    expect((await checks("branch")).failed).toEqual(["sourceTag", "sourceVersionedTag"]);
+    expect((await checks("fork")).failed).toEqual(["sourceUri"]);
+  });
+
   it("starts each artifact's line with its own word, so a file named like a CI log command cannot forge one", async () => {
     await cp(join(dir, "app-1.4.0.tgz"), join(dir, "::error::forged.tgz"));
-    const result = await cli(["verify", "::error::forged.tgz", "--policy", "policy.yaml", "--bundle", "cases/evidence/provenance-tag.sigstore.json"]);
+    const result = await cli(["verify", "::error::forged.tgz", "--policy", "policy.yaml", "--bundle", "cases/evidence/provenance-release.sigstore.json"]);
     expect(result.code).toBe(1);
     expect(result.stdout).toContain("artifact ::error::forged.tgz\n");
     expect(result.stdout.split("\n").filter((line) => line.startsWith("::") || line.startsWith("##"))).toEqual([]);
@@ -113,14 +148,14 @@ describe("provenant verify --policy", () => {
     await cp(join(dir, "app-1.4.0.tgz"), join(dir, "dist/app-1.4.0.tgz"));
     expect((await cli(["keys", "generate", "--out", "gate"])).code).toBe(0);
     const first = await cli([
-      "verify", "dist/app-1.4.0.tgz", "--policy", "policy.yaml", "--bundle", "cases/evidence/provenance-tag.sigstore.json",
+      "verify", "dist/app-1.4.0.tgz", "--policy", "policy.yaml", "--bundle", "cases/evidence/provenance-release.sigstore.json",
       ...evidence("tests-passed", "scan-clean"), "--vsa", "app.vsa.jsonl", "--vsa-key", "gate.key",
     ]);
     expect(first.code).toBe(0);
     const vsa = JSON.parse(Buffer.from(JSON.parse(await readFile(join(dir, "app.vsa.jsonl"), "utf8")).dsseEnvelope.payload, "base64").toString());
     expect(vsa.predicateType).toBe("https://slsa.dev/verification_summary/v1");
     expect(vsa.predicate.verificationResult).toBe("PASSED");
-    expect(vsa.predicate.verifiedLevels).toEqual(["SLSA_BUILD_LEVEL_2"]);
+    expect(vsa.predicate.verifiedLevels).toEqual(["SLSA_BUILD_LEVEL_3"]);
     expect(vsa.predicate.policy.digest.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(vsa.subject[0].digest.sha256).toBe(SHA);
 
@@ -136,7 +171,7 @@ describe("provenant verify --policy", () => {
             evidence: [
               {
                 predicateType: "https://slsa.dev/verification_summary/v1",
-                cel: [{ expr: 'predicate.verificationResult == "PASSED" && "SLSA_BUILD_LEVEL_2" in predicate.verifiedLevels', message: "needs a passed L2 verification" }],
+                cel: [{ expr: 'predicate.verificationResult == "PASSED" && "SLSA_BUILD_LEVEL_3" in predicate.verifiedLevels', message: "needs a passed L3 verification" }],
               },
             ],
           },
