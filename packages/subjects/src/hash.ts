@@ -40,8 +40,20 @@ export function sha256File(
   let pending = 0;
   try {
     let n = readSync(fd, buffer, 0, buffer.length, null);
-    // One read, one call: for small files the system calls are the cost (see WORKER_SOURCE).
-    if (n === size && n < buffer.length) return cryptoHash("sha256", buffer.subarray(0, n), "hex");
+    // Small files cost system calls and allocations, not hashing: a file
+    // read whole into the buffer is hashed in one call, without a Hash
+    // object. It was read whole if the read gave the size the walk saw (see
+    // WORKER_SOURCE) or, size unknown, if a second read after it gives
+    // nothing (read into the rest of the buffer, so that a file that grew
+    // meanwhile loses nothing).
+    if (n < buffer.length) {
+      if (n === size) return cryptoHash("sha256", buffer.subarray(0, n), "hex");
+      if (size < 0) {
+        const more = readSync(fd, buffer, n, buffer.length - n, null);
+        if (more === 0) return cryptoHash("sha256", buffer.subarray(0, n), "hex");
+        n += more;
+      }
+    }
     const hash = createHash("sha256");
     let total = 0;
     for (;;) {
