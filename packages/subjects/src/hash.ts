@@ -217,7 +217,9 @@ export class HashPool {
   private queue: HashJob[][] = [];
   private queueHead = 0;
   private readonly digests = new Map<string, string>();
-  private readonly sent = new Set<string>();
+  /** Files handed to the pool so far; large ones wait here for `finish`. */
+  private added = 0;
+  private readonly large: HashJob[] = [];
   /** Per worker: batches posted, and (shared with the worker) batches it answered. */
   private readonly posted: number[];
   private readonly answered: Int32Array[];
@@ -260,27 +262,32 @@ export class HashPool {
 
   /** Whether the walk already handed files to the pool (it must then finish the job). */
   get started(): boolean {
-    return this.sent.size > 0;
+    return this.added > 0;
   }
 
-  /** A file found by the walk: small ones start hashing now. */
+  /**
+   * A file found by the walk (each file once: the walk removes duplicates,
+   * and a set of every path seen was 20,000 strings of bookkeeping): small
+   * ones start hashing now, large ones wait for `finish`.
+   */
   add(job: HashJob): void {
-    if (job.size >= LARGE || this.sent.has(job.path)) return;
+    this.added++;
+    if (job.size >= LARGE) {
+      this.large.push(job);
+      return;
+    }
     // Sent without a size (-1), a file counts as small; a worker hands it back if it is not.
-    this.sent.add(job.path);
     this.current.push(job);
     this.currentBytes += job.size;
     if (this.current.length >= BATCH_FILES || this.currentBytes >= BATCH_BYTES) this.flush();
   }
 
-  /** Hashes every job (those added already included) and resolves with all digests. */
+  /** Hashes `jobs` (files not `add`ed before) and every file added, and resolves with all digests. */
   async finish(jobs: readonly HashJob[], onProgress?: (progress: HashProgress) => void): Promise<Map<string, string>> {
     this.onProgress = onProgress;
-    for (const job of jobs) if (job.size < LARGE) this.add(job);
+    for (const job of jobs) this.add(job);
     if (this.current.length > 0) this.flush();
-    const large = jobs.filter((job) => job.size >= LARGE && !this.sent.has(job.path));
-    for (const job of large) this.sent.add(job.path);
-    this.putLargeFirst(large);
+    this.putLargeFirst(this.large.splice(0));
     for (;;) {
       if (this.failure) throw this.failure;
       this.topUp();
@@ -403,8 +410,9 @@ export class HashPool {
 
 /**
  * Hashes files on all cores (through `pool`, when the caller started one
- * early). A small job runs on this thread alone: starting workers would
- * cost more than it saves.
+ * early and `add`ed some files to it already: `jobs` are then the files not
+ * added). A small job runs on this thread alone: starting workers would cost
+ * more than it saves.
  */
 export async function hashFiles(
   jobs: readonly HashJob[],
@@ -414,7 +422,7 @@ export async function hashFiles(
 ): Promise<Map<string, string>> {
   const total = jobs.reduce((sum, j) => sum + Math.max(0, j.size), 0);
   // A pool that already has files in hand finishes them: hashing them here too would be twice the work.
-  const small = jobs.length === 1 || !worthWorkers(jobs.length, total);
+  const small = jobs.length <= 1 || !worthWorkers(jobs.length, total);
   if (pool ? !pool.started && small : parallelism <= 1 || small) {
     return hashOnThisThread(jobs, onProgress);
   }
