@@ -235,6 +235,8 @@ export class HashPool {
   private current: HashJob[] = [];
   private currentBytes = 0;
   private readonly hashHere: boolean;
+  /** Batches this thread hashed: it lets answers in every eighth. */
+  private hashedHere = 0;
   private readonly buffer = Buffer.allocUnsafe(CHUNK);
   private failure: ProvenantError | undefined;
   private wake: (() => void) | undefined;
@@ -302,7 +304,7 @@ export class HashPool {
       if (batch) {
         this.hashOnThisThread(batch);
         // Let answers in now and then: progress, and large files handed back.
-        if ((this.queueHead & 7) === 0) await new Promise<void>((resolveNow) => setImmediate(resolveNow));
+        if (++this.hashedHere % 8 === 0) await new Promise<void>((resolveNow) => setImmediate(resolveNow));
         continue;
       }
       if (this.queueHead === this.queue.length && this.inFlight.size === 0) return this.digests;
