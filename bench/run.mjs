@@ -19,6 +19,7 @@ import { benchRegistry } from "./registry.mjs";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const work = join(root, "bench", ".work");
 const cli = join(root, "packages", "cli", "dist", "provenant.mjs");
+const installedCli = join(root, "packages", "cli", "dist", "bin", "provenant.mjs");
 const coreEntry = join(root, "packages", "core", "dist", "index.js");
 const quick = process.argv.includes("--quick");
 // --only hashing,verification,install,registry runs a subset, e.g. after changing one path.
@@ -140,6 +141,11 @@ function row(name, provenant, baseline, ratio, target, met) {
 
 function benchHashing() {
   const node = process.execPath;
+  // The bin users install (package.json "bin": the lazy-loading entry and
+  // its chunks), not the single-file bundle: `subjects` loads only what it
+  // needs, as it does on a user's machine.
+  const cli = installedCli;
+  if (!existsSync(cli)) fail(`the installed CLI entry is not built (${cli} is missing): run \`pnpm bench\`, which builds first`);
   const big = prepareBigFile();
   const small = prepareSmallFiles();
 

@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, realpathSync, statSync } from "node:fs";
+import { type Dirent, lstatSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { isAbsolute, relative, resolve, sep } from "node:path";
 import { isProvenantError, ProvenantError } from "@provenant/core";
 import picomatch from "picomatch";
@@ -132,12 +132,16 @@ export async function collectFiles(
     const key = `${match ? "match" : "whole"}:${realDir}`;
     if (visited.has(key)) return;
     visited.add(key);
-    const entries = readdirSync(dir, { withFileTypes: true });
     // Regular entries before links, so that a file reached both directly and
-    // through a link inside the root is named by its own path.
-    entries.sort((a, b) =>
-      a.isSymbolicLink() !== b.isSymbolicLink() ? (a.isSymbolicLink() ? 1 : -1) : a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
-    );
+    // through a link inside the root is named by its own path; each group by
+    // name. Split first and then sorted: asking every comparison whether both
+    // sides are links was a measurable share of a 20,000-file walk.
+    const entries: Dirent[] = [];
+    const links: Dirent[] = [];
+    for (const entry of readdirSync(dir, { withFileTypes: true })) (entry.isSymbolicLink() ? links : entries).push(entry);
+    const byName = (a: Dirent, b: Dirent) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    entries.sort(byName);
+    if (links.length > 0) entries.push(...links.sort(byName));
     // Paths by concatenation: `dir` is absolute and normalized, and entry
     // names hold no separator; path.resolve per file is a measurable share of
     // a 20,000-file walk.

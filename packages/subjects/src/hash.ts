@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, hash as cryptoHash } from "node:crypto";
 import { closeSync, openSync, readSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
@@ -33,25 +33,45 @@ export function sha256File(
   path: string,
   buffer: Buffer = Buffer.allocUnsafe(CHUNK),
   onBytes?: (bytes: number) => void,
+  /** The size the walk saw, or -1: a first read shorter than the buffer that gives exactly this many bytes is the whole file. */
+  size = -1,
 ): string {
-  const hash = createHash("sha256");
   const fd = openSync(path, "r");
   let pending = 0;
   try {
+    let n = readSync(fd, buffer, 0, buffer.length, null);
+    // Small files cost system calls and allocations, not hashing: a file
+    // read whole into the buffer is hashed in one call, without a Hash
+    // object. It was read whole if the read gave the size the walk saw (see
+    // WORKER_SOURCE) or, size unknown, if a second read after it gives
+    // nothing (read into the rest of the buffer, so that a file that grew
+    // meanwhile loses nothing).
+    if (n < buffer.length) {
+      if (n === size) return cryptoHash("sha256", buffer.subarray(0, n), "hex");
+      if (size < 0) {
+        const more = readSync(fd, buffer, n, buffer.length - n, null);
+        if (more === 0) return cryptoHash("sha256", buffer.subarray(0, n), "hex");
+        n += more;
+      }
+    }
+    const hash = createHash("sha256");
+    let total = 0;
     for (;;) {
-      const n = readSync(fd, buffer, 0, buffer.length, null);
       if (n === 0) break;
       hash.update(n === buffer.length ? buffer : buffer.subarray(0, n));
+      total += n;
+      if (n < buffer.length && total === size) break;
       pending += n;
       if (onBytes && pending >= PROGRESS_STEP) {
         onBytes(pending);
         pending = 0;
       }
+      n = readSync(fd, buffer, 0, buffer.length, null);
     }
+    return hash.digest("hex");
   } finally {
     closeSync(fd);
   }
-  return hash.digest("hex");
 }
 
 // The worker's code travels as a string (eval worker) so that the CLI stays
@@ -64,15 +84,19 @@ export function sha256File(
 // go is hashed in one call. A batch's answer is its digests in order (or an
 // error), not path/digest pairs: for 20,000 small files the copying of
 // messages back to the main thread is measurable. A file sent without its
-// size (-1: the walk did not stat it) is fstat-ed on its open descriptor
-// here, off the main thread; one that turns out large is handed back
-// unhashed ("deferred"), so that the main thread can give each large file a
-// worker of its own.
+// size (-1: the walk did not stat it) is read, then read again into the rest
+// of the buffer: nothing more is its end (cheaper than an fstat, which
+// builds a Stats object, ~2 us a file). One that fills the buffer is fstat-ed
+// on its open descriptor, and if large, handed back unhashed ("deferred"),
+// so that the main thread can give each large file a thread of its own. Each answered batch also counts up a shared counter, so
+// that the main thread, busy walking or hashing (its event loop not turning),
+// still knows how far the worker got and tops it up.
 const WORKER_SOURCE = `
-const { parentPort } = require("node:worker_threads");
+const { parentPort, workerData } = require("node:worker_threads");
 const { createHash, hash } = require("node:crypto");
 const { openSync, readSync, closeSync, fstatSync } = require("node:fs");
 const buffer = Buffer.allocUnsafe(${CHUNK});
+const answered = new Int32Array(workerData.answered);
 parentPort.on("message", (batch) => {
   const digests = [];
   const deferred = [];
@@ -83,15 +107,21 @@ parentPort.on("message", (batch) => {
     let fd;
     try {
       fd = openSync(path, "r");
+      let first = readSync(fd, buffer, 0, buffer.length, null);
       if (size < 0) {
-        size = fstatSync(fd).size;
-        if (size >= ${LARGE_BYTES}) {
-          deferred.push(i, size);
-          digests.push("");
-          continue;
+        if (first < buffer.length) {
+          const more = readSync(fd, buffer, first, buffer.length - first, null);
+          if (more === 0) size = first;
+          first += more;
+        } else {
+          size = fstatSync(fd).size;
+          if (size >= ${LARGE_BYTES}) {
+            deferred.push(i, size);
+            digests.push("");
+            continue;
+          }
         }
       }
-      const first = readSync(fd, buffer, 0, buffer.length, null);
       pending += first;
       if (first < buffer.length && first === size) {
         digests.push(hash("sha256", buffer.subarray(0, first), "hex"));
@@ -110,12 +140,14 @@ parentPort.on("message", (batch) => {
       }
       digests.push(h.digest("hex"));
     } catch (error) {
+      Atomics.add(answered, 0, 1);
       parentPort.postMessage({ id: batch.id, failed: path, error: String((error && error.message) || error) });
       return;
     } finally {
       if (fd !== undefined) closeSync(fd);
     }
   }
+  Atomics.add(answered, 0, 1);
   parentPort.postMessage({ id: batch.id, digests, deferred, progress: pending });
 });
 `;
@@ -123,7 +155,7 @@ parentPort.on("message", (batch) => {
 interface WorkerMessage {
   id?: number;
   digests?: string[];
-  /** Pairs of (index in the batch, size): large files sent without a size, left for `finish` to hand out one by one. */
+  /** Pairs of (index in the batch, size): large files sent without a size, handed back to be hashed one by one. */
   deferred?: number[];
   progress?: number;
   failed?: string;
@@ -137,12 +169,12 @@ function unreadable(path: string, reason: string, cause?: unknown): ProvenantErr
 }
 
 /**
- * Whether hash workers repay their start (~40 ms each, more on a busy
- * machine, plus a message per batch). SHA-256 runs at over 1 GB/s, so below
- * 64 MiB the hashing itself takes well under that; small files cost mostly
- * system calls (open, read, close: some 10-20 us each), which a single
- * thread does as fast as a pool up to a few thousand files. Files whose size
- * is not known yet count by number only.
+ * Whether a hash worker repays its start (~40 ms, more on a busy machine,
+ * plus a message per batch). SHA-256 runs at over 1 GB/s, so below 64 MiB
+ * the hashing itself takes well under that; small files cost mostly system
+ * calls (open, read, close: some 10-20 us each), which a single thread does
+ * as fast as a pool up to a few thousand files. Files whose size is not
+ * known yet count by number only.
  */
 export function worthWorkers(files: number, knownBytes: number): boolean {
   return files >= MIN_FILES_FOR_WORKERS || knownBytes >= MIN_BYTES_FOR_WORKERS;
@@ -151,89 +183,135 @@ const MIN_FILES_FOR_WORKERS = 4096;
 const MIN_BYTES_FOR_WORKERS = 64 * CHUNK;
 
 const LARGE = LARGE_BYTES;
-/** Small files travel in batches: few messages, yet enough batches to balance the workers at the end. */
-const BATCH_FILES = 512;
+/** Small files travel in batches: few messages, yet small enough that the threads finish together. */
+const BATCH_FILES = 256;
 const BATCH_BYTES = 8 * CHUNK;
+/** Batches a worker holds before it needs more: one to hash, one to start on without waiting for this thread. */
+const AHEAD = 2;
+
+interface Sent {
+  batch: HashJob[];
+  worker: number;
+}
+
+export interface HashPoolOptions {
+  /**
+   * Whether this thread hashes too once the walk is done (default true).
+   * On two cores a walk and two workers fought for two cores, and the main
+   * thread then sat waiting; now one worker fewer than cores starts and
+   * this thread takes batches from the same queue. False leaves all files
+   * to the workers (tests compare both paths).
+   */
+  hashHere?: boolean;
+}
 
 /**
- * Hash workers that can start before the file list is complete. A worker
- * boots in ~40 ms on another core while the main thread walks directories,
- * and small files found by the walk are sent in batches as they are found:
- * posting a message needs no turn of the event loop, so hashing runs beside
- * the (synchronous) walk instead of after it. Large files wait for `finish`,
- * which hands them out as workers come free.
+ * Hash workers that can start before the file list is complete, with this
+ * thread as one more hasher once the walk is done. A worker boots in
+ * ~40 ms on another core while this thread walks directories; small files
+ * found by the walk go out in batches as they are found, each worker kept
+ * `AHEAD` batches ahead (posting a message needs no turn of the event loop,
+ * and a shared counter says how far each worker got), and the rest wait in a
+ * queue. `finish` puts the large files first in that queue (largest first)
+ * and then this thread and the workers take from it until it is empty.
  */
 export class HashPool {
   private readonly workers: Worker[];
-  private readonly batches: HashJob[][] = [];
-  /** Large files not yet sent: from `finish`, and those a worker handed back. */
-  private readonly large: HashJob[] = [];
+  /** Batches sent to a worker and not yet answered, by id. */
+  private readonly inFlight = new Map<number, Sent>();
+  private nextId = 0;
+  /** Batches waiting for a thread: large files alone, small ones together. */
+  private queue: HashJob[][] = [];
+  private queueHead = 0;
   private readonly digests = new Map<string, string>();
-  private readonly sent = new Set<string>();
-  private readonly inFlight: number[];
+  /** Files handed to the pool so far; large ones wait here for `finish`. */
+  private added = 0;
+  private readonly large: HashJob[] = [];
+  /** Per worker: batches posted, and (shared with the worker) batches it answered. */
+  private readonly posted: number[];
+  private readonly answered: Int32Array[];
+  /** Per worker: answers this thread has received (the message, not just the counter). */
+  private readonly received: number[];
   private current: HashJob[] = [];
   private currentBytes = 0;
-  private nextWorker = 0;
+  private readonly hashHere: boolean;
+  /** Batches this thread hashed: it lets answers in every eighth. */
+  private hashedHere = 0;
+  private readonly buffer = Buffer.allocUnsafe(CHUNK);
   private failure: ProvenantError | undefined;
   private wake: (() => void) | undefined;
   private readonly progress: HashProgress = { bytes: 0, files: 0 };
   private onProgress: ((progress: HashProgress) => void) | undefined;
 
-  constructor(count = availableParallelism()) {
-    // A worker holds one batch of paths and a 1 MiB buffer: a small young
-    // generation is plenty, and the default one (sized for a main thread)
-    // was a measurable share of attest's peak memory per worker.
-    this.workers = Array.from(
-      { length: Math.max(1, count) },
-      () => new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 4 } }),
+  /** `count` workers; by default one fewer than the cores (at least one), as this thread hashes too. */
+  constructor(count = Math.max(1, availableParallelism() - 1), options: HashPoolOptions = {}) {
+    this.hashHere = options.hashHere ?? true;
+    const n = Math.max(1, count);
+    this.answered = Array.from({ length: n }, () => new Int32Array(new SharedArrayBuffer(4)));
+    // A worker holds a couple of batches of paths and a 1 MiB buffer: a
+    // small young generation is plenty, and the default one (sized for a
+    // main thread) was a measurable share of attest's peak memory per worker.
+    this.workers = this.answered.map(
+      (answered) =>
+        new Worker(WORKER_SOURCE, { eval: true, workerData: { answered: answered.buffer }, resourceLimits: { maxYoungGenerationSizeMb: 4 } }),
     );
-    this.inFlight = this.workers.map(() => 0);
+    this.posted = this.workers.map(() => 0);
+    this.received = this.workers.map(() => 0);
     for (const [index, worker] of this.workers.entries()) {
-      worker.on("message", (message: WorkerMessage) => this.received(index, message));
+      worker.on("message", (message: WorkerMessage) => this.onMessage(index, message));
       worker.on("error", (error) => this.failed(unreadable("a file", error.message, error)));
       // A worker that dies without an error event (killed, out of memory) must not leave finish() waiting.
       worker.on("exit", (code) => {
-        if (this.inFlight[index]! > 0) this.failed(new ProvenantError("IO_ERROR", `a hashing worker stopped (exit code ${code}) before it answered`));
+        if (this.posted[index]! > this.received[index]!) {
+          this.failed(new ProvenantError("IO_ERROR", `a hashing worker stopped (exit code ${code}) before it answered`));
+        }
       });
     }
   }
 
-  /** Whether the walk already handed files to the workers (they must then finish the job). */
+  /** Whether the walk already handed files to the pool (it must then finish the job). */
   get started(): boolean {
-    return this.sent.size > 0;
+    return this.added > 0;
   }
 
-  /** A file found by the walk: small ones start hashing now. */
+  /**
+   * A file found by the walk (each file once: the walk removes duplicates,
+   * and a set of every path seen was 20,000 strings of bookkeeping): small
+   * ones start hashing now, large ones wait for `finish`.
+   */
   add(job: HashJob): void {
-    if (job.size >= LARGE || this.sent.has(job.path)) return;
-    // Sent without a size (-1), a file counts as small; the worker hands it back if it is not.
-    this.sent.add(job.path);
+    this.added++;
+    if (job.size >= LARGE) {
+      this.large.push(job);
+      return;
+    }
+    // Sent without a size (-1), a file counts as small; a worker hands it back if it is not.
     this.current.push(job);
     this.currentBytes += job.size;
-    if (this.current.length >= BATCH_FILES || this.currentBytes >= BATCH_BYTES) this.flush(this.nextWorker++ % this.workers.length);
+    if (this.current.length >= BATCH_FILES || this.currentBytes >= BATCH_BYTES) this.flush();
   }
 
-  /** Hashes every job (those added already included) and resolves with all digests. */
+  /** Hashes `jobs` (files not `add`ed before) and every file added, and resolves with all digests. */
   async finish(jobs: readonly HashJob[], onProgress?: (progress: HashProgress) => void): Promise<Map<string, string>> {
     this.onProgress = onProgress;
-    for (const job of jobs) if (job.size < LARGE) this.add(job);
-    if (this.current.length > 0) this.flush(this.leastBusy());
-    this.large.push(...jobs.filter((job) => job.size >= LARGE && !this.sent.has(job.path)));
-    this.large.sort((a, b) => b.size - a.size);
-    const large = this.large;
+    for (const job of jobs) this.add(job);
+    if (this.current.length > 0) this.flush();
+    this.putLargeFirst(this.large.splice(0));
     for (;;) {
       if (this.failure) throw this.failure;
-      // Two batches in flight per worker, so that none waits for this thread between batches.
-      while (large.length > 0 && Math.min(...this.inFlight) < 2) {
-        const job = large.shift()!;
-        this.sent.add(job.path);
-        this.current = [job];
-        this.flush(this.leastBusy());
+      this.topUp();
+      const batch = this.hashHere ? this.take() : undefined;
+      if (batch) {
+        this.hashOnThisThread(batch);
+        // Let answers in now and then: progress, and large files handed back.
+        if (++this.hashedHere % 8 === 0) await new Promise<void>((resolveNow) => setImmediate(resolveNow));
+        continue;
       }
-      if (large.length === 0 && this.inFlight.every((n) => n === 0)) return this.digests;
+      if (this.queueHead === this.queue.length && this.inFlight.size === 0) return this.digests;
       await new Promise<void>((resolveWake) => {
         this.wake = resolveWake;
       });
+      this.wake = undefined;
     }
   }
 
@@ -241,43 +319,95 @@ export class HashPool {
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 
-  private leastBusy(): number {
-    return this.inFlight.indexOf(Math.min(...this.inFlight));
+  /** Large files go before the small batches still waiting, largest first, each a batch of its own. */
+  private putLargeFirst(large: HashJob[]): void {
+    if (large.length === 0) return;
+    large.sort((a, b) => b.size - a.size);
+    this.queue = [...large.map((job) => [job]), ...this.queue.slice(this.queueHead)];
+    this.queueHead = 0;
   }
 
-  private flush(index: number): void {
-    const id = this.batches.push(this.current) - 1;
-    this.inFlight[index]!++;
-    this.workers[index]!.postMessage({ id, paths: this.current.map((job) => job.path), sizes: this.current.map((job) => job.size) });
+  private take(): HashJob[] | undefined {
+    if (this.queueHead === this.queue.length) return undefined;
+    const batch = this.queue[this.queueHead]!;
+    // Taken: a release's 100,000 jobs need not stay alive to the end.
+    this.queue[this.queueHead++] = [];
+    return batch;
+  }
+
+  private flush(): void {
+    this.queue.push(this.current);
     this.current = [];
     this.currentBytes = 0;
+    this.topUp();
   }
 
-  private received(index: number, message: WorkerMessage): void {
+  /** Gives each worker batches until it holds AHEAD (counted by the shared counter: the event loop may not have turned). */
+  private topUp(): void {
+    for (let w = 0; w < this.workers.length; w++) {
+      while (this.posted[w]! - Atomics.load(this.answered[w]!, 0) < AHEAD) {
+        const batch = this.take();
+        if (!batch) return;
+        const id = this.nextId++;
+        this.inFlight.set(id, { batch, worker: w });
+        this.posted[w]!++;
+        this.workers[w]!.postMessage({ id, paths: batch.map((job) => job.path), sizes: batch.map((job) => job.size) });
+      }
+    }
+  }
+
+  private hashOnThisThread(batch: readonly HashJob[]): void {
+    const onBytes = (bytes: number) => {
+      this.progress.bytes += bytes;
+      this.onProgress?.(this.progress);
+      // A large file keeps this thread for a while: the workers must not run dry meanwhile.
+      this.topUp();
+    };
+    for (const job of batch) {
+      const before = this.progress.bytes;
+      let digest: string;
+      try {
+        digest = sha256File(job.path, this.buffer, onBytes, job.size);
+      } catch (error) {
+        throw unreadable(job.path, (error as Error).message, error);
+      }
+      this.digests.set(job.path, digest);
+      if (job.size >= 0) this.progress.bytes = before + job.size;
+      this.progress.files++;
+    }
+    this.onProgress?.(this.progress);
+  }
+
+  private onMessage(index: number, message: WorkerMessage): void {
     if (message.progress) {
       this.progress.bytes += message.progress;
       if (message.id === undefined) this.onProgress?.(this.progress);
     }
     if (message.id === undefined) return;
+    this.received[index]!++;
+    const sent = this.inFlight.get(message.id);
+    this.inFlight.delete(message.id);
     if (message.failed !== undefined) {
       this.failed(unreadable(message.failed, message.error ?? "unknown error"));
       return;
     }
-    const batch = this.batches[message.id]!;
-    // Answered: a release's 100,000 jobs need not stay alive to the end.
-    this.batches[message.id] = [];
+    const batch = sent!.batch;
     const deferred = message.deferred ?? [];
-    const handedBack = new Set<number>();
-    for (let k = 0; k < deferred.length; k += 2) {
-      const job = batch[deferred[k]!]!;
-      handedBack.add(deferred[k]!);
-      this.sent.delete(job.path);
-      this.large.push({ path: job.path, size: deferred[k + 1]! });
+    let handedBack: Set<number> | undefined;
+    if (deferred.length > 0) {
+      handedBack = new Set<number>();
+      const large: HashJob[] = [];
+      for (let k = 0; k < deferred.length; k += 2) {
+        handedBack.add(deferred[k]!);
+        large.push({ path: batch[deferred[k]!]!.path, size: deferred[k + 1]! });
+      }
+      this.putLargeFirst(large);
     }
-    for (const [i, digest] of message.digests!.entries()) if (!handedBack.has(i)) this.digests.set(batch[i]!.path, digest);
-    this.progress.files += batch.length - handedBack.size;
-    this.inFlight[index]!--;
+    const digests = message.digests!;
+    for (let i = 0; i < digests.length; i++) if (!handedBack?.has(i)) this.digests.set(batch[i]!.path, digests[i]!);
+    this.progress.files += batch.length - (handedBack?.size ?? 0);
     this.onProgress?.(this.progress);
+    this.topUp();
     this.wake?.();
   }
 
@@ -288,9 +418,10 @@ export class HashPool {
 }
 
 /**
- * Hashes files in parallel on all cores (through `pool`, when the caller
- * started one early). A small job runs on the main thread: starting workers
- * would cost more than it saves.
+ * Hashes files on all cores (through `pool`, when the caller started one
+ * early and `add`ed some files to it already: `jobs` are then the files not
+ * added). A small job runs on this thread alone: starting workers would cost
+ * more than it saves.
  */
 export async function hashFiles(
   jobs: readonly HashJob[],
@@ -300,11 +431,11 @@ export async function hashFiles(
 ): Promise<Map<string, string>> {
   const total = jobs.reduce((sum, j) => sum + Math.max(0, j.size), 0);
   // A pool that already has files in hand finishes them: hashing them here too would be twice the work.
-  const small = jobs.length === 1 || !worthWorkers(jobs.length, total);
+  const small = jobs.length <= 1 || !worthWorkers(jobs.length, total);
   if (pool ? !pool.started && small : parallelism <= 1 || small) {
     return hashOnThisThread(jobs, onProgress);
   }
-  const own = pool ? undefined : new HashPool(Math.min(parallelism, jobs.length));
+  const own = pool ? undefined : new HashPool(Math.max(1, Math.min(parallelism - 1, jobs.length - 1)));
   try {
     return await (pool ?? own!).finish(jobs, onProgress);
   } finally {
@@ -325,7 +456,7 @@ function hashOnThisThread(jobs: readonly HashJob[], onProgress?: (progress: Hash
   for (const job of jobs) {
     const before = progress.bytes;
     try {
-      digests.set(job.path, sha256File(job.path, buffer, onBytes));
+      digests.set(job.path, sha256File(job.path, buffer, onBytes, job.size));
     } catch (error) {
       throw unreadable(job.path, (error as Error).message, error);
     }

@@ -158,11 +158,13 @@ async function walkAndHash(
   }
   const totalBytes = files.reduce((sum, f) => sum + Math.max(0, f.size), 0);
   const bar = progress?.({ bytes: totalBytes, files: files.length });
+  // A pool started by the walk was handed every file from then on, and those before: it finishes them.
+  const started = pool();
   const digests = await hashFiles(
-    files.map((f) => ({ path: f.realPath, size: f.size })),
+    started ? [] : files.map((f) => ({ path: f.realPath, size: f.size })),
     bar ? (p) => bar.update(p) : undefined,
     undefined,
-    pool(),
+    started,
   );
   bar?.done();
   return files.map((file) => ({ name: file.name, digest: { sha256: digests.get(file.realPath)! } }));

@@ -10,9 +10,9 @@ import { type HashJob, HashPool, hashFiles, worthWorkers } from "./hash.js";
 import { resolveSubjects } from "./resolve.js";
 import { replaceFileAtomically } from "./files.js";
 
-/** Two hash workers for one job, closed after it. */
-async function withPool<T>(run: (pool: HashPool) => Promise<T>): Promise<T> {
-  const pool = new HashPool(2);
+/** Two hash workers for one job (this thread hashing too unless `hashHere` is false), closed after it. */
+async function withPool<T>(run: (pool: HashPool) => Promise<T>, hashHere = true): Promise<T> {
+  const pool = new HashPool(2, { hashHere });
   try {
     return await run(pool);
   } finally {
@@ -126,6 +126,31 @@ describe("hashFiles", () => {
     expect(Object.fromEntries(unsized)).toEqual(Object.fromEntries(serial));
   });
 
+  it("gives the same digests whether the workers alone or this thread too hash a pool's files", async () => {
+    const jobs: HashJob[] = [];
+    for (let i = 0; i < 2000; i++) {
+      const path = join(dir, `s${i}`);
+      const content = `small ${i}`.repeat(i % 50);
+      await writeFile(path, content);
+      // Sizes as a walk gives them: known, or unknown (-1) when it did not stat.
+      jobs.push({ path, size: i % 2 ? content.length : -1 });
+    }
+    const big = join(dir, "big");
+    await writeFile(big, Buffer.alloc(6 * 1048576 + 1, 9));
+    jobs.push({ path: big, size: -1 });
+    const serial = await hashFiles(jobs, undefined, 1);
+    const workersOnly = await withPool((pool) => pool.finish(jobs), false);
+    const shared = await withPool((pool) => {
+      for (const job of jobs.slice(0, 1000)) pool.add(job);
+      return pool.finish(jobs.slice(1000));
+    }, true);
+    expect(serial.size).toBe(2001);
+    expect(serial.get(join(dir, "s7"))).toBe(sha("small 7".repeat(7)));
+    expect(serial.get(big)).toBe(createHash("sha256").update(Buffer.alloc(6 * 1048576 + 1, 9)).digest("hex"));
+    expect(Object.fromEntries(workersOnly)).toEqual(Object.fromEntries(serial));
+    expect(Object.fromEntries(shared)).toEqual(Object.fromEntries(serial));
+  });
+
   it("starts workers only for enough work to repay them", () => {
     expect(worthWorkers(300, 300 * 4096)).toBe(false);
     expect(worthWorkers(2, 4 * 1048576)).toBe(false);
@@ -147,7 +172,7 @@ describe("hashFiles", () => {
 
   it("reports a file that vanished after the walk as IO_ERROR, from the workers too", async () => {
     const jobs: HashJob[] = [];
-    for (let i = 0; i < 100; i++) {
+    for (let i = 0; i < 1500; i++) {
       await writeFile(join(dir, `h${i}`), "x");
       jobs.push({ path: join(dir, `h${i}`), size: 1 });
     }
@@ -155,6 +180,15 @@ describe("hashFiles", () => {
     for (const error of [
       await hashFiles(jobs, undefined, 1).catch((e: unknown) => e),
       await withPool((pool) => pool.finish(jobs)).catch((e: unknown) => e),
+      // Only the workers see it: the message from the worker names it the same way.
+      await withPool((pool) => pool.finish(jobs), false).catch((e: unknown) => e),
+      // Many batches, sizes unknown as a walk without stat gives them: the
+      // last batches are shared between this thread and the workers, and
+      // whichever meets the file reports it the same way.
+      await withPool(
+        (pool) => pool.finish(jobs.map((j) => ({ path: j.path, size: -1 }))),
+        true,
+      ).catch((e: unknown) => e),
     ]) {
       expect(isProvenantError(error, "IO_ERROR")).toBe(true);
       expect((error as Error).message).toContain("gone");
