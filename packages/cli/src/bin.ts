@@ -19,6 +19,7 @@ if (!supported) {
   process.stdout.write(`${typeof PROVENANT_VERSION === "string" ? PROVENANT_VERSION : "0.0.0-dev"}\n`);
 } else {
   enableCompileCache();
+  stopQuietlyWhenTheReaderLeaves();
   const [{ processIo }, { main }] = await Promise.all([import("./io.js"), import("./main.js")]);
   process.exitCode = await main(process.argv.slice(2), processIo());
 }
@@ -48,4 +49,18 @@ function enableCompileCache(): void {
   } catch {
     // A start without the cache.
   }
+}
+
+/**
+ * A reader that stops early (`provenant subjects . | head`) closes the pipe:
+ * that is its choice, not an error of the command. Stop as Unix tools do,
+ * without a stack trace; every file the command writes is written to a
+ * temporary name and renamed, so nothing is left half-written. Any other
+ * error on stdout is still thrown.
+ */
+function stopQuietlyWhenTheReaderLeaves(): void {
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+    process.exit(process.exitCode ?? 0);
+  });
 }
