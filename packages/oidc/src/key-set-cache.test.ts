@@ -31,7 +31,7 @@ function servedJwks() {
 
 const issuer = "https://issuer.example";
 
-async function sign(key: { privateKey: CryptoKey; kid: string }) {
+async function sign(key: Awaited<ReturnType<typeof keyPair>>) {
   return new SignJWT({ sub: "repo:acme/app" })
     .setProtectedHeader({ alg: "ES256", kid: key.kid })
     .setIssuer(issuer)
