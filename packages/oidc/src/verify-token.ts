@@ -92,6 +92,29 @@ async function getJson(fetcher: typeof globalThis.fetch, url: string, what: stri
   }
 }
 
+/**
+ * Key sets by JWKS URL, each with the JWKS text it was built from. jose's
+ * createLocalJWKSet imports each JWK once and keeps the KeyObject, so reusing
+ * the set skips re-importing the issuer's keys on every verification (it was
+ * a measurable share of the signing service's per-request cost). The set is
+ * rebuilt whenever the fetched JWKS differs from the one it was built from,
+ * so a rotation (new keys, removed keys) takes effect on the next fetch.
+ * Bounded: cleared when it holds more than MAX_CACHED_KEY_SETS URLs.
+ */
+const keySets = new Map<string, { text: string; keySet: ReturnType<typeof createLocalJWKSet> }>();
+const MAX_CACHED_KEY_SETS = 256;
+
+function keySetFor(jwksUri: string, jwks: JSONWebKeySet): ReturnType<typeof createLocalJWKSet> {
+  const text = JSON.stringify(jwks);
+  const hit = keySets.get(jwksUri);
+  if (hit && hit.text === text) return hit.keySet;
+  if (keySets.size >= MAX_CACHED_KEY_SETS) keySets.clear();
+  // createLocalJWKSet copies the document, so later changes to `jwks` cannot leak in.
+  const keySet = createLocalJWKSet(jwks);
+  keySets.set(jwksUri, { text, keySet });
+  return keySet;
+}
+
 /** Reads the issuer's discovery document and returns its JWKS URL. */
 export async function discoverJwksUri(issuer: string, fetcher: typeof globalThis.fetch = globalThis.fetch): Promise<string> {
   requireSecureUrl(issuer, "the issuer");
@@ -177,7 +200,7 @@ export async function verifyIdToken(token: string, options: VerifyTokenOptions):
   let payload: Record<string, unknown>;
   try {
     try {
-      payload = (await jwtVerify(token, createLocalJWKSet(jwks.data as JSONWebKeySet), verifyOptions)).payload as Record<string, unknown>;
+      payload = (await jwtVerify(token, keySetFor(jwksUri, jwks.data as JSONWebKeySet), verifyOptions)).payload as Record<string, unknown>;
     } catch (error) {
       // A JWKS may hold two keys under one kid (during a rotation, or by
       // mistake). Deliberately, each matching key is tried and the token is
