@@ -18,7 +18,6 @@ import { renderReport } from "../output/report.js";
 import { createRegistryClient, type RegistryOptions } from "@provenant/subjects";
 import { evaluateFlags, flagKeys } from "./verify.js";
 
-export { registryFlags, registryOptionsOf } from "./registry-flags.js";
 
 const LOCAL_IMAGE_PREFIXES = ["oci-layout:", "docker-archive:"] as const;
 
