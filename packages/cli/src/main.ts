@@ -385,7 +385,10 @@ const EXAMPLES: Record<string, string[]> = {
   "server token": ["provenant server token create --project acme/app --scope upload"],
   "server token list": ["provenant server token list --data /var/lib/provenant", "provenant server token list --json"],
   "server token revoke": ["provenant server token revoke tok_0123456789abcdef --data /var/lib/provenant"],
-  "server token create": ["provenant server token create --project acme/app --scope upload", "provenant server token create --project '*' --scope admin"],
+  "server token create": [
+    "provenant server token create --project acme/app --scope upload",
+    "provenant server token create --project '*' --scope read --name admission   # a gate that checks every team's artifacts",
+  ],
   "server key": ["provenant server key add --project acme/app --key release.pub"],
   "server key add": ["provenant server key add --project acme/app --key release.pub"],
   log: ["provenant log verify --server https://vault.acme.example --state vault-log.state"],

@@ -48,7 +48,7 @@ export function registerVaultCommands(program: Command, io: Io, setExit: (code: 
 
   const token = server.command("token").description("manage the vault's API tokens");
   storeOptions(token.command("create").description("create an API token for a project and print it once (the vault keeps only its hash)"))
-    .requiredOption("--project <path>", "project the token acts for, e.g. acme/app (* for all, admin only)")
+    .requiredOption("--project <path>", "project the token acts for, e.g. acme/app (* for every project: read or admin tokens only)")
     .addOption(new Option("--scope <scope>", "what the token may do").choices(["read", "upload", "admin"]).makeOptionMandatory())
     .option("--name <name>", "a label shown in the audit log")
     .option("--json", "print id and token as JSON", false)

@@ -1,4 +1,4 @@
-import { generateKeyPairSync, type KeyObject } from "node:crypto";
+import { createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -210,6 +210,40 @@ describe("reads", () => {
     expect(page.items).toEqual([
       expect.objectContaining({ digest: `sha256:${"c".repeat(64)}`, names: ["app-1.0.tgz"], attestationsByType: { "https://slsa.dev/provenance/v1": 1 } }),
     ]);
+  });
+
+  it("shows a project's read token only its own project's attestations; a `*` read token and public read see every project", async () => {
+    const h = await harness();
+    const adminCaller = (await h.vault.authenticateToken(h.admin))!;
+    const otherSigner = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
+    await h.vault.registerKey(
+      { project: "acme/secret", publicKeyPem: createPublicKey(otherSigner).export({ type: "spki", format: "pem" }) as string },
+      adminCaller,
+    );
+    const secretUpload = (await h.vault.createToken({ project: "acme/secret", scope: "upload" }, "cli")).token;
+    const readAll = (await h.vault.createToken({ project: "*", scope: "read" }, "cli")).token;
+    const digest = "d".repeat(64);
+    await h.request("/v1/attestations", post((await signed(h.signer, digest, "app.tgz")).bundle, h.upload));
+    await h.request("/v1/attestations", post((await signed(otherSigner, digest, "secret-service.tgz")).bundle, secretUpload));
+
+    const indexes = async (token: string) =>
+      ((await (await h.request(`/v1/attestations?digest=sha256:${digest}`, { token })).json()) as { items: { logIndex: number }[] }).items.map((i) => i.logIndex);
+    const names = async (token: string) =>
+      ((await (await h.request("/v1/artifacts", { token })).json()) as { items: { names: string[] }[] }).items.flatMap((i) => i.names);
+    expect(await indexes(h.read)).toEqual([0]);
+    expect(await names(h.read)).toEqual(["app.tgz"]);
+    // The other project's entry answers exactly as a missing one.
+    expect(await problemOf(await h.request("/v1/attestations/1", { token: h.read }))).toMatchObject({ status: 404, code: "NOT_FOUND" });
+    expect(await indexes(readAll)).toEqual([0, 1]);
+    expect((await names(readAll)).sort()).toEqual(["app.tgz", "secret-service.tgz"]);
+    expect((await h.request("/v1/attestations/1", { token: readAll })).status).toBe(200);
+
+    const open = await harness({ publicRead: true });
+    await open.request("/v1/attestations", post((await signed(open.signer, digest)).bundle, open.upload));
+    expect((await open.request("/v1/attestations/0")).status).toBe(200);
+
+    // An upload token always names one project.
+    await expect(h.vault.createToken({ project: "*", scope: "upload" }, "cli")).rejects.toMatchObject({ code: "USAGE" });
   });
 
   it("needs a token unless public read is on; writes need one either way", async () => {

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { isProvenantError, ProvenantError } from "@provenant/core";
 import type { RouteContext, ServerApp } from "./context.js";
-import { requireCaller, requireReader } from "./guards.js";
+import { readableProjects, requireCaller } from "./guards.js";
 import { parseUploadBody } from "./json-limits.js";
 import {
   ArtifactPageSchema,
@@ -118,27 +118,27 @@ export function registerAttestationRoutes(app: ServerApp, ctx: RouteContext): vo
   });
 
   app.openapi(listRoute, async (c) => {
-    requireReader(c, ctx.publicRead);
+    const projects = readableProjects(c, ctx.publicRead);
     const query = c.req.valid("query");
     const page = await timed("attestations_by_digest", () =>
-      vault.findByDigest({ ...query, limit: Math.min(query.limit ?? ctx.limits.maxPageSize, ctx.limits.maxPageSize) }),
+      vault.findByDigest({ ...query, ...(projects ? { projects } : {}), limit: Math.min(query.limit ?? ctx.limits.maxPageSize, ctx.limits.maxPageSize) }),
     );
     return c.json(page as z.infer<typeof AttestationPageSchema>, 200);
   });
 
   app.openapi(byIndexRoute, async (c) => {
-    requireReader(c, ctx.publicRead);
+    const projects = readableProjects(c, ctx.publicRead);
     const { logIndex } = c.req.valid("param");
-    const found = await timed("attestation_by_index", () => vault.getByIndex(logIndex));
+    const found = await timed("attestation_by_index", () => vault.getByIndex(logIndex, projects));
     if (!found) throw new ProvenantError("NOT_FOUND", `no attestation at log index ${logIndex}`);
     return c.json(found as z.infer<typeof AttestationSchema>, 200);
   });
 
   app.openapi(artifactsRoute, async (c) => {
-    requireReader(c, ctx.publicRead);
+    const projects = readableProjects(c, ctx.publicRead);
     const query = c.req.valid("query");
     const page = await timed("artifacts", () =>
-      vault.listArtifacts({ ...query, limit: Math.min(query.limit ?? ctx.limits.maxPageSize, ctx.limits.maxPageSize) }),
+      vault.listArtifacts({ ...query, ...(projects ? { projects } : {}), limit: Math.min(query.limit ?? ctx.limits.maxPageSize, ctx.limits.maxPageSize) }),
     );
     return c.json(page, 200);
   });

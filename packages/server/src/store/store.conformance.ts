@@ -208,6 +208,30 @@ export function storeConformance(target: ConformanceTarget): void {
       expect(await store.entriesByDigest({ digest: `sha256:${hex("absent")}`, limit: 100 })).toEqual([]);
     });
 
+    it("reads only the projects asked for: entries by digest and artifacts, names and counts included", async () => {
+      const shared = `sha256:${hex("scoped")}`;
+      const other = `sha256:${hex("other project only")}`;
+      await append(store, (size) => [
+        entry(size, { subjects: [{ name: "app.tgz", digest: shared }], project: "acme/app", slsaLevel: 1 }),
+        entry(size + 1, {
+          subjects: [
+            { name: "secret-name.tgz", digest: shared },
+            { name: "lib.tgz", digest: other },
+          ],
+          project: "acme/secret",
+          slsaLevel: 3,
+        }),
+      ]);
+      const mine = await store.entriesByDigest({ digest: shared, projects: ["acme/app"], limit: 100 });
+      expect(mine.map((e) => e.project)).toEqual(["acme/app"]);
+      expect((await store.entriesByDigest({ digest: shared, projects: ["acme/app", "acme/secret"], limit: 100 })).length).toBe(2);
+      expect(await store.entriesByDigest({ digest: shared, projects: [], limit: 100 })).toEqual([]);
+      const artifacts = await store.artifacts({ projects: ["acme/app"], limit: 10 });
+      expect(artifacts.map((a) => a.digest)).toEqual([shared]);
+      expect(artifacts[0]).toMatchObject({ names: ["app.tgz"], highestSlsaLevel: 1, attestationsByType: { "https://slsa.dev/provenance/v1": 1 } });
+      expect((await store.artifacts({ projects: ["acme/secret"], limit: 10 })).map((a) => a.digest).sort()).toEqual([shared, other].sort());
+    });
+
     it("lists artifacts with names, first and last seen, counts by type and highest level, filtered and paged by digest", async () => {
       const a = `sha256:${"a".repeat(64)}`;
       const b = `sha256:${"b".repeat(64)}`;

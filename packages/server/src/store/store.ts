@@ -130,11 +130,13 @@ export interface Store {
     digest: string;
     predicateType?: string;
     repository?: string;
+    /** Only entries stored for one of these projects; absent = every project. */
+    projects?: readonly string[];
     afterIndex?: number;
     limit: number;
   }): Promise<EntryRecord[]>;
-  /** Artifacts (subject digests) ascending by digest after `afterDigest`. */
-  artifacts(query: { repository?: string; name?: string; afterDigest?: string; limit: number }): Promise<ArtifactRecord[]>;
+  /** Artifacts (subject digests) ascending by digest after `afterDigest`; `projects` as in `entriesByDigest`. */
+  artifacts(query: { repository?: string; name?: string; projects?: readonly string[]; afterDigest?: string; limit: number }): Promise<ArtifactRecord[]>;
 
   /**
    * Runs one integration: takes the integrator lock (one integrator at a time

@@ -287,10 +287,12 @@ export async function openVault(options: VaultOptions): Promise<Vault> {
       return Promise.all(results);
     },
 
-    async getByIndex(logIndex) {
+    async getByIndex(logIndex, projects) {
       if (!Number.isSafeInteger(logIndex) || logIndex < 0) return undefined;
       const entry = await store.entryByIndex(logIndex);
-      return entry ? toStored(entry) : undefined;
+      // Another project's entry answers exactly as a missing one: its existence is not the caller's to learn.
+      if (!entry || (projects !== undefined && !projects.includes(entry.project))) return undefined;
+      return toStored(entry);
     },
 
     async findByDigest(query) {
@@ -301,6 +303,7 @@ export async function openVault(options: VaultOptions): Promise<Vault> {
         digest,
         ...(query.predicateType !== undefined ? { predicateType: query.predicateType } : {}),
         ...(query.repository !== undefined ? { repository: normalizeRepository(query.repository) } : {}),
+        ...(query.projects !== undefined ? { projects: query.projects } : {}),
         ...(afterIndex !== undefined ? { afterIndex } : {}),
         limit: limit + 1,
       });
@@ -314,6 +317,7 @@ export async function openVault(options: VaultOptions): Promise<Vault> {
       const rows = await store.artifacts({
         ...(query.repository !== undefined ? { repository: normalizeRepository(query.repository) } : {}),
         ...(query.name !== undefined ? { name: query.name } : {}),
+        ...(query.projects !== undefined ? { projects: query.projects } : {}),
         ...(afterDigest !== undefined ? { afterDigest } : {}),
         limit: limit + 1,
       });
@@ -401,7 +405,12 @@ export async function openVault(options: VaultOptions): Promise<Vault> {
       if (!["read", "upload", "admin"].includes(input.scope)) {
         throw new ProvenantError("USAGE", `token scope ${String(input.scope)}: expected read, upload or admin`);
       }
-      const project = input.project === "*" && input.scope === "admin" ? "*" : requireProject(input.project);
+      // `*` reads (or administers) every project: a deploy gate or admission controller that checks
+      // artifacts of many teams. Uploads always name one project, so an upload token is never `*`.
+      if (input.project === "*" && input.scope === "upload") {
+        throw new ProvenantError("USAGE", "project *: an upload token acts for one project (acme/app); `*` is for read and admin tokens");
+      }
+      const project = input.project === "*" ? "*" : requireProject(input.project);
       const id = `tok_${randomBytes(8).toString("hex")}`;
       // 256 random bits; only its SHA-256 is stored, so a database dump holds no usable token.
       const token = `pvt_${randomBytes(32).toString("base64url")}`;

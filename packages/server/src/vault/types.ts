@@ -84,9 +84,21 @@ export interface Vault {
    * every one is validated before any is queued, so one refused line stores nothing.
    */
   uploadAll(documents: readonly unknown[], caller: CallerIdentity): Promise<UploadResult[]>;
-  getByIndex(logIndex: number): Promise<StoredAttestation | undefined>;
-  findByDigest(query: { digest: string; predicateType?: string; repository?: string; cursor?: string; limit?: number }): Promise<Page<StoredAttestation>>;
-  listArtifacts(query: { repository?: string; name?: string; cursor?: string; limit?: number }): Promise<Page<ArtifactSummary>>;
+  /**
+   * The reads take `projects`: only attestations stored for one of them are
+   * seen (an entry of another project reads as absent). Absent = every project,
+   * for a caller allowed to read them all (`*` tokens, public read).
+   */
+  getByIndex(logIndex: number, projects?: readonly string[]): Promise<StoredAttestation | undefined>;
+  findByDigest(query: {
+    digest: string;
+    predicateType?: string;
+    repository?: string;
+    projects?: readonly string[];
+    cursor?: string;
+    limit?: number;
+  }): Promise<Page<StoredAttestation>>;
+  listArtifacts(query: { repository?: string; name?: string; projects?: readonly string[]; cursor?: string; limit?: number }): Promise<Page<ArtifactSummary>>;
 
   /** The latest signed checkpoint (C2SP tlog-checkpoint note text). */
   checkpoint(): Promise<string>;

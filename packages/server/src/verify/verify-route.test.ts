@@ -150,6 +150,15 @@ describe.each(backends)("POST /v1/verify over %s", (_backend, openStore) => {
     ]);
   });
 
+  it("evaluates only what the caller may read: another project's read token finds no attestation, a `*` read token finds them", async () => {
+    const stranger = await vault.createToken({ project: "acme/other", scope: "read" }, "cli");
+    const denied = (await (await post({ policy: "release", artifacts: [artifact(1)] }, stranger.token)).json()) as VerifyAnswer;
+    expect(denied.artifacts[0]).toMatchObject({ allowed: false, attestations: 0 });
+    const everyone = await vault.createToken({ project: "*", scope: "read" }, "cli");
+    const allowed = (await (await post({ policy: "release", artifacts: [artifact(1)] }, everyone.token)).json()) as VerifyAnswer;
+    expect(allowed.artifacts[0]).toMatchObject({ allowed: true, attestations: 2 });
+  });
+
   it("denies with the failing rule's reason: missing evidence, another branch, an untrusted signer, no rule applying", async () => {
     const before = (await auditRows()).length;
     const response = await post({ policy: "release", artifacts: [artifact(2), artifact(3), artifact(4)] });

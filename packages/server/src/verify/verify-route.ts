@@ -84,6 +84,13 @@ export function registerVerifyRoute(app: ServerApp, ctx: RouteContext, verificat
     const caller = requireCaller(c, "read");
     const body = parseJsonBody(await c.req.text(), ctx.limits.maxJsonDepth, '{ "policy": NAME, "artifacts": [{ "digest": "sha256:HEX" }] }');
     const request = parseVerifyRequest(body, limits);
-    return c.json(await verifyArtifacts(request, caller, ctx.vault, deps), 200);
+    // The gate sees what the caller may read: its own projects' attestations
+    // (all of them with public read or a `*` token), as the read routes do.
+    const projects = ctx.publicRead || caller.projects.includes("*") ? undefined : caller.projects;
+    const vault: Parameters<typeof verifyArtifacts>[2] = {
+      findByDigest: (query) => ctx.vault.findByDigest({ ...query, ...(projects ? { projects } : {}) }),
+      recordAudit: (entries, who) => ctx.vault.recordAudit(entries, who),
+    };
+    return c.json(await verifyArtifacts(request, caller, vault, deps), 200);
   });
 }

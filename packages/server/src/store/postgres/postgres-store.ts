@@ -182,6 +182,10 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         params.push(q.repository);
         where.push(`e.source_repository = $${params.length}`);
       }
+      if (q.projects !== undefined) {
+        params.push(q.projects);
+        where.push(`e.project = ANY($${params.length}::text[])`);
+      }
       params.push(q.limit);
       const { rows } = await pool.query(
         `SELECT ${ENTRY_COLUMNS} FROM entries e WHERE ${where.join(" AND ")} ORDER BY e.log_index LIMIT $${params.length}`,
@@ -200,6 +204,10 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         params.push(q.name);
         where.push(`s.digest IN (SELECT digest FROM subjects WHERE name = $${params.length})`);
       }
+      if (q.projects !== undefined) {
+        params.push(q.projects);
+        where.push(`e.project = ANY($${params.length}::text[])`);
+      }
       params.push(q.limit);
       const { rows: aggregates } = await pool.query(
         `SELECT s.digest, MIN(e.integrated_time) AS first_seen, MAX(e.integrated_time) AS last_seen, MAX(e.slsa_level) AS highest FROM subjects s JOIN entries e ON e.log_index = s.log_index WHERE ${where.join(" AND ")} GROUP BY s.digest ORDER BY s.digest LIMIT $${params.length}`,
@@ -207,8 +215,17 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       );
       if (aggregates.length === 0) return [];
       const digests = aggregates.map((a: { digest: string }) => a.digest);
-      const repo = q.repository !== undefined ? " AND e.source_repository = $2" : "";
-      const repoParams = q.repository !== undefined ? [q.repository] : [];
+      // The names and counts come from the same rows the aggregate saw: the caller's repository and projects.
+      const repoParams: unknown[] = [];
+      let repo = "";
+      if (q.repository !== undefined) {
+        repoParams.push(q.repository);
+        repo += ` AND e.source_repository = $${repoParams.length + 1}`;
+      }
+      if (q.projects !== undefined) {
+        repoParams.push(q.projects);
+        repo += ` AND e.project = ANY($${repoParams.length + 1}::text[])`;
+      }
       const { rows: names } = await pool.query(
         `SELECT DISTINCT s.digest, s.name FROM subjects s JOIN entries e ON e.log_index = s.log_index WHERE s.digest = ANY($1::text[])${repo}`,
         [digests, ...repoParams],

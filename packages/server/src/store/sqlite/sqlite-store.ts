@@ -210,6 +210,10 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
         where.push("e.source_repository = ?");
         params.push(q.repository);
       }
+      if (q.projects !== undefined) {
+        where.push(`e.project IN (${placeholders(q.projects)})`);
+        params.push(...q.projects);
+      }
       const rows = all<EntryRow>(
         `SELECT ${ENTRY_COLUMNS} FROM entries e WHERE ${where.join(" AND ")} ORDER BY e.log_index LIMIT ?`,
         ...params,
@@ -228,6 +232,10 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
         where.push("s.digest IN (SELECT digest FROM subjects WHERE name = ?)");
         params.push(q.name);
       }
+      if (q.projects !== undefined) {
+        where.push(`e.project IN (${placeholders(q.projects)})`);
+        params.push(...q.projects);
+      }
       const filter = where.join(" AND ");
       const aggregates = all<{ digest: string; first_seen: number; last_seen: number; highest: number }>(
         `SELECT s.digest, MIN(e.integrated_time) AS first_seen, MAX(e.integrated_time) AS last_seen, MAX(e.slsa_level) AS highest FROM subjects s JOIN entries e ON e.log_index = s.log_index WHERE ${filter} GROUP BY s.digest ORDER BY s.digest LIMIT ?`,
@@ -237,8 +245,11 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
       if (aggregates.length === 0) return [];
       const digests = aggregates.map((a) => a.digest);
       const inList = `s.digest IN (${digests.map(() => "?").join(",")})`;
-      const repo = q.repository !== undefined ? " AND e.source_repository = ?" : "";
-      const repoParams = q.repository !== undefined ? [q.repository] : [];
+      // The names and counts come from the same rows the aggregate saw: the caller's repository and projects.
+      const repo =
+        (q.repository !== undefined ? " AND e.source_repository = ?" : "") +
+        (q.projects !== undefined ? ` AND e.project IN (${placeholders(q.projects)})` : "");
+      const repoParams = [...(q.repository !== undefined ? [q.repository] : []), ...(q.projects ?? [])];
       const names = all<{ digest: string; name: string }>(
         `SELECT DISTINCT s.digest, s.name FROM subjects s JOIN entries e ON e.log_index = s.log_index WHERE ${inList}${repo}`,
         ...digests,
@@ -395,4 +406,9 @@ function isBusy(error: unknown): boolean {
   const e = error as { errcode?: number; message?: string };
   // SQLITE_BUSY is 5; extended codes keep it in the low byte.
   return (typeof e?.errcode === "number" && (e.errcode & 0xff) === 5) || /database is locked/.test(e?.message ?? "");
+}
+
+/** `?, ?, …` for an IN list of these values (SQLite accepts an empty list and matches nothing). */
+function placeholders(values: readonly unknown[]): string {
+  return values.map(() => "?").join(", ");
 }
