@@ -104,13 +104,16 @@ def call(Map config = [:]) {
 }
 
 /**
- * provenantVerify(policy: FILE, artifacts: …): the policy file carries the
- * trusted keys and every rule, so no key or rule option goes with it. The
- * CLI prints each rule's decision (pass, fail or not applicable, with the
- * reason) to the console, and exits 1 when the policy denies.
+ * provenantVerify(policy: FILE, artifacts: … | image: …): the policy file
+ * carries the trusted keys and every rule, so no key or rule option goes with
+ * it. With artifacts the evidence is the bundle and evidence files; with image
+ * it is what the registry stores beside the image (plus any evidence files),
+ * and the image is the artifact the rules match. The CLI prints each rule's
+ * decision (pass, fail or not applicable, with the reason) to the console, and
+ * exits 1 when the policy denies.
  */
 def verifiedByPolicy(Map config) {
-    List known = ['policy', 'artifacts', 'bundle', 'evidence', 'cli', 'cliPath']
+    List known = ['policy', 'artifacts', 'bundle', 'image', 'evidence', 'registryCredentialsId', 'insecureRegistry', 'cli', 'cliPath']
     List unknown = CommandLine.unknownOptions(config, known)
     if (unknown) {
         error("provenantVerify: with policy, the policy file names the trusted keys and the rules; " +
@@ -124,28 +127,50 @@ def verifiedByPolicy(Map config) {
         error("provenantVerify: policy is empty; expected a policy file in the workspace, e.g. policy: 'policies/release.yaml'")
     }
     List artifacts = CommandLine.listOf(config.artifacts)
-    if (artifacts.isEmpty()) {
-        error("provenantVerify: policy needs artifacts: the files whose provenance to check, e.g. artifacts: 'dist/app.tgz'")
+    String image = config.image ? config.image.toString() : ''
+    if (image && (!artifacts.isEmpty() || config.bundle)) {
+        error('provenantVerify: image is the artifact, its evidence what the registry stores beside it; give image without artifacts or bundle')
+    }
+    if (!image && artifacts.isEmpty()) {
+        error("provenantVerify: policy needs artifacts or image: the files whose provenance to check, e.g. artifacts: 'dist/app.tgz', " +
+                "or an image in a registry, e.g. image: 'registry.example.com/acme/app@sha256:…'")
     }
     if (config.cli && config.cliPath) {
         error('provenantVerify: give cli or cliPath, not both')
     }
     String bundle = config.bundle ?: 'provenance.sigstore.json'
     List args = CommandLine.cli(config)
-    args.addAll(['verify', '--policy', policy, '--bundle', bundle])
+    args.addAll(image ? ['verify', '--policy', policy, '--image', image] : ['verify', '--policy', policy, '--bundle', bundle])
+    args.addAll(CommandLine.insecureRegistryArguments(config.insecureRegistry))
     List evidence = CommandLine.listOf(config.evidence)
     for (int i = 0; i < evidence.size(); i++) {
         args.addAll(['--evidence', evidence[i]])
     }
     List environment = CommandLine.variables('PROVENANT_ARG_', args) +
             CommandLine.variables('PROVENANT_ARTIFACT_', artifacts)
-    String script = CommandLine.quoted('PROVENANT_ARG_', args.size()) + ' -- ' + CommandLine.quoted('PROVENANT_ARTIFACT_', artifacts.size())
+    List credentials = []
+    if (config.registryCredentialsId) {
+        credentials.add(usernamePassword(credentialsId: config.registryCredentialsId,
+                usernameVariable: 'PROVENANT_REGISTRY_USERNAME', passwordVariable: 'PROVENANT_REGISTRY_PASSWORD'))
+        if (image) {
+            environment.add('PROVENANT_REGISTRY_HOSTS=' + CommandLine.registryHosts([image]).join(','))
+        }
+    }
+    String script = CommandLine.quoted('PROVENANT_ARG_', args.size()) +
+            (artifacts.isEmpty() ? '' : ' -- ' + CommandLine.quoted('PROVENANT_ARTIFACT_', artifacts.size()))
     int status = 0
     withEnv(environment) {
-        status = sh(label: 'provenant verify --policy', script: script, returnStatus: true)
+        if (credentials) {
+            withCredentials(credentials) {
+                status = sh(label: 'provenant verify --policy', script: script, returnStatus: true)
+            }
+        } else {
+            status = sh(label: 'provenant verify --policy', script: script, returnStatus: true)
+        }
     }
+    String what = image ?: artifacts.join(', ')
     if (status == 1) {
-        error("provenantVerify: ${artifacts.join(', ')} denied by policy ${policy} (see each rule's decision above)")
+        error("provenantVerify: ${what} denied by policy ${policy} (see each rule's decision above)")
     }
     if (status != 0) {
         error("provenantVerify: provenant verify --policy could not run (exit code ${status}; see its message above)")

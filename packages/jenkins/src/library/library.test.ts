@@ -91,6 +91,17 @@ beforeAll(async () => {
   image = await makeOciLayout("jenkins");
   await skopeoCopy(image, registry, "acme/app");
   const registryCredentials = `${registry.credentials!.username}:${registry.credentials!.password}`;
+  // Policy files for the image: one pinning the branch the build ran on, one another branch.
+  const imagePolicy = (name: string, branch: string) =>
+    JSON.stringify({
+      apiVersion: "provenant.dev/v1",
+      kind: "Policy",
+      metadata: { name },
+      trust: { keys: [{ name: "ci", file: "provenant.pub" }] },
+      rules: [{ name: "app images", match: { images: [`${registry.host}/acme/app`] }, provenance: { sourceUris: ["github.com/acme/app"], branches: [branch] } }],
+    });
+  await writeFile(join(workspace, "image-policy.json"), imagePolicy("image", "main; rm -rf /"));
+  await writeFile(join(workspace, "release-image-policy.json"), imagePolicy("release-image", "release"));
 
   // An issuer the build runs itself, and a token it signed claiming the same checkout.
   foreignIssuer = await startTestIssuer({ pathPrefix: "/oidc" });
@@ -350,6 +361,20 @@ beforeAll(async () => {
         registryCredentialsId: "registry",
         cliPath: CLI,
       },
+    },
+    {
+      name: "e2e policy verify of the image",
+      step: "provenantVerify",
+      ...inWorkspace,
+      credentials: { registry: registryCredentials },
+      config: { policy: "image-policy.json", image: `${registry.host}/acme/app@${image.digest}`, registryCredentialsId: "registry", cliPath: CLI },
+    },
+    {
+      name: "e2e policy verify of the image against another branch",
+      step: "provenantVerify",
+      ...inWorkspace,
+      credentials: { registry: registryCredentials },
+      config: { policy: "release-image-policy.json", image: `${registry.host}/acme/app:${image.tag}`, registryCredentialsId: "registry", cliPath: CLI },
     },
     {
       name: "e2e verify the image against another branch",
@@ -810,6 +835,18 @@ describe("end to end: the steps run the built CLI in a Jenkins workspace", () =>
     const refused = calls("e2e verify the image without registry credentials", "sh")[0];
     expect(result("e2e verify the image without registry credentials").error).toContain("could not run (exit code 2");
     expect(String(refused?.stderr)).toContain("PROVENANT_REGISTRY_USERNAME");
+  });
+
+  it("gates the image with a policy file: each rule's decision on the console, a denial for another branch fails the build", () => {
+    const allowed = calls("e2e policy verify of the image", "sh")[0];
+    expect(result("e2e policy verify of the image").error, `${allowed?.stdout}\n${allowed?.stderr}`).toBeUndefined();
+    expect(String(allowed?.stdout)).toMatch(/PASS {2}rule app images/);
+    expect(String(allowed?.stdout)).toContain("ALLOWED");
+    const denied = calls("e2e policy verify of the image against another branch", "sh")[0];
+    expect(denied?.status).toBe(1);
+    expect(result("e2e policy verify of the image against another branch").error).toContain("denied by policy release-image-policy.json");
+    expect(String(denied?.stdout)).toContain("DENIED");
+    for (const sh of [allowed, denied]) expect(`${sh?.stdout}${sh?.stderr}`).not.toContain(registry.credentials!.password);
   });
 
   it("records a scripted pipeline's checkout from scmVars", async () => {

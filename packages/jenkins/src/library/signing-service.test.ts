@@ -151,7 +151,15 @@ beforeAll(async () => {
       config: { policy: "policies/release.yaml", artifacts: ["dist/app.tgz"], evidence: ["tests.sigstore.json", "scan.sigstore.json"], cliPath: "/opt/provenant.mjs" },
     },
     { ...unit, name: "policy verify with a key as well", step: "provenantVerify", config: { policy: "p.yaml", artifacts: "a", publicKey: "k.pub", slsaLevel: 2 } },
-    { ...unit, name: "policy verify without artifacts", step: "provenantVerify", config: { policy: "p.yaml", image: "registry.example.com/acme/app:1" } },
+    { ...unit, name: "policy verify without artifacts", step: "provenantVerify", config: { policy: "p.yaml" } },
+    { ...unit, name: "policy verify of an image and artifacts", step: "provenantVerify", config: { policy: "p.yaml", artifacts: "a", image: "registry.example.com/acme/app:1" } },
+    {
+      ...unit,
+      name: "policy verify of an image",
+      step: "provenantVerify",
+      credentials: { registry: "ci-bot:pw" },
+      config: { policy: "p.yaml", image: "registry.example.com:5000/acme/app:1", registryCredentialsId: "registry", insecureRegistry: "registry.example.com:5000", evidence: "scan.json" },
+    },
     { ...unit, name: "policy verify denied", step: "provenantVerify", shStatus: 1, config: { policy: "p.yaml", artifacts: "a" } },
     { ...unit, name: "verify with a service key", step: "provenantVerify", config: { artifacts: "a", serviceKey: "keys/service.pub", builderId: "https://ci.example.com/", slsaLevel: 3 } },
     // End to end: the built CLI, the real server over HTTP.
@@ -287,8 +295,23 @@ describe("provenantVerify(policy:)", () => {
 
   it("refuses keys and rule flags beside a policy, and a policy without artifacts", () => {
     expect(result("policy verify with a key as well").error).toMatch(/the policy file names the trusted keys and the rules.*publicKey, slsaLevel/);
-    expect(result("policy verify without artifacts").error).toContain("image");
+    expect(result("policy verify without artifacts").error).toContain("policy needs artifacts or image");
+    expect(result("policy verify of an image and artifacts").error).toContain("give image without artifacts or bundle");
     expect(calls("policy verify with a key as well", "sh")).toEqual([]);
+  });
+
+  it("runs verify --policy --image with the registry credential bound for that registry only", () => {
+    expect(result("policy verify of an image").error).toBeUndefined();
+    const withEnv = calls("policy verify of an image", "withEnv")[0]?.variables as string[];
+    expect(withEnv.filter((v) => v.startsWith("PROVENANT_ARG_")).map((v) => v.replace(/^PROVENANT_ARG_\d+=/, ""))).toEqual([
+      "provenant", "verify", "--policy", "p.yaml", "--image", "registry.example.com:5000/acme/app:1",
+      "--insecure-registry", "registry.example.com:5000", "--evidence", "scan.json",
+    ]);
+    expect(withEnv).toContain("PROVENANT_REGISTRY_HOSTS=registry.example.com:5000");
+    expect(calls("policy verify of an image", "withCredentials")[0]?.bindings).toEqual([
+      expect.objectContaining({ credentialsId: "registry", usernameVariable: "PROVENANT_REGISTRY_USERNAME", passwordVariable: "PROVENANT_REGISTRY_PASSWORD" }),
+    ]);
+    expect(calls("policy verify of an image", "sh")[0]?.script).not.toContain(" -- ");
   });
 
   it("fails the build when the policy denies", () => {
