@@ -72,7 +72,9 @@ export type ErrorCode =
   | "NOT_FOUND"
   | "RATE_LIMITED"
   | "PAYLOAD_TOO_LARGE"
-  | "SERVER_UNAVAILABLE";
+  | "SERVER_UNAVAILABLE"
+  // a file source the signing service fetches a subject from did not answer with the file
+  | "SOURCE_UNAVAILABLE";
 
 export class ProvenantError extends Error {
   override readonly name = "ProvenantError";

@@ -56,6 +56,7 @@ export {
   parseSigningConfig,
   provenanceFromClaims,
   registryImageSubjects,
+  urlFileSubjects,
   SERVICE_HASHED_SUBJECTS_FIELD,
   signingDepsWithDefaults,
   signProvenance,

@@ -12,7 +12,7 @@ import { keySigner } from "@provenant/core";
 import type { SigningConfig } from "./signing/config.js";
 import { cachingFetch } from "./signing/job-token.js";
 import { databaseReplayStore } from "./signing/replay.js";
-import { registryImageSubjects } from "./signing/server-hashed-subjects.js";
+import { registryImageSubjects, urlFileSubjects } from "./signing/server-hashed-subjects.js";
 import { RegistryClient, registryCredentials } from "@provenant/oci";
 import { type SigningDeps, signingDepsWithDefaults } from "./signing/sign-provenance.js";
 import type { Vault } from "./vault/types.js";
@@ -150,6 +150,16 @@ function signingServiceFor(config: SigningConfig, signingKey: KeyObject, vault: 
     config.registries && config.registries.length > 0
       ? registryImageSubjects({ registries: config.registries, client: new RegistryClient({ credentials: registryCredentials({ env: process.env }) }) })
       : undefined;
+  // File sources' tokens are the server's own too, read from the environment variables the config names.
+  const files =
+    config.fileSources && config.fileSources.length > 0
+      ? urlFileSubjects({
+          sources: config.fileSources,
+          env: process.env,
+          ...(config.fileLimits?.maxBytes !== undefined ? { maxBytes: config.fileLimits.maxBytes } : {}),
+          ...(config.fileLimits?.timeoutSeconds !== undefined ? { timeoutMs: config.fileLimits.timeoutSeconds * 1000 } : {}),
+        })
+      : undefined;
   return signingDepsWithDefaults({
     config,
     signer: keySigner(signingKey),
@@ -157,6 +167,7 @@ function signingServiceFor(config: SigningConfig, signingKey: KeyObject, vault: 
     replay,
     fetch: cachingFetch(globalThis.fetch, { ttlSeconds: 300, clock }),
     ...(images ? { images } : {}),
+    ...(files ? { files } : {}),
   });
 }
 

@@ -56,6 +56,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   PAYLOAD_TOO_LARGE: 413,
   RATE_LIMITED: 429,
   SERVER_UNAVAILABLE: 503,
+  SOURCE_UNAVAILABLE: 502,
 };
 
 const TITLES: Record<number, string> = {
@@ -68,6 +69,7 @@ const TITLES: Record<number, string> = {
   422: "Unprocessable Content",
   429: "Too Many Requests",
   500: "Internal Server Error",
+  502: "Bad Gateway",
   503: "Service Unavailable",
 };
 

@@ -67,6 +67,24 @@ export const SigningConfigSchema = z.strictObject({
   limits: z.optional(LimitsSchema),
   /** Registries (`host` or `host:port`) the server fetches images from to hash subjects itself (`images` in a request). */
   registries: z.optional(z.array(z.string().check(z.minLength(1), z.maxLength(256))).check(z.maxLength(100))),
+  /** URL prefixes the server fetches files from to hash subjects itself (`files` in a request), each with an optional token variable. */
+  fileSources: z.optional(
+    z
+      .array(
+        z.strictObject({
+          url: z.url({ protocol: /^https?$/ }).check(z.maxLength(1024)),
+          tokenEnv: z.optional(z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.maxLength(128))),
+        }),
+      )
+      .check(z.maxLength(100)),
+  ),
+  /** Bytes one fetched file may have (default 1 GiB) and seconds one fetch may take (default 120). */
+  fileLimits: z.optional(
+    z.strictObject({
+      maxBytes: z.optional(z.number().check(z.int(), z.minimum(1))),
+      timeoutSeconds: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(3600))),
+    }),
+  ),
 });
 export type SigningConfig = z.infer<typeof SigningConfigSchema>;
 

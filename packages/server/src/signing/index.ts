@@ -5,4 +5,13 @@ export { type RateLimiter, windowRateLimiter } from "./rate-limit.js";
 export { databaseReplayStore, memoryReplayStore, type ReplayStore, type TokenIdTable } from "./replay.js";
 export { fileSigner } from "./signer.js";
 export { type ProvenanceRequest, type SignedProvenance, type SigningDeps, signingDepsWithDefaults, signProvenance } from "./sign-provenance.js";
-export { type ImageSubjectFetcher, registryImageSubjects, SERVICE_HASHED_SUBJECTS_FIELD, type ServerHashedSubject } from "./server-hashed-subjects.js";
+export {
+  type FileSource,
+  type FileSubjectFetcher,
+  type ImageSubjectFetcher,
+  registryImageSubjects,
+  SERVICE_HASHED_SUBJECTS_FIELD,
+  type ServerHashedFile,
+  type ServerHashedSubject,
+  urlFileSubjects,
+} from "./server-hashed-subjects.js";

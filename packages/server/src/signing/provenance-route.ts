@@ -27,6 +27,10 @@ const provenanceRoute = createRoute({
               .array(z.string())
               .optional()
               .openapi({ description: "REGISTRY/REPOSITORY@sha256:HEX from the server's configured registries: fetched and hashed by the server itself (listed under runDetails.metadata.provenant_subjectsHashedByService)" }),
+            files: z
+              .array(z.union([z.string(), z.object({ url: z.string(), name: z.string().optional() })]))
+              .optional()
+              .openapi({ description: "URLs under the server's configured file sources (or { url, name }): fetched and hashed by the server itself (listed with their URL under runDetails.metadata.provenant_subjectsHashedByService)" }),
           }),
         },
       },
@@ -57,10 +61,10 @@ export function registerProvenanceRoute(app: ServerApp, ctx: RouteContext, signi
     if (!match) {
       throw new ProvenantError("UNAUTHENTICATED", "no job token: send `Authorization: Bearer <the job's OIDC ID token for this server's audience>`");
     }
-    const body = parseJsonBody(await c.req.text(), ctx.limits.maxJsonDepth) as { subjects?: unknown; images?: unknown } | null;
+    const body = parseJsonBody(await c.req.text(), ctx.limits.maxJsonDepth) as { subjects?: unknown; images?: unknown; files?: unknown } | null;
     let signed: Awaited<ReturnType<typeof signProvenance>>;
     try {
-      signed = await signProvenance({ token: match[1]!, subjects: body?.subjects, images: body?.images }, signing);
+      signed = await signProvenance({ token: match[1]!, subjects: body?.subjects, images: body?.images, files: body?.files }, signing);
     } catch (error) {
       ctx.metrics.uploads.inc({ result: isProvenantError(error) ? `provenance:${error.code}` : "provenance:INTERNAL_ERROR" });
       throw error;

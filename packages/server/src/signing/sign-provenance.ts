@@ -4,7 +4,13 @@ import { verifyJobToken } from "./job-token.js";
 import { provenanceFromClaims, type ServiceIdentity } from "./provenance-from-claims.js";
 import { type RateLimiter, windowRateLimiter } from "./rate-limit.js";
 import { memoryReplayStore, type ReplayStore } from "./replay.js";
-import { type ImageSubjectFetcher, SERVICE_HASHED_SUBJECTS_FIELD, type ServerHashedSubject } from "./server-hashed-subjects.js";
+import {
+  type FileSubjectFetcher,
+  type FileSubjectRequest,
+  type ImageSubjectFetcher,
+  SERVICE_HASHED_SUBJECTS_FIELD,
+  type ServerHashedSubject,
+} from "./server-hashed-subjects.js";
 
 export interface SigningDeps {
   config: SigningConfig;
@@ -17,6 +23,8 @@ export interface SigningDeps {
   fetch?: typeof globalThis.fetch;
   /** Hashes images by digest from the configured registries (`registryImageSubjects`); absent: `images` are refused. */
   images?: ImageSubjectFetcher;
+  /** Hashes files by URL from the configured sources (`urlFileSubjects`); absent: `files` are refused. */
+  files?: FileSubjectFetcher;
 }
 
 export interface ProvenanceRequest {
@@ -30,6 +38,12 @@ export interface ProvenanceRequest {
    * the provenance lists them under `provenant_subjectsHashedByService`.
    */
   images?: unknown;
+  /**
+   * Files by URL (`"https://…/app.tgz"` or `{ url, name }`) from the server's
+   * configured file sources: fetched and hashed by the server, listed with
+   * their URL under `provenant_subjectsHashedByService`.
+   */
+  files?: unknown;
 }
 
 export interface SignedProvenance {
@@ -63,7 +77,9 @@ export async function signProvenance(request: ProvenanceRequest, deps: SigningDe
   const limits = { ...DEFAULT_LIMITS, ...deps.config.limits };
   // Cheap checks first: an oversized body costs no token verification.
   const images = parseImages(request.images, limits.maxSubjects);
-  const subjects = parseSubjects(request.subjects, limits, images.length > 0, images.length);
+  const files = parseFiles(request.files, limits, images.length);
+  const fetchedCount = images.length + files.length;
+  const subjects = parseSubjects(request.subjects, limits, fetchedCount > 0, fetchedCount);
   if (typeof request.token !== "string" || request.token === "") {
     throw new ProvenantError("UNAUTHENTICATED", "no ID token; send the job's OIDC ID token requested with this server's audience");
   }
@@ -84,6 +100,14 @@ export async function signProvenance(request: ProvenanceRequest, deps: SigningDe
     const fetchImage = deps.images;
     if (!fetchImage) throw new ProvenantError("USAGE", "images: this server hashes no images (no signing.registries configured); send them as subjects");
     hashed.push(...(await Promise.all(images.map((image) => fetchImage(image)))));
+  }
+  if (files.length > 0) {
+    const fetchFile = deps.files;
+    if (!fetchFile) throw new ProvenantError("USAGE", "files: this server fetches no files (no signing.fileSources configured); send them as subjects");
+    // One at a time: each may be large, and the server's bandwidth is shared by every job.
+    for (const file of files) hashed.push(await fetchFile(file));
+  }
+  if (hashed.length > 0) {
     const metadata = { ...built.provenance.runDetails.metadata, [SERVICE_HASHED_SUBJECTS_FIELD]: hashed };
     built.provenance = { ...built.provenance, runDetails: { ...built.provenance.runDetails, metadata } };
   }
@@ -145,6 +169,27 @@ function parseImages(value: unknown, maxSubjects: number): string[] {
   });
 }
 
+/** At most this many files a request: each is a download the job waits for. */
+const MAX_FILES = 16;
+
+function parseFiles(value: unknown, limits: { maxSubjects: number; maxSubjectNameLength: number }, alsoCounted: number): FileSubjectRequest[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new ProvenantError("USAGE", 'files: expected a list of URLs or { "url": URL, "name": NAME }');
+  const max = Math.min(MAX_FILES, limits.maxSubjects - alsoCounted);
+  if (value.length > max) throw new ProvenantError("TOO_MANY_SUBJECTS", `files: ${value.length} given; at most ${max} per request`);
+  return value.map((entry, i) => {
+    const url = typeof entry === "string" ? entry : (entry as { url?: unknown } | null)?.url;
+    const name = typeof entry === "string" ? undefined : (entry as { name?: unknown } | null)?.name;
+    if (typeof url !== "string" || url === "" || url.length > 2048) {
+      throw new ProvenantError("USAGE", `files[${i}]: expected an https URL of at most 2048 characters (or { url, name })`);
+    }
+    if (name !== undefined && (typeof name !== "string" || name === "" || name.length > limits.maxSubjectNameLength)) {
+      throw new ProvenantError("USAGE", `files[${i}].name: expected a non-empty string of at most ${limits.maxSubjectNameLength} characters`);
+    }
+    return { url, ...(name !== undefined ? { name } : {}) };
+  });
+}
+
 function parseSubjects(
   value: unknown,
   limits: { maxSubjects: number; maxSubjectNameLength: number },
@@ -153,7 +198,7 @@ function parseSubjects(
 ): SignedProvenance["subjects"] {
   if (mayBeEmpty && (value === undefined || (Array.isArray(value) && value.length === 0))) return [];
   if (!Array.isArray(value) || value.length === 0) {
-    throw new ProvenantError("EMPTY_SUBJECTS", "subjects: expected a non-empty list of { name, digest: { sha256 } } (or images to hash)");
+    throw new ProvenantError("EMPTY_SUBJECTS", "subjects: expected a non-empty list of { name, digest: { sha256 } } (or images or files to hash)");
   }
   if (value.length + alsoCounted > limits.maxSubjects) {
     throw new ProvenantError("TOO_MANY_SUBJECTS", `subjects: ${value.length + alsoCounted} given; at most ${limits.maxSubjects} per request`);
