@@ -150,7 +150,13 @@ function buildProgram(io: Io, setExit: (code: number) => void, reportError: (cod
     .option("--upload <url>", "upload the bundle to this evidence vault (token in $PROVENANT_TOKEN, else the job's OIDC token) and write back the bundle with its log proof")
     .option("--upload-audience <aud>", "audience of the OIDC token requested for --upload (default provenant-vault)")
     .option("--server <url>", "have this server's signing service build and sign the provenance from the job's OIDC token (no --key; SLSA Build L3)")
+    .option(
+      "--server-fetch <ref>",
+      "with --server: a subject the server fetches and hashes itself, an image by digest (oci://REGISTRY/REPO@sha256:HEX) or a file URL under its file sources (repeatable)",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .action(async (subjects: string[], opts) => {
+      if (opts.serverFetch && !opts.server) throw new ProvenantError("USAGE", "--server-fetch asks the signing service to hash a subject; give it with --server URL");
       if (opts.server) {
         const mixed = ["key", "upload", "uploadAudience", "intotoJsonl", "tokenIssuer"].filter((f) => opts[f] !== undefined);
         if (mixed.length > 0 || opts.push) {
@@ -169,6 +175,7 @@ function buildProgram(io: Io, setExit: (code: number) => void, reportError: (cod
               json: opts.json,
               tokenAudience: opts.tokenAudience,
               tokenVariable: opts.tokenVariable,
+              serverFetch: opts.serverFetch ?? [],
             },
             io,
           ),
@@ -364,9 +371,9 @@ const EXAMPLES: Record<string, string[]> = {
   "keys generate": ["provenant keys generate --out release", "provenant keys generate --algorithm ed25519 --out keys/ci --password"],
   subjects: ["provenant subjects dist/", "provenant subjects 'dist/**/*.tgz' --json", "provenant subjects oci://registry.example/acme/app:1.4.0"],
   attest: [
-    "provenant attest dist/app.tgz --key release.key",
-    "provenant attest 'dist/*.tgz' --bundle app.sigstore.json --intoto-jsonl attestations.intoto.jsonl",
+    "provenant attest 'dist/*.tgz' --key release.key --intoto-jsonl attestations.intoto.jsonl",
     "provenant attest oci://registry.example/acme/app:1.4.0 --push",
+    "provenant attest dist/app.tgz --server https://provenant.example   # the signing service signs (SLSA Build L3)",
   ],
   verify: [
     "provenant verify dist/app.tgz --bundle provenance.sigstore.json --key release.pub --source-uri github.com/acme/app --source-versioned-tag '^1.4.0'",

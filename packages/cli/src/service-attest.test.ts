@@ -1,4 +1,6 @@
 import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { startTestIssuer, type TestIssuer } from "@provenant/oidc/testing";
 import { openConfiguredVault, startVaultServer, type VaultServer } from "@provenant/server";
@@ -26,7 +28,7 @@ afterEach(async () => {
   await cleanup();
 });
 
-async function startServer(platform: "github" | "gitlab") {
+async function startServer(platform: "github" | "gitlab", signing: Record<string, unknown> = {}) {
   const data = join(dir, "data");
   await mkdir(data);
   const trusted = {
@@ -36,9 +38,33 @@ async function startServer(platform: "github" | "gitlab") {
     repositories: ["acme/*"],
     ...(platform === "github" ? { serverUrl: "https://github.com" } : {}),
   };
-  await writeFile(join(data, "server.json"), JSON.stringify({ signing: { trustedIssuers: [trusted] } }));
+  await writeFile(join(data, "server.json"), JSON.stringify({ signing: { trustedIssuers: [trusted], ...signing } }));
   server = await startVaultServer({ data, listen: "127.0.0.1:0" }, {}, dir, { openVault: openConfiguredVault });
   return server;
+}
+
+/** GitLab's documented id_tokens claims for one job of acme/app on a GitLab-hosted runner. */
+function gitlabClaims(host: string, jobId: string): Record<string, unknown> {
+  return {
+    sub: "project_path:acme/app:ref_type:branch:ref:main",
+    namespace_id: "1",
+    namespace_path: "acme",
+    project_id: "22",
+    project_path: "acme/app",
+    user_login: "jdoe",
+    pipeline_id: "1001",
+    pipeline_source: "push",
+    job_id: jobId,
+    ref: "main",
+    ref_type: "branch",
+    ref_path: "refs/heads/main",
+    ref_protected: "true",
+    runner_id: 12,
+    runner_environment: "gitlab-hosted",
+    sha: SHA,
+    ci_config_ref_uri: `${host}/acme/app//.gitlab-ci.yml@refs/heads/main`,
+    ci_config_sha: SHA,
+  };
 }
 
 describe("provenant attest --server (signing service)", () => {
@@ -89,29 +115,7 @@ describe("provenant attest --server (signing service)", () => {
     issuer = await startTestIssuer({ jwksPath: "/oauth/discovery/keys" });
     const host = new URL(issuer.issuer).host;
     const running = await startServer("gitlab");
-    const token = await issuer.sign(
-      {
-        sub: "project_path:acme/app:ref_type:branch:ref:main",
-        namespace_id: "1",
-        namespace_path: "acme",
-        project_id: "22",
-        project_path: "acme/app",
-        user_login: "jdoe",
-        pipeline_id: "1001",
-        pipeline_source: "push",
-        job_id: "5006",
-        ref: "main",
-        ref_type: "branch",
-        ref_path: "refs/heads/main",
-        ref_protected: "true",
-        runner_id: 12,
-        runner_environment: "gitlab-hosted",
-        sha: SHA,
-        ci_config_ref_uri: `${host}/acme/app//.gitlab-ci.yml@refs/heads/main`,
-        ci_config_sha: SHA,
-      },
-      { audience: AUDIENCE },
-    );
+    const token = await issuer.sign(gitlabClaims(host, "5006"), { audience: AUDIENCE });
     const env = { GITLAB_CI: "true", PROVENANT_ID_TOKEN: token };
     const attest = await runCli(["attest", "app.tgz", "--server", running.url, "--token-audience", AUDIENCE], { cwd: dir, env });
     expect(attest.code).toBe(0);
@@ -125,6 +129,47 @@ describe("provenant attest --server (signing service)", () => {
     const again = await runCli(["attest", "app.tgz", "--server", running.url, "--token-audience", AUDIENCE, "--bundle", "again.json"], { cwd: dir, env });
     expect(again.stderr).toContain("TOKEN_REPLAYED");
     expect(again.code).not.toBe(0);
+  });
+
+  it("--server-fetch: the server downloads the file and hashes it itself; the bundle says so", async () => {
+    issuer = await startTestIssuer({ jwksPath: "/oauth/discovery/keys" });
+    const host = new URL(issuer.issuer).host;
+    // The artifact store: a real HTTP server on 127.0.0.1 serving the release file.
+    const artifact = Buffer.from("the released bytes\n");
+    const store = createServer((request, response) => {
+      if (request.url === "/releases/app-2.0.tgz") response.writeHead(200).end(artifact);
+      else response.writeHead(404).end();
+    });
+    await new Promise<void>((ready) => store.listen(0, "127.0.0.1", ready));
+    const storeUrl = `http://127.0.0.1:${(store.address() as AddressInfo).port}`;
+    try {
+      const running = await startServer("gitlab", { fileSources: [{ url: `${storeUrl}/releases/` }] });
+      const token = await issuer.sign(gitlabClaims(host, "5007"), { audience: AUDIENCE });
+      const env = { GITLAB_CI: "true", PROVENANT_ID_TOKEN: token };
+      const attest = await runCli(
+        ["attest", "--server", running.url, "--token-audience", AUDIENCE, "--server-fetch", `${storeUrl}/releases/app-2.0.tgz`, "--json"],
+        { cwd: dir, env },
+      );
+      expect(attest.stderr).toContain("1 fetched and hashed by the service");
+      expect(JSON.parse(attest.stdout)).toMatchObject({ subjects: 1, hashedByService: 1 });
+      await writeFile(join(dir, "app-2.0.tgz"), artifact);
+      const verified = await runCli(
+        ["verify", "app-2.0.tgz", "-b", "provenance.sigstore.json", "--source-uri", `${host}/acme/app`, "--service-key", join(running.config.dataDir, "signing.pub"), "--json"],
+        { cwd: dir },
+      );
+      expect(verified.code).toBe(0);
+      const bundle = JSON.parse(await readFile(join(dir, "provenance.sigstore.json"), "utf8")) as { dsseEnvelope: { payload: string } };
+      const statement = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, "base64").toString("utf8"));
+      expect(statement.predicate.runDetails.metadata.provenant_subjectsHashedByService).toEqual([
+        expect.objectContaining({ name: "app-2.0.tgz", uri: `${storeUrl}/releases/app-2.0.tgz` }),
+      ]);
+      const refused = await runCli(["attest", "--server", running.url, "--server-fetch", "registry.example/acme/app:latest"], { cwd: dir, env });
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain("expected an image by digest");
+    } finally {
+      store.closeAllConnections();
+      await new Promise((done) => store.close(done));
+    }
   });
 
   it("fails clearly when the server is unreachable, and writes no bundle", async () => {
