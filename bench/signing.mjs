@@ -25,34 +25,6 @@ const ROUNDS = 3;
 const root = fileURLToPath(new URL("..", import.meta.url));
 const dist = (pkg, file = "index.js") => pathToFileURL(join(root, "packages", pkg, "dist", file)).href;
 
-// GitLab's documented id_tokens claims ("OpenID Connect (OIDC) Authentication Using ID Tokens") for one job.
-function gitlabClaims(host, n) {
-  const sha = "0123456789abcdef0123456789abcdef01234567";
-  return {
-    sub: "project_path:acme/app:ref_type:branch:ref:main",
-    namespace_id: "1",
-    namespace_path: "acme",
-    project_id: "22",
-    project_path: "acme/app",
-    user_id: "9",
-    user_login: "jdoe",
-    user_email: "jdoe@example.com",
-    pipeline_id: "1001",
-    pipeline_source: "push",
-    job_id: String(5000 + n),
-    ref: "main",
-    ref_type: "branch",
-    ref_path: "refs/heads/main",
-    ref_protected: "true",
-    runner_id: 12,
-    runner_environment: "gitlab-hosted",
-    sha,
-    project_visibility: "private",
-    ci_config_ref_uri: `${host}/acme/app//.gitlab-ci.yml@refs/heads/main`,
-    ci_config_sha: sha,
-  };
-}
-
 /** Starts `node bench/signing.mjs ARGS` and resolves with the URL it prints; `stop()` ends it. */
 async function child(args) {
   const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), ...args], { stdio: ["pipe", "pipe", "inherit"] });
@@ -120,7 +92,7 @@ export async function benchSigning({ work, log, quick }) {
   for (const [pkg, file] of [["server", "index.js"], ["oidc", "testing.js"]]) {
     if (!existsSync(fileURLToPath(dist(pkg, file)))) throw new Error(`packages/${pkg}/dist/${file} is missing: run \`pnpm bench\`, which builds first`);
   }
-  const { startTestIssuer } = await import(dist("oidc", "testing.js"));
+  const { gitlabJobClaims, startTestIssuer } = await import(dist("oidc", "testing.js"));
   const perClient = quick ? 25 : 100;
   const total = CLIENTS * perClient * ROUNDS;
   const issuer = await startTestIssuer({ defaultAudience: AUDIENCE, jwksPath: "/oauth/discovery/keys" });
@@ -142,7 +114,7 @@ export async function benchSigning({ work, log, quick }) {
   // Tokens are minted before the clock starts: the issuer's signing is the platform's cost, not the service's.
   log(`signing: minting ${total + CLIENTS} job tokens`);
   const tokens = [];
-  for (let i = 0; i < total + CLIENTS; i++) tokens.push(await issuer.sign(gitlabClaims(host, i)));
+  for (let i = 0; i < total + CLIENTS; i++) tokens.push(await issuer.sign(gitlabJobClaims(host, { job_id: String(5000 + i) })));
   const bodies = Array.from({ length: total + CLIENTS }, (_, i) =>
     JSON.stringify({ subjects: [{ name: `app-${i}.tgz`, digest: { sha256: i.toString(16).padStart(64, "0") } }] }),
   );

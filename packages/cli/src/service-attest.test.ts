@@ -2,7 +2,7 @@ import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { startTestIssuer, type TestIssuer } from "@provenant/oidc/testing";
+import { gitlabJobClaims, startTestIssuer, type TestIssuer } from "@provenant/oidc/testing";
 import { openConfiguredVault, startVaultServer, type VaultServer } from "@provenant/server";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runCli, scratch } from "./test-support.js";
@@ -41,30 +41,6 @@ async function startServer(platform: "github" | "gitlab", signing: Record<string
   await writeFile(join(data, "server.json"), JSON.stringify({ signing: { trustedIssuers: [trusted], ...signing } }));
   server = await startVaultServer({ data, listen: "127.0.0.1:0" }, {}, dir, { openVault: openConfiguredVault });
   return server;
-}
-
-/** GitLab's documented id_tokens claims for one job of acme/app on a GitLab-hosted runner. */
-function gitlabClaims(host: string, jobId: string): Record<string, unknown> {
-  return {
-    sub: "project_path:acme/app:ref_type:branch:ref:main",
-    namespace_id: "1",
-    namespace_path: "acme",
-    project_id: "22",
-    project_path: "acme/app",
-    user_login: "jdoe",
-    pipeline_id: "1001",
-    pipeline_source: "push",
-    job_id: jobId,
-    ref: "main",
-    ref_type: "branch",
-    ref_path: "refs/heads/main",
-    ref_protected: "true",
-    runner_id: 12,
-    runner_environment: "gitlab-hosted",
-    sha: SHA,
-    ci_config_ref_uri: `${host}/acme/app//.gitlab-ci.yml@refs/heads/main`,
-    ci_config_sha: SHA,
-  };
 }
 
 describe("provenant attest --server (signing service)", () => {
@@ -115,7 +91,7 @@ describe("provenant attest --server (signing service)", () => {
     issuer = await startTestIssuer({ jwksPath: "/oauth/discovery/keys" });
     const host = new URL(issuer.issuer).host;
     const running = await startServer("gitlab");
-    const token = await issuer.sign(gitlabClaims(host, "5006"), { audience: AUDIENCE });
+    const token = await issuer.sign(gitlabJobClaims(host, { job_id: "5006" }), { audience: AUDIENCE });
     const env = { GITLAB_CI: "true", PROVENANT_ID_TOKEN: token };
     const attest = await runCli(["attest", "app.tgz", "--server", running.url, "--token-audience", AUDIENCE], { cwd: dir, env });
     expect(attest.code).toBe(0);
@@ -144,7 +120,7 @@ describe("provenant attest --server (signing service)", () => {
     const storeUrl = `http://127.0.0.1:${(store.address() as AddressInfo).port}`;
     try {
       const running = await startServer("gitlab", { fileSources: [{ url: `${storeUrl}/releases/` }] });
-      const token = await issuer.sign(gitlabClaims(host, "5007"), { audience: AUDIENCE });
+      const token = await issuer.sign(gitlabJobClaims(host, { job_id: "5007" }), { audience: AUDIENCE });
       const env = { GITLAB_CI: "true", PROVENANT_ID_TOKEN: token };
       const attest = await runCli(
         ["attest", "--server", running.url, "--token-audience", AUDIENCE, "--server-fetch", `${storeUrl}/releases/app-2.0.tgz`, "--json"],

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { FACTS_SOURCE_FIELD, generateKeyPair } from "@provenant/core";
 import { makeOciLayout, removeLayouts, skopeoCopy, startRegistry, type TestRegistry } from "@provenant/oci/testing";
-import { startTestIssuer, type TestIssuer } from "@provenant/oidc/testing";
+import { gitlabJobClaims, startTestIssuer, type TestIssuer } from "@provenant/oidc/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 // End to end: the CI/CD components in templates/ run under gitlab-ci-local
@@ -438,28 +438,8 @@ describe("CI/CD components under gitlab-ci-local", () => {
 
     /** A GitLab-hosted job's ID-token claims (GitLab's documented id_tokens claim set) for acme/app at `commit`. */
     function hostedJobClaims(commit: string) {
-      const host = new URL(issuer.issuer).host;
-      return {
-        sub: "project_path:acme/app:ref_type:branch:ref:main",
-        namespace_id: "1",
-        namespace_path: "acme",
-        project_id: "1217",
-        project_path: "acme/app",
-        user_id: "9",
-        user_login: "maintainers",
-        pipeline_id: "1000",
-        pipeline_source: "push",
-        job_id: "4243",
-        ref: "main",
-        ref_type: "branch",
-        ref_path: "refs/heads/main",
-        ref_protected: "true",
-        runner_id: 12,
-        runner_environment: "gitlab-hosted",
-        sha: commit,
-        ci_config_ref_uri: `${host}/acme/app//.gitlab-ci.yml@refs/heads/main`,
-        ci_config_sha: commit,
-      };
+      const overrides = { project_id: "1217", user_login: "maintainers", pipeline_id: "1000", job_id: "4243", sha: commit, ci_config_sha: commit };
+      return gitlabJobClaims(new URL(issuer.issuer).host, overrides);
     }
 
     /** A policy trusting `keyName`'s key (at keys/<keyName>.pub beside it) for acme/app's main branch. */

@@ -3,6 +3,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
 
+export { gitlabJobClaims, JOB_COMMIT } from "./job-claims.js";
+
 export interface SignOptions {
   /** Defaults to the issuer's default audience. */
   audience?: string | string[];
