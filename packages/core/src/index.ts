@@ -116,6 +116,7 @@ export {
   type VerifyOptions,
 } from "./verify/verify.js";
 export { slsaLevelOf, type SlsaLevel } from "./verify/level.js";
+export { SERVICE_HASHED_SUBJECTS_FIELD, serviceSubjectsNote } from "./verify/service-subjects.js";
 export {
   BUILD_TYPES,
   FACTS_SOURCE_FIELD,

@@ -65,6 +65,20 @@ describe("SLSA Build levels: service keys and user keys", () => {
     expect(report.slsaLevel.reason).toContain("as claimed by the key holder");
   });
 
+  it("says the subject digests of service-built provenance are the build's word, except those the service hashed itself", async () => {
+    const options: VerifyOptions = { trustedKeys: [], serviceKeys: [{ publicKey: service.publicKey }], artifactDigests };
+    expect(verify(await signedBy(service), options).notes).toContainEqual(expect.stringContaining("the subject digests are the build's word"));
+    const two = [...subjects, { name: "registry.example/acme/app", digest: { sha256: "b".repeat(64) } }];
+    const hashed = serviceProvenance();
+    hashed.runDetails.metadata = { ...hashed.runDetails.metadata, provenant_subjectsHashedByService: [two[1]] };
+    const partly = verify((await attest(two, hashed, keySigner(service.privateKey))).bundle, options);
+    expect(partly.notes).toContainEqual("1 of 2 subject digests are the build's word (the digests the job sent); the signing service computed the other 1 itself (provenant_subjectsHashedByService)");
+    const all = verify((await attest([two[1]!], hashed, keySigner(service.privateKey))).bundle, { ...options, artifactDigests: [two[1]!.digest] });
+    expect(all.notes).toContainEqual(expect.stringContaining("every subject digest (1) was computed by the signing service itself"));
+    // A user key's provenance carries no such note: its every field is the key holder's word.
+    expect(verify(await signedBy(user, sampleProvenance()), { trustedKeys: [{ publicKey: user.publicKey }], artifactDigests }).notes.join("\n")).not.toContain("build's word");
+  });
+
   it("caps service-built provenance from a self-managed runner at L2, and local builds at L1", async () => {
     const options: VerifyOptions = { trustedKeys: [], serviceKeys: [{ publicKey: service.publicKey }], artifactDigests };
     const selfManaged = verify(await signedBy(service, serviceProvenance(SELF_MANAGED)), options);

@@ -24,6 +24,7 @@ import type { Statement } from "../schemas/statement.js";
 import { type Source, sourceOf } from "../source/source.js";
 import { parseStatement } from "../statement/build.js";
 import { type SlsaLevel, slsaLevelOf } from "./level.js";
+import { serviceSubjectsNote } from "./service-subjects.js";
 
 export type CheckId =
   | "bundle"
@@ -366,6 +367,8 @@ export function verify(document: unknown, options: VerifyOptions): VerificationR
 
   // 4. Subjects: every artifact given must be named by the statement.
   checkSubjects(statement);
+  const subjectsNote = serviceSubjectsNote(provenance, statement);
+  if (subjectsNote) notes.push(subjectsNote);
 
   // 5. Policy.
   const rule = (id: CheckId, result: RuleResult) =>

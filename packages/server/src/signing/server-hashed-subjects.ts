@@ -14,9 +14,9 @@ export type ImageSubjectFetcher = (reference: string) => Promise<ServerHashedSub
 /**
  * The metadata field that lists the subjects the service hashed itself; the
  * other subjects are the build's word. An extension field, as SLSA asks
- * (`<vendor>_<name>`).
+ * (`<vendor>_<name>`); core reads it to say so in every verification report.
  */
-export const SERVICE_HASHED_SUBJECTS_FIELD = "provenant_subjectsHashedByService";
+export { SERVICE_HASHED_SUBJECTS_FIELD } from "@provenant/core";
 
 /**
  * Images by digest from the registries the server is configured to trust:
