@@ -309,7 +309,7 @@ describe("ProvenantVerify@1 with a policy file", () => {
       expect(summary).toMatch(/^## Policy allowed$/m);
       expect(summary).toMatch(/^### ✅ `app\.tar\.gz`: allowed$/m);
       // The rule name is shown, inert: no link, no HTML, no extra table cell.
-      expect(summary).toContain("| ✅ | release \\| \\[tarballs\\]\\(https\\://evil\\.example\\) &lt;b&gt; | |");
+      expect(summary).toContain("| ✅ | release \\| \\[tarballs\\]\\(https\\://evil.example\\) &lt;b&gt; | |");
       expect(summary).not.toContain("<b>");
       expect(summary).toMatch(/\| ✅ \| \| slsaLevel \| SLSA Build L2/);
     }, 180_000);

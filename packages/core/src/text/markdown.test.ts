@@ -30,7 +30,11 @@ const HOSTILE = [
   "`code` ``two``",
   "# heading",
   "- list item",
+  "+ plus item",
+  "  --- rule",
   "1. numbered",
+  "12345. numbered",
+  "WWW.evil.example",
   "> quote",
   "a | b | c",
   "a\n| --- |\nb",
@@ -69,6 +73,11 @@ describe("markdownText", () => {
     expect(shown("&lt;b&gt;")).toBe("&lt;b&gt;");
     expect(shown("evil\u202Egpj.exe\u001b[2J")).toBe("evil\\u202egpj.exe\\u001b[2J");
     expect(shown("a\nb\r\nc")).toBe("a b c");
+  });
+
+  it("leaves ordinary names alone in the Markdown source", () => {
+    expect(markdownText("dist/app-1.4.0.tgz")).toBe("dist/app-1.4.0.tgz");
+    expect(markdownText("app.tar.gz, 2 of 3 rule(s) pass")).toBe("app.tar.gz, 2 of 3 rule\\(s\\) pass");
   });
 
   it("cuts a long value", () => {

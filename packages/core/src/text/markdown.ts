@@ -29,19 +29,26 @@ const HTML_ENTITIES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": 
  * Untrusted text as Markdown text on one line (a table cell, a heading, after
  * a label, or at the start of a line), inert wherever it goes:
  * - `& < > "` as entities: no HTML tag, comment or entity of its own;
- * - backslash before every other character that starts markup (CommonMark
- *   lets any ASCII punctuation be escaped): links and images `[ ] ( ) !`,
- *   emphasis and strikethrough `* _ ~`, code spans `` ` ``, GFM cells `|`,
- *   mentions `@`, math `$`, braces `{ }`, `\` itself; block markup at the
- *   start of a line `# + - .` (headings, lists, `1.`); and `:` and `.`, which
- *   GFM's extended autolinks look for (`https://…`, `www.…`);
+ * - backslash before every other character that starts inline markup
+ *   (CommonMark lets any ASCII punctuation be escaped): links and images
+ *   `[ ] ( ) !`, emphasis and strikethrough `* _ ~`, code spans `` ` ``, GFM
+ *   cells `|`, mentions and email autolinks `@`, math `$`, braces `{ }`,
+ *   headings `#`, `\` itself, and `:`, which GFM's extended autolinks need
+ *   (`https://…`);
+ * - block markup that only counts at the start of a line escaped there (a
+ *   leading `-` or `+` list or rule, `1.` ordered list), and the `.` of
+ *   `www.`, GFM's other autolink; so ordinary names such as
+ *   `dist/app-1.4.0.tgz` stay as they are in the Markdown source;
  * - control and bidi characters written as `\uXXXX` (core's `printable`);
  * - line breaks as spaces and values longer than MAX_MARKDOWN_VALUE cut.
  */
 export function markdownText(text: string): string {
   return oneLine(text)
     .replace(/[&<>"]/g, (c) => HTML_ENTITIES[c]!)
-    .replace(/[\\`*_{}[\]()#+\-.!|~:@$]/g, "\\$&");
+    .replace(/[\\`*_{}[\]()#!|~:@$]/g, "\\$&")
+    .replace(/^(\s*)([-+])/, "$1\\$2")
+    .replace(/^(\s*\d+)\./, "$1\\.")
+    .replace(/(www)\./gi, "$1\\.");
 }
 
 /**

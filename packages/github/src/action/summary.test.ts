@@ -22,7 +22,7 @@ describe("job summary", () => {
       factsSource: "oidc-token",
       provenance: fields,
     });
-    expect(summary).toContain("| \\[approve\\]\\(https\\://evil\\.example\\) |");
+    expect(summary).toContain("| \\[approve\\]\\(https\\://evil.example\\) |");
     // A backtick in the path cannot close its code span early.
     expect(summary).toContain("into ``out`put.json``.");
     // No line of the output starts the forged heading, and the shell block stays one block.
@@ -41,7 +41,7 @@ describe("job summary", () => {
       },
       { bundlePath: "p.json" },
     );
-    expect(summary).toContain("source is \\[login\\]\\(https\\://evil\\.example\\) &lt;b&gt;");
+    expect(summary).toContain("source is \\[login\\]\\(https\\://evil.example\\) &lt;b&gt;");
   });
 
   it("says who signed: the signing service's provenance is verified with its service key, for L3", () => {
