@@ -15,32 +15,21 @@ const ci = ecKeys();
 const stranger = ecKeys();
 const now = new Date("2026-12-04T12:00:00Z");
 const cacheDir = mkdtempSync(join(tmpdir(), "provenant-policy-"));
-const indent = (pem: string) => pem.trim().split("\n").join("\n        ");
 
 // A rule name an attacker could choose (a policy from a pull request, say): a link, HTML, a table cell.
 const HOSTILE_RULE = "release | [approve](https://evil.example) <img src=x>";
 
+/** Written as JSON (a policy file may be YAML or JSON): the hostile name needs no YAML quoting. */
 async function policy() {
-  const text = `
-apiVersion: provenant.dev/v1
-trust:
-  keys:
-    - name: ci
-      pem: |
-        ${indent(ci.pem)}
-rules:
-  - name: "${HOSTILE_RULE}"
-    match:
-      artifacts: ["dist/*.tgz", "::error::*"]
-    provenance:
-      signers: { keys: [ci] }
-  - name: docs only
-    match:
-      artifacts: ["docs/*"]
-    provenance:
-      signers: { keys: [ci] }
-`;
-  return compilePolicy(parsePolicyFile(text, "policy.yaml"), { source: "policy.yaml", cacheDir });
+  const file = {
+    apiVersion: "provenant.dev/v1",
+    trust: { keys: [{ name: "ci", pem: ci.pem }] },
+    rules: [
+      { name: HOSTILE_RULE, match: { artifacts: ["dist/*.tgz", "::error::*"] }, provenance: { signers: { keys: ["ci"] } } },
+      { name: "docs only", match: { artifacts: ["docs/*"] }, provenance: { signers: { keys: ["ci"] } } },
+    ],
+  };
+  return compilePolicy(parsePolicyFile(JSON.stringify(file), "policy.json"), { source: "policy.json", cacheDir });
 }
 
 describe("evaluateArtifacts", () => {
