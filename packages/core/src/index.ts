@@ -84,6 +84,7 @@ export { readSignedDocuments } from "./bundle/signed-documents.js";
 export { normalizeGitUrl } from "./source/git-url.js";
 export { hasCredentials, redactCredentials, stripUrlCredentials, withoutCredentials } from "./source/url-credentials.js";
 export { isPrintable, printable, printableMessage, terminalJson } from "./text/escape.js";
+export { MAX_MARKDOWN_VALUE, markdownCode, markdownCodeBlock, markdownText } from "./text/markdown.js";
 export { normalizeRepository, refKind, refSeparatorIndex, sourceDependency, sourceOf, type Source } from "./source/source.js";
 export {
   PolicySchema,

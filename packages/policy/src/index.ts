@@ -38,6 +38,13 @@ export {
   type RuleCheck,
   type RuleOutcome,
 } from "./evaluate/evaluate.js";
-export { explainDecision } from "./evaluate/explain.js";
+export {
+  evaluateArtifacts,
+  type ArtifactDecision,
+  type ArtifactEvidence,
+  type ArtifactsEvaluation,
+} from "./evaluate/artifacts.js";
+export { artifactLabel, explainDecision, explainDecisions } from "./evaluate/explain.js";
+export { policySummaryMarkdown, SUMMARY_ARTIFACTS, type PolicySummaryFacts } from "./evaluate/summary-markdown.js";
 export { VSA_PREDICATE_TYPE, vsaStatement, type VsaInput } from "./vsa/vsa.js";
 export { PolicyCaseSchema, parsePolicyCase, runPolicyCase, type CaseResult, type PolicyCase } from "./cases/cases.js";

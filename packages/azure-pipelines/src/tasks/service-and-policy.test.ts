@@ -302,14 +302,16 @@ describe("ProvenantVerify@1 with a policy file", () => {
       expect(outputVariable(verify, "verified")).toBe("true");
       expect(outputVariable(verify, "slsaLevel")).toBe("2");
       expect(verify.stdout).toMatch(/PASS {2}rule release \| \[tarballs\]\(https:\/\/evil\.example\) <b>:/);
+      // Each artifact's explanation opens with a line of ours, as the CLI and the GitHub action print it.
+      expect(verify.stdout).toMatch(/^artifact app\.tar\.gz$/m);
       expect(verify.stdout).toContain("ALLOWED by policy");
       const summary = await summaryOf(verify);
-      expect(summary).toMatch(/^## Provenant policy: allowed$/m);
-      expect(summary).toMatch(/^### app\\\.tar\\\.gz: ALLOWED$/m);
+      expect(summary).toMatch(/^## Policy allowed$/m);
+      expect(summary).toMatch(/^### ✅ `app\.tar\.gz`: allowed$/m);
       // The rule name is shown, inert: no link, no HTML, no extra table cell.
-      expect(summary).toContain("| PASS | release \\| \\[tarballs\\]\\(https\\://evil\\.example\\) &lt;b&gt; |");
+      expect(summary).toContain("| ✅ | release \\| \\[tarballs\\]\\(https\\://evil.example\\) &lt;b&gt; | |");
       expect(summary).not.toContain("<b>");
-      expect(summary).toMatch(/\| pass \| slsaLevel \| SLSA Build L2/);
+      expect(summary).toMatch(/\| ✅ \| \| slsaLevel \| SLSA Build L2/);
     }, 180_000);
   }
 
@@ -325,8 +327,8 @@ describe("ProvenantVerify@1 with a policy file", () => {
     expect(verify.stdout).toMatch(/FAIL {2}slsaLevel +SLSA Build L2, policy requires L3: .*self-hosted Azure Pipelines agent/);
     expect(verify.stdout).toContain("DENIED by policy");
     const summary = await summaryOf(verify);
-    expect(summary).toMatch(/^## Provenant policy: denied$/m);
-    expect(summary).toMatch(/\| FAIL \| slsaLevel \| SLSA Build L2, policy requires L3\\:/);
+    expect(summary).toMatch(/^## Policy DENIED$/m);
+    expect(summary).toMatch(/\| ❌ \| \| slsaLevel \| SLSA Build L2, policy requires L3\\:/);
   }, 180_000);
 
   it("refuses a policy mixed with the inputs it replaces, and evidence without a policy", async () => {

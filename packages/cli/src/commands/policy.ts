@@ -11,14 +11,13 @@ import {
 } from "@provenant/core";
 import {
   type CaseResult,
-  explainDecision,
-  evaluatePolicy,
+  evaluateArtifacts,
+  explainDecisions,
   type LoadedPolicy,
   type LoadOptions,
   loadPolicy,
   parsePolicyCase,
   policyJsonSchema,
-  type PolicyDecision,
   runPolicyCase,
   vsaStatement,
 } from "@provenant/policy";
@@ -192,12 +191,10 @@ export async function runVerifyWithPolicy(inputs: VerifyPolicyInputs, io: Io): P
     for (const artifact of artifacts) gathered.push({ artifact, documents: shared });
   }
   const now = new Date();
-  const decisions: { artifact: (typeof artifacts)[number]; decision: PolicyDecision }[] = [];
   for (const { artifact, documents } of gathered) {
     if (documents.length === 0 && !inputs.json) io.stderr(`provenant: no attestation found for ${printable(artifact.name)}\n`);
-    decisions.push({ artifact, decision: await evaluatePolicy(policy, artifact, documents, { now }) });
   }
-  const allowed = decisions.every((d) => d.decision.allowed);
+  const { allowed, decisions } = await evaluateArtifacts(policy, gathered, { now });
   if (inputs.json) {
     const shown = decisions.map(({ artifact, decision }) => {
       const { report, inputAttestations: _i, rules, ...rest } = decision;
@@ -207,11 +204,8 @@ export async function runVerifyWithPolicy(inputs: VerifyPolicyInputs, io: Io): P
     });
     io.stdout(`${JSON.stringify({ policy: inputs.policy, allowed, artifacts: shown }, null, 2)}\n`);
   } else {
-    for (const { artifact, decision } of decisions) {
-      // A line of its own text first: a file named "::error::…" or "##vso[…" must not read as a CI log command.
-      io.stdout(`artifact ${printable(artifact.name)}\n`);
-      for (const line of explainDecision(decision)) io.stdout(`  ${printable(line)}\n`);
-    }
+    // Each artifact's lines start with `artifact NAME`: a file named "::error::…" or "##vso[…" must not read as a CI log command.
+    for (const line of explainDecisions(decisions)) io.stdout(`${printable(line)}\n`);
   }
   if (inputs.vsa) {
     const key = await loadSigningKey(inputs.vsaKey, io);

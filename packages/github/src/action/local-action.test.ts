@@ -170,7 +170,7 @@ describe("actions under @github/local-action", () => {
     expect(allowed.stdout).toContain("::set-output name=verified::true");
     expect(allowed.stdout).toContain("::set-output name=slsa-level::2");
     expect(allowed.summary).toMatch(/^## Policy allowed/);
-    expect(allowed.summary).toContain("| ✅ | octo-org \\[releases\\]\\(https://evil.example\\) | |");
+    expect(allowed.summary).toContain("| ✅ | octo-org \\[releases\\]\\(https\\://evil.example\\) | |");
 
     const denied = await localAction("verify", { ...inputs, INPUT_POLICY: "deny.yaml" });
     expect(denied.stdout).toContain("::set-output name=verified::false");

@@ -141,8 +141,8 @@ describe("verify with image", () => {
       expect.stringMatching(new RegExp(`^attestation ${ours.pushed[0]!.attestation}: source branch: .*main`)),
       expect.stringMatching(new RegExp(`^attestation ${foreign.pushed[0]!.attestation}: signature: `)),
     ]);
-    expect(result.summary).toContain(`| \`${ours.pushed[0]!.attestation}\` | source branch: `);
-    expect(result.summary).toContain(`| \`${foreign.pushed[0]!.attestation}\` | signature: `);
+    expect(result.summary).toContain(`| \`${ours.pushed[0]!.attestation}\` | source branch\\: `);
+    expect(result.summary).toContain(`| \`${foreign.pushed[0]!.attestation}\` | signature\\: `);
   });
 
   it("fails for an image with no attestations", async () => {

@@ -9,7 +9,7 @@ const digest = { sha256: "c".repeat(64) };
 describe("job summary", () => {
   it("keeps a subject name with a pipe or HTML inside its table cell", () => {
     const summary = attestSummary({ subjects: [{ name: "a|b<script>", digest }], bundlePath: "p.json", keyId: "k", factsSource: "oidc-token", provenance: fields });
-    expect(summary).toContain("| a\\|b\\<script\\> | `sha256:");
+    expect(summary).toContain("| a\\|b&lt;script&gt; | `sha256:");
     // Raw only inside the fenced shell block, which Markdown shows as text.
     expect(summary.replace(/```sh\n[^`]*```/, "")).not.toContain("<script>");
   });
@@ -22,7 +22,7 @@ describe("job summary", () => {
       factsSource: "oidc-token",
       provenance: fields,
     });
-    expect(summary).toContain("| \\[approve\\]\\(https://evil.example\\) |");
+    expect(summary).toContain("| \\[approve\\]\\(https\\://evil.example\\) |");
     // A backtick in the path cannot close its code span early.
     expect(summary).toContain("into ``out`put.json``.");
     // No line of the output starts the forged heading, and the shell block stays one block.
@@ -41,7 +41,7 @@ describe("job summary", () => {
       },
       { bundlePath: "p.json" },
     );
-    expect(summary).toContain("source is \\[login\\]\\(https://evil.example\\) \\<b\\>");
+    expect(summary).toContain("source is \\[login\\]\\(https\\://evil.example\\) &lt;b&gt;");
   });
 
   it("says who signed: the signing service's provenance is verified with its service key, for L3", () => {

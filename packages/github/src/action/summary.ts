@@ -1,6 +1,9 @@
 import type { PushResult } from "@provenant/oci";
 import {
   checkTitle,
+  markdownCodeBlock,
+  markdownCode as code,
+  markdownText as text,
   parseProvenance,
   type ProvenanceFields,
   refSeparatorIndex,
@@ -8,8 +11,6 @@ import {
   type Subject,
   type VerificationReport,
 } from "@provenant/core";
-import type { PolicyDecision } from "@provenant/policy";
-import { markdownCode as code, markdownCodeBlock, markdownText as text } from "./markdown.js";
 
 // A job summary holds at most 1 MiB; thousands of subjects would not fit.
 const SUBJECT_ROWS = 50;
@@ -131,46 +132,5 @@ export function verifySummary(
           "",
         ]
       : []),
-  ].join("\n");
-}
-
-/** One artifact's decision, as the policy summary shows it (the shape `runPolicyVerifyAction` returns). */
-export interface SummarizedDecision {
-  artifact: { name: string };
-  decision: PolicyDecision;
-}
-
-const RULE_MARK = { pass: "✅", fail: "❌", "not-applicable": "➖" } as const;
-
-/**
- * The job summary of a policy gate: per artifact the decision, then a table
- * of every rule and its checks with their reasons. Rule names and messages
- * come from the policy and the evidence, artifact names from the workspace:
- * all of it is escaped (markdown.ts).
- */
-export function policySummary(facts: { policyPath: string; policyDigest: string; decisions: readonly SummarizedDecision[]; verified: boolean }): string {
-  // Denied artifacts first: they are what the reader came for when the summary is cut.
-  const ordered = [...facts.decisions].sort((a, b) => Number(a.decision.allowed) - Number(b.decision.allowed));
-  const more = ordered.length > SUBJECT_ROWS ? [`… and ${ordered.length - SUBJECT_ROWS} more artifact(s); the job log lists every one.`, ""] : [];
-  const sections = ordered.slice(0, SUBJECT_ROWS).flatMap(({ artifact, decision }) => [
-    `### ${decision.allowed ? "✅" : "❌"} ${code(artifact.name)}: ${decision.allowed ? "allowed" : "DENIED"}`,
-    "",
-    `${text(decision.reason)}${decision.report ? ` SLSA Build L${decision.report.slsaLevel.level} (${text(decision.report.slsaLevel.reason)}).` : ""}`,
-    "",
-    "| | Rule | Check | Result |",
-    "| --- | --- | --- | --- |",
-    ...decision.rules.flatMap((rule) => [
-      `| ${RULE_MARK[rule.status]} | ${text(rule.rule)} | | ${rule.status === "not-applicable" ? "not applicable: " : ""}${text(rule.reason)} |`,
-      ...rule.checks.map((check) => `| ${check.pass ? "✅" : "❌"} | | ${text(check.name)} | ${text(check.reason)} |`),
-    ]),
-    "",
-  ]);
-  return [
-    `## Policy ${facts.verified ? "allowed" : "DENIED"}`,
-    "",
-    `Policy ${code(facts.policyPath)} (${code(`sha256:${facts.policyDigest}`)}), ${facts.decisions.length} artifact(s).`,
-    "",
-    ...sections,
-    ...more,
   ].join("\n");
 }

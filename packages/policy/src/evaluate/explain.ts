@@ -1,4 +1,5 @@
-import type { PolicyDecision } from "./evaluate.js";
+import type { ArtifactDecision } from "./artifacts.js";
+import type { ArtifactUnderTest, PolicyDecision } from "./evaluate.js";
 
 /**
  * The per-rule explanation every gate prints (CLI, job summaries, logs), as
@@ -17,4 +18,22 @@ export function explainDecision(decision: PolicyDecision): string[] {
   if (decision.report) lines.push(`SLSA Build L${decision.report.slsaLevel.level}: ${decision.report.slsaLevel.reason}`);
   lines.push(decision.allowed ? `ALLOWED: ${decision.reason}` : `DENIED: ${decision.reason}`);
   return lines;
+}
+
+/** How an artifact is named in explanations and summaries: its name, else its digest. */
+export function artifactLabel(artifact: ArtifactUnderTest): string {
+  if (artifact.name) return artifact.name;
+  const [algorithm, hex] = Object.entries(artifact.digest)[0] ?? ["sha256", ""];
+  return `${algorithm}:${hex}`;
+}
+
+/**
+ * The explanation of a whole gate, as the CLI, the GitHub action and the
+ * Azure task print it: per artifact a line `artifact NAME`, then its
+ * `explainDecision` lines indented by two spaces. Every artifact's lines
+ * start with text of ours, so a file named `::error::…` or `##vso[…` does not
+ * start a line; callers still escape each line for their terminal or log.
+ */
+export function explainDecisions(decisions: readonly ArtifactDecision[]): string[] {
+  return decisions.flatMap(({ artifact, decision }) => [`artifact ${artifactLabel(artifact)}`, ...explainDecision(decision).map((line) => `  ${line}`)]);
 }

@@ -1,5 +1,5 @@
 import { type Bundle, parseDigestReference, ProvenantError, type Signer, signEnvelope, toBundle } from "@provenant/core";
-import { evaluatePolicy, explainDecision, type RuleOutcome, vsaStatement } from "@provenant/policy";
+import { type ArtifactUnderTest, evaluateArtifacts, explainDecision, type RuleOutcome, vsaStatement } from "@provenant/policy";
 import * as z from "zod";
 import type { CallerIdentity, Vault } from "../vault/types.js";
 import type { ServerPolicy } from "./policies.js";
@@ -118,19 +118,18 @@ export async function verifyArtifacts(
     throw new ProvenantError("USAGE", "this server has no signing key for verification summaries; leave out vsa");
   }
   const now = (deps.clock ?? (() => new Date()))();
-  const verdicts: ArtifactVerdict[] = [];
-  const decisions: Awaited<ReturnType<typeof evaluatePolicy>>[] = [];
+  const evidence: { artifact: ArtifactUnderTest; documents: unknown[] }[] = [];
   for (const artifact of request.artifacts) {
-    const documents = await storedDocuments(vault, artifact.digest, limits.maxAttestations);
     const reference = parseDigestReference(artifact.digest)!;
-    const decision = await evaluatePolicy(
-      stored.policy,
-      { digest: { [reference.algorithm]: reference.hex }, ...(artifact.name ? { name: artifact.name } : {}), ...(artifact.image ? { image: artifact.image } : {}) },
-      documents,
-      { now },
-    );
-    decisions.push(decision);
-    verdicts.push({
+    evidence.push({
+      artifact: { digest: { [reference.algorithm]: reference.hex }, ...(artifact.name ? { name: artifact.name } : {}), ...(artifact.image ? { image: artifact.image } : {}) },
+      documents: await storedDocuments(vault, artifact.digest, limits.maxAttestations),
+    });
+  }
+  const { decisions } = await evaluateArtifacts(stored.policy, evidence, { now });
+  const verdicts: ArtifactVerdict[] = request.artifacts.map((artifact, i) => {
+    const { decision } = decisions[i]!;
+    return {
       digest: artifact.digest,
       ...(artifact.name ? { name: artifact.name } : {}),
       ...(artifact.image ? { image: artifact.image } : {}),
@@ -138,10 +137,11 @@ export async function verifyArtifacts(
       reason: decision.reason,
       rules: decision.rules,
       ...(decision.report ? { slsaLevel: { level: decision.report.slsaLevel.level, reason: decision.report.slsaLevel.reason } } : {}),
-      attestations: documents.length,
+      attestations: evidence[i]!.documents.length,
+      // Per artifact, without explainDecisions' `artifact NAME` heading: the verdict names its artifact.
       explanation: explainDecision(decision),
-    });
-  }
+    };
+  });
   await vault.recordAudit(
     verdicts.map((v) => ({
       action: "policy.verify",
@@ -159,7 +159,7 @@ export async function verifyArtifacts(
     for (const [i, artifact] of request.artifacts.entries()) {
       const reference = parseDigestReference(artifact.digest)!;
       const statement = vsaStatement({
-        decision: decisions[i]!,
+        decision: decisions[i]!.decision,
         policy: stored.policy,
         policyUri: stored.file,
         artifact: { name: artifact.name ?? artifact.digest, digest: { [reference.algorithm]: reference.hex } },

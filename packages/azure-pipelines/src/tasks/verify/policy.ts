@@ -1,10 +1,10 @@
 import { readFile, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { type DigestSet, ProvenantError, readSignedDocumentsText } from "@provenant/core";
-import { evaluatePolicy, explainDecision, loadPolicy, type PolicyDecision } from "@provenant/policy";
+import { type ArtifactDecision, evaluateArtifacts, explainDecisions, loadPolicy, policySummaryMarkdown } from "@provenant/policy";
 import { subjectsOf } from "../subjects.js";
 import type { TaskIo } from "../task-io.js";
-import { logText, markdownText } from "./escape.js";
+import { logText } from "./escape.js";
 
 /** ProvenantVerify@1 with `policy`: the policy file decides, with the bundle and any other evidence. */
 export interface PolicyVerifyInputs {
@@ -23,7 +23,7 @@ export interface PolicyVerifyInputs {
 
 export interface PolicyVerifyResult {
   allowed: boolean;
-  decisions: { artifact: { name: string; digest: DigestSet }; decision: PolicyDecision }[];
+  decisions: ArtifactDecision<{ name: string; digest: DigestSet }>[];
   /** The per-rule explanation for the summary tab, every quoted value escaped. */
   summaryMarkdown: string;
   /** The lowest SLSA Build level among the artifacts' deciding reports (0 when one has none). */
@@ -44,7 +44,8 @@ async function readEvidence(path: string, workingDirectory: string): Promise<unk
 
 /**
  * Evaluates the policy for every artifact with all the evidence given, the
- * way `provenant verify --policy` does (one evaluation path: @provenant/policy).
+ * way `provenant verify --policy` does (one evaluation path: @provenant/policy's
+ * evaluateArtifacts, explainDecisions and policySummaryMarkdown).
  * A denial is a result, not a throw; the entry fails the task on it.
  */
 export async function runPolicyVerify(inputs: PolicyVerifyInputs, io: TaskIo): Promise<PolicyVerifyResult> {
@@ -59,48 +60,19 @@ export async function runPolicyVerify(inputs: PolicyVerifyInputs, io: TaskIo): P
   const documents: unknown[] = [];
   for (const path of [inputs.bundlePath, ...inputs.evidencePaths]) documents.push(...(await readEvidence(path, inputs.workingDirectory)));
   const subjects = await subjectsOf(inputs.artifactPatterns, { workingDirectory: inputs.workingDirectory, what: "artifact", warn: io.warn, refuseSkipped: true });
-  const now = io.now();
-  const decisions: PolicyVerifyResult["decisions"] = [];
-  for (const subject of subjects) {
-    const artifact = { name: subject.name ?? `sha256:${subject.digest.sha256}`, digest: subject.digest };
-    decisions.push({ artifact, decision: await evaluatePolicy(policy, artifact, documents, { now }) });
-  }
-  const allowed = decisions.every(({ decision }) => decision.allowed);
+  const { allowed, decisions, slsaLevel } = await evaluateArtifacts(
+    policy,
+    subjects.map((subject) => ({ artifact: { name: subject.name ?? `sha256:${subject.digest.sha256}`, digest: subject.digest }, documents })),
+    { now: io.now() },
+  );
   // Every line quotes the evidence: escaped for the log (no control
-  // characters, no logging command) and, below, for the summary's markdown.
-  for (const { artifact, decision } of decisions) {
-    io.log(logText(artifact.name));
-    for (const line of explainDecision(decision)) io.log(`  ${logText(line)}`);
-  }
+  // characters, no logging command); the summary escapes for its markdown.
+  for (const line of explainDecisions(decisions)) io.log(logText(line));
   io.log(allowed ? `ALLOWED by policy ${logText(inputs.policyPath)}` : `DENIED by policy ${logText(inputs.policyPath)}`);
-  const slsaLevel = Math.min(...decisions.map(({ decision }) => decision.report?.slsaLevel.level ?? 0));
-  return { allowed, decisions, summaryMarkdown: summaryOf(inputs.policyPath, policy.digest.sha256, allowed, decisions), slsaLevel };
-}
-
-/** The summary tab: one section per artifact, one table row per rule and check. */
-function summaryOf(policyPath: string, digest: string, allowed: boolean, decisions: PolicyVerifyResult["decisions"]): string {
-  const out = [
-    `## Provenant policy: ${allowed ? "allowed" : "denied"}`,
-    "",
-    `Policy \`${markdownCode(policyPath)}\` (sha256 \`${digest}\`).`,
-    "",
-  ];
-  for (const { artifact, decision } of decisions) {
-    out.push(`### ${markdownText(artifact.name)}: ${decision.allowed ? "ALLOWED" : "DENIED"}`, "");
-    out.push(`${markdownText(decision.reason)}`, "");
-    if (decision.report) out.push(`SLSA Build L${decision.report.slsaLevel.level}: ${markdownText(decision.report.slsaLevel.reason)}`, "");
-    out.push("| result | rule / check | reason |", "| --- | --- | --- |");
-    for (const rule of decision.rules) {
-      const mark = rule.status === "pass" ? "PASS" : rule.status === "fail" ? "FAIL" : "N/A";
-      out.push(`| ${mark} | ${markdownText(rule.rule)} | ${markdownText(rule.reason)} |`);
-      for (const check of rule.checks) out.push(`| ${check.pass ? "pass" : "FAIL"} | ${markdownText(check.name)} | ${markdownText(check.reason)} |`);
-    }
-    out.push("");
-  }
-  return out.join("\n");
-}
-
-/** Inside a code span only a backtick could end it early. */
-function markdownCode(text: string): string {
-  return logText(text).replaceAll("`", "'");
+  return {
+    allowed,
+    decisions,
+    summaryMarkdown: policySummaryMarkdown({ policyPath: inputs.policyPath, policyDigest: policy.digest, decisions, allowed }),
+    slsaLevel,
+  };
 }

@@ -112,8 +112,8 @@ describe("verify action with policy", () => {
     const cel = ["    cel:", "      - expr: 'false'", `        message: ${JSON.stringify(`![pixel](https://evil.example/p.png) ${"`"}code${"`"}`)}`];
     const result = await gate(policy(cel, hostile));
     expect(result.verified).toBe(false);
-    expect(result.summary).toContain("\\[approve\\]\\(https://evil.example\\) \\| \\<img src=x\\> ::error::forged");
-    expect(result.summary).toContain("\\!\\[pixel\\]\\(https://evil.example/p.png\\) \\`code\\`");
+    expect(result.summary).toContain("\\[approve\\]\\(https\\://evil.example\\) \\| &lt;img src=x&gt; \\:\\:error\\:\\:forged");
+    expect(result.summary).toContain("\\!\\[pixel\\]\\(https\\://evil.example/p.png\\) \\`code\\`");
     expect(result.summary).not.toContain("](https://evil.example");
     expect(result.summary).not.toMatch(/(^|[^\\])<img/m);
     for (const line of [...result.explanation, ...result.failures]) expect(line).not.toMatch(/\n/);

@@ -1,11 +1,10 @@
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type DigestSet, parseDigestReference, printable, ProvenantError, readSignedDocuments } from "@provenant/core";
-import { evaluatePolicy, explainDecision, loadPolicy, type PolicyDecision } from "@provenant/policy";
+import { type ArtifactDecision, evaluateArtifacts, explainDecisions, loadPolicy, policySummaryMarkdown } from "@provenant/policy";
 import { resolveSubjects } from "@provenant/subjects";
 import { type ActionContext, actionIo } from "../context.js";
 import type { VerifyActionInputs } from "../inputs.js";
-import { policySummary } from "../summary.js";
 import { readText } from "./run.js";
 
 export interface PolicyArtifact {
@@ -13,15 +12,10 @@ export interface PolicyArtifact {
   digest: DigestSet;
 }
 
-export interface ArtifactDecision {
-  artifact: PolicyArtifact;
-  decision: PolicyDecision;
-}
-
 export interface PolicyVerifyResult {
   /** Every artifact allowed. */
   verified: boolean;
-  decisions: ArtifactDecision[];
+  decisions: ArtifactDecision<PolicyArtifact>[];
   /** The per-rule explanation for the job log, one line each, escaped for the log. */
   explanation: string[];
   /** Why the gate failed, one line per denied artifact and failed rule; empty when allowed. */
@@ -59,7 +53,7 @@ async function artifactsOf(inputs: VerifyActionInputs, context: ActionContext): 
 /**
  * The verify action with `policy`: the gate `provenant verify --policy`
  * is, through the same library calls (@provenant/policy's loadPolicy,
- * evaluatePolicy, explainDecision), so a release manager re-running the
+ * evaluateArtifacts, explainDecisions, policySummaryMarkdown), so a release manager re-running the
  * CLI gets the same decision. A denial is a result; bad inputs throw.
  */
 export async function runPolicyVerifyAction(inputs: VerifyActionInputs, context: ActionContext): Promise<PolicyVerifyResult> {
@@ -82,16 +76,14 @@ export async function runPolicyVerifyAction(inputs: VerifyActionInputs, context:
   for (const path of [inputs.bundlePath, ...inputs.evidence]) {
     documents.push(...readSignedDocuments(await readText(resolve(context.cwd, path), "attestation"), path));
   }
-  const now = context.now();
-  const decisions: ArtifactDecision[] = [];
-  for (const artifact of artifacts) decisions.push({ artifact, decision: await evaluatePolicy(policy, artifact, documents, { now }) });
-
-  // Every log line starts with text of ours: the runner reads a line starting
-  // with `::` as a workflow command, and a file can be named `::error::…`.
-  const explanation = decisions.flatMap(({ artifact, decision }) => [
-    `artifact ${printable(artifact.name)}`,
-    ...explainDecision(decision).map((line) => `  ${printable(line)}`),
-  ]);
+  const { allowed: verified, decisions, slsaLevel } = await evaluateArtifacts(
+    policy,
+    artifacts.map((artifact) => ({ artifact, documents })),
+    { now: context.now() },
+  );
+  // Each artifact's lines start with `artifact NAME`: the runner reads a
+  // line starting with `::` as a workflow command, and a file can be named `::error::…`.
+  const explanation = explainDecisions(decisions).map(printable);
   const failures = decisions
     .filter(({ decision }) => !decision.allowed)
     .flatMap(({ artifact, decision }) => [
@@ -99,13 +91,12 @@ export async function runPolicyVerifyAction(inputs: VerifyActionInputs, context:
       ...decision.rules.filter((r) => r.status === "fail").map((r) => `${artifact.name}: rule ${r.rule}: ${r.reason}`),
     ])
     .map(printable);
-  const verified = decisions.every(({ decision }) => decision.allowed);
   return {
     verified,
     decisions,
     explanation,
     failures,
-    summary: policySummary({ policyPath: inputs.policy, policyDigest: policy.digest.sha256, decisions, verified }),
-    slsaLevel: Math.min(...decisions.map(({ decision }) => decision.report?.slsaLevel.level ?? 0)),
+    summary: policySummaryMarkdown({ policyPath: inputs.policy, policyDigest: policy.digest, decisions, allowed: verified }),
+    slsaLevel,
   };
 }
