@@ -1,4 +1,5 @@
 import { type Bundle, type Envelope, ProvenantError, type ProvenanceFields, type ProvenanceStatement, type Signer, attest, parseDigestReference } from "@provenant/core";
+import type { KeyCache } from "@provenant/oidc";
 import { DEFAULT_LIMITS, matchesPattern, type SigningConfig, type TrustedIssuer } from "./config.js";
 import { verifyJobToken } from "./job-token.js";
 import { provenanceFromClaims, type ServiceIdentity } from "./provenance-from-claims.js";
@@ -19,8 +20,10 @@ export interface SigningDeps {
   /** Remembers token ids until they expire; one store for every request (see `signingDepsWithDefaults`). */
   replay: ReplayStore;
   rateLimiter: RateLimiter;
-  /** Fetches discovery documents and JWKS (wrap it with `cachingFetch`). */
+  /** Fetches discovery documents and JWKS. */
   fetch?: typeof globalThis.fetch;
+  /** Keeps each issuer's keys between requests, fetching again for an unknown key id (`createKeyCache`). */
+  keyCache?: KeyCache;
   /** Hashes images by digest from the configured registries (`registryImageSubjects`); absent: `images` are refused. */
   images?: ImageSubjectFetcher;
   /** Hashes files by URL from the configured sources (`urlFileSubjects`); absent: `files` are refused. */
@@ -90,6 +93,7 @@ export async function signProvenance(request: ProvenanceRequest, deps: SigningDe
     now: deps.clock,
     clockSkewSeconds: limits.clockSkewSeconds,
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
+    ...(deps.keyCache ? { keyCache: deps.keyCache } : {}),
   });
   const built = provenanceFromClaims(issuer, claims);
   requireAllowed(issuer, built.identity);
