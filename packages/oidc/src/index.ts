@@ -1,1 +1,10 @@
-export { discoverJwksUri, requireJwksOrigin, requireSecureUrl, verifyIdToken, type TokenClaims, type VerifyTokenOptions } from "./verify-token.js";
+export {
+  createKeyCache,
+  discoverJwksUri,
+  type KeyCache,
+  requireJwksOrigin,
+  requireSecureUrl,
+  verifyIdToken,
+  type TokenClaims,
+  type VerifyTokenOptions,
+} from "./verify-token.js";

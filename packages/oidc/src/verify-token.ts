@@ -25,6 +25,13 @@ export interface VerifyTokenOptions {
    * so none of them needs to be listed.
    */
   crossOriginJwksIssuers?: readonly string[];
+  /**
+   * Keeps each issuer's JWKS (and its discovery answer) between
+   * verifications, and fetches it again at once for a token naming a key id
+   * it does not hold (`createKeyCache`). Without it every verification
+   * fetches through `fetch`.
+   */
+  keyCache?: KeyCache;
 }
 
 export type TokenClaims = Record<string, unknown> & { iss: string; aud: string | string[] };
@@ -164,6 +171,80 @@ function describe(error: unknown, options: VerifyTokenOptions): string {
   return (error as Error).message;
 }
 
+/** An issuer's verification keys as fetched once: the key set jose verifies with, and the key ids it holds. */
+interface IssuerKeys {
+  keySet: ReturnType<typeof createLocalJWKSet>;
+  kids: ReadonlySet<string>;
+}
+
+/** Discovery (unless the JWKS URL is given), the same-origin rule, then the JWKS itself. */
+async function fetchIssuerKeys(
+  options: Pick<VerifyTokenOptions, "issuer" | "jwksUri" | "crossOriginJwksIssuers">,
+  fetcher: typeof globalThis.fetch,
+): Promise<IssuerKeys> {
+  requireSecureUrl(options.issuer, "the issuer");
+  const jwksUri = options.jwksUri ?? (await discoverJwksUri(options.issuer, fetcher));
+  requireJwksOrigin(options.issuer, jwksUri, options.crossOriginJwksIssuers);
+  const jwks = JwksSchema.safeParse(await getJson(fetcher, jwksUri, "JWKS"));
+  if (!jwks.success) throw new ProvenantError("TOKEN_INVALID", `the JWKS at ${jwksUri} holds no keys`);
+  const kids = new Set(jwks.data.keys.map((k) => k.kid).filter((kid): kid is string => typeof kid === "string"));
+  return { keySet: keySetFor(jwksUri, jwks.data as JSONWebKeySet), kids };
+}
+
+/** Issuer keys kept between verifications; see `createKeyCache`. */
+export interface KeyCache {
+  keysFor(
+    options: Pick<VerifyTokenOptions, "issuer" | "jwksUri" | "crossOriginJwksIssuers">,
+    fetcher: typeof globalThis.fetch,
+    kid: string | undefined,
+  ): Promise<IssuerKeys>;
+}
+
+/**
+ * Keeps each issuer's keys for `ttlSeconds` (default 300), so a busy
+ * verifier (the signing service) neither fetches nor parses the JWKS per
+ * token. A token naming a key id the kept set lacks triggers one fetch right
+ * away, so a rotated-in key is accepted without waiting out the TTL; at most
+ * one such fetch per issuer every `refetchAfterSeconds` (default 30), so a
+ * flood of tokens with made-up key ids cannot make the verifier hammer the
+ * issuer. Concurrent verifications share one fetch. A failed fetch is not kept.
+ */
+export function createKeyCache(options: { ttlSeconds?: number; refetchAfterSeconds?: number; clock?: () => Date } = {}): KeyCache {
+  const ttlMs = (options.ttlSeconds ?? 300) * 1000;
+  const refetchAfterMs = (options.refetchAfterSeconds ?? 30) * 1000;
+  const clock = options.clock ?? (() => new Date());
+  const entries = new Map<string, { keys: Promise<IssuerKeys>; fetchedAt: number }>();
+  // When each issuer's keys were last fetched because of an unknown key id: the flood guard.
+  const missFetches = new Map<string, number>();
+  const fetchInto = (key: string, fetching: Promise<IssuerKeys>, now: number) => {
+    const entry = { keys: fetching, fetchedAt: now };
+    if (entries.size >= MAX_CACHED_KEY_SETS) {
+      entries.clear();
+      missFetches.clear();
+    }
+    entries.set(key, entry);
+    fetching.catch(() => {
+      if (entries.get(key) === entry) entries.delete(key);
+    });
+    return fetching;
+  };
+  return {
+    async keysFor(issuerOptions, fetcher, kid) {
+      const key = `${issuerOptions.issuer}\n${issuerOptions.jwksUri ?? ""}`;
+      const now = clock().getTime();
+      const entry = entries.get(key);
+      if (!entry || now - entry.fetchedAt >= ttlMs) return fetchInto(key, fetchIssuerKeys(issuerOptions, fetcher), now);
+      const keys = await entry.keys;
+      if (kid === undefined || keys.kids.has(kid) || entries.get(key) !== entry) return keys;
+      const lastMiss = missFetches.get(key);
+      if (lastMiss !== undefined && now - lastMiss < refetchAfterMs) return keys;
+      // A key id the kept set lacks: the issuer may have rotated a new key in. Fetch once, now.
+      missFetches.set(key, now);
+      return fetchInto(key, fetchIssuerKeys(issuerOptions, fetcher), now);
+    },
+  };
+}
+
 /**
  * Verifies a platform's OIDC ID token: signature against the issuer's JWKS
  * (found through discovery unless `jwksUri` is given), issuer, audience,
@@ -184,11 +265,9 @@ export async function verifyIdToken(token: string, options: VerifyTokenOptions):
       `the ID token uses alg ${String(header.alg)}; expected an asymmetric algorithm (${ALGORITHMS.join(", ")})`,
     );
   }
-  requireSecureUrl(options.issuer, "the issuer");
-  const jwksUri = options.jwksUri ?? (await discoverJwksUri(options.issuer, fetcher));
-  requireJwksOrigin(options.issuer, jwksUri, options.crossOriginJwksIssuers);
-  const jwks = JwksSchema.safeParse(await getJson(fetcher, jwksUri, "JWKS"));
-  if (!jwks.success) throw new ProvenantError("TOKEN_INVALID", `the JWKS at ${jwksUri} holds no keys`);
+  const keys = options.keyCache
+    ? await options.keyCache.keysFor(options, fetcher, typeof header.kid === "string" ? header.kid : undefined)
+    : await fetchIssuerKeys(options, fetcher);
   const verifyOptions = {
     issuer: options.issuer,
     audience: [options.audience].flat() as string[],
@@ -200,7 +279,7 @@ export async function verifyIdToken(token: string, options: VerifyTokenOptions):
   let payload: Record<string, unknown>;
   try {
     try {
-      payload = (await jwtVerify(token, keySetFor(jwksUri, jwks.data as JSONWebKeySet), verifyOptions)).payload as Record<string, unknown>;
+      payload = (await jwtVerify(token, keys.keySet, verifyOptions)).payload as Record<string, unknown>;
     } catch (error) {
       // A JWKS may hold two keys under one kid (during a rotation, or by
       // mistake). Deliberately, each matching key is tried and the token is

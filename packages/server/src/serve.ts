@@ -10,7 +10,7 @@ import type { ServerApp } from "./http/context.js";
 import { problem, problemResponse } from "./http/problem.js";
 import { keySigner } from "@provenant/core";
 import type { SigningConfig } from "./signing/config.js";
-import { cachingFetch } from "./signing/job-token.js";
+import { createKeyCache } from "@provenant/oidc";
 import { databaseReplayStore } from "./signing/replay.js";
 import { registryImageSubjects, urlFileSubjects } from "./signing/server-hashed-subjects.js";
 import { RegistryClient, registryCredentials } from "@provenant/oci";
@@ -140,7 +140,7 @@ export async function startVaultServer(
 
 /**
  * The signing service's dependencies: the server's key, the replay store in
- * the vault's database (shared by replicas), JWKS cached for 5 minutes.
+ * the vault's database (shared by replicas), issuers' keys kept for 5 minutes.
  */
 function signingServiceFor(config: SigningConfig, signingKey: KeyObject, vault: Vault, logger: Logger | undefined): SigningDeps {
   const clock = () => new Date();
@@ -165,7 +165,8 @@ function signingServiceFor(config: SigningConfig, signingKey: KeyObject, vault: 
     signer: keySigner(signingKey),
     clock,
     replay,
-    fetch: cachingFetch(globalThis.fetch, { ttlSeconds: 300, clock }),
+    // Issuers' keys kept 5 minutes, fetched again at once for a key id not yet seen (a rotation).
+    keyCache: createKeyCache({ ttlSeconds: 300, refetchAfterSeconds: 30, clock }),
     ...(images ? { images } : {}),
     ...(files ? { files } : {}),
   });

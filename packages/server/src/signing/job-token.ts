@@ -1,5 +1,5 @@
 import { type ErrorCode, ProvenantError, isProvenantError } from "@provenant/core";
-import { type TokenClaims, verifyIdToken } from "@provenant/oidc";
+import { type KeyCache, type TokenClaims, verifyIdToken } from "@provenant/oidc";
 import { decodeJwt, decodeProtectedHeader } from "jose";
 import type { TrustedIssuer } from "./config.js";
 
@@ -22,7 +22,7 @@ export interface VerifiedJobToken {
 export async function verifyJobToken(
   token: string,
   issuers: readonly TrustedIssuer[],
-  options: { fetch?: typeof globalThis.fetch; now: () => Date; clockSkewSeconds: number },
+  options: { fetch?: typeof globalThis.fetch; keyCache?: KeyCache; now: () => Date; clockSkewSeconds: number },
 ): Promise<VerifiedJobToken> {
   if (token.length > 16_384) throw new ProvenantError("TOKEN_INVALID", "the ID token is longer than 16 KiB; expected a platform's ID token");
   let alg: unknown;
@@ -57,6 +57,7 @@ export async function verifyJobToken(
       requiredClaims: ["jti", "exp", "iat"],
       ...(issuer.jwksUri ? { jwksUri: issuer.jwksUri } : {}),
       ...(options.fetch ? { fetch: options.fetch } : {}),
+      ...(options.keyCache ? { keyCache: options.keyCache } : {}),
     });
   } catch (error) {
     if (!isProvenantError(error)) throw error;

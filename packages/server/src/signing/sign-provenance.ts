@@ -1,4 +1,5 @@
-import { type Bundle, ProvenantError, type ProvenanceFields, type Signer, attest, parseDigestReference } from "@provenant/core";
+import { type Bundle, type Envelope, ProvenantError, type ProvenanceFields, type ProvenanceStatement, type Signer, attest, parseDigestReference } from "@provenant/core";
+import type { KeyCache } from "@provenant/oidc";
 import { DEFAULT_LIMITS, matchesPattern, type SigningConfig, type TrustedIssuer } from "./config.js";
 import { verifyJobToken } from "./job-token.js";
 import { provenanceFromClaims, type ServiceIdentity } from "./provenance-from-claims.js";
@@ -19,8 +20,10 @@ export interface SigningDeps {
   /** Remembers token ids until they expire; one store for every request (see `signingDepsWithDefaults`). */
   replay: ReplayStore;
   rateLimiter: RateLimiter;
-  /** Fetches discovery documents and JWKS (wrap it with `cachingFetch`). */
+  /** Fetches discovery documents and JWKS. */
   fetch?: typeof globalThis.fetch;
+  /** Keeps each issuer's keys between requests, fetching again for an unknown key id (`createKeyCache`). */
+  keyCache?: KeyCache;
   /** Hashes images by digest from the configured registries (`registryImageSubjects`); absent: `images` are refused. */
   images?: ImageSubjectFetcher;
   /** Hashes files by URL from the configured sources (`urlFileSubjects`); absent: `files` are refused. */
@@ -48,6 +51,9 @@ export interface ProvenanceRequest {
 
 export interface SignedProvenance {
   bundle: Bundle;
+  /** The signed envelope and the statement in it, as built here (the vault stores them without parsing them back). */
+  envelope: Envelope;
+  statement: ProvenanceStatement;
   provenance: ProvenanceFields;
   issuer: string;
   identity: ServiceIdentity;
@@ -87,6 +93,7 @@ export async function signProvenance(request: ProvenanceRequest, deps: SigningDe
     now: deps.clock,
     clockSkewSeconds: limits.clockSkewSeconds,
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
+    ...(deps.keyCache ? { keyCache: deps.keyCache } : {}),
   });
   const built = provenanceFromClaims(issuer, claims);
   requireAllowed(issuer, built.identity);
@@ -116,8 +123,8 @@ export async function signProvenance(request: ProvenanceRequest, deps: SigningDe
     throw new ProvenantError("TOKEN_REPLAYED", "this ID token (jti) was already used for a provenance request; request a new token for each request");
   }
   const all = [...subjects, ...hashed.map((h) => ({ name: h.name, digest: { sha256: h.digest.sha256 } }))];
-  const { bundle } = await attest(all, built.provenance, deps.signer);
-  return { bundle, provenance: built.provenance, issuer: issuer.issuer, identity: built.identity, claims, subjects: all };
+  const { bundle, envelope, statement } = await attest(all, built.provenance, deps.signer);
+  return { bundle, envelope, statement, provenance: built.provenance, issuer: issuer.issuer, identity: built.identity, claims, subjects: all };
 }
 
 function requireAllowed(issuer: TrustedIssuer, identity: ServiceIdentity): void {

@@ -6,8 +6,12 @@ import {
   SLSA_PROVENANCE_V1,
   type TrustedKey,
   normalizeRepository,
+  type Provenance,
   parseSignedDocument,
   publicKeyFromPem,
+  slsaLevelOf,
+  sourceOf,
+  type Statement,
   toBundle,
   verify,
 } from "@provenant/core";
@@ -68,18 +72,61 @@ export function ingest(
   }
   const signerKeyId = report.signedBy[0]!;
   const signerKey = candidates.find((k) => k.keyId === signerKeyId)!;
-  const subjects: SubjectRecord[] = [];
-  for (const s of statement.subject) {
-    for (const [alg, value] of Object.entries(s.digest)) subjects.push({ name: s.name ?? "", digest: `${alg}:${value}` });
-  }
-  const isSlsa = statement.predicateType === SLSA_PROVENANCE_V1;
-  const source = report.source;
-  return {
+  return indexed({
     envelope: parsed.envelope,
     bundle: parsed.kind === "bundle" ? parsed.bundle : toBundle(parsed.envelope),
+    statement,
     signerKey,
+    ...(report.provenance ? { provenance: report.provenance } : {}),
+    slsaLevel: statement.predicateType === SLSA_PROVENANCE_V1 ? report.slsaLevel.level : 0,
+  });
+}
+
+/**
+ * Provenance the signing service built and signed a moment ago with the
+ * server's own in-process key (the vault's signing key): indexed without
+ * verifying that signature a second time. It was made here, over exactly
+ * these bytes, by the key the vault would check it against; what the check
+ * guards against, a document from outside, never takes this path. Every
+ * upload over the API is still verified by `ingest`.
+ */
+export function ingestServiceSigned(
+  signed: { envelope: Envelope; statement: Statement; provenance: Provenance },
+  serviceKey: KeyRecord,
+): IngestedDocument {
+  if (signed.statement.subject.length > MAX_SUBJECTS) {
+    throw new ProvenantError("USAGE", `the statement names ${signed.statement.subject.length} subjects; at most ${MAX_SUBJECTS} are accepted`);
+  }
+  return indexed({
+    envelope: signed.envelope,
+    bundle: toBundle(signed.envelope),
+    statement: signed.statement,
+    provenance: signed.provenance,
+    signerKey: serviceKey,
+    slsaLevel: slsaLevelOf(signed.provenance, true, { service: true }).level,
+  });
+}
+
+/** The facts the vault indexes a verified document by. */
+function indexed(parts: {
+  envelope: Envelope;
+  bundle: Bundle;
+  statement: Statement;
+  provenance?: Provenance;
+  signerKey: KeyRecord;
+  slsaLevel: number;
+}): IngestedDocument {
+  const subjects: SubjectRecord[] = [];
+  for (const s of parts.statement.subject) {
+    for (const [alg, value] of Object.entries(s.digest)) subjects.push({ name: s.name ?? "", digest: `${alg}:${value}` });
+  }
+  const source = parts.provenance ? sourceOf(parts.provenance) : undefined;
+  return {
+    envelope: parts.envelope,
+    bundle: parts.bundle,
+    signerKey: parts.signerKey,
     subjects,
-    predicateType: statement.predicateType,
+    predicateType: parts.statement.predicateType,
     ...(source
       ? {
           source: {
@@ -89,8 +136,8 @@ export function ingest(
           },
         }
       : {}),
-    ...(report.provenance ? { builderId: report.provenance.runDetails.builder.id } : {}),
-    slsaLevel: isSlsa ? report.slsaLevel.level : 0,
+    ...(parts.provenance ? { builderId: parts.provenance.runDetails.builder.id } : {}),
+    slsaLevel: parts.slsaLevel,
   };
 }
 

@@ -1,5 +1,13 @@
 import { type KeyObject, createPublicKey, randomBytes } from "node:crypto";
-import { ProvenantError, TRUSTED_ROOT_SERVICE_KEYS, keyIdOf, normalizeRepository, publicKeyFromPem, trustedRootServiceKey } from "@provenant/core";
+import {
+  ProvenantError,
+  TRUSTED_ROOT_SERVICE_KEYS,
+  keyIdOf,
+  normalizeRepository,
+  publicKeyFromPem,
+  toBundle,
+  trustedRootServiceKey,
+} from "@provenant/core";
 import {
   type LogKey,
   consistencyProof as logConsistencyProof,
@@ -15,7 +23,7 @@ import {
 } from "@provenant/log";
 import type { AuditRecord, EntryRecord, KeyRecord, Store, TileRecord } from "../store/store.js";
 import { batchInclusionProofs } from "./batch-proofs.js";
-import { type IngestedDocument, ingest, sha256Hex } from "./ingest.js";
+import { type IngestedDocument, ingest, ingestServiceSigned, sha256Hex } from "./ingest.js";
 import type { ArtifactSummary, CallerIdentity, InclusionProofResult, StoredAttestation, UploadResult, Vault } from "./types.js";
 
 export interface VaultOptions {
@@ -263,6 +271,30 @@ export async function openVault(options: VaultOptions): Promise<Vault> {
       });
     },
 
+    async uploadServiceSigned(signed, caller) {
+      const serviceKey = serviceKeys[0];
+      // Only the vault's own signing key takes the short path; anything else is verified as an upload.
+      if (!serviceKey || signed.envelope.signatures.length !== 1 || signed.envelope.signatures[0]!.keyid !== serviceKey.keyId) {
+        return vault.upload(toBundle(signed.envelope), caller);
+      }
+      if (closed) throw new ProvenantError("SERVER_UNAVAILABLE", "the vault is closing");
+      requireScope(caller, ["upload", "admin"], "uploading an attestation");
+      const admitted = admitIngested(ingestServiceSigned(signed, serviceKey));
+      admitting.add(admitted);
+      let outcome: Awaited<typeof admitted>;
+      try {
+        outcome = await admitted;
+      } finally {
+        admitting.delete(admitted);
+      }
+      if ("attestation" in outcome) return outcome;
+      const waiting = outcome;
+      return new Promise<UploadResult>((resolve, reject) => {
+        pending.push({ ...waiting, caller, resolve, reject });
+        schedule();
+      });
+    },
+
     async uploadAll(documents, caller) {
       if (closed) throw new ProvenantError("SERVER_UNAVAILABLE", "the vault is closing");
       const admissions = documents.map((document) => admit(document, caller));
@@ -491,7 +523,10 @@ export async function openVault(options: VaultOptions): Promise<Vault> {
   async function admit(document: unknown, caller: CallerIdentity): Promise<UploadResult | Omit<Pending, "caller" | "resolve" | "reject">> {
     requireScope(caller, ["upload", "admin"], "uploading an attestation");
     const keys = await store.keysForProjects(anyProject(caller) ? "*" : caller.projects);
-    const doc = ingest(document, keys, serviceKeys, keyObjectOf);
+    return admitIngested(ingest(document, keys, serviceKeys, keyObjectOf));
+  }
+
+  async function admitIngested(doc: IngestedDocument): Promise<UploadResult | Omit<Pending, "caller" | "resolve" | "reject">> {
     const body = dsseEntryBody(doc.envelope, doc.signerKey.publicKeyPem);
     const leafHash = Buffer.from(logLeafHash(body)).toString("hex");
     const existing = await store.entryByEnvelopeHash(leafHash);

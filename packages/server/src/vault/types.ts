@@ -1,4 +1,4 @@
-import type { Bundle } from "@provenant/core";
+import type { Bundle, Envelope, Provenance, Statement } from "@provenant/core";
 
 /**
  * The vault's domain interface: what the HTTP API (src/http), the CLI's
@@ -79,6 +79,13 @@ export interface UploadResult {
 export interface Vault {
   /** Verifies the signature against keys registered for the caller's projects, stores, appends, and resolves only after commit. */
   upload(document: unknown, caller: CallerIdentity): Promise<UploadResult>;
+  /**
+   * Provenance the signing service built and signed with the vault's own
+   * signing key in this process: stored and logged like an upload, without
+   * verifying that signature again. An envelope signed by any other key goes
+   * through `upload` (verified).
+   */
+  uploadServiceSigned(signed: { envelope: Envelope; statement: Statement; provenance: Provenance }, caller: CallerIdentity): Promise<UploadResult>;
   /**
    * Several documents of one upload (an `.intoto.jsonl` body) all or none:
    * every one is validated before any is queued, so one refused line stores nothing.

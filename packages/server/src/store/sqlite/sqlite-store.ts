@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
 import { ProvenantError } from "@provenant/core";
 import { SQLITE_MIGRATIONS } from "../migrations.js";
+import { type WalDurability, walDurability } from "./wal-durability.js";
 import {
   ENTRY_COLUMNS,
   type EntryRow,
@@ -33,11 +34,19 @@ export interface SqliteStoreOptions {
 
 /**
  * The embedded store: node:sqlite (no native build), WAL mode so readers do
- * not block the integrator, `synchronous=FULL` so a commit is on disk before
- * an upload is acknowledged (WAL + FULL syncs the WAL on each commit; the
- * vault batches uploads so many share one sync).
+ * not block the integrator. A write is on disk before it is acknowledged:
+ * the WAL is fsynced after each commit, from the thread pool rather than
+ * inside COMMIT, and checkpoints run in a worker thread (see
+ * wal-durability.ts), so neither stalls the event loop. The vault batches
+ * uploads so many share one commit and one sync.
  */
-export function openSqliteStore(options: SqliteStoreOptions): Store {
+/** The SQLite store, with a checkpoint on demand (the worker runs them on its own as commits accumulate). */
+export interface SqliteStore extends Store {
+  /** Moves every WAL frame it can into the database file now; `log` frames in the WAL, `checkpointed` of them moved. */
+  checkpointNow(): Promise<{ log: number; checkpointed: number }>;
+}
+
+export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
   const busyTimeoutMs = options.busyTimeoutMs ?? 10_000;
   let db: DatabaseSync;
@@ -45,7 +54,8 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     db = new DatabaseSync(options.path);
     db.exec(`PRAGMA busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
     db.exec("PRAGMA journal_mode = WAL");
-    db.exec("PRAGMA synchronous = FULL");
+    // NORMAL: COMMIT writes the WAL without syncing it; `wal.sync()` does, off the event loop, before any acknowledgement.
+    db.exec(`PRAGMA synchronous = ${options.path === ":memory:" ? "OFF" : "NORMAL"}`);
     db.exec("PRAGMA foreign_keys = ON");
   } catch (cause) {
     throw new ProvenantError("IO_ERROR", `cannot open the SQLite database ${options.path}: ${(cause as Error).message}`, {
@@ -58,6 +68,20 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
   // when the lock holder is another connection in this same process that is
   // awaiting between its reads. `begin()` retries asynchronously instead.
   db.exec("PRAGMA busy_timeout = 0");
+  const wal: Pick<WalDurability, "sync" | "committed" | "close"> & Partial<Pick<WalDurability, "checkpoint">> =
+    options.path === ":memory:"
+      ? { sync: async () => {}, committed: () => {}, close: async () => {} }
+      : walDurability(options.path, () => {
+          // Without the worker, SQLite checkpoints inside COMMIT again: slower, never unbounded.
+          db.exec("PRAGMA wal_autocheckpoint = 1000");
+        });
+  if (options.path !== ":memory:") db.exec("PRAGMA wal_autocheckpoint = 0");
+  /** A write's promise that resolves only once the write is on disk. */
+  const durably = async <T>(write: Promise<T>): Promise<T> => {
+    const result = await write;
+    await wal.sync();
+    return result;
+  };
   const begin = async () => {
     const deadline = Date.now() + busyTimeoutMs;
     for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
@@ -140,6 +164,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     try {
       const result = fn();
       db.exec("COMMIT");
+      wal.committed();
       return result;
     } catch (error) {
       db.exec("ROLLBACK");
@@ -184,6 +209,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
   };
 
   return {
+    checkpointNow: async () => (wal.checkpoint ? wal.checkpoint() : { log: 0, checkpointed: 0 }),
     backend: "sqlite",
     schemaVersion,
     treeState: async () => treeState(),
@@ -263,7 +289,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
       return artifactsFromRows(aggregates, names, types);
     },
     integrate: (work) =>
-      serialized(async () => {
+      durably(serialized(async () => {
         // BEGIN IMMEDIATE takes SQLite's write lock now, so no other process
         // integrates between our read of the tree state and our commit.
         await begin();
@@ -276,21 +302,23 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
           const outcome = await work(context);
           if (outcome) writeIntegration(outcome.write);
           db.exec("COMMIT");
+          wal.committed();
           return outcome?.result;
         } catch (error) {
           if (db.isTransaction) db.exec("ROLLBACK");
           throw error;
         }
-      }),
+      })),
     putKey: (key: KeyRecord, audit: AuditRecord) =>
-      serialized(async () =>
+      durably(
+        serialized(async () =>
         inTransaction(() => {
           stmt(
             "INSERT INTO signing_keys (key_id, project, public_key_pem, name, service, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key_id, project) DO UPDATE SET name = excluded.name, service = excluded.service",
           ).run(key.keyId, key.project, key.publicKeyPem, key.name ?? null, key.service ? 1 : 0, key.createdAt);
           writeAudit(audit);
         }),
-      ),
+      )),
     keysForProjects: async (projects) => {
       const rows =
         projects === "*"
@@ -304,7 +332,8 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
       return rows.map(keyFromRow);
     },
     putToken: (token: TokenRecord, audit: AuditRecord) =>
-      serialized(async () =>
+      durably(
+        serialized(async () =>
         inTransaction(() => {
           stmt("INSERT INTO api_tokens (id, secret_hash, project, scope, name, created_at) VALUES (?, ?, ?, ?, ?, ?)").run(
             token.id,
@@ -316,20 +345,21 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
           );
           writeAudit(audit);
         }),
-      ),
+      )),
     tokenBySecretHash: async (hash) => {
       const row = get<Record<string, string | null>>("SELECT * FROM api_tokens WHERE secret_hash = ?", hash);
       return row ? tokenFromRow(row) : undefined;
     },
     listTokens: async () => all<Record<string, string | null>>("SELECT * FROM api_tokens ORDER BY created_at, id").map(tokenFromRow),
     deleteToken: (id: string, audit: AuditRecord) =>
-      serialized(async () =>
+      durably(
+        serialized(async () =>
         inTransaction(() => {
           const removed = Number(stmt("DELETE FROM api_tokens WHERE id = ?").run(id).changes) > 0;
           if (removed) writeAudit(audit);
           return removed;
         }),
-      ),
+      )),
     auditLog: async (q) =>
       all<Record<string, string | number | null>>(
         "SELECT * FROM audit WHERE id > ? ORDER BY id LIMIT ?",
@@ -337,41 +367,40 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
         q.limit,
       ).map(auditFromRow),
     appendAudit: (audit) =>
-      serialized(async () =>
+      durably(
+        serialized(async () =>
         inTransaction(() => {
           for (const a of audit) writeAudit(a);
         }),
-      ),
+      )),
     // Through the write chain and BEGIN IMMEDIATE like every write: outside
     // them the insert could land inside an integration's open transaction on
     // this connection, or fail at once on another process's write lock.
     //
-    // Committed without its own fsync (synchronous=NORMAL for this one
-    // transaction): the WAL is written in order, so the FULL commit that
-    // acknowledges the provenance this token is for syncs this row with it.
-    // Power lost before that commit loses only a row whose request was never
-    // answered. One fsync per request instead of two.
+    // Not synced on its own: the WAL is written in order, so the sync that
+    // acknowledges the provenance this token is for covers this row too.
+    // Power lost before that sync loses only a row whose request was never
+    // answered.
     rememberTokenId: (key, expiresAt, now) =>
-      serialized(async () => {
-        db.exec("PRAGMA synchronous = NORMAL");
-        try {
-          return await inTransaction(
-            () =>
-              Number(
-                stmt(
-                  "INSERT INTO token_replay (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE token_replay.expires_at < ?",
-                ).run(key, Math.ceil(expiresAt), Math.floor(now)).changes,
-              ) > 0,
-          );
-        } finally {
-          db.exec("PRAGMA synchronous = FULL");
-        }
-      }),
+      serialized(async () =>
+        inTransaction(
+          () =>
+            Number(
+              stmt(
+                "INSERT INTO token_replay (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE token_replay.expires_at < ?",
+              ).run(key, Math.ceil(expiresAt), Math.floor(now)).changes,
+            ) > 0,
+        ),
+      ),
     pruneTokenIds: (now) =>
       serialized(async () =>
         inTransaction(() => Number(stmt("DELETE FROM token_replay WHERE expires_at < ?").run(Math.floor(now)).changes)),
       ),
-    close: () => serialized(async () => db.close()),
+    close: () =>
+      serialized(async () => {
+        await wal.close();
+        db.close();
+      }),
   };
 }
 
