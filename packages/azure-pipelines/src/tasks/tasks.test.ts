@@ -407,6 +407,27 @@ describe("container images: ProvenantAttest@1 pushes to a real registry, Provena
       expect(denied.succeeded).toBe(false);
       expect(outputVariable(denied, "verified")).toBe("false");
       expect(outputVariable(denied, "imageDigest")).toBeUndefined();
+
+      // The same image gated by a policy file: the registry's attestations are the evidence, the image the artifact.
+      const imagePolicy = async (name: string, branch: string) => {
+        const path = join(work, `${name}-node${nodeMajor}.policy.json`);
+        const rule = { name: "app images", match: { images: [`${registry.host}/${repository}`] }, provenance: { branches: [branch], minimumLevel: 2 } };
+        await writeFile(path, JSON.stringify({ apiVersion: "provenant.dev/v1", kind: "Policy", metadata: { name }, trust: { keys: [{ name: "ci", file: "signing.pub" }] }, rules: [rule] }));
+        return path;
+      };
+      const policyInputs = { image: `${registry.host}/${repository}:${image.tag}`, workingDirectory: work };
+      const allowed = await runTask("ProvenantVerify", { inputs: { ...policyInputs, policy: await imagePolicy("main-images", "main") }, env: { DOCKER_CONFIG: loggedIn } }, nodeMajor);
+      expect(allowed.errorIssues).toEqual([]);
+      expect(allowed.succeeded).toBe(true);
+      expect(allowed.stdout).toContain(`artifact ${registry.host}/${repository}:${image.tag}@${image.digest}`);
+      expect(allowed.stdout).toMatch(/PASS {2}rule app images/);
+      expect(outputVariable(allowed, "imageDigest")).toBe(attested);
+      const refused = await runTask("ProvenantVerify", { inputs: { ...policyInputs, policy: await imagePolicy("release-images", "release/*") }, env: { DOCKER_CONFIG: loggedIn } }, nodeMajor);
+      expect(refused.succeeded).toBe(false);
+      expect(refused.errorIssues).toEqual([expect.stringMatching(/^POLICY_DENIED: policy .*release-images-node\d+\.policy\.json denies /)]);
+      expect(outputVariable(refused, "imageDigest")).toBeUndefined();
+      const mixed = await runTask("ProvenantVerify", { inputs: { ...policyInputs, artifacts: "app.tar.gz", policy: await imagePolicy("mixed-images", "main") }, env: { DOCKER_CONFIG: loggedIn } }, nodeMajor);
+      expect(mixed.errorIssues).toEqual([expect.stringContaining("leave out artifacts and bundlePath")]);
     }, 180_000);
   }
 

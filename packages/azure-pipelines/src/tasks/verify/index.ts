@@ -10,24 +10,27 @@ import { runVerifyTask } from "./run.js";
 const io = { log: console.log, warn: (message: string) => tl.warning(message), fetch: globalThis.fetch, now: () => new Date() };
 
 /** The inputs a policy file replaces: one evaluation path, so they cannot be mixed with it. */
-const POLICY_REPLACES = ["image", "publicKey", "publicKeyFile", "builderId", "buildType", "sourceUri", "sourceBranch", "sourceTag", "sourceVersionedTag", "minimumSlsaLevel"];
+const POLICY_REPLACES = ["publicKey", "publicKeyFile", "builderId", "buildType", "sourceUri", "sourceBranch", "sourceTag", "sourceVersionedTag", "minimumSlsaLevel"];
 
 async function withPolicy(policyPath: string) {
   const mixed = POLICY_REPLACES.filter((name) => optional(name) !== undefined);
   if (mixed.length > 0) {
     throw new ProvenantError(
       "USAGE",
-      `policy is set together with ${mixed.join(", ")}; expected the policy file alone to name the trusted keys and rules (with policy, the evidence comes from artifacts, bundlePath and evidence)`,
+      `policy is set together with ${mixed.join(", ")}; expected the policy file alone to name the trusted keys and rules (with policy, the evidence comes from artifacts and bundlePath, or image, and evidence)`,
     );
   }
   const bundlePath = filePathInput("bundlePath");
-  if (!bundlePath) throw new ProvenantError("USAGE", "policy is set but bundlePath is not; expected the provenance bundle to check the artifacts against");
+  const image = optional("image");
   const temp = tl.getVariable("Agent.TempDirectory") || tmpdir();
+  const registryConnection = registryConnectionInput("dockerRegistryServiceConnection");
   const result = await runPolicyVerify(
     {
       policyPath,
       artifactPatterns: lines("artifacts"),
-      bundlePath,
+      ...(bundlePath ? { bundlePath } : {}),
+      ...(image ? { image, environment: process.env } : {}),
+      ...(registryConnection ? { registryConnection } : {}),
       evidencePaths: lines("evidence"),
       workingDirectory: tl.getPathInput("workingDirectory", false) || process.cwd(),
       cacheDir: join(temp, "provenant", "rego"),
@@ -44,6 +47,8 @@ async function withPolicy(policyPath: string) {
   tl.uploadSummary(summary);
   tl.setVariable("verified", String(result.allowed), false, true);
   tl.setVariable("slsaLevel", String(result.slsaLevel), false, true);
+  // Only an allowed image is named, so a deploy step reading this can never pick up one that was denied.
+  if (result.imageDigest && result.allowed) tl.setVariable("imageDigest", result.imageDigest, false, true);
   if (result.allowed) {
     tl.setResult(tl.TaskResult.Succeeded, `allowed by policy ${policyPath} (${result.decisions.length} artifact(s))`);
   } else {
