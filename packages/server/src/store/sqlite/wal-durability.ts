@@ -129,6 +129,8 @@ export function walDurability(path: string, onWorkerFailure: (error: Error) => v
       worker = undefined;
       if (running) {
         const exited = new Promise((resolve) => running.once("exit", resolve));
+        // Unref'd while serving; held now, or a process with nothing else left would exit before the worker does.
+        running.ref();
         running.postMessage("close");
         await exited;
       }
