@@ -5,3 +5,4 @@
 export { azurePipelinesProvenance } from "./provenance/provenance.js";
 export { factsFromPipelineClaims, pipelineSubjectOf, type ClaimsFactsOptions, type PipelineSubject } from "./facts/from-claims.js";
 export { checkServiceAudience, requestServiceToken } from "./facts/service-token.js";
+export { runPoolsHosted, type RunPools, type RunPoolsRequest } from "./facts/run-pools.js";

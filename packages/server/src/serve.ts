@@ -167,6 +167,8 @@ function signingServiceFor(config: SigningConfig, signingKey: KeyObject, vault: 
     replay,
     // Issuers' keys kept 5 minutes, fetched again at once for a key id not yet seen (a rotation).
     keyCache: createKeyCache({ ttlSeconds: 300, refetchAfterSeconds: 30, clock }),
+    // Azure enrichment reads the server's own credential from the variable its config names.
+    environment: process.env,
     ...(images ? { images } : {}),
     ...(files ? { files } : {}),
   });

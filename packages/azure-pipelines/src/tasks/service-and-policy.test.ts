@@ -211,7 +211,7 @@ describe("ProvenantAttest@1 with serverUrl: the signing service signs", () => {
     await writeFile(join(work, "service.pub"), servicePub);
     const verifyArgs = ["verify", "app.tar.gz", "--bundle", bundlePath, "--service-key", join(work, "service.pub"), "--source-uri", "dev.azure.com/acme/*/_git/payments-api", "--json"];
     const { stdout } = await run(process.execPath, [CLI, ...verifyArgs, "--slsa-level", "2"], { cwd: work });
-    expect(JSON.parse(stdout)).toMatchObject({ verified: true, slsaLevel: { level: 2, reason: expect.stringMatching(/self-hosted Azure Pipelines agent/) } });
+    expect(JSON.parse(stdout)).toMatchObject({ verified: true, slsaLevel: { level: 2, reason: expect.stringMatching(/Azure Pipelines agent whose pool is not known to be Microsoft-hosted/) } });
     await expect(run(process.execPath, [CLI, ...verifyArgs, "--slsa-level", "3"], { cwd: work })).rejects.toMatchObject({ code: 1 });
 
     // The same claims through the adapter's local path: identical but for the facts source and the
@@ -324,7 +324,7 @@ describe("ProvenantVerify@1 with a policy file", () => {
     expect(verify.succeeded).toBe(false);
     expect(outputVariable(verify, "verified")).toBe("false");
     expect(verify.errorIssues).toEqual([expect.stringMatching(/^POLICY_DENIED: policy .*deny\.policy\.json denies app\.tar\.gz/)]);
-    expect(verify.stdout).toMatch(/FAIL {2}slsaLevel +SLSA Build L2, policy requires L3: .*self-hosted Azure Pipelines agent/);
+    expect(verify.stdout).toMatch(/FAIL {2}slsaLevel +SLSA Build L2, policy requires L3: .*Azure Pipelines agent whose pool is not known/);
     expect(verify.stdout).toContain("DENIED by policy");
     const summary = await summaryOf(verify);
     expect(summary).toMatch(/^## Policy DENIED$/m);

@@ -121,7 +121,14 @@ function selfHostedRunnerOf(provenance: Provenance): string | undefined {
     return github?.runner_environment === "github-hosted" ? undefined : `runner whose runner_environment is ${String(github?.runner_environment ?? "not recorded")}`;
   }
   if (buildType === BUILD_TYPES.gitlab) return builderId.endsWith("/-/runners/gitlab-hosted") ? undefined : "self-managed GitLab runner";
-  if (buildType === BUILD_TYPES.azurePipelines) return builderId.endsWith("_agents/microsoft-hosted") ? undefined : "self-hosted Azure Pipelines agent";
+  if (buildType === BUILD_TYPES.azurePipelines) {
+    if (builderId.endsWith("_agents/microsoft-hosted")) return undefined;
+    // The pipeline token does not name the agent pool; only the service's Build API enrichment learns it.
+    const pools = provenance.runDetails.metadata?.provenant_agentPools as { hosted?: unknown } | undefined;
+    return pools?.hosted === false
+      ? "self-hosted Azure Pipelines agent pool"
+      : "Azure Pipelines agent whose pool is not known to be Microsoft-hosted (the pipeline token does not name it)";
+  }
   return undefined;
 }
 

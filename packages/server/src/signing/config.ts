@@ -44,8 +44,26 @@ const TrustedIssuerSchema = z.strictObject({
    * platforms, whose tokens say where the job ran.
    */
   hardened: z.optional(z.boolean()),
+  /**
+   * Azure Pipelines only: learn from the Azure DevOps REST API, with the
+   * server's own credential, whether every started job of the run ran on a
+   * Microsoft-hosted pool (the token does not say), so that such provenance
+   * can verify as L3. `credentialEnv` names the environment variable holding
+   * a PAT (`scheme: "pat"`, default) or an Entra bearer token; the
+   * credential is sent to `organizationUrl` only. `required`: refuse to sign
+   * when the pools cannot be learned, instead of signing at L2.
+   */
+  enrichment: z.optional(
+    z.strictObject({
+      organizationUrl: z.url({ protocol: /^https?$/ }).check(z.maxLength(1024)),
+      credentialEnv: z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.maxLength(128)),
+      scheme: z.optional(z.enum(["pat", "bearer"])),
+      required: z.optional(z.boolean()),
+    }),
+  ),
 }).check(
   z.refine((issuer) => !issuer.hardened || issuer.platform === "jenkins", { message: "hardened applies to Jenkins issuers only", path: ["hardened"] }),
+  z.refine((issuer) => !issuer.enrichment || issuer.platform === "azure-pipelines", { message: "enrichment applies to Azure Pipelines issuers only", path: ["enrichment"] }),
 );
 export type TrustedIssuer = z.infer<typeof TrustedIssuerSchema>;
 

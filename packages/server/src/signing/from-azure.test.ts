@@ -2,7 +2,7 @@ import { createPublicKey } from "node:crypto";
 import { BUILD_TYPES, FACTS_SOURCE_FIELD, generateKeyPair, keySigner, privateKeyFromPem, verify } from "@provenant/core";
 import { startTestIssuer, type TestIssuer } from "@provenant/oidc/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { SigningConfig, TrustedIssuer } from "./config.js";
+import { parseSigningConfig, type SigningConfig, type TrustedIssuer } from "./config.js";
 import { type SigningDeps, signingDepsWithDefaults, signProvenance } from "./sign-provenance.js";
 
 const NOW = new Date("2026-12-01T12:00:00Z");
@@ -76,9 +76,9 @@ function azureIssuer(overrides: Partial<TrustedIssuer> = {}): TrustedIssuer {
   };
 }
 
-function deps(trusted: TrustedIssuer = azureIssuer()): SigningDeps {
+function deps(trusted: TrustedIssuer = azureIssuer(), platform: Pick<SigningDeps, "environment" | "platformFetch"> = {}): SigningDeps {
   const config: SigningConfig = { trustedIssuers: [trusted] };
-  return signingDepsWithDefaults({ config, signer: keySigner(serviceKey), clock: () => NOW, fetch: vstokenFetch() });
+  return signingDepsWithDefaults({ config, signer: keySigner(serviceKey), clock: () => NOW, fetch: vstokenFetch(), ...platform });
 }
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
@@ -108,7 +108,7 @@ describe("signProvenance for Azure Pipelines", () => {
       policy: { sourceUri: "dev.azure.com/acme/*/_git/payments-api", minimumLevel: 2 },
     });
     expect(report.verified).toBe(true);
-    expect(report.slsaLevel).toEqual({ level: 2, reason: expect.stringMatching(/signing service.*self-hosted Azure Pipelines agent/) });
+    expect(report.slsaLevel).toEqual({ level: 2, reason: expect.stringMatching(/signing service.*Azure Pipelines agent whose pool is not known/) });
   });
 
   it("names the legacy collection URI when the issuer is configured with one", async () => {
@@ -131,5 +131,112 @@ describe("signProvenance for Azure Pipelines", () => {
 
   it("refuses a token for another audience than the one configured", async () => {
     expect(await codeOf(signProvenance({ token: await issuer.sign(azureClaims(), { audience: "https://vault.example.com" }), subjects }, deps()))).toBe("TOKEN_AUDIENCE");
+  });
+});
+
+/**
+ * dev.azure.com for organization acme, answering Timeline - Get (Build 7.1)
+ * and Queues - Get (Distributed Task 7.1) in Microsoft's documented shapes.
+ * Every request is recorded with the Authorization header it carried.
+ */
+function azureDevOps(options: { jobs: { name: string; state: string; queueId?: number }[]; queues: Record<number, { name: string; isHosted: boolean }>; status?: number }) {
+  const requests: { url: string; authorization: string | null }[] = [];
+  const fetch = (async (input: Parameters<typeof globalThis.fetch>[0], init?: RequestInit) => {
+    const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+    requests.push({ url, authorization: new Headers(init?.headers).get("authorization") });
+    const json = (body: unknown) => new Response(JSON.stringify(body), { status: 200, headers: { "content-type": "application/json" } });
+    if (options.status) return new Response(JSON.stringify({ message: "TF400813: The user is not authorized to access this resource." }), { status: options.status });
+    if (url === "https://dev.azure.com/acme/Payments%20Platform/_apis/build/builds/1234/timeline?api-version=7.1") {
+      const records = [
+        { id: "e5f1", parentId: null, type: "Stage", name: "Build", state: "inProgress", result: null },
+        ...options.jobs.map((job, i) => ({ id: `job-${i}`, parentId: "e5f1", type: "Job", name: job.name, state: job.state, result: null, workerName: job.queueId ? "Azure Pipelines 3" : null, ...(job.queueId !== undefined ? { queueId: job.queueId } : {}) })),
+        { id: "t1", parentId: "job-0", type: "Task", name: "ProvenantAttest", state: "inProgress", result: null },
+      ];
+      return json({ records, lastChangedBy: "00000002-0000-8888-8000-000000000000", id: "8b6bd6ab-0f2f-4b1b-8e45-5b7c3d64e0d0", changeId: 12 });
+    }
+    const queue = /\/_apis\/distributedtask\/queues\/(\d+)\?api-version=7\.1$/.exec(url);
+    if (queue && options.queues[Number(queue[1])]) {
+      const { name, isHosted } = options.queues[Number(queue[1])]!;
+      return json({ id: Number(queue[1]), projectId: "7d9e1c3a-0b5f-4e2d-8a61-93c2b4f0e7aa", name, pool: { id: 9, scope: "4b3b4d56", name, isHosted, poolType: "automation", size: 1 } });
+    }
+    return new Response("", { status: 404 });
+  }) as typeof globalThis.fetch;
+  return { fetch, requests };
+}
+
+const enriched = (overrides: Partial<NonNullable<TrustedIssuer["enrichment"]>> = {}) =>
+  azureIssuer({ enrichment: { organizationUrl: "https://dev.azure.com/acme/", credentialEnv: "PROVENANT_AZDO_PAT", ...overrides } });
+const serverEnvironment = { PROVENANT_AZDO_PAT: "server-pat-not-the-callers" };
+const levelOf = (bundle: unknown) =>
+  verify(bundle, { trustedKeys: [], serviceKeys: [{ publicKey: createPublicKey(serviceKey) }], artifactDigests: [{ sha256: DIGEST }] }).slsaLevel;
+
+describe("Azure Pipelines enrichment: the run's agent pools from the Azure DevOps REST API, with the server's credential", () => {
+  const hostedRun = () =>
+    azureDevOps({
+      jobs: [
+        { name: "Build", state: "completed", queueId: 11 },
+        { name: "Attest", state: "inProgress", queueId: 11 },
+        // Not started: it cannot have touched what is attested now.
+        { name: "Deploy", state: "pending" },
+      ],
+      queues: { 11: { name: "Azure Pipelines", isHosted: true } },
+    });
+
+  it("records a Microsoft-hosted run, so the service-signed bundle verifies as L3; the credential goes to the organization only", async () => {
+    const api = hostedRun();
+    const result = await signProvenance({ token: await issuer.sign(azureClaims()), subjects }, deps(enriched(), { environment: serverEnvironment, platformFetch: api.fetch }));
+    expect(result.provenance.runDetails.builder.id).toBe("https://dev.azure.com/acme/_agents/microsoft-hosted");
+    expect(result.provenance.runDetails.metadata?.provenant_agentPools).toEqual({ source: "azure-devops-rest-api", hosted: true, jobs: 2 });
+    expect(levelOf(result.bundle)).toMatchObject({ level: 3 });
+    expect(api.requests.map((r) => r.url)).toEqual([
+      "https://dev.azure.com/acme/Payments%20Platform/_apis/build/builds/1234/timeline?api-version=7.1",
+      "https://dev.azure.com/acme/Payments%20Platform/_apis/distributedtask/queues/11?api-version=7.1",
+    ]);
+    expect(new Set(api.requests.map((r) => r.authorization))).toEqual(new Set([`Basic ${Buffer.from(":server-pat-not-the-callers").toString("base64")}`]));
+  });
+
+  it("stays L2 for a run with a job on a self-hosted pool, saying so", async () => {
+    const api = azureDevOps({
+      jobs: [
+        { name: "Build", state: "completed", queueId: 12 },
+        { name: "Attest", state: "inProgress", queueId: 11 },
+      ],
+      queues: { 11: { name: "Azure Pipelines", isHosted: true }, 12: { name: "build-farm", isHosted: false } },
+    });
+    const result = await signProvenance({ token: await issuer.sign(azureClaims()), subjects }, deps(enriched(), { environment: serverEnvironment, platformFetch: api.fetch }));
+    expect(result.provenance.runDetails.builder.id).toBe("https://dev.azure.com/acme/_agents/self-hosted");
+    expect(result.provenance.runDetails.metadata?.provenant_agentPools).toMatchObject({ hosted: false, reason: expect.stringContaining('"build-farm" is self-hosted') });
+    expect(levelOf(result.bundle)).toEqual({ level: 2, reason: expect.stringContaining("self-hosted Azure Pipelines agent pool") });
+  });
+
+  it("signs at L2 when the API refuses or the credential is missing; refuses to sign (token still unused) when enrichment is required", async () => {
+    const refusing = azureDevOps({ jobs: [], queues: {}, status: 401 });
+    const refused = await signProvenance({ token: await issuer.sign(azureClaims()), subjects }, deps(enriched(), { environment: serverEnvironment, platformFetch: refusing.fetch }));
+    expect(refused.provenance.runDetails.metadata?.provenant_agentPools).toMatchObject({ hosted: "unknown", reason: expect.stringContaining("HTTP 401") });
+    expect(levelOf(refused.bundle)).toEqual({ level: 2, reason: expect.stringContaining("whose pool is not known") });
+    const unset = await signProvenance({ token: await issuer.sign(azureClaims()), subjects }, deps(enriched(), { environment: {}, platformFetch: refusing.fetch }));
+    expect(unset.provenance.runDetails.metadata?.provenant_agentPools).toMatchObject({ reason: expect.stringContaining("PROVENANT_AZDO_PAT) is not set") });
+
+    const strict = deps(enriched({ required: true }), { environment: serverEnvironment, platformFetch: refusing.fetch });
+    const token = await issuer.sign(azureClaims());
+    expect(await codeOf(signProvenance({ token, subjects }, strict))).toBe("SOURCE_UNAVAILABLE");
+    // Refused before the replay check: once the API answers, the same token signs.
+    const answering = hostedRun();
+    expect((await signProvenance({ token, subjects }, { ...strict, platformFetch: answering.fetch })).provenance.runDetails.builder.id).toBe(
+      "https://dev.azure.com/acme/_agents/microsoft-hosted",
+    );
+  });
+
+  it("never sends the credential for a run of another organization, and takes enrichment on Azure issuers only", async () => {
+    const api = hostedRun();
+    const result = await signProvenance(
+      { token: await issuer.sign(azureClaims()), subjects },
+      deps(enriched({ organizationUrl: "https://dev.azure.com/contoso/" }), { environment: serverEnvironment, platformFetch: api.fetch }),
+    );
+    expect(api.requests).toEqual([]);
+    expect(result.provenance.runDetails.metadata?.provenant_agentPools).toMatchObject({ reason: expect.stringContaining("not https://dev.azure.com/contoso/") });
+    expect(() =>
+      parseSigningConfig({ trustedIssuers: [{ ...enriched(), platform: "github", issuer: "https://token.actions.githubusercontent.com" }] }),
+    ).toThrow(/enrichment applies to Azure Pipelines issuers only/);
   });
 });

@@ -1,6 +1,7 @@
 import { type Bundle, type Envelope, ProvenantError, type ProvenanceFields, type ProvenanceStatement, type Signer, attest, parseDigestReference } from "@provenant/core";
 import type { KeyCache } from "@provenant/oidc";
 import { DEFAULT_LIMITS, matchesPattern, type SigningConfig, type TrustedIssuer } from "./config.js";
+import { enrichAzure } from "./from-azure.js";
 import { verifyJobToken } from "./job-token.js";
 import { provenanceFromClaims, type ServiceIdentity } from "./provenance-from-claims.js";
 import { type RateLimiter, windowRateLimiter } from "./rate-limit.js";
@@ -24,6 +25,10 @@ export interface SigningDeps {
   fetch?: typeof globalThis.fetch;
   /** Keeps each issuer's keys between requests, fetching again for an unknown key id (`createKeyCache`). */
   keyCache?: KeyCache;
+  /** Where the server's own platform credentials are read (Azure `enrichment.credentialEnv`); `provenant server` passes its environment. */
+  environment?: Readonly<Record<string, string | undefined>>;
+  /** Fetch for platform API calls (Azure enrichment); default the global fetch. */
+  platformFetch?: typeof globalThis.fetch;
   /** Hashes images by digest from the configured registries (`registryImageSubjects`); absent: `images` are refused. */
   images?: ImageSubjectFetcher;
   /** Hashes files by URL from the configured sources (`urlFileSubjects`); absent: `files` are refused. */
@@ -95,11 +100,13 @@ export async function signProvenance(request: ProvenanceRequest, deps: SigningDe
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
     ...(deps.keyCache ? { keyCache: deps.keyCache } : {}),
   });
-  const built = provenanceFromClaims(issuer, claims);
+  let built = provenanceFromClaims(issuer, claims);
   requireAllowed(issuer, built.identity);
   if (!deps.rateLimiter.take(`${issuer.issuer}\n${built.identity.repository}`)) {
     throw new ProvenantError("RATE_LIMITED", `too many provenance requests for ${built.identity.repository}; at most ${limits.ratePerWindow} per ${limits.rateWindowSeconds} s`);
   }
+  // Azure: the agent pools from the platform's API with the server's own credential, when configured.
+  built = await enrichAzure(issuer, claims, built, { env: deps.environment ?? {}, ...(deps.platformFetch ? { fetch: deps.platformFetch } : {}) });
   // After the token is verified (no anonymous caller makes the server fetch), before the replay check
   // (a registry that fails does not use up the token).
   const hashed: ServerHashedSubject[] = [];
