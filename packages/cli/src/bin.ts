@@ -20,8 +20,24 @@ if (!supported) {
 } else {
   enableCompileCache();
   stopQuietlyWhenTheReaderLeaves();
+  // Before the command's modules are even requested: the workers boot on the other cores while they load.
+  await prestartHashing(process.argv.slice(2));
   const [{ processIo }, { main }] = await Promise.all([import("./io.js"), import("./main.js")]);
   process.exitCode = await main(process.argv.slice(2), processIo());
+}
+
+/**
+ * `subjects` or `attest` of a directory will hash many files with worker
+ * threads: start them now, so that they boot while the command loads rather
+ * than after the walk has found the files. Anything else starts nothing.
+ */
+async function prestartHashing(args: readonly string[]): Promise<void> {
+  if (args[0] !== "subjects" && args[0] !== "attest") return;
+  const { statSync } = process.getBuiltinModule("node:fs");
+  const directory = args.slice(1).some((arg) => !arg.startsWith("-") && statSync(arg, { throwIfNoEntry: false })?.isDirectory() === true);
+  if (!directory) return;
+  const { prestartHashWorkers } = await import("@provenant/subjects/hash-worker");
+  prestartHashWorkers();
 }
 
 /**

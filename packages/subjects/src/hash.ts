@@ -1,8 +1,9 @@
 import { createHash, hash as cryptoHash } from "node:crypto";
 import { closeSync, openSync, readSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { ProvenantError } from "@provenant/core";
+import { CHUNK, LARGE_BYTES, PROGRESS_STEP, takePrestartedWorkers, startHashWorker } from "./hash-worker.js";
 
 export interface HashJob {
   path: string;
@@ -16,12 +17,6 @@ export interface HashProgress {
   files: number;
 }
 
-const CHUNK = 1 << 20;
-/** A file this large is hashed on its own (own batch, own worker), so that two big files use two cores. */
-const LARGE_BYTES = 4 * CHUNK;
-
-/** How often a file being hashed reports progress. */
-const PROGRESS_STEP = 64 * CHUNK;
 
 /**
  * Streams one file through SHA-256 in 1 MiB reads: memory stays flat for any
@@ -73,84 +68,6 @@ export function sha256File(
     closeSync(fd);
   }
 }
-
-// The worker's code travels as a string (eval worker) so that the CLI stays
-// one self-contained bundled file with no second entry to locate at run time.
-// It mirrors sha256File above: synchronous 1 MiB reads, which in a worker are
-// the fastest way to feed the hash and keep memory flat. For the many-small-
-// files case, system calls are the cost: a read shorter than asked for that
-// brings the total to the size the walk saw is the end of a regular file
-// (POSIX), so the read that would return 0 is skipped, and a file read in one
-// go is hashed in one call. A batch's answer is its digests in order (or an
-// error), not path/digest pairs: for 20,000 small files the copying of
-// messages back to the main thread is measurable. A file sent without its
-// size (-1: the walk did not stat it) is read, then read again into the rest
-// of the buffer: nothing more is its end (cheaper than an fstat, which
-// builds a Stats object, ~2 us a file). One that fills the buffer is fstat-ed
-// on its open descriptor, and if large, handed back unhashed ("deferred"),
-// so that the main thread can give each large file a thread of its own. Each answered batch also counts up a shared counter, so
-// that the main thread, busy walking or hashing (its event loop not turning),
-// still knows how far the worker got and tops it up.
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require("node:worker_threads");
-const { createHash, hash } = require("node:crypto");
-const { openSync, readSync, closeSync, fstatSync } = require("node:fs");
-const buffer = Buffer.allocUnsafe(${CHUNK});
-const answered = new Int32Array(workerData.answered);
-parentPort.on("message", (batch) => {
-  const digests = [];
-  const deferred = [];
-  let pending = 0;
-  for (let i = 0; i < batch.paths.length; i++) {
-    const path = batch.paths[i];
-    let size = batch.sizes[i];
-    let fd;
-    try {
-      fd = openSync(path, "r");
-      let first = readSync(fd, buffer, 0, buffer.length, null);
-      if (size < 0) {
-        if (first < buffer.length) {
-          const more = readSync(fd, buffer, first, buffer.length - first, null);
-          if (more === 0) size = first;
-          first += more;
-        } else {
-          size = fstatSync(fd).size;
-          if (size >= ${LARGE_BYTES}) {
-            deferred.push(i, size);
-            digests.push("");
-            continue;
-          }
-        }
-      }
-      pending += first;
-      if (first < buffer.length && first === size) {
-        digests.push(hash("sha256", buffer.subarray(0, first), "hex"));
-        continue;
-      }
-      const h = createHash("sha256");
-      let total = first;
-      let n = first;
-      while (n > 0) {
-        h.update(n === buffer.length ? buffer : buffer.subarray(0, n));
-        if (n < buffer.length && total === size) break;
-        n = readSync(fd, buffer, 0, buffer.length, null);
-        total += n;
-        pending += n;
-        if (pending >= ${PROGRESS_STEP}) { parentPort.postMessage({ progress: pending }); pending = 0; }
-      }
-      digests.push(h.digest("hex"));
-    } catch (error) {
-      Atomics.add(answered, 0, 1);
-      parentPort.postMessage({ id: batch.id, failed: path, error: String((error && error.message) || error) });
-      return;
-    } finally {
-      if (fd !== undefined) closeSync(fd);
-    }
-  }
-  Atomics.add(answered, 0, 1);
-  parentPort.postMessage({ id: batch.id, digests, deferred, progress: pending });
-});
-`;
 
 interface WorkerMessage {
   id?: number;
@@ -247,14 +164,11 @@ export class HashPool {
   constructor(count = Math.max(1, availableParallelism() - 1), options: HashPoolOptions = {}) {
     this.hashHere = options.hashHere ?? true;
     const n = Math.max(1, count);
-    this.answered = Array.from({ length: n }, () => new Int32Array(new SharedArrayBuffer(4)));
-    // A worker holds a couple of batches of paths and a 1 MiB buffer: a
-    // small young generation is plenty, and the default one (sized for a
-    // main thread) was a measurable share of attest's peak memory per worker.
-    this.workers = this.answered.map(
-      (answered) =>
-        new Worker(WORKER_SOURCE, { eval: true, workerData: { answered: answered.buffer }, resourceLimits: { maxYoungGenerationSizeMb: 4 } }),
-    );
+    // Workers started early (prestartHashWorkers) have booted meanwhile; the rest start now.
+    const adopted = takePrestartedWorkers(n);
+    const fresh = Array.from({ length: n - adopted.length }, () => startHashWorker());
+    this.answered = [...adopted, ...fresh].map((w) => w.answered);
+    this.workers = [...adopted, ...fresh].map((w) => w.worker);
     this.posted = this.workers.map(() => 0);
     this.received = this.workers.map(() => 0);
     for (const [index, worker] of this.workers.entries()) {

@@ -1,6 +1,7 @@
 export { resolveSubjects, type ProgressReporter, type SubjectInputs } from "./resolve.js";
 export { collectFiles, type CollectResult, type FoundFile } from "./collect.js";
 export { HashPool, hashFiles, sha256File, type HashJob, type HashProgress } from "./hash.js";
+export { prestartHashWorkers } from "./hash-worker.js";
 export { parseChecksums, parseDigestOption } from "./checksums.js";
 export {
   createRegistryClient,

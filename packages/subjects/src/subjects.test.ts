@@ -1,4 +1,6 @@
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
 import { mkdir, open, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -7,6 +9,7 @@ import { scratch } from "./test-support.js";
 import { parseChecksums, parseDigestOption } from "./checksums.js";
 import { collectFiles } from "./collect.js";
 import { type HashJob, HashPool, hashFiles, worthWorkers } from "./hash.js";
+import { prestartHashWorkers, takePrestartedWorkers } from "./hash-worker.js";
 import { resolveSubjects } from "./resolve.js";
 import { replaceFileAtomically } from "./files.js";
 
@@ -359,5 +362,33 @@ describe("replaceFileAtomically", () => {
     await replaceFileAtomically(path, ["{\"head\": \"", long, "\"}\n", new Uint8Array([0x78])]);
     const written = await readFile(path, "utf8");
     expect(written).toBe(`{"head": "${long}"}\nx`);
+  });
+});
+
+describe("prestartHashWorkers", () => {
+  it("hands the workers it started to the next HashPool, which hashes with them", async () => {
+    const jobs: HashJob[] = [];
+    for (let i = 0; i < 40; i++) {
+      await writeFile(join(dir, `f${i}`), `file ${i}`);
+      jobs.push({ path: join(dir, `f${i}`), size: -1 });
+    }
+    prestartHashWorkers(2);
+    expect(takePrestartedWorkers(0)).toEqual([]);
+    const digests = await withPool((pool) => pool.finish(jobs), false);
+    expect(jobs.map((job) => digests.get(job.path))).toEqual(jobs.map((_, i) => sha(`file ${i}`)));
+    // The pool took both: none is left waiting.
+    expect(takePrestartedWorkers(2)).toEqual([]);
+  });
+
+  it("does not keep a process alive that ends up hashing nothing with them", () => {
+    // The built module, as the CLI's entry loads it.
+    const moduleUrl = new URL("../dist/hash-worker.js", import.meta.url);
+    expect(existsSync(moduleUrl), "packages/subjects/dist is missing: build first").toBe(true);
+    const child = spawnSync(process.execPath, ["--input-type=module", "-e", `import(${JSON.stringify(moduleUrl.href)}).then((m) => m.prestartHashWorkers(2))`], {
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    expect(child.error).toBeUndefined();
+    expect(child.status).toBe(0);
   });
 });
