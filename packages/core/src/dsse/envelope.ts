@@ -1,6 +1,6 @@
 import type { KeyObject } from "node:crypto";
 import { ProvenantError } from "../error.js";
-import { keyIdOf, verifyBytes } from "../keys/algorithms.js";
+import { keyIdOf, sameKey, verifyBytes } from "../keys/algorithms.js";
 import { type Envelope, EnvelopeSchema, IN_TOTO_PAYLOAD_TYPE } from "../schemas/dsse.js";
 import { fastEnvelope } from "../schemas/fast.js";
 import { parseWith } from "../schemas/parse.js";
@@ -77,7 +77,7 @@ export function verifyEnvelope(
   const keys: { keyId: string; aliases: Set<string>; publicKey: KeyObject }[] = [];
   for (const trusted of trustedKeys) {
     const keyId = trusted.keyId ?? keyIdOf(trusted.publicKey);
-    const same = keys.find((k) => k.publicKey.equals(trusted.publicKey));
+    const same = keys.find((k) => sameKey(k.publicKey, trusted.publicKey));
     if (same) same.aliases.add(keyId);
     else keys.push({ keyId, aliases: new Set([keyId]), publicKey: trusted.publicKey });
   }

@@ -3,7 +3,7 @@ import { parsePayloadJson } from "../bundle/read.js";
 import type { Envelope } from "../schemas/dsse.js";
 import { type EnvelopeVerification, type TrustedKey, verifyEnvelope } from "../dsse/envelope.js";
 import { isProvenantError } from "../error.js";
-import { keyIdOf } from "../keys/algorithms.js";
+import { keyIdOf, sameKey } from "../keys/algorithms.js";
 import {
   matchBuildInputs,
   matchHostedRunner,
@@ -175,7 +175,7 @@ function isNamed(artifact: DigestSet, index: SubjectIndex): boolean {
 function signedByService(signedBy: readonly string[], keys: readonly TrustedKey[]): boolean {
   const services = keys.filter((k) => k.service === true);
   if (services.length === 0 || signedBy.length === 0) return false;
-  return keys.some((k) => signedBy.includes(k.keyId ?? keyIdOf(k.publicKey)) && services.some((s) => s.publicKey.equals(k.publicKey)));
+  return keys.some((k) => signedBy.includes(k.keyId ?? keyIdOf(k.publicKey)) && services.some((s) => sameKey(s.publicKey, k.publicKey)));
 }
 
 function digestText(digest: DigestSet): string {
