@@ -18,6 +18,7 @@ import {
   type RuleResult,
 } from "../policy/policy.js";
 import { parseProvenance } from "../provenance/validate.js";
+import { sharingInput } from "../schemas/fast.js";
 import type { DigestSet } from "../schemas/digest.js";
 import { type Provenance, SLSA_PROVENANCE_V1 } from "../schemas/provenance.js";
 import type { Statement } from "../schemas/statement.js";
@@ -237,7 +238,8 @@ export function verify(document: unknown, options: VerifyOptions): VerificationR
   let envelope: Envelope;
   let keyless = false;
   try {
-    const parsed = parseSignedDocument(document);
+    // Shared, not copied: the bundle is only read here, and never handed back.
+    const parsed = sharingInput(() => parseSignedDocument(document));
     envelope = parsed.envelope;
     keyless = parsed.kind === "bundle" && signerMaterialOf(parsed.bundle) === "certificate";
     if (parsed.kind === "bundle") {
@@ -327,7 +329,8 @@ export function verify(document: unknown, options: VerifyOptions): VerificationR
   let statement: Statement;
   try {
     const json = parsePayloadJson(verification.payload);
-    statement = parseStatement(json);
+    // The statement was just parsed from the payload and is ours alone: shared, not copied.
+    statement = sharingInput(() => parseStatement(json));
     pass("statement", `in-toto Statement v1 with ${statement.subject.length} subject(s)`);
   } catch (error) {
     failFrom("statement", error);
@@ -356,7 +359,7 @@ export function verify(document: unknown, options: VerifyOptions): VerificationR
 
   let provenance: Provenance;
   try {
-    provenance = parseProvenance(statement.predicate);
+    provenance = sharingInput(() => parseProvenance(statement.predicate));
     pass("provenance", "SLSA v1.0 provenance is well-formed");
   } catch (error) {
     failFrom("provenance", error);
