@@ -291,7 +291,7 @@ function buildProgram(io: Io, setExit: (code: number) => void, reportError: (cod
           throw new ProvenantError("USAGE", "--image verifies what the registry stores for that image; give it without --bundle, ARTIFACT or --digest");
         }
         const { runVerifyImage } = await import("./commands/oci.js");
-        const inputs = { image: opts.image, keys: opts.key, serviceKeys: opts.serviceKey, threshold: opts.threshold, policy, json: opts.json, verbose: opts.verbose };
+        const inputs = { image: opts.image, keys: opts.key, serviceKeys: opts.serviceKey, trustedRoot: opts.trustedRoot, threshold: opts.threshold, policy, json: opts.json, verbose: opts.verbose };
         setExit(await runVerifyImage({ ...inputs, ...registryOptionsOf(opts) }, io));
         return;
       }
@@ -303,6 +303,7 @@ function buildProgram(io: Io, setExit: (code: number) => void, reportError: (cod
             bundle: opts.bundle,
             keys: opts.key,
             serviceKeys: opts.serviceKey,
+            trustedRoot: opts.trustedRoot,
             threshold: opts.threshold,
             policy,
             json: opts.json,

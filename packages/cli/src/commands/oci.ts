@@ -16,7 +16,7 @@ import { type Io, parseJson, readTextFile } from "../io.js";
 import { printable, terminalJson } from "../output/escape.js";
 import { renderReport } from "../output/report.js";
 import { createRegistryClient, type RegistryOptions } from "@provenant/subjects";
-import { evaluateFlags, flagKeys } from "./verify.js";
+import { evaluateFlags, flagKeysWithTrustedRoot } from "./verify.js";
 
 
 const LOCAL_IMAGE_PREFIXES = ["oci-layout:", "docker-archive:"] as const;
@@ -118,6 +118,8 @@ export interface VerifyImageInputs extends RegistryOptions {
   keys: readonly string[];
   /** `--service-key` files: the signing service's public keys. */
   serviceKeys?: readonly string[];
+  /** `--trusted-root FILE`: the keys its `provenant_serviceKeys` marks are service keys. */
+  trustedRoot?: string;
   threshold: number;
   policy: Policy;
   json: boolean;
@@ -133,7 +135,7 @@ export interface VerifyImageInputs extends RegistryOptions {
 export async function runVerifyImage(inputs: VerifyImageInputs, io: Io): Promise<number> {
   const named = registryImageArgument(inputs.image, "verify --image");
   const policy = parsePolicy(inputs.policy);
-  const keys = await flagKeys(inputs.keys, inputs.serviceKeys, io.cwd);
+  const keys = await flagKeysWithTrustedRoot(inputs, io.cwd);
   const client = createRegistryClient(io, inputs);
   const { reference, descriptor } = await resolveImage(client, named, { ...(inputs.imagePlatform && { platform: inputs.imagePlatform }) });
   const image = formatImageReference(reference);

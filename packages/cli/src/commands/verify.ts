@@ -5,12 +5,13 @@ import {
   type Policy,
   parsePolicy,
   readSignedDocumentsText,
+  serviceKeysOfTrustedRoot,
   terminalJson,
   type VerificationReport,
 } from "@provenant/core";
 import { type ArtifactUnderTest, compilePolicy, evaluatePolicy, type FlagKey, type LoadOptions, policyFromFlags } from "@provenant/policy";
 import { DEFAULT_MAX_BUNDLE_BYTES, readBoundedText } from "../input/bounded-read.js";
-import type { Io } from "../io.js";
+import { type Io, parseJson, readTextFile } from "../io.js";
 import { loadTrustedKeys } from "../keys/load.js";
 import { subjectProgress } from "../output/progress.js";
 import { renderReport } from "../output/report.js";
@@ -23,6 +24,8 @@ export interface VerifyInputs {
   keys: readonly string[];
   /** `--service-key` files: the signing service's public keys. */
   serviceKeys?: readonly string[];
+  /** `--trusted-root FILE` (written by provenant server): the keys its `provenant_serviceKeys` marks are service keys. */
+  trustedRoot?: string;
   threshold: number;
   policy: Policy;
   json: boolean;
@@ -85,6 +88,33 @@ export async function flagKeys(keys: readonly string[], serviceKeys: readonly st
 }
 
 /**
+ * `--key`, `--service-key` and the signing service keys a `--trusted-root`
+ * file marks (its `provenant_serviceKeys`), as `verify --server` reads them:
+ * the root's keys count as service keys, so a bundle the service signed can
+ * reach L3 with no `--service-key`. Given only the root, its service keys are
+ * the trusted keys; a root that marks none adds nothing (and the usual "give
+ * --key or --service-key" error follows when no key is given at all).
+ */
+export async function flagKeysWithTrustedRoot(
+  inputs: { keys: readonly string[]; serviceKeys?: readonly string[]; trustedRoot?: string },
+  cwd: string,
+): Promise<FlagKey[]> {
+  const fromRoot: FlagKey[] = [];
+  if (inputs.trustedRoot) {
+    const root = parseJson(await readTextFile(resolve(cwd, inputs.trustedRoot), "trusted root"), inputs.trustedRoot);
+    for (const publicKey of serviceKeysOfTrustedRoot(root, inputs.trustedRoot)) {
+      fromRoot.push({
+        name: `the signing service key of ${inputs.trustedRoot}`,
+        pem: publicKey.export({ type: "spki", format: "pem" }).toString(),
+        service: true,
+      });
+    }
+  }
+  const given = inputs.keys.length > 0 || (inputs.serviceKeys?.length ?? 0) > 0 || fromRoot.length === 0;
+  return [...(given ? await flagKeys(inputs.keys, inputs.serviceKeys, cwd) : []), ...fromRoot];
+}
+
+/**
  * Today's flags as an in-memory policy (one rule, every artifact), evaluated
  * by @provenant/policy like any policy file. `reports` holds one report per
  * document, in order: core's checks with the flags' checks, rendered as they
@@ -112,7 +142,7 @@ export async function runVerify(inputs: VerifyInputs, io: Io): Promise<number> {
   }
   const policy = parsePolicy(inputs.policy);
   requireIdentity(policy, inputs.allowAnySource);
-  const keys = await flagKeys(inputs.keys, inputs.serviceKeys, io.cwd);
+  const keys = await flagKeysWithTrustedRoot(inputs, io.cwd);
   const artifacts: ArtifactUnderTest[] = inputs.digests.map((text) => {
     const digest = parseDigestReference(text);
     if (!digest) throw new ProvenantError("INVALID_DIGEST", `--digest ${text}: expected sha256:<64 lowercase hex characters>`);

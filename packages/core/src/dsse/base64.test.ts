@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { decodeBase64, encodeBase64 } from "./base64.js";
+import { preAuthEncoding, preAuthEncodingOfBase64 } from "./pae.js";
 
 const code = (text: string) => {
   try {
@@ -57,6 +58,44 @@ describe("encodeBase64", () => {
         padded.set(bytes, skip);
         const view = padded.subarray(skip, skip + bytes.length);
         expect(decodeBase64(encodeBase64(view), "payload")).toEqual(Buffer.from(bytes));
+      }),
+    );
+  });
+});
+
+describe("preAuthEncodingOfBase64", () => {
+  const outcome = (text: string) => {
+    try {
+      const { pae, payload } = preAuthEncodingOfBase64("application/vnd.in-toto+json", text, "payload");
+      return { pae: pae.toString("hex"), payload: payload.toString("hex") };
+    } catch (error) {
+      return (error as { code: string }).code;
+    }
+  };
+  const reference = (text: string) => {
+    try {
+      const payload = decodeBase64(text, "payload");
+      return { pae: preAuthEncoding("application/vnd.in-toto+json", payload).toString("hex"), payload: payload.toString("hex") };
+    } catch (error) {
+      return (error as { code: string }).code;
+    }
+  };
+
+  it("decodes into the encoding exactly what decodeBase64 and preAuthEncoding give, and refuses what they refuse", () => {
+    for (const bad of ["ab-_", "YWJj ZGVm", "YQ==YWJj", "YWJ", "YWJjZA=", "YW*j", "YWJj\n", "====", "Y===", "YWJjZGVm=", "YR==", "YWJ="]) {
+      expect(outcome(bad), JSON.stringify(bad)).toBe("INVALID_BASE64");
+    }
+    const chars = fc.constantFrom(..."ABCDabcd0189+/=-_ *\n".split(""));
+    fc.assert(
+      fc.property(fc.array(chars, { maxLength: 24 }).map((c) => c.join("")), (text) => {
+        expect(outcome(text)).toEqual(reference(text));
+      }),
+      { numRuns: 3000 },
+    );
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+        const text = Buffer.from(bytes).toString("base64");
+        expect(outcome(text)).toEqual(reference(text));
       }),
     );
   });

@@ -19,25 +19,45 @@ const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
  * zero) is a property of the last quantum alone.
  */
 export function decodeBase64(text: string, what: string): Buffer {
-  const padding = text.endsWith("==") ? 2 : text.endsWith("=") ? 1 : 0;
-  if (text.length % 4 !== 0 || text.includes("-") || text.includes("_")) {
-    throw invalid(text, what);
-  }
+  const length = decodedBase64Length(text, what);
   const bytes = Buffer.from(text, "base64");
-  if (bytes.length !== (text.length / 4) * 3 - padding) throw invalid(text, what);
-  if (padding > 0) {
-    // The character before the padding carries bits that must be zero: the
-    // low 4 of "xx==" or the low 2 of "xxx=".
-    const last = ALPHABET.indexOf(text[text.length - padding - 1]!);
-    const unused = padding === 2 ? 0b1111 : 0b11;
-    if ((last & unused) !== 0) {
-      throw new ProvenantError(
-        "INVALID_BASE64",
-        `${what}: non-canonical base64 (unused bits set); expected canonical padded standard base64`,
-      );
-    }
-  }
+  if (bytes.length !== length) throw invalid(text, what);
+  checkUnusedBits(text, what);
   return bytes;
+}
+
+/**
+ * decodeBase64 into `target` at `offset`, which must have room for
+ * decodedBase64Length(text) bytes: the DSSE pre-authentication encoding is
+ * built around the payload in one buffer, with no second copy of it.
+ */
+export function decodeBase64Into(text: string, target: Buffer, offset: number, what: string): void {
+  const length = decodedBase64Length(text, what);
+  // The same test as decodeBase64's: Node skips what it cannot decode, so bad text writes fewer bytes.
+  if (target.write(text, offset, length, "base64") !== length) throw invalid(text, what);
+  checkUnusedBits(text, what);
+}
+
+/** The length canonical padded base64 `text` decodes to; INVALID_BASE64 when its shape already rules that out. */
+export function decodedBase64Length(text: string, what: string): number {
+  if (text.length % 4 !== 0 || text.includes("-") || text.includes("_")) throw invalid(text, what);
+  const padding = text.endsWith("==") ? 2 : text.endsWith("=") ? 1 : 0;
+  return (text.length / 4) * 3 - padding;
+}
+
+function checkUnusedBits(text: string, what: string): void {
+  const padding = text.endsWith("==") ? 2 : text.endsWith("=") ? 1 : 0;
+  if (padding === 0) return;
+  // The character before the padding carries bits that must be zero: the
+  // low 4 of "xx==" or the low 2 of "xxx=".
+  const last = ALPHABET.indexOf(text[text.length - padding - 1]!);
+  const unused = padding === 2 ? 0b1111 : 0b11;
+  if ((last & unused) !== 0) {
+    throw new ProvenantError(
+      "INVALID_BASE64",
+      `${what}: non-canonical base64 (unused bits set); expected canonical padded standard base64`,
+    );
+  }
 }
 
 function invalid(text: string, what: string): ProvenantError {

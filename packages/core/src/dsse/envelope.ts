@@ -1,11 +1,11 @@
 import type { KeyObject } from "node:crypto";
 import { ProvenantError } from "../error.js";
-import { keyIdOf, verifyBytes } from "../keys/algorithms.js";
+import { keyIdOf, sameKey, verifyBytes } from "../keys/algorithms.js";
 import { type Envelope, EnvelopeSchema, IN_TOTO_PAYLOAD_TYPE } from "../schemas/dsse.js";
 import { fastEnvelope } from "../schemas/fast.js";
 import { parseWith } from "../schemas/parse.js";
 import { decodeBase64, encodeBase64 } from "./base64.js";
-import { preAuthEncoding } from "./pae.js";
+import { preAuthEncoding, preAuthEncodingOfBase64 } from "./pae.js";
 import type { Signer } from "./signer.js";
 
 /** Signs a payload into a DSSE envelope, one signature per signer. */
@@ -66,7 +66,7 @@ export function verifyEnvelope(
       `DSSE envelope: payloadType is "${envelope.payloadType}"; expected "${IN_TOTO_PAYLOAD_TYPE}"`,
     );
   }
-  const payload = decodeBase64(envelope.payload, "DSSE envelope payload");
+  const { pae, payload } = preAuthEncodingOfBase64(envelope.payloadType, envelope.payload, "DSSE envelope payload");
   const signatures = envelope.signatures.map((s, i) => ({
     keyid: s.keyid ?? "",
     bytes: decodeBase64(s.sig, `DSSE envelope signatures[${i}].sig`),
@@ -77,11 +77,10 @@ export function verifyEnvelope(
   const keys: { keyId: string; aliases: Set<string>; publicKey: KeyObject }[] = [];
   for (const trusted of trustedKeys) {
     const keyId = trusted.keyId ?? keyIdOf(trusted.publicKey);
-    const same = keys.find((k) => k.publicKey.equals(trusted.publicKey));
+    const same = keys.find((k) => sameKey(k.publicKey, trusted.publicKey));
     if (same) same.aliases.add(keyId);
     else keys.push({ keyId, aliases: new Set([keyId]), publicKey: trusted.publicKey });
   }
-  const pae = preAuthEncoding(envelope.payloadType, payload);
 
   const signedBy = new Set<string>();
   const untrustedKeyIds: string[] = [];

@@ -28,6 +28,19 @@ export function keyIdOf(publicKey: KeyObject): string {
   return keyId;
 }
 
+/**
+ * Whether two keys are the same key, in whatever encoding each was given
+ * (an EC point compressed or not). Keys of different types are told apart
+ * before KeyObject.equals is asked: for those, Node (24, OpenSSL 3.5)
+ * answers false but leaves "different key types" on OpenSSL's error queue,
+ * and the next createPrivateKey on the thread fails with it, so verifying
+ * with an Ed25519 and a P-256 key made a later `--vsa-key` load fail.
+ */
+export function sameKey(a: KeyObject, b: KeyObject): boolean {
+  if (a === b) return true;
+  return a.asymmetricKeyType === b.asymmetricKeyType && a.equals(b);
+}
+
 /** The key's signature algorithm; throws KEY_UNSUPPORTED for a key Provenant does not sign or verify with. */
 export function algorithmOf(key: KeyObject): KeyAlgorithm {
   let algorithm = algorithms.get(key);
@@ -120,7 +133,11 @@ export function verifyBytes(publicKey: KeyObject, data: Uint8Array, signature: U
         )
       );
     }
-    return nodeVerify(digestFor(algorithm), data, { key: publicKey, dsaEncoding: "der" }, signature);
+    // The KeyObject itself, not `{ key, dsaEncoding: "der" }`: DER is Node's
+    // default for ECDSA, and the options object costs Node about 1 µs of
+    // preparation on every call (issue 14: in-process verify against
+    // @sigstore/verify, which passes the key as is).
+    return nodeVerify(digestFor(algorithm), data, publicKey, signature);
   } catch {
     // OpenSSL throws on garbage signatures of the wrong shape: that is a
     // failed verification, not a crash.

@@ -128,7 +128,10 @@ export function matchBuilderId(expected: string, actual: string): RuleResult {
  * that holds userinfo, a query, a fragment, a backslash, a %-escape, a `.`/`..`
  * segment or a non-ASCII character never matches, whatever the pattern.
  */
-const sourceAnswers = new Map<string, boolean>();
+// By pattern, then source: both strings are the same objects call after call
+// (the policy's, and the uri the source cache was asked about), so their
+// hashes are computed once, where a joined key was built and hashed anew.
+const sourceAnswers = new Map<string, Map<string, boolean>>();
 
 export function matchSourceUri(expected: string, source: Source | undefined): RuleResult {
   if (!source) return { pass: false, reason: `the provenance records no git source; expected ${expected}` };
@@ -143,12 +146,17 @@ export function matchSourceUri(expected: string, source: Source | undefined): Ru
     return { pass: false, reason: `source ${source.uri} cannot be matched: ${parsed.why}; expected ${expected}` };
   }
   // The answer for one pattern and one source never changes; a gate asks it again and again.
-  const key = `${expected}\u0000${source.uri}`;
-  let pass = sourceAnswers.get(key);
+  let answers = sourceAnswers.get(expected);
+  if (answers === undefined) {
+    if (sourceAnswers.size >= 256) sourceAnswers.clear();
+    answers = new Map();
+    sourceAnswers.set(expected, answers);
+  }
+  let pass = answers.get(source.uri);
   if (pass === undefined) {
     pass = sourceMatches(pattern, parsed.location);
-    if (sourceAnswers.size >= 256) sourceAnswers.clear();
-    sourceAnswers.set(key, pass);
+    if (answers.size >= 256) answers.clear();
+    answers.set(source.uri, pass);
   }
   return {
     pass,

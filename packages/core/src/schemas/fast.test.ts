@@ -9,7 +9,7 @@ import { parseStatement } from "../statement/build.js";
 import { COMMIT, SHA_A, sampleProvenance } from "../test-support.js";
 import { BUNDLE_V03_MEDIA_TYPE, BundleSchema } from "./bundle.js";
 import { EnvelopeSchema } from "./dsse.js";
-import { fastBundle, fastEnvelope, fastProvenance, fastStatementShell } from "./fast.js";
+import { fastBundle, fastEnvelope, fastProvenance, fastStatementShell, sharingInput } from "./fast.js";
 import { jsonTextDepth, jsonTextTooDeep, valueDepthExceeds } from "./parse.js";
 import { isTimestamp, ProvenanceSchema } from "./provenance.js";
 import { STATEMENT_TYPE, StatementShellSchema } from "./statement.js";
@@ -178,6 +178,32 @@ describe("hand-written schema twins", () => {
     expect(() => parseStatement({ _type: STATEMENT_TYPE, subject: [{ digest: { sha256: "AB" } }], predicateType: "p", predicate: {} })).toThrow(
       /subject\[0\]\.digest\.sha256: expected lowercase hex/,
     );
+  });
+
+  it("decide and answer the same when sharing the input's objects, and share them only where nothing changes", () => {
+    const keyed = { mediaType: BUNDLE_V03_MEDIA_TYPE, verificationMaterial: { publicKey: { hint: "abc" }, tlogEntries: [{ logIndex: "1" }] }, dsseEnvelope: envelope };
+    const full = sampleProvenance() as unknown as Json;
+    const statement = { _type: STATEMENT_TYPE, subject: [{ name: "a", digest: { sha256: SHA_A } }], predicateType: "https://slsa.dev/provenance/v1", predicate: { a: { b: 1 } } };
+    const shared = <T>(fast: (value: unknown) => T) => (value: unknown) => sharingInput(() => fast(value));
+    expectSameAsZod(EnvelopeSchema, shared(fastEnvelope), mutationsOf(envelope));
+    expectSameAsZod(BundleSchema, shared(fastBundle), mutationsOf(keyed));
+    expectSameAsZod(ProvenanceSchema, shared((v) => fastProvenance(v, isTimestamp)), mutationsOf(full));
+    expectSameAsZod(StatementShellSchema, shared(fastStatementShell), mutationsOf(statement));
+
+    // Already zod's form: the input itself. A key to strip (the envelope's
+    // signature `note`) or keys out of order: a copy, the input untouched.
+    const canonicalEnvelope = { payload: "eyJhIjoxfQ==", payloadType: "application/vnd.in-toto+json", signatures: [{ keyid: "abc", sig: "MEUCIQ==" }] };
+    expect(sharingInput(() => fastEnvelope(canonicalEnvelope))).toBe(canonicalEnvelope);
+    expect(sharingInput(() => fastProvenance(full, isTimestamp))).toBe(full);
+    expect(sharingInput(() => fastStatementShell(statement))).toBe(statement);
+    const stripped = sharingInput(() => fastEnvelope(envelope));
+    expect(stripped).not.toBe(envelope);
+    expect(envelope.signatures[0]).toHaveProperty("note", "dropped");
+    const reversed = reversedKeys(full);
+    expect(sharingInput(() => fastProvenance(reversed, isTimestamp))).not.toBe(reversed);
+    // Outside sharingInput, always a copy.
+    expect(fastProvenance(full, isTimestamp)).not.toBe(full);
+    expect(fastStatementShell(statement)).not.toBe(statement);
   });
 
   it("refuse what zod would strip: an own __proto__ key goes through the schema", () => {

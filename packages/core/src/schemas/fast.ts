@@ -21,6 +21,28 @@ import { STATEMENT_TYPE } from "./statement.js";
 
 type Json = Record<string, unknown>;
 
+/**
+ * When set (only inside `sharingInput`), a twin hands back the input's own
+ * objects wherever they are already what zod would build (the schema's keys
+ * in its order, nothing to strip), instead of a copy: the output is the same
+ * JSON, only not a fresh object. verify uses it for what it owns alone (the
+ * statement it just parsed from the payload, the caller's bundle that it
+ * reads and drops): copying them was a fifth of verify's time besides the
+ * signature check (issue 14).
+ */
+let sharing = false;
+
+/** Runs `parse` with the twins sharing the input's objects (see `sharing`); zod's fallback still copies. */
+export function sharingInput<T>(parse: () => T): T {
+  if (sharing) return parse();
+  sharing = true;
+  try {
+    return parse();
+  } finally {
+    sharing = false;
+  }
+}
+
 /** A plain object (JSON's kind) without an own `__proto__` key. */
 export function isPlainRecord(value: unknown): value is Json {
   if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
@@ -41,11 +63,17 @@ function rebuild(input: Json, shape: readonly string[], loose: boolean, values?:
   // by zod-checked producers): then a spread copies them as they are, which
   // is several times faster than adding them one by one.
   if (inOrder(input, shape, loose)) {
-    const out: Json = { ...input };
-    if (values !== undefined) {
-      for (const key in values) if (Object.hasOwn(values, key) && Object.hasOwn(input, key)) out[key] = values[key];
+    // Shared as it is even with symbol keys, which are no JSON; a spread,
+    // though, would copy them where zod does not (and the symbol check is a
+    // runtime call, a measurable share of verify when made on every object).
+    if (sharing && sameValues(input, values)) return input;
+    if (Object.getOwnPropertySymbols(input).length === 0) {
+      const out: Json = { ...input };
+      if (values !== undefined) {
+        for (const key in values) if (Object.hasOwn(values, key) && Object.hasOwn(input, key)) out[key] = values[key];
+      }
+      return out;
     }
-    return out;
   }
   const out: Json = {};
   let copied = 0;
@@ -68,7 +96,14 @@ function rebuild(input: Json, shape: readonly string[], loose: boolean, values?:
   return out;
 }
 
-/** Whether the input's own keys are the shape's, in its order, then (loose only) any others; and no symbol keys. */
+/** Whether every value in `values` is the input's own (the nested twins shared it). */
+function sameValues(input: Json, values: Json | undefined): boolean {
+  if (values === undefined) return true;
+  for (const key in values) if (Object.hasOwn(values, key) && Object.hasOwn(input, key) && values[key] !== input[key]) return false;
+  return true;
+}
+
+/** Whether the input's own (string) keys are the shape's, in its order, then (loose only) any others. */
 function inOrder(input: Json, shape: readonly string[], loose: boolean): boolean {
   let next = 0;
   let extra = false;
@@ -84,18 +119,19 @@ function inOrder(input: Json, shape: readonly string[], loose: boolean): boolean
       extra = true;
     }
   }
-  return Object.getOwnPropertySymbols(input).length === 0;
+  return true;
 }
 
 /** A record of anything (`z.record(z.string(), z.unknown())`). */
 function record(value: unknown): Json | undefined {
-  return isPlainRecord(value) ? { ...value } : undefined;
+  if (!isPlainRecord(value)) return undefined;
+  return sharing ? value : { ...value };
 }
 
 function stringRecord(value: unknown): Json | undefined {
   if (!isPlainRecord(value)) return undefined;
   for (const key in value) if (!isString(value[key])) return undefined;
-  return { ...value };
+  return sharing ? value : { ...value };
 }
 
 /** DigestSetSchema: non-empty algorithm names, lowercase hex of the algorithm's length. */
@@ -104,7 +140,7 @@ export function digestSet(value: unknown): Json | undefined {
   for (const algorithm in value) {
     if (algorithm === "" || !isDigestValue(algorithm, value[algorithm])) return undefined;
   }
-  return { ...value };
+  return sharing ? value : { ...value };
 }
 
 /** An optional field: absent (or undefined) is fine, otherwise `check` must accept it. */
@@ -129,7 +165,8 @@ export function fastEnvelope(value: unknown): Json | undefined {
     if (!optional(signature.keyid, isString) || !isNonEmptyString(signature.sig)) return undefined;
     copies.push(rebuild(signature, SIGNATURE_SHAPE, false));
   }
-  return rebuild(value, ENVELOPE_SHAPE, false, { signatures: copies });
+  const shared = sharing && copies.every((copy, i) => copy === signatures[i]);
+  return rebuild(value, ENVELOPE_SHAPE, false, { signatures: shared ? signatures : copies });
 }
 
 const RAW_BYTES_SHAPE = ["rawBytes"] as const;
@@ -163,7 +200,8 @@ export function fastBundle(value: unknown): Json | undefined {
       if (!copy) return undefined;
       copies.push(copy);
     }
-    values.x509CertificateChain = rebuild(x509CertificateChain, ["certificates"], false, { certificates: copies });
+    const shared = sharing && copies.every((copy, i) => copy === certificates[i]);
+    values.x509CertificateChain = rebuild(x509CertificateChain, ["certificates"], false, { certificates: shared ? certificates : copies });
     identities++;
   }
   if (certificate !== undefined) {
@@ -175,7 +213,7 @@ export function fastBundle(value: unknown): Json | undefined {
   if (identities !== 1) return undefined;
   if (tlogEntries !== undefined) {
     if (!Array.isArray(tlogEntries)) return undefined;
-    values.tlogEntries = [...tlogEntries];
+    values.tlogEntries = sharing ? tlogEntries : [...tlogEntries];
   }
   let envelope: Json | undefined;
   if (value.dsseEnvelope !== undefined) {
@@ -200,7 +238,7 @@ export function fastStatementShell(value: unknown): Json | undefined {
   const predicateCopy = record(predicate);
   if (!predicateCopy) return undefined;
   // zod copies the array; the subjects (up to 100,000) are shared, as zod's z.unknown() shares them.
-  return rebuild(value, STATEMENT_SHAPE, false, { subject: [...subject], predicate: predicateCopy });
+  return rebuild(value, STATEMENT_SHAPE, false, { subject: sharing ? subject : [...subject], predicate: predicateCopy });
 }
 
 const DESCRIPTOR_SHAPE = ["uri", "digest", "name", "downloadLocation", "mediaType", "content", "annotations"] as const;
@@ -231,12 +269,14 @@ function descriptor(value: unknown): Json | undefined {
 function descriptors(value: unknown): Json[] | undefined {
   if (!Array.isArray(value)) return undefined;
   const copies: Json[] = [];
+  let same = true;
   for (const one of value) {
     const copy = descriptor(one);
     if (!copy) return undefined;
+    if (copy !== one) same = false;
     copies.push(copy);
   }
-  return copies;
+  return sharing && same ? value : copies;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { createPrivateKey, generateKeyPairSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { BUILD_TYPES, VARIABLE_DISAGREEMENTS_FIELD } from "../buildtypes.js";
 import { inspect } from "../statement/inspect.js";
@@ -175,5 +176,20 @@ describe("verify", () => {
     const report = verify(keyless, base);
     expect(failed(report)).toEqual(["signature:UNTRUSTED_KEY"]);
     expect(report.checks[1]!.reason).toMatch(/X\.509 certificate/);
+  });
+});
+
+describe("verify with user and service keys of different types", () => {
+  it("leaves nothing behind that breaks loading a private key afterwards", async () => {
+    // Node's KeyObject.equals across key types answers false but left
+    // "different key types" on OpenSSL's error queue, and the next
+    // createPrivateKey failed with it (e.g. `verify --vsa-key` after a check
+    // with an Ed25519 user key and a P-256 service key).
+    const service = generateKeyPairSync("ed25519");
+    const report = verify(await bundleFor(), { ...base, serviceKeys: [{ publicKey: service.publicKey }] });
+    expect(report.verified).toBe(true);
+    expect(report.slsaLevel.level).toBe(2);
+    const pem = keys.privateKey.export({ type: "pkcs8", format: "pem" });
+    expect(createPrivateKey(pem).asymmetricKeyType).toBe("ec");
   });
 });

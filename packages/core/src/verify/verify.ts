@@ -3,7 +3,7 @@ import { parsePayloadJson } from "../bundle/read.js";
 import type { Envelope } from "../schemas/dsse.js";
 import { type EnvelopeVerification, type TrustedKey, verifyEnvelope } from "../dsse/envelope.js";
 import { isProvenantError } from "../error.js";
-import { keyIdOf } from "../keys/algorithms.js";
+import { keyIdOf, sameKey } from "../keys/algorithms.js";
 import {
   matchBuildInputs,
   matchHostedRunner,
@@ -18,6 +18,7 @@ import {
   type RuleResult,
 } from "../policy/policy.js";
 import { parseProvenance } from "../provenance/validate.js";
+import { sharingInput } from "../schemas/fast.js";
 import type { DigestSet } from "../schemas/digest.js";
 import { type Provenance, SLSA_PROVENANCE_V1 } from "../schemas/provenance.js";
 import type { Statement } from "../schemas/statement.js";
@@ -176,7 +177,7 @@ function isNamed(artifact: DigestSet, index: SubjectIndex): boolean {
 function signedByService(signedBy: readonly string[], keys: readonly TrustedKey[]): boolean {
   const services = keys.filter((k) => k.service === true);
   if (services.length === 0 || signedBy.length === 0) return false;
-  return keys.some((k) => signedBy.includes(k.keyId ?? keyIdOf(k.publicKey)) && services.some((s) => s.publicKey.equals(k.publicKey)));
+  return keys.some((k) => signedBy.includes(k.keyId ?? keyIdOf(k.publicKey)) && services.some((s) => sameKey(s.publicKey, k.publicKey)));
 }
 
 function digestText(digest: DigestSet): string {
@@ -238,7 +239,8 @@ export function verify(document: unknown, options: VerifyOptions): VerificationR
   let envelope: Envelope;
   let keyless = false;
   try {
-    const parsed = parseSignedDocument(document);
+    // Shared, not copied: the bundle is only read here, and never handed back.
+    const parsed = sharingInput(() => parseSignedDocument(document));
     envelope = parsed.envelope;
     keyless = parsed.kind === "bundle" && signerMaterialOf(parsed.bundle) === "certificate";
     if (parsed.kind === "bundle") {
@@ -328,7 +330,8 @@ export function verify(document: unknown, options: VerifyOptions): VerificationR
   let statement: Statement;
   try {
     const json = parsePayloadJson(verification.payload);
-    statement = parseStatement(json);
+    // The statement was just parsed from the payload and is ours alone: shared, not copied.
+    statement = sharingInput(() => parseStatement(json));
     pass("statement", `in-toto Statement v1 with ${statement.subject.length} subject(s)`);
   } catch (error) {
     failFrom("statement", error);
@@ -357,7 +360,7 @@ export function verify(document: unknown, options: VerifyOptions): VerificationR
 
   let provenance: Provenance;
   try {
-    provenance = parseProvenance(statement.predicate);
+    provenance = sharingInput(() => parseProvenance(statement.predicate));
     pass("provenance", "SLSA v1.0 provenance is well-formed");
   } catch (error) {
     failFrom("provenance", error);
