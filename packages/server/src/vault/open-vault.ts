@@ -255,20 +255,7 @@ export async function openVault(options: VaultOptions): Promise<Vault> {
   const vault: Vault = {
     async upload(document, caller) {
       if (closed) throw new ProvenantError("SERVER_UNAVAILABLE", "the vault is closing");
-      const admitted = admit(document, caller);
-      admitting.add(admitted);
-      let outcome: Awaited<typeof admitted>;
-      try {
-        outcome = await admitted;
-      } finally {
-        admitting.delete(admitted);
-      }
-      if ("attestation" in outcome) return outcome;
-      const waiting = outcome;
-      return new Promise<UploadResult>((resolve, reject) => {
-        pending.push({ ...waiting, caller, resolve, reject });
-        schedule();
-      });
+      return logWhenAdmitted(admit(document, caller), caller);
     },
 
     async uploadServiceSigned(signed, caller) {
@@ -279,20 +266,7 @@ export async function openVault(options: VaultOptions): Promise<Vault> {
       }
       if (closed) throw new ProvenantError("SERVER_UNAVAILABLE", "the vault is closing");
       requireScope(caller, ["upload", "admin"], "uploading an attestation");
-      const admitted = admitIngested(ingestServiceSigned(signed, serviceKey));
-      admitting.add(admitted);
-      let outcome: Awaited<typeof admitted>;
-      try {
-        outcome = await admitted;
-      } finally {
-        admitting.delete(admitted);
-      }
-      if ("attestation" in outcome) return outcome;
-      const waiting = outcome;
-      return new Promise<UploadResult>((resolve, reject) => {
-        pending.push({ ...waiting, caller, resolve, reject });
-        schedule();
-      });
+      return logWhenAdmitted(admitIngested(ingestServiceSigned(signed, serviceKey)), caller);
     },
 
     async uploadAll(documents, caller) {
@@ -518,6 +492,23 @@ export async function openVault(options: VaultOptions): Promise<Vault> {
       await store.close();
     },
   };
+
+  /** Waits for one admission (close() waits for it too), then for its entry to be logged: the stored one if it was before. */
+  async function logWhenAdmitted(admitted: ReturnType<typeof admitIngested>, caller: CallerIdentity): Promise<UploadResult> {
+    admitting.add(admitted);
+    let outcome: Awaited<typeof admitted>;
+    try {
+      outcome = await admitted;
+    } finally {
+      admitting.delete(admitted);
+    }
+    if ("attestation" in outcome) return outcome;
+    const waiting = outcome;
+    return new Promise<UploadResult>((resolve, reject) => {
+      pending.push({ ...waiting, caller, resolve, reject });
+      schedule();
+    });
+  }
 
   /** Validates and deduplicates one upload; returns the stored entry when it was logged before. */
   async function admit(document: unknown, caller: CallerIdentity): Promise<UploadResult | Omit<Pending, "caller" | "resolve" | "reject">> {
