@@ -127,7 +127,9 @@ export async function collectFiles(
   };
 
   const walk = (dir: string, rootReal: string, visited: Set<string>, match?: Matcher) => {
-    const realDir = realpathSync(dir);
+    // The C library's realpath: one call, where the JavaScript one lstat-s every component of the
+    // path (a tenth of a 20,000-file walk's time went there, for 100 directories).
+    const realDir = realpathSync.native(dir);
     // Once filtered by the glob and once taken whole at most: loops still end.
     const key = `${match ? "match" : "whole"}:${realDir}`;
     if (visited.has(key)) return;
