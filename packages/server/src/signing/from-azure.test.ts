@@ -52,7 +52,7 @@ afterAll(async () => {
  * server's injected fetch is the one seam, as a real deployment's would be
  * its network.
  */
-function vstokenFetch(): typeof globalThis.fetch {
+function vstokenFetch(elsewhere: typeof globalThis.fetch = globalThis.fetch): typeof globalThis.fetch {
   const jwksUrl = "https://vstoken.dev.azure.com/.well-known/jwks";
   return (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
     const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
@@ -61,7 +61,7 @@ function vstokenFetch(): typeof globalThis.fetch {
       return new Response(JSON.stringify(document), { headers: { "content-type": "application/json" } });
     }
     if (url === jwksUrl) return globalThis.fetch(issuer.jwksUri);
-    return globalThis.fetch(input, init);
+    return elsewhere(input, init);
   }) as typeof globalThis.fetch;
 }
 
@@ -76,9 +76,16 @@ function azureIssuer(overrides: Partial<TrustedIssuer> = {}): TrustedIssuer {
   };
 }
 
-function deps(trusted: TrustedIssuer = azureIssuer(), platform: Pick<SigningDeps, "environment" | "platformFetch"> = {}): SigningDeps {
+/** `azureApi`: what answers requests to dev.azure.com (the enrichment's REST calls). */
+function deps(trusted: TrustedIssuer = azureIssuer(), platform: { environment?: SigningDeps["environment"]; azureApi?: typeof globalThis.fetch } = {}): SigningDeps {
   const config: SigningConfig = { trustedIssuers: [trusted] };
-  return signingDepsWithDefaults({ config, signer: keySigner(serviceKey), clock: () => NOW, fetch: vstokenFetch(), ...platform });
+  return signingDepsWithDefaults({
+    config,
+    signer: keySigner(serviceKey),
+    clock: () => NOW,
+    fetch: vstokenFetch(platform.azureApi),
+    ...(platform.environment ? { environment: platform.environment } : {}),
+  });
 }
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
@@ -184,7 +191,7 @@ describe("Azure Pipelines enrichment: the run's agent pools from the Azure DevOp
 
   it("records a Microsoft-hosted run, so the service-signed bundle verifies as L3; the credential goes to the organization only", async () => {
     const api = hostedRun();
-    const result = await signProvenance({ token: await issuer.sign(azureClaims()), subjects }, deps(enriched(), { environment: serverEnvironment, platformFetch: api.fetch }));
+    const result = await signProvenance({ token: await issuer.sign(azureClaims()), subjects }, deps(enriched(), { environment: serverEnvironment, azureApi: api.fetch }));
     expect(result.provenance.runDetails.builder.id).toBe("https://dev.azure.com/acme/_agents/microsoft-hosted");
     expect(result.provenance.runDetails.metadata?.provenant_agentPools).toEqual({ source: "azure-devops-rest-api", hosted: true, jobs: 2 });
     expect(levelOf(result.bundle)).toMatchObject({ level: 3 });
@@ -203,7 +210,7 @@ describe("Azure Pipelines enrichment: the run's agent pools from the Azure DevOp
       ],
       queues: { 11: { name: "Azure Pipelines", isHosted: true }, 12: { name: "build-farm", isHosted: false } },
     });
-    const result = await signProvenance({ token: await issuer.sign(azureClaims()), subjects }, deps(enriched(), { environment: serverEnvironment, platformFetch: api.fetch }));
+    const result = await signProvenance({ token: await issuer.sign(azureClaims()), subjects }, deps(enriched(), { environment: serverEnvironment, azureApi: api.fetch }));
     expect(result.provenance.runDetails.builder.id).toBe("https://dev.azure.com/acme/_agents/self-hosted");
     expect(result.provenance.runDetails.metadata?.provenant_agentPools).toMatchObject({ hosted: false, reason: expect.stringContaining('"build-farm" is self-hosted') });
     expect(levelOf(result.bundle)).toEqual({ level: 2, reason: expect.stringContaining("self-hosted Azure Pipelines agent pool") });
@@ -211,18 +218,18 @@ describe("Azure Pipelines enrichment: the run's agent pools from the Azure DevOp
 
   it("signs at L2 when the API refuses or the credential is missing; refuses to sign (token still unused) when enrichment is required", async () => {
     const refusing = azureDevOps({ jobs: [], queues: {}, status: 401 });
-    const refused = await signProvenance({ token: await issuer.sign(azureClaims()), subjects }, deps(enriched(), { environment: serverEnvironment, platformFetch: refusing.fetch }));
+    const refused = await signProvenance({ token: await issuer.sign(azureClaims()), subjects }, deps(enriched(), { environment: serverEnvironment, azureApi: refusing.fetch }));
     expect(refused.provenance.runDetails.metadata?.provenant_agentPools).toMatchObject({ hosted: "unknown", reason: expect.stringContaining("HTTP 401") });
     expect(levelOf(refused.bundle)).toEqual({ level: 2, reason: expect.stringContaining("whose pool is not known") });
-    const unset = await signProvenance({ token: await issuer.sign(azureClaims()), subjects }, deps(enriched(), { environment: {}, platformFetch: refusing.fetch }));
+    const unset = await signProvenance({ token: await issuer.sign(azureClaims()), subjects }, deps(enriched(), { environment: {}, azureApi: refusing.fetch }));
     expect(unset.provenance.runDetails.metadata?.provenant_agentPools).toMatchObject({ reason: expect.stringContaining("PROVENANT_AZDO_PAT) is not set") });
 
-    const strict = deps(enriched({ required: true }), { environment: serverEnvironment, platformFetch: refusing.fetch });
+    const strict = deps(enriched({ required: true }), { environment: serverEnvironment, azureApi: refusing.fetch });
     const token = await issuer.sign(azureClaims());
     expect(await codeOf(signProvenance({ token, subjects }, strict))).toBe("SOURCE_UNAVAILABLE");
     // Refused before the replay check: once the API answers, the same token signs.
     const answering = hostedRun();
-    expect((await signProvenance({ token, subjects }, { ...strict, platformFetch: answering.fetch })).provenance.runDetails.builder.id).toBe(
+    expect((await signProvenance({ token, subjects }, { ...strict, fetch: vstokenFetch(answering.fetch) })).provenance.runDetails.builder.id).toBe(
       "https://dev.azure.com/acme/_agents/microsoft-hosted",
     );
   });
@@ -231,7 +238,7 @@ describe("Azure Pipelines enrichment: the run's agent pools from the Azure DevOp
     const api = hostedRun();
     const result = await signProvenance(
       { token: await issuer.sign(azureClaims()), subjects },
-      deps(enriched({ organizationUrl: "https://dev.azure.com/contoso/" }), { environment: serverEnvironment, platformFetch: api.fetch }),
+      deps(enriched({ organizationUrl: "https://dev.azure.com/contoso/" }), { environment: serverEnvironment, azureApi: api.fetch }),
     );
     expect(api.requests).toEqual([]);
     expect(result.provenance.runDetails.metadata?.provenant_agentPools).toMatchObject({ reason: expect.stringContaining("not https://dev.azure.com/contoso/") });

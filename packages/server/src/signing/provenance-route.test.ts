@@ -9,6 +9,7 @@ import { toSignedEntity, toTrustMaterial, Verifier } from "@sigstore/verify";
 import { startTestIssuer, type TestIssuer } from "@provenant/oidc/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../http/app.js";
+import { provenanceRequester } from "../test-support/provenance-request.js";
 import { compilePolicy, parsePolicyFile } from "@provenant/policy";
 import type { VerifyAnswer } from "../verify/verify-artifacts.js";
 import { openSqliteStore } from "../store/sqlite/sqlite-store.js";
@@ -63,12 +64,7 @@ afterAll(async () => {
   await Promise.all([gitlab.close(), other.close()]);
 });
 
-const post = (token: string | undefined, body: unknown) =>
-  app.request("/v1/provenance", {
-    method: "POST",
-    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
-  });
+const post = (token: string | undefined, body: unknown) => provenanceRequester(app)(token, body);
 const subjects = [{ name: "app.tgz", digest: { sha256: DIGEST } }];
 
 describe("POST /v1/provenance", () => {

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../http/app.js";
 import { openSqliteStore } from "../store/sqlite/sqlite-store.js";
 import { gitlabJobClaims } from "../test-support/job-claims.js";
+import { provenanceRequester } from "../test-support/provenance-request.js";
 import { openVault } from "../vault/open-vault.js";
 import type { Vault } from "../vault/types.js";
 import { SERVICE_HASHED_SUBJECTS_FIELD, urlFileSubjects } from "./server-hashed-subjects.js";
@@ -72,12 +73,7 @@ function appFor(withSources: boolean) {
       : {}),
   });
   const app = createApp({ vault, signing });
-  return (token: string, body: unknown) =>
-    app.request("/v1/provenance", {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-      body: JSON.stringify(body),
-    });
+  return provenanceRequester(app);
 }
 const token = () => gitlab.sign(gitlabJobClaims(new URL(gitlab.issuer).host, { iat: nowSeconds - 5, nbf: nowSeconds - 5, exp: nowSeconds + 300 }));
 const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");

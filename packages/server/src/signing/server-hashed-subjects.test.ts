@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../http/app.js";
 import { openSqliteStore } from "../store/sqlite/sqlite-store.js";
 import { gitlabJobClaims } from "../test-support/job-claims.js";
+import { provenanceRequester } from "../test-support/provenance-request.js";
 import { openVault } from "../vault/open-vault.js";
 import type { Vault } from "../vault/types.js";
 import { registryImageSubjects, SERVICE_HASHED_SUBJECTS_FIELD } from "./server-hashed-subjects.js";
@@ -38,12 +39,7 @@ function appFor(registries: string[] | undefined) {
     ...(registries ? { images: registryImageSubjects({ registries, client }) } : {}),
   });
   const app = createApp({ vault, signing });
-  return (token: string, body: unknown) =>
-    app.request("/v1/provenance", {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-      body: JSON.stringify(body),
-    });
+  return provenanceRequester(app);
 }
 const token = () => gitlab.sign(gitlabJobClaims(new URL(gitlab.issuer).host, { iat: nowSeconds - 5, nbf: nowSeconds - 5, exp: nowSeconds + 300 }));
 

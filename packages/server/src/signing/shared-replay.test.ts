@@ -6,6 +6,7 @@ import { keySigner } from "@provenant/core";
 import { startTestIssuer, type TestIssuer } from "@provenant/oidc/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../http/app.js";
+import { provenanceRequester } from "../test-support/provenance-request.js";
 import { openPostgresStore } from "../store/postgres/postgres-store.js";
 import { openSqliteStore } from "../store/sqlite/sqlite-store.js";
 import type { Store } from "../store/store.js";
@@ -79,12 +80,8 @@ describe.each(backends)("the replay store in the vault's database: %s", (_backen
       replay: databaseReplayStore(vault, () => NOW),
     });
     const app = createApp({ vault, signing, baseUrl: "http://127.0.0.1/provenant-test" });
-    const post = (token: string, sha256: string) =>
-      app.request("/v1/provenance", {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-        body: JSON.stringify({ subjects: [{ name: "app.tgz", digest: { sha256 } }] }),
-      });
+    const request = provenanceRequester(app);
+    const post = (token: string, sha256: string) => request(token, { subjects: [{ name: "app.tgz", digest: { sha256 } }] });
     return { vault, post };
   }
 

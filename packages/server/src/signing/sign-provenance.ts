@@ -21,14 +21,12 @@ export interface SigningDeps {
   /** Remembers token ids until they expire; one store for every request (see `signingDepsWithDefaults`). */
   replay: ReplayStore;
   rateLimiter: RateLimiter;
-  /** Fetches discovery documents and JWKS. */
+  /** Fetches discovery documents and JWKS, and platform APIs (Azure enrichment). */
   fetch?: typeof globalThis.fetch;
   /** Keeps each issuer's keys between requests, fetching again for an unknown key id (`createKeyCache`). */
   keyCache?: KeyCache;
   /** Where the server's own platform credentials are read (Azure `enrichment.credentialEnv`); `provenant server` passes its environment. */
   environment?: Readonly<Record<string, string | undefined>>;
-  /** Fetch for platform API calls (Azure enrichment); default the global fetch. */
-  platformFetch?: typeof globalThis.fetch;
   /** Hashes images by digest from the configured registries (`registryImageSubjects`); absent: `images` are refused. */
   images?: ImageSubjectFetcher;
   /** Hashes files by URL from the configured sources (`urlFileSubjects`); absent: `files` are refused. */
@@ -106,7 +104,7 @@ export async function signProvenance(request: ProvenanceRequest, deps: SigningDe
     throw new ProvenantError("RATE_LIMITED", `too many provenance requests for ${built.identity.repository}; at most ${limits.ratePerWindow} per ${limits.rateWindowSeconds} s`);
   }
   // Azure: the agent pools from the platform's API with the server's own credential, when configured.
-  built = await enrichAzure(issuer, claims, built, { env: deps.environment ?? {}, ...(deps.platformFetch ? { fetch: deps.platformFetch } : {}) });
+  built = await enrichAzure(issuer, claims, built, { env: deps.environment ?? {}, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
   // After the token is verified (no anonymous caller makes the server fetch), before the replay check
   // (a registry that fails does not use up the token).
   const hashed: ServerHashedSubject[] = [];

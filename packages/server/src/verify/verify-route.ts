@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { RouteContext, ServerApp } from "../http/context.js";
-import { requireCaller } from "../http/guards.js";
+import { readableProjects, requireCaller } from "../http/guards.js";
 import { parseJsonBody } from "../http/json-limits.js";
 import { problemResponses } from "../http/schemas.js";
 import { DEFAULT_VERIFICATION_LIMITS, parseVerifyRequest, type VerificationDeps, verifyArtifacts } from "./verify-artifacts.js";
@@ -86,7 +86,7 @@ export function registerVerifyRoute(app: ServerApp, ctx: RouteContext, verificat
     const request = parseVerifyRequest(body, limits);
     // The gate sees what the caller may read: its own projects' attestations
     // (all of them with public read or a `*` token), as the read routes do.
-    const projects = ctx.publicRead || caller.projects.includes("*") ? undefined : caller.projects;
+    const projects = readableProjects(c, ctx.publicRead);
     const vault: Parameters<typeof verifyArtifacts>[2] = {
       findByDigest: (query) => ctx.vault.findByDigest({ ...query, ...(projects ? { projects } : {}) }),
       recordAudit: (entries, who) => ctx.vault.recordAudit(entries, who),
