@@ -1,7 +1,7 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: ["src/index.ts", "src/hash-worker.ts"],
+  entry: ["src/index.ts", "src/hash-worker.ts", "src/images.ts"],
   format: ["esm"],
   dts: true,
   clean: true,

@@ -1,4 +1,4 @@
-import { ProvenantError } from "@provenant/core";
+import { ProvenantError } from "@provenant/core/base";
 
 // File reading and writing lives below the front ends, beside subject resolution.
 export { readTextFile, replaceFileAtomically, replaceFilesAtomically } from "@provenant/subjects";

@@ -1,5 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { type ErrorCode, isProvenantError, ProvenantError, printableMessage } from "@provenant/core";
+import { type ErrorCode, isProvenantError, ProvenantError, printableMessage } from "@provenant/core/base";
 // Only what registering the commands needs is imported here: each action
 // imports its command's module when it runs, so one command never loads
 // another's dependencies (they are separate chunks of the published bin).
@@ -7,7 +7,7 @@ import { registerOciCommands } from "./commands/oci-commands.js";
 import { registryFlags, registryOptionsOf } from "./commands/registry-flags.js";
 import { logTrustOptions, registerVaultCommands } from "./commands/vault-commands.js";
 import type { Io } from "./io.js";
-import { CLI_VERSION } from "./platforms/registry.js";
+import { CLI_VERSION } from "./version.js";
 
 /** Codes that mean "you gave me something I cannot use": exit 2. */
 const INPUT_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([

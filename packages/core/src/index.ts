@@ -1,6 +1,7 @@
 export { ProvenantError, isProvenantError, type ErrorCode } from "./error.js";
 
-export { DigestSetSchema, parseDigestReference, type DigestSet } from "./schemas/digest.js";
+export { DigestSetSchema, type DigestSet } from "./schemas/digest.js";
+export { parseDigestReference } from "./schemas/digest-values.js";
 export {
   STATEMENT_TYPE,
   ResourceDescriptorSchema,

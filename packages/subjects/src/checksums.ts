@@ -1,4 +1,5 @@
-import { ProvenantError, parseDigestReference, type Subject } from "@provenant/core";
+import type { Subject } from "@provenant/core";
+import { ProvenantError, parseDigestReference } from "@provenant/core/base";
 
 /**
  * Reads a `sha256sum` output file: `<hex>  <name>` (text mode) or

@@ -1,6 +1,6 @@
 import { type Dirent, lstatSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { isAbsolute, relative, resolve, sep } from "node:path";
-import { isProvenantError, ProvenantError } from "@provenant/core";
+import { isProvenantError, ProvenantError } from "@provenant/core/base";
 import picomatch from "picomatch";
 import { subjectNameOf } from "./names.js";
 import { isDynamicPattern } from "tinyglobby";

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { chmod, type FileHandle, open, readFile, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { ProvenantError } from "@provenant/core";
+import { ProvenantError } from "@provenant/core/base";
 
 /**
  * What a file is written from: text, bytes, or pieces of either written one

@@ -2,7 +2,7 @@ import { createHash, hash as cryptoHash } from "node:crypto";
 import { closeSync, openSync, readSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import type { Worker } from "node:worker_threads";
-import { ProvenantError } from "@provenant/core";
+import { ProvenantError } from "@provenant/core/base";
 import { CHUNK, LARGE_BYTES, PROGRESS_STEP, takePrestartedWorkers, startHashWorker } from "./hash-worker.js";
 
 export interface HashJob {

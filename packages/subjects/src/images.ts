@@ -2,7 +2,8 @@ import { createReadStream } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { createGunzip } from "node:zlib";
-import { ProvenantError, printableMessage, type Subject } from "@provenant/core";
+import type { Subject } from "@provenant/core";
+import { ProvenantError, printableMessage } from "@provenant/core/base";
 import {
   type Descriptor,
   type ImageIndex,
@@ -17,20 +18,9 @@ import {
   sha256Digest,
 } from "@provenant/oci";
 import { extract } from "tar-stream";
+import type { RegistryOptions } from "./image-arguments.js";
+export type { RegistryOptions } from "./image-arguments.js";
 import type { SubjectsIo as Io } from "./io.js";
-
-/** How the CLI reaches registries: from `--insecure-registry`, `--image-platform` and the environment. */
-export interface RegistryOptions {
-  insecureRegistries: readonly string[];
-  /** `os/arch[/variant]`: pick this child of a multi-arch index instead of keeping the index digest. */
-  imagePlatform?: string;
-}
-
-const IMAGE_PREFIXES = ["oci://", "oci-layout:", "docker-archive:"] as const;
-
-export function isImageArgument(argument: string): boolean {
-  return IMAGE_PREFIXES.some((prefix) => argument.startsWith(prefix));
-}
 
 export function createRegistryClient(io: Io, options: RegistryOptions = { insecureRegistries: [] }): RegistryClient {
   return registryClientFromEnvironment({

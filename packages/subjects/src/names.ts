@@ -1,6 +1,6 @@
 import { existsSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
-import { ProvenantError } from "@provenant/core";
+import { ProvenantError } from "@provenant/core/base";
 
 /**
  * The directory subject names are relative to: `subjectRoot` when given

@@ -1,12 +1,13 @@
 import { statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { dirname, resolve } from "node:path";
-import { ProvenantError, printableMessage, type Subject } from "@provenant/core";
+import type { Subject } from "@provenant/core";
+import { ProvenantError, printableMessage } from "@provenant/core/base";
 import { parseChecksums, parseDigestOption } from "./checksums.js";
 import { collectFiles, type FoundFile } from "./collect.js";
 import { readTextFile } from "./files.js";
 import { type HashJob, HashPool, type HashProgress, hashFiles, worthWorkers } from "./hash.js";
-import { isImageArgument, type RegistryOptions, resolveImageSubjects } from "./images.js";
+import { isImageArgument, type RegistryOptions } from "./image-arguments.js";
 import type { SubjectsIo } from "./io.js";
 import { subjectNameOf, subjectRootOf } from "./names.js";
 
@@ -50,7 +51,12 @@ export async function resolveSubjects(inputs: SubjectInputs, io: SubjectsIo): Pr
   const root = subjectRootOf(io.cwd, inputs.subjectRoot);
   const images = inputs.patterns.filter(isImageArgument);
   const paths = inputs.patterns.filter((pattern) => !isImageArgument(pattern));
-  if (images.length > 0) subjects.push(...(await resolveImageSubjects(images, io, inputs.registry)).subjects);
+  if (images.length > 0) {
+    // Loaded only for images: the OCI client and the tar and gzip readers
+    // are a third of this package's start, which hashing files never needs.
+    const { resolveImageSubjects } = await import("./images.js");
+    subjects.push(...(await resolveImageSubjects(images, io, inputs.registry)).subjects);
+  }
   if (paths.length > 0) subjects.push(...(await hashedFiles(paths, inputs.progress, io, root, inputs.refuseSkipped ?? false)));
 
   for (const path of inputs.checksumFiles) {

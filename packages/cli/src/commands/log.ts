@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { ProvenantError } from "@provenant/core";
+import { ProvenantError } from "@provenant/core/base";
 import { type Io, replaceFileAtomically } from "../io.js";
 import { loadLogTrust, originFor } from "./log-trust.js";
 import { vaultRequest } from "@provenant/server-client";

@@ -1,4 +1,4 @@
-import { ProvenantError } from "@provenant/core";
+import { ProvenantError } from "@provenant/core/base";
 import type { Command } from "commander";
 import type { Io } from "../io.js";
 import { registryFlags, registryOptionsOf } from "./registry-flags.js";

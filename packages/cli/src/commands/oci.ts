@@ -15,7 +15,8 @@ import {
 import { type Io, parseJson, readTextFile } from "../io.js";
 import { printable, terminalJson } from "../output/escape.js";
 import { renderReport } from "../output/report.js";
-import { createRegistryClient, type RegistryOptions } from "@provenant/subjects";
+import type { RegistryOptions } from "@provenant/subjects";
+import { createRegistryClient } from "@provenant/subjects/images";
 import { evaluateFlags, flagKeysWithTrustedRoot } from "./verify.js";
 
 

@@ -23,7 +23,7 @@ export async function imageEvidence(
   registry: RegistryOptions,
   io: Io,
 ): Promise<GatheredEvidence> {
-  const { createRegistryClient } = await import("@provenant/subjects");
+  const { createRegistryClient } = await import("@provenant/subjects/images");
   const { formatImageReference, imageDigestSet, pullAttestations, resolveImage } = await import("@provenant/oci");
   const named = registryImageArgument(image, "verify --image");
   const client = createRegistryClient(io, registry);

@@ -1,7 +1,7 @@
 import type { Io } from "../io.js";
 import { resolveSubjects, type SubjectInputs } from "@provenant/subjects";
 import { subjectProgress } from "../output/progress.js";
-import { isPrintable, ProvenantError, printable, terminalJson } from "@provenant/core";
+import { isPrintable, ProvenantError, printable, terminalJson } from "@provenant/core/base";
 
 export async function listSubjects(inputs: SubjectInputs & { json: boolean }, io: Io): Promise<number> {
   if (inputs.patterns.length + inputs.checksumFiles.length + inputs.digests.length === 0) {

@@ -1,5 +1,5 @@
 import { open } from "node:fs/promises";
-import { ProvenantError } from "@provenant/core";
+import { ProvenantError } from "@provenant/core/base";
 
 /** Default cap on bytes read from `--bundle` (and inspect's FILE): 64 MiB. */
 export const DEFAULT_MAX_BUNDLE_BYTES = 64 * 1024 * 1024;

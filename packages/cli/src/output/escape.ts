@@ -3,4 +3,4 @@
  * every front end — the CLI, the actions, the tasks, the server — shows
  * untrusted text the same way. Re-exported here for the CLI's renderers.
  */
-export { printable, printableMessage, terminalJson } from "@provenant/core";
+export { printable, printableMessage, terminalJson } from "@provenant/core/base";

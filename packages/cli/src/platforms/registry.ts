@@ -1,9 +1,7 @@
 import type { PlatformAdapter, PlatformName } from "@provenant/core";
 import { localFacts } from "./local/facts.js";
 import { localProvenance } from "./local/provenance.js";
-
-declare const PROVENANT_VERSION: string;
-export const CLI_VERSION = typeof PROVENANT_VERSION === "string" ? PROVENANT_VERSION : "0.0.0-dev";
+import { CLI_VERSION } from "../version.js";
 
 const local: PlatformAdapter = {
   platform: "local",

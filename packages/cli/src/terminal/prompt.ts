@@ -1,4 +1,4 @@
-import { ProvenantError } from "@provenant/core";
+import { ProvenantError } from "@provenant/core/base";
 
 /**
  * Asks for a secret on the terminal without echoing it. Written by hand:

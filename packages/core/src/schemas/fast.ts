@@ -1,5 +1,5 @@
 import { READABLE_BUNDLE_MEDIA_TYPES } from "./bundle.js";
-import { isDigestValue } from "./digest.js";
+import { isDigestValue } from "./digest-values.js";
 import { MAX_SIGNATURES_PER_ENVELOPE } from "./dsse.js";
 import { STATEMENT_TYPE } from "./statement.js";
 

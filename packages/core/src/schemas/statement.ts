@@ -1,5 +1,6 @@
 import * as z from "zod/mini";
-import { DigestSetSchema, isDigestValue } from "./digest.js";
+import { DigestSetSchema } from "./digest.js";
+import { isDigestValue } from "./digest-values.js";
 
 export const STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
 
