@@ -72,7 +72,15 @@ export async function collectFiles(
 ): Promise<CollectResult> {
   const root = options.root ?? resolve(cwd);
   const wantSizes = options.sizes ?? true;
-  const seen = new Map<string, FoundFile>();
+  const files: FoundFile[] = [];
+  // The real paths listed, to list each file once: needed only once a file
+  // can be met a second time, through a link or another pattern. Until then
+  // (a directory of regular files, the usual release) the walk keeps no set
+  // of 20,000 paths; the first link or second pattern builds it from `files`.
+  let seen: Set<string> | undefined;
+  const expectRepeats = () => {
+    seen ??= new Set(files.map((f) => f.realPath));
+  };
   const skipped: string[] = [];
   // Files a pattern matched, duplicates of earlier patterns included: a
   // pattern whose files were all listed already still matched something.
@@ -84,9 +92,12 @@ export async function collectFiles(
   // async, a tenth of that sync). The CLI does nothing else meanwhile.
   const addFile = (path: string, real: string, size: number, name?: string) => {
     matched++;
-    if (seen.has(real)) return;
+    if (seen) {
+      if (seen.has(real)) return;
+      seen.add(real);
+    }
     const file = { path, realPath: real, size, name: name ?? subjectNameOf(root, path, path) };
-    seen.set(real, file);
+    files.push(file);
     onFile?.(file);
   };
 
@@ -99,6 +110,7 @@ export async function collectFiles(
     let isDirectory = kind === "directory";
     let size: number | undefined;
     if (kind === "link") {
+      expectRepeats();
       try {
         real = realpathSync(path);
       } catch {
@@ -197,7 +209,8 @@ export async function collectFiles(
     else if (info.isFile()) addFile(path, realpathSync(path), info.size);
   };
 
-  for (const pattern of patterns) {
+  for (const [index, pattern] of patterns.entries()) {
+    if (index > 0) expectRepeats();
     matched = 0;
     try {
       collect(pattern);
@@ -215,5 +228,5 @@ export async function collectFiles(
       );
     }
   }
-  return { files: [...seen.values()], skipped };
+  return { files, skipped };
 }

@@ -47,10 +47,15 @@ export interface SubjectInputs {
  * (same name and digest). Files are hashed in parallel.
  */
 export async function resolveSubjects(inputs: SubjectInputs, io: SubjectsIo): Promise<Subject[]> {
-  const subjects: Subject[] = [];
   const root = subjectRootOf(io.cwd, inputs.subjectRoot);
   const images = inputs.patterns.filter(isImageArgument);
   const paths = inputs.patterns.filter((pattern) => !isImageArgument(pattern));
+  // Files alone need no duplicate check: the walk lists each file once, by
+  // one name (a release's 100,000 names were a map of 100,000 entries).
+  if (images.length === 0 && inputs.checksumFiles.length === 0 && inputs.digests.length === 0) {
+    return hashedFiles(paths, inputs.progress, io, root, inputs.refuseSkipped ?? false);
+  }
+  const subjects: Subject[] = [];
   if (images.length > 0) {
     // Loaded only for images: the OCI client and the tar and gzip readers
     // are a third of this package's start, which hashing files never needs.
@@ -134,7 +139,9 @@ async function hashedFiles(
   try {
     return await walkAndHash(paths, progress, io, root, refuseSkipped, onFile, () => pool);
   } finally {
-    await pool?.close();
+    // Not awaited: the workers hold nothing of the result, and stop while the
+    // caller uses it (their shutdown was 3 ms of a 20,000-file run's 260).
+    void pool?.close();
   }
 }
 

@@ -1,3 +1,4 @@
+import type { Subject } from "@provenant/core";
 import type { Io } from "../io.js";
 import { resolveSubjects, type SubjectInputs } from "@provenant/subjects";
 import { subjectProgress } from "../output/progress.js";
@@ -13,11 +14,27 @@ export async function listSubjects(inputs: SubjectInputs & { json: boolean }, io
   } else {
     // One write: 20,000 separate writes to a pipe cost more than hashing the files.
     // Names come from the file system or a checksums file: escaped, one line each.
-    // Scanned once as a whole first: when nothing in them needs escaping (the usual
-    // case), 40,000 escaping calls for a large release are skipped.
-    const fields = subjects.flatMap((s) => [s.digest.sha256 ?? Object.values(s.digest)[0] ?? "", s.name ?? ""]);
-    const shown = isPrintable(fields.join("")) ? (text: string) => text : printable;
-    io.stdout(subjects.map((_, i) => `sha256:${shown(fields[2 * i]!)}  ${shown(fields[2 * i + 1]!)}\n`).join(""));
+    // Each field is tested while the text is built: when nothing needs
+    // escaping (the usual case), that text is the output, and 40,000
+    // escaping calls for a large release are skipped.
+    let text = "";
+    let safe = true;
+    for (const s of subjects) {
+      const digest = digestOf(s);
+      const name = s.name ?? "";
+      text += line(digest, name);
+      safe &&= isPrintable(digest) && isPrintable(name);
+    }
+    io.stdout(safe ? text : subjects.map((s) => line(printable(digestOf(s)), printable(s.name ?? ""))).join(""));
   }
   return 0;
+}
+
+/** One subject: its digest, two spaces and its name, as in `sha256sum` output (with the algorithm named). */
+function line(digest: string, name: string): string {
+  return `sha256:${digest}  ${name}\n`;
+}
+
+function digestOf(subject: Subject): string {
+  return subject.digest.sha256 ?? Object.values(subject.digest)[0] ?? "";
 }
