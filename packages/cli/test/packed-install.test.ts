@@ -107,6 +107,31 @@ describe("the published @provenant/cli package", () => {
     expect([...new Set(staticImports)]).toEqual(["node:module"]);
   });
 
+  it("starts `subjects` of files without zod, the schemas or the OCI client: none is in a module it loads", () => {
+    // What the entry, the command table and the `subjects` command import
+    // statically is what every hashing run loads before its first file (zod
+    // and the schemas were a fifth of `subjects` of 20,000 small files).
+    const chunk = (name: string) => files.get(`package/dist/bin/chunks/${name}`)?.toString("utf8");
+    const entry = files.get("package/dist/bin/provenant.mjs")!.toString("utf8");
+    const mainName = /import\("\.\/chunks\/(main-[\w]+\.mjs)"\)/.exec(entry)?.[1];
+    const subjectsName = mainName && /import\("\.\/(subjects-[\w]+\.mjs)"\)/.exec(chunk(mainName)!)?.[1];
+    expect(subjectsName, "the command table loads `subjects` from a chunk of its own").toBeDefined();
+    const loaded = new Set<string>();
+    const queue = [mainName!, subjectsName!];
+    while (queue.length > 0) {
+      const name = queue.pop()!;
+      if (loaded.has(name)) continue;
+      loaded.add(name);
+      for (const m of chunk(name)!.matchAll(/(?:from|import)\s*"\.\/([\w-]+\.mjs)"/g)) queue.push(m[1]!);
+    }
+    const heavy = [...loaded].filter((name) => /_zod\b|application\/vnd\.oci\.image\.index\.v1\+json/.test(chunk(name)!));
+    expect(heavy).toEqual([]);
+    // The markers are real: zod and the OCI client are in the package, in chunks other commands load.
+    const all = [...files.keys()].filter((n) => n.endsWith(".mjs")).map((n) => files.get(n)!.toString("utf8"));
+    expect(all.some((text) => /_zod\b/.test(text))).toBe(true);
+    expect(all.some((text) => text.includes("application/vnd.oci.image.index.v1+json"))).toBe(true);
+  });
+
   it("installs as one package, and the installed bin runs: --version, keys, attest, verify", async () => {
     const modules = join(prefix, "lib", "node_modules");
     expect(readdirSync(modules).filter((n) => !n.startsWith("."))).toEqual(["@provenant"]);
