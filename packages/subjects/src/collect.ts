@@ -31,6 +31,8 @@ function subjectNamePrefix(root: string, dir: string): string {
   return dir === root ? "" : `${subjectNameOf(root, dir, dir)}/`;
 }
 
+const byName = (a: Dirent, b: Dirent) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
 /** Matches the paths a walk meets: relative to cwd for a relative glob, absolute for an absolute one. */
 type Matcher = (path: string) => boolean;
 
@@ -148,14 +150,19 @@ export async function collectFiles(
     visited.add(key);
     // Regular entries before links, so that a file reached both directly and
     // through a link inside the root is named by its own path; each group by
-    // name. Split first and then sorted: asking every comparison whether both
-    // sides are links was a measurable share of a 20,000-file walk.
-    const entries: Dirent[] = [];
+    // name. Regular files, nearly every entry, are sorted as bare names by
+    // the engine's own string order (no comparator call per comparison: a
+    // fifth of a 20,000-file walk) and merged by name with the directories.
+    const fileNames: string[] = [];
+    const others: Dirent[] = [];
     const links: Dirent[] = [];
-    for (const entry of readdirSync(dir, { withFileTypes: true })) (entry.isSymbolicLink() ? links : entries).push(entry);
-    const byName = (a: Dirent, b: Dirent) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-    entries.sort(byName);
-    if (links.length > 0) entries.push(...links.sort(byName));
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (entry.isFile()) fileNames.push(entry.name);
+      else (entry.isSymbolicLink() ? links : others).push(entry);
+    }
+    fileNames.sort();
+    others.sort(byName);
+    links.sort(byName);
     // Paths by concatenation: `dir` is absolute and normalized, and entry
     // names hold no separator; path.resolve per file is a measurable share of
     // a 20,000-file walk.
@@ -166,20 +173,29 @@ export async function collectFiles(
     // real path, one string rather than two equal ones per file (a release of
     // 100,000 files kept both alive to the end).
     const realIsPath = realPrefix === prefix;
-    for (const entry of entries) {
+    const regularFile = (name: string) => {
+      const path = prefix + name;
+      // Not a link, in a directory whose real path is known: so is its own.
+      const real = realIsPath ? path : realPrefix + name;
+      if (match === undefined || match(path)) addFile(path, real, wantSizes ? statSync(real).size : -1, namePrefix + name);
+    };
+    const otherEntry = (entry: Dirent) => {
       const path = prefix + entry.name;
       if (entry.isDirectory()) {
         visit(path, "directory", rootReal, visited, match);
-      } else if (entry.isFile()) {
-        // Not a link, in a directory whose real path is known: so is its own.
-        const real = realIsPath ? path : realPrefix + entry.name;
-        if (match === undefined || match(path)) addFile(path, real, wantSizes ? statSync(real).size : -1, namePrefix + entry.name);
       } else if (entry.isSymbolicLink()) {
         visit(path, "link", rootReal, visited, match);
       } else if (match === undefined || match(path)) {
         skipped.push(`${path} (not a regular file)`);
       }
+    };
+    let next = 0;
+    for (const entry of others) {
+      while (next < fileNames.length && fileNames[next]! < entry.name) regularFile(fileNames[next++]!);
+      otherEntry(entry);
     }
+    while (next < fileNames.length) regularFile(fileNames[next++]!);
+    for (const entry of links) otherEntry(entry);
   };
 
   const collect = (pattern: string) => {

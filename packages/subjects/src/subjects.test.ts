@@ -42,6 +42,18 @@ describe("collectFiles", () => {
     expect(files.map((f) => f.name)).toEqual(["dist/a.tgz", "dist/sub/b.tgz"]);
   });
 
+  it("lists a directory by name, each subdirectory in its place, links to files inside after the regular entries", async () => {
+    await mkdir(join(dir, "out/b-dir/inner"), { recursive: true });
+    await mkdir(join(dir, "out/d-dir"));
+    for (const name of ["c.bin", "a.bin", "e.bin", "b-dir/z", "b-dir/inner/y", "d-dir/x", "B.bin"]) await writeFile(join(dir, "out", name), name);
+    await symlink(join(dir, "out/e.bin"), join(dir, "out/0-link"));
+    await symlink(join(dir, "out/d-dir/x"), join(dir, "out/f-link"));
+    const { files } = await collectFiles(["out"], dir);
+    // Code-unit order (capitals first), directories walked where they sort, then links: the link
+    // to d-dir/x names nothing new (the file is listed by its own path), the one to e.bin neither.
+    expect(files.map((f) => f.name)).toEqual(["out/B.bin", "out/a.bin", "out/b-dir/inner/y", "out/b-dir/z", "out/c.bin", "out/d-dir/x", "out/e.bin"]);
+  });
+
   it("does not follow symbolic links that leave the root, and survives loops", async () => {
     await mkdir(join(dir, "outside"));
     await writeFile(join(dir, "outside/secret"), "host file");
