@@ -103,11 +103,28 @@ const LARGE = LARGE_BYTES;
 /** Small files travel in batches: few messages, yet small enough that the threads finish together. */
 const BATCH_FILES = 256;
 const BATCH_BYTES = 8 * CHUNK;
+function emptyBatch(): Batch {
+  return { paths: [], sizes: [], indices: [] };
+}
+/** What a taken batch's place in the queue holds. */
+const TAKEN: Batch = emptyBatch();
+
 /** Batches a worker holds before it needs more: one to hash, one to start on without waiting for this thread. */
 const AHEAD = 2;
 
+/**
+ * Files that travel together: paths and sizes as the worker receives them,
+ * and each file's place in the order files were added (the digests come
+ * back in that order, into one array: no map from path to digest).
+ */
+interface Batch {
+  paths: string[];
+  sizes: number[];
+  indices: number[];
+}
+
 interface Sent {
-  batch: HashJob[];
+  batch: Batch;
   worker: number;
 }
 
@@ -138,18 +155,19 @@ export class HashPool {
   private readonly inFlight = new Map<number, Sent>();
   private nextId = 0;
   /** Batches waiting for a thread: large files alone, small ones together. */
-  private queue: HashJob[][] = [];
+  private queue: Batch[] = [];
   private queueHead = 0;
-  private readonly digests = new Map<string, string>();
+  /** By the order files were added. */
+  private readonly digests: string[] = [];
   /** Files handed to the pool so far; large ones wait here for `finish`. */
   private added = 0;
-  private readonly large: HashJob[] = [];
+  private readonly large: { job: HashJob; index: number }[] = [];
   /** Per worker: batches posted, and (shared with the worker) batches it answered. */
   private readonly posted: number[];
   private readonly answered: Int32Array[];
   /** Per worker: answers this thread has received (the message, not just the counter). */
   private readonly received: number[];
-  private current: HashJob[] = [];
+  private current: Batch = emptyBatch();
   private currentBytes = 0;
   private readonly hashHere: boolean;
   /** Batches this thread hashed: it lets answers in every eighth. */
@@ -194,22 +212,27 @@ export class HashPool {
    * ones start hashing now, large ones wait for `finish`.
    */
   add(job: HashJob): void {
-    this.added++;
+    const index = this.added++;
     if (job.size >= LARGE) {
-      this.large.push(job);
+      this.large.push({ job, index });
       return;
     }
     // Sent without a size (-1), a file counts as small; a worker hands it back if it is not.
-    this.current.push(job);
+    this.current.paths.push(job.path);
+    this.current.sizes.push(job.size);
+    this.current.indices.push(index);
     this.currentBytes += job.size;
-    if (this.current.length >= BATCH_FILES || this.currentBytes >= BATCH_BYTES) this.flush();
+    if (this.current.paths.length >= BATCH_FILES || this.currentBytes >= BATCH_BYTES) this.flush();
   }
 
-  /** Hashes `jobs` (files not `add`ed before) and every file added, and resolves with all digests. */
-  async finish(jobs: readonly HashJob[], onProgress?: (progress: HashProgress) => void): Promise<Map<string, string>> {
+  /**
+   * Hashes `jobs` (files not `add`ed before) and every file added, and
+   * resolves with all digests in the order the files were added.
+   */
+  async finish(jobs: readonly HashJob[], onProgress?: (progress: HashProgress) => void): Promise<string[]> {
     this.onProgress = onProgress;
     for (const job of jobs) this.add(job);
-    if (this.current.length > 0) this.flush();
+    if (this.current.paths.length > 0) this.flush();
     this.putLargeFirst(this.large.splice(0));
     for (;;) {
       if (this.failure) throw this.failure;
@@ -234,24 +257,25 @@ export class HashPool {
   }
 
   /** Large files go before the small batches still waiting, largest first, each a batch of its own. */
-  private putLargeFirst(large: HashJob[]): void {
+  private putLargeFirst(large: { job: HashJob; index: number }[]): void {
     if (large.length === 0) return;
-    large.sort((a, b) => b.size - a.size);
-    this.queue = [...large.map((job) => [job]), ...this.queue.slice(this.queueHead)];
+    large.sort((a, b) => b.job.size - a.job.size);
+    const alone = large.map(({ job, index }) => ({ paths: [job.path], sizes: [job.size], indices: [index] }));
+    this.queue = [...alone, ...this.queue.slice(this.queueHead)];
     this.queueHead = 0;
   }
 
-  private take(): HashJob[] | undefined {
+  private take(): Batch | undefined {
     if (this.queueHead === this.queue.length) return undefined;
     const batch = this.queue[this.queueHead]!;
-    // Taken: a release's 100,000 jobs need not stay alive to the end.
-    this.queue[this.queueHead++] = [];
+    // Taken: a release's 100,000 paths need not stay alive to the end.
+    this.queue[this.queueHead++] = TAKEN;
     return batch;
   }
 
   private flush(): void {
     this.queue.push(this.current);
-    this.current = [];
+    this.current = emptyBatch();
     this.currentBytes = 0;
     this.topUp();
   }
@@ -265,28 +289,28 @@ export class HashPool {
         const id = this.nextId++;
         this.inFlight.set(id, { batch, worker: w });
         this.posted[w]!++;
-        this.workers[w]!.postMessage({ id, paths: batch.map((job) => job.path), sizes: batch.map((job) => job.size) });
+        this.workers[w]!.postMessage({ id, paths: batch.paths, sizes: batch.sizes });
       }
     }
   }
 
-  private hashOnThisThread(batch: readonly HashJob[]): void {
+  private hashOnThisThread(batch: Batch): void {
     const onBytes = (bytes: number) => {
       this.progress.bytes += bytes;
       this.onProgress?.(this.progress);
       // A large file keeps this thread for a while: the workers must not run dry meanwhile.
       this.topUp();
     };
-    for (const job of batch) {
+    for (let i = 0; i < batch.paths.length; i++) {
+      const path = batch.paths[i]!;
+      const size = batch.sizes[i]!;
       const before = this.progress.bytes;
-      let digest: string;
       try {
-        digest = sha256File(job.path, this.buffer, onBytes, job.size);
+        this.digests[batch.indices[i]!] = sha256File(path, this.buffer, onBytes, size);
       } catch (error) {
-        throw unreadable(job.path, (error as Error).message, error);
+        throw unreadable(path, (error as Error).message, error);
       }
-      this.digests.set(job.path, digest);
-      if (job.size >= 0) this.progress.bytes = before + job.size;
+      if (size >= 0) this.progress.bytes = before + size;
       this.progress.files++;
     }
     this.onProgress?.(this.progress);
@@ -310,16 +334,17 @@ export class HashPool {
     let handedBack: Set<number> | undefined;
     if (deferred.length > 0) {
       handedBack = new Set<number>();
-      const large: HashJob[] = [];
+      const large: { job: HashJob; index: number }[] = [];
       for (let k = 0; k < deferred.length; k += 2) {
-        handedBack.add(deferred[k]!);
-        large.push({ path: batch[deferred[k]!]!.path, size: deferred[k + 1]! });
+        const i = deferred[k]!;
+        handedBack.add(i);
+        large.push({ job: { path: batch.paths[i]!, size: deferred[k + 1]! }, index: batch.indices[i]! });
       }
       this.putLargeFirst(large);
     }
     const digests = message.digests!;
-    for (let i = 0; i < digests.length; i++) if (!handedBack?.has(i)) this.digests.set(batch[i]!.path, digests[i]!);
-    this.progress.files += batch.length - (handedBack?.size ?? 0);
+    for (let i = 0; i < digests.length; i++) if (!handedBack?.has(i)) this.digests[batch.indices[i]!] = digests[i]!;
+    this.progress.files += batch.paths.length - (handedBack?.size ?? 0);
     this.onProgress?.(this.progress);
     this.topUp();
     this.wake?.();
@@ -335,14 +360,15 @@ export class HashPool {
  * Hashes files on all cores (through `pool`, when the caller started one
  * early and `add`ed some files to it already: `jobs` are then the files not
  * added). A small job runs on this thread alone: starting workers would cost
- * more than it saves.
+ * more than it saves. The digests come in order: the files added to `pool`
+ * first, then `jobs`.
  */
 export async function hashFiles(
   jobs: readonly HashJob[],
   onProgress?: (progress: HashProgress) => void,
   parallelism = availableParallelism(),
   pool?: HashPool,
-): Promise<Map<string, string>> {
+): Promise<string[]> {
   const total = jobs.reduce((sum, j) => sum + Math.max(0, j.size), 0);
   // A pool that already has files in hand finishes them: hashing them here too would be twice the work.
   const small = jobs.length <= 1 || !worthWorkers(jobs.length, total);
@@ -357,8 +383,8 @@ export async function hashFiles(
   }
 }
 
-function hashOnThisThread(jobs: readonly HashJob[], onProgress?: (progress: HashProgress) => void): Map<string, string> {
-  const digests = new Map<string, string>();
+function hashOnThisThread(jobs: readonly HashJob[], onProgress?: (progress: HashProgress) => void): string[] {
+  const digests: string[] = [];
   const progress: HashProgress = { bytes: 0, files: 0 };
   const buffer = Buffer.allocUnsafe(CHUNK);
   const onBytes = onProgress
@@ -370,7 +396,7 @@ function hashOnThisThread(jobs: readonly HashJob[], onProgress?: (progress: Hash
   for (const job of jobs) {
     const before = progress.bytes;
     try {
-      digests.set(job.path, sha256File(job.path, buffer, onBytes, job.size));
+      digests.push(sha256File(job.path, buffer, onBytes, job.size));
     } catch (error) {
       throw unreadable(job.path, (error as Error).message, error);
     }

@@ -180,5 +180,6 @@ async function walkAndHash(
     started,
   );
   bar?.done();
-  return files.map((file) => ({ name: file.name, digest: { sha256: digests.get(file.realPath)! } }));
+  // In the walk's order, which is the order the pool was handed the files.
+  return files.map((file, i) => ({ name: file.name, digest: { sha256: digests[i]! } }));
 }
