@@ -1,6 +1,7 @@
 import * as azdev from "azure-devops-node-api";
 import { BuildReason } from "azure-devops-node-api/interfaces/BuildInterfaces.js";
 import { z } from "zod";
+import { AgentQueueSchema } from "./run-pools.js";
 
 /** What the Build REST API adds to the predefined variables. */
 export interface BuildApiFacts {
@@ -55,10 +56,6 @@ const TimelineSchema = z.looseObject({
       }),
     )
     .nullish(),
-});
-// Queues - Get (Distributed Task REST API 7.1): a project's agent queue and the pool behind it.
-const QueueSchema = z.looseObject({
-  pool: z.looseObject({ isHosted: z.boolean().nullish() }).nullish(),
 });
 
 function parsed<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
@@ -140,7 +137,7 @@ async function jobPoolHosted(
       warn(`Queues - Get found no agent queue ${queueId} this job may read; ${permission}; ${unknown}`);
       return undefined;
     }
-    const queue = parsed(QueueSchema, answer, "Queues - Get");
+    const queue = parsed(AgentQueueSchema, answer, "Queues - Get");
     if (typeof queue.pool?.isHosted === "boolean") return queue.pool.isHosted;
     warn(`agent queue ${queueId} did not say whether its pool is Microsoft-hosted; ${unknown}`);
   } catch (cause) {

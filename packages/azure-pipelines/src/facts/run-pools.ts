@@ -31,7 +31,8 @@ export interface RunPoolsRequest {
 /** `hosted: undefined`: not learned (the reason says why); `false`: a started job ran on a self-hosted pool. */
 export type RunPools = { hosted: true; jobs: number } | { hosted: false | undefined; reason: string };
 
-// Timeline - Get and Queues - Get as the REST API answers them (JSON; states as strings).
+// Timeline - Get as the REST API answers it (JSON; states as strings, where
+// azure-devops-node-api, which enrich.ts uses, turns them into enum numbers).
 const TimelineSchema = z.looseObject({
   records: z
     .array(
@@ -44,7 +45,8 @@ const TimelineSchema = z.looseObject({
     )
     .nullish(),
 });
-const QueueSchema = z.looseObject({
+/** Queues - Get (Distributed Task REST API 7.1): a project's agent queue and the pool behind it; the same from the SDK. */
+export const AgentQueueSchema = z.looseObject({
   pool: z.looseObject({ isHosted: z.boolean().nullish(), name: z.string().nullish() }).nullish(),
 });
 
@@ -96,7 +98,7 @@ export async function runPoolsHosted(request: RunPoolsRequest): Promise<RunPools
       queues.add(job.queueId);
     }
     for (const queueId of queues) {
-      const queue = QueueSchema.safeParse(await getJson(request, `${project}/_apis/distributedtask/queues/${queueId}?api-version=7.1`, `Queues - Get ${queueId}`));
+      const queue = AgentQueueSchema.safeParse(await getJson(request, `${project}/_apis/distributedtask/queues/${queueId}?api-version=7.1`, `Queues - Get ${queueId}`));
       if (!queue.success || typeof queue.data.pool?.isHosted !== "boolean") throw new Unknown(`agent queue ${queueId} does not say whether its pool is Microsoft-hosted`);
       if (!queue.data.pool.isHosted) {
         return { hosted: false, reason: `a job of the run ran on agent queue ${queueId}, whose pool ${JSON.stringify((queue.data.pool.name ?? "").slice(0, 80))} is self-hosted` };
