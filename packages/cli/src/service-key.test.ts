@@ -1,9 +1,8 @@
-import { createHash } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { attest, BUILD_TYPES, FACTS_SOURCE_FIELD, generateKeyPair, keySigner, privateKeyFromPem } from "@provenant/core";
-import { runCli, scratch } from "./test-support.js";
+import { generateKeyPair, privateKeyFromPem } from "@provenant/core";
+import { runCli, scratch, writeServiceBuiltBundle } from "./test-support.js";
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -15,29 +14,11 @@ afterEach(() => cleanup());
 
 const cli = (args: string[]) => runCli(args, { cwd: dir });
 
-// GitLab provenance as the signing service writes it (hosted runner, service-oidc-token facts).
-async function serviceBuiltBundle(privateKey: Parameters<typeof keySigner>[0]) {
-  const digest = createHash("sha256").update("the artifact").digest("hex");
-  const provenance = {
-    buildDefinition: {
-      buildType: BUILD_TYPES.gitlab,
-      externalParameters: { source: "https://gitlab.example.com/acme/app", ref: "refs/heads/main" },
-      resolvedDependencies: [{ uri: "git+https://gitlab.example.com/acme/app@refs/heads/main", digest: { gitCommit: "a".repeat(40) } }],
-    },
-    runDetails: {
-      builder: { id: "https://gitlab.example.com/-/runners/gitlab-hosted" },
-      metadata: { invocationId: "https://gitlab.example.com/acme/app/-/jobs/7", [FACTS_SOURCE_FIELD]: "service-oidc-token" },
-    },
-  };
-  const { bundle } = await attest([{ name: "app.tgz", digest: { sha256: digest } }], provenance, keySigner(privateKey));
-  await writeFile(join(dir, "bundle.json"), JSON.stringify(bundle));
-}
-
 describe("provenant verify --service-key", () => {
   it("reports L3 only when the key is given as a service key", async () => {
     const { privateKeyPem, publicKeyPem } = generateKeyPair("ecdsa-p256");
     await writeFile(join(dir, "service.pub"), publicKeyPem);
-    await serviceBuiltBundle(privateKeyFromPem(privateKeyPem));
+    await writeServiceBuiltBundle(dir, privateKeyFromPem(privateKeyPem));
     const common = ["verify", "app.tgz", "-b", "bundle.json", "--source-uri", "gitlab.example.com/acme/app", "--slsa-level", "3"];
 
     const asService = await cli([...common, "--service-key", "service.pub"]);

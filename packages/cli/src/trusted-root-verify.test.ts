@@ -1,20 +1,16 @@
-import { createHash, generateKeyPairSync, type KeyObject } from "node:crypto";
+import { generateKeyPairSync, type KeyObject } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
-  attest,
-  BUILD_TYPES,
-  FACTS_SOURCE_FIELD,
   generateKeyPair,
-  keySigner,
   privateKeyFromPem,
   publicKeyFromPem,
   TRUSTED_ROOT_SERVICE_KEYS,
   trustedRootServiceKey,
 } from "@provenant/core";
 import { trustedRoot } from "@provenant/log";
-import { runCli, scratch } from "./test-support.js";
+import { runCli, scratch, writeServiceBuiltBundle } from "./test-support.js";
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -38,31 +34,13 @@ async function writeTrustedRoot(serviceKey: KeyObject, file = "trusted-root.json
   await writeFile(join(dir, file), JSON.stringify({ ...root, [TRUSTED_ROOT_SERVICE_KEYS]: [trustedRootServiceKey(serviceKey, validFrom)] }));
 }
 
-// GitLab provenance as the signing service writes it (hosted runner, service-oidc-token facts).
-async function serviceBuiltBundle(privateKey: Parameters<typeof keySigner>[0], file: string) {
-  const digest = createHash("sha256").update("the artifact").digest("hex");
-  const provenance = {
-    buildDefinition: {
-      buildType: BUILD_TYPES.gitlab,
-      externalParameters: { source: "https://gitlab.example.com/acme/app", ref: "refs/heads/main" },
-      resolvedDependencies: [{ uri: "git+https://gitlab.example.com/acme/app@refs/heads/main", digest: { gitCommit: "a".repeat(40) } }],
-    },
-    runDetails: {
-      builder: { id: "https://gitlab.example.com/-/runners/gitlab-hosted" },
-      metadata: { invocationId: "https://gitlab.example.com/acme/app/-/jobs/7", [FACTS_SOURCE_FIELD]: "service-oidc-token" },
-    },
-  };
-  const { bundle } = await attest([{ name: "app.tgz", digest: { sha256: digest } }], provenance, keySigner(privateKey));
-  await writeFile(join(dir, file), JSON.stringify(bundle));
-}
-
 const common = ["verify", "app.tgz", "--source-uri", "gitlab.example.com/acme/app"];
 
 describe("provenant verify -b BUNDLE --trusted-root FILE", () => {
   it("trusts the root's marked signing service key as a service key: L3 with no --key or --service-key", async () => {
     const service = generateKeyPair("ecdsa-p256");
     await writeTrustedRoot(publicKeyFromPem(service.publicKeyPem));
-    await serviceBuiltBundle(privateKeyFromPem(service.privateKeyPem), "service.sigstore.json");
+    await writeServiceBuiltBundle(dir, privateKeyFromPem(service.privateKeyPem), "service.sigstore.json");
 
     const result = await cli([...common, "-b", "service.sigstore.json", "--trusted-root", "trusted-root.json", "--slsa-level", "3"]);
     expect(result.stderr).toBe("");
@@ -79,7 +57,7 @@ describe("provenant verify -b BUNDLE --trusted-root FILE", () => {
     await writeTrustedRoot(publicKeyFromPem(service.publicKeyPem));
     await writeFile(join(dir, "user.pub"), user.publicKeyPem);
     // A build step holding the user key writes "service-oidc-token" itself.
-    await serviceBuiltBundle(privateKeyFromPem(user.privateKeyPem), "user.sigstore.json");
+    await writeServiceBuiltBundle(dir, privateKeyFromPem(user.privateKeyPem), "user.sigstore.json");
 
     const asUser = await cli([...common, "-b", "user.sigstore.json", "--key", "user.pub", "--trusted-root", "trusted-root.json", "--slsa-level", "3"]);
     expect(asUser.code).toBe(1);
@@ -98,7 +76,7 @@ describe("provenant verify -b BUNDLE --trusted-root FILE", () => {
 
   it("refuses a root whose service keyId is not its key's hash (KEY_UNREADABLE, exit 2)", async () => {
     const service = generateKeyPair("ecdsa-p256");
-    await serviceBuiltBundle(privateKeyFromPem(service.privateKeyPem), "service.sigstore.json");
+    await writeServiceBuiltBundle(dir, privateKeyFromPem(service.privateKeyPem), "service.sigstore.json");
     const entry = trustedRootServiceKey(publicKeyFromPem(service.publicKeyPem), "2026-01-01T00:00:00.000Z");
     await writeFile(join(dir, "forged-root.json"), JSON.stringify({ tlogs: [], [TRUSTED_ROOT_SERVICE_KEYS]: [{ ...entry, keyId: "0".repeat(64) }] }));
 
